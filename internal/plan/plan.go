@@ -1,0 +1,155 @@
+package plan
+
+import "github.com/phoneop/phoneop/internal/phone"
+
+// Plan returns the ordered Graph writes that make got match want, or the
+// reason it has to wait. It never looks at anything but its arguments.
+//
+// The order inside one plan is: the number first (Create or UpdateNumber),
+// then SMS sign-in, because Graph enables SMS sign-in only on a number that
+// is in place. Ordering across a user's objects is expressed as waits: an
+// alternateMobile waits for the mobile (MobileRequired) and deleting a
+// mobile waits for the alternateMobile (AlternateMobileExists).
+//
+// An SMS action that follows a number write in the same plan is planned
+// against a state Graph is about to recompute (it registers a new mobile
+// for SMS sign-in by itself when policy includes the user). It is listed so
+// that plannedActions shows the whole intent; a reconciler that re-observes
+// and re-plans after the number write gets the exact remainder.
+func Plan(want Desired, got Observed, p Policy) Result {
+	if _, known := wellKnownMethodIDs[want.PhoneType]; !known {
+		return Result{Wait: invalidPhoneType(want.PhoneType)}
+	}
+	if want.Deleting {
+		return planDelete(want.PhoneType, got)
+	}
+	return planApply(want, got, p)
+}
+
+// planDelete removes the method of type t if Graph has one. A mobile is
+// deleted last: Graph refuses while an alternateMobile exists, and a sibling
+// alternate object that is still around will delete its method soon.
+func planDelete(t PhoneType, got Observed) Result {
+	m, exists := got.find(t)
+	if !exists {
+		return Result{}
+	}
+	if t == Mobile && alternatePresent(got) {
+		return Result{Wait: alternateMobileExists()}
+	}
+	return Result{Actions: []Action{{Kind: Delete, PhoneType: t, MethodID: m.ID, Number: m.Number}}}
+}
+
+// alternatePresent reports whether the user still has an alternateMobile,
+// in Graph or as an object in the cluster.
+func alternatePresent(got Observed) bool {
+	_, inGraph := got.find(AlternateMobile)
+	return inGraph || got.SiblingAlternateExists
+}
+
+// planApply creates or updates the number, then reconciles SMS sign-in.
+func planApply(want Desired, got Observed, p Policy) Result {
+	n, err := phone.Parse(phone.Normalize(want.Number))
+	if err != nil {
+		return Result{Wait: invalidNumber(err)}
+	}
+	if want.PhoneType == AlternateMobile {
+		// Graph only adds an alternate to a user with a mobile, and never
+		// lets a mobile go while an alternate exists, so no mobile means
+		// the alternate is not there either: wait instead of failing.
+		if _, ok := got.find(Mobile); !ok {
+			return Result{Wait: mobileRequired()}
+		}
+	}
+	numberActions, current, numberChanging := planNumber(want.PhoneType, n.String(), got)
+	smsActions, wait := planSMS(want, current, numberChanging, p)
+	return Result{Actions: append(numberActions, smsActions...), Wait: wait}
+}
+
+// planNumber returns the write that puts number in place for type t (none
+// if Graph already has it, compared after normalisation), the method as it
+// will be after that write, and whether a write is planned.
+func planNumber(t PhoneType, number string, got Observed) (actions []Action, after Method, changing bool) {
+	m, exists := got.find(t)
+	switch {
+	case !exists:
+		after = Method{ID: WellKnownMethodID(t), PhoneType: t, Number: number}
+		return []Action{{Kind: Create, PhoneType: t, Number: number}}, after, true
+	case !phone.Equal(m.Number, number):
+		after = Method{ID: m.ID, PhoneType: t, Number: number}
+		return []Action{{Kind: UpdateNumber, PhoneType: t, MethodID: m.ID, Number: number}}, after, true
+	default:
+		return nil, m, false
+	}
+}
+
+// planSMS reconciles SMS sign-in of the method m. When the number is being
+// created or changed (numberChanging), Graph's current smsSignInState
+// describes the old number, so the planner lists the SMS action the spec
+// implies (EnableSMS or DisableSMS) right after the number write. Graph may
+// register a new mobile for SMS sign-in by itself; the reconciler re-observes
+// after writing, and the next plan drops an action that became unnecessary.
+func planSMS(want Desired, m Method, numberChanging bool, p Policy) ([]Action, *Blocker) {
+	if want.SMSSignIn != SMSEnabled && want.SMSSignIn != SMSDisabled {
+		// Omitted means unmanaged. Admission allows nothing else; any other
+		// value is treated as unmanaged rather than guessed at.
+		return nil, nil
+	}
+	if want.PhoneType != Mobile {
+		return nil, smsSignInOnlyOnMobile(want.PhoneType)
+	}
+	if !p.SMSSignInSupported {
+		return nil, smsSignInNotSupported()
+	}
+	if numberChanging {
+		return []Action{smsAction(want.SMSSignIn, m.ID)}, nil
+	}
+	if want.SMSSignIn == SMSEnabled {
+		return planEnable(m)
+	}
+	return planDisable(m)
+}
+
+// smsAction builds the enable or disable call for the mobile methodID.
+func smsAction(s SMSSignIn, methodID string) Action {
+	kind := EnableSMS
+	if s == SMSDisabled {
+		kind = DisableSMS
+	}
+	return Action{Kind: kind, PhoneType: Mobile, MethodID: methodID}
+}
+
+// planEnable maps Graph's state of an in-place mobile to what enabling needs:
+// nothing when ready, a call when merely not enabled, an admin when policy or
+// uniqueness stands in the way, and no guess for states it does not know.
+func planEnable(m Method) ([]Action, *Blocker) {
+	switch m.SMSSignInState {
+	case StateReady:
+		return nil, nil
+	case StateNotEnabled, StateNotConfigured:
+		return []Action{smsAction(SMSEnabled, m.ID)}, nil
+	case StateNotAllowedByPolicy:
+		return nil, smsNotAllowedByPolicy()
+	case StatePhoneNumberNotUnique:
+		return nil, phoneNumberNotUnique()
+	default:
+		// notSupported (contradictory on a mobile), unknownFutureValue,
+		// empty, or a value added after this code was written.
+		return nil, smsSignInStateUnknown(m.SMSSignInState)
+	}
+}
+
+// planDisable maps Graph's state of an in-place mobile to what disabling
+// needs: only ready means SMS sign-in is on; every other known state means
+// it is already off; an unknown state gets no guess.
+func planDisable(m Method) ([]Action, *Blocker) {
+	switch m.SMSSignInState {
+	case StateReady:
+		return []Action{smsAction(SMSDisabled, m.ID)}, nil
+	case StateNotEnabled, StateNotConfigured, StateNotAllowedByPolicy,
+		StatePhoneNumberNotUnique, StateNotSupported:
+		return nil, nil
+	default:
+		return nil, smsSignInStateUnknown(m.SMSSignInState)
+	}
+}

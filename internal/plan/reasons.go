@@ -1,0 +1,104 @@
+package plan
+
+import "fmt"
+
+// Reasons a plan waits. They double as condition and event reasons, so their
+// values are CamelCase and stable.
+const (
+	// ReasonMobileRequired: an alternateMobile is wanted but the user has no
+	// mobile in Graph, which Graph requires first. Waits for the mobile.
+	ReasonMobileRequired = "MobileRequired"
+	// ReasonAlternateMobileExists: a mobile is being deleted while the user
+	// still has an alternateMobile (in Graph or as an object), which Graph
+	// forbids. Waits for the alternate to be deleted.
+	ReasonAlternateMobileExists = "AlternateMobileExists"
+	// ReasonSmsNotAllowedByPolicy: SMS sign-in is wanted but the tenant's
+	// authentication-methods policy does not enable it for the user. An
+	// admin must change the policy; retry slowly.
+	ReasonSmsNotAllowedByPolicy = "SmsNotAllowedByPolicy"
+	// ReasonPhoneNumberNotUnique: SMS sign-in is wanted but another user
+	// already holds the number for SMS sign-in. An admin must resolve it.
+	ReasonPhoneNumberNotUnique = "PhoneNumberNotUnique"
+	// ReasonSmsSignInNotSupported: SMS sign-in is managed but the tenant's
+	// cloud cannot enable or disable it. Terminal until the spec changes.
+	ReasonSmsSignInNotSupported = "SmsSignInNotSupported"
+	// ReasonSmsSignInOnlyOnMobile: SMS sign-in is managed on a phone type
+	// other than mobile. Terminal until the spec changes (admission should
+	// already reject it; the planner does not trust that).
+	ReasonSmsSignInOnlyOnMobile = "SmsSignInOnlyOnMobile"
+	// ReasonSmsSignInStateUnknown: Graph reports an smsSignInState the
+	// planner does not know (unknownFutureValue, or a new value), so it
+	// makes no SMS change rather than guess. Retry slowly.
+	ReasonSmsSignInStateUnknown = "SmsSignInStateUnknown"
+	// ReasonInvalidNumber: the desired number is not in Graph format.
+	// Terminal until the spec or the referenced Secret changes.
+	ReasonInvalidNumber = "InvalidNumber"
+	// ReasonInvalidPhoneType: the desired phoneType is not one Graph knows.
+	// Terminal until the spec changes.
+	ReasonInvalidPhoneType = "InvalidPhoneType"
+)
+
+// The constructors below keep every message one sentence that says what
+// happens next or what an admin must do, and free of phone numbers.
+
+func mobileRequired() *Blocker {
+	return &Blocker{ReasonMobileRequired,
+		"The user has no mobile phone method and Graph accepts an alternateMobile only after a mobile, so this waits until the user's mobile exists."}
+}
+
+func alternateMobileExists() *Blocker {
+	return &Blocker{ReasonAlternateMobileExists,
+		"Graph does not delete a mobile while the user has an alternateMobile, so this waits until the user's alternateMobile object and method are deleted."}
+}
+
+func smsNotAllowedByPolicy() *Blocker {
+	return &Blocker{ReasonSmsNotAllowedByPolicy,
+		"The tenant's authentication methods policy does not enable this user for SMS sign-in; an admin must include the user in the SMS policy, or set smsSignIn to Disabled or omit it."}
+}
+
+func phoneNumberNotUnique() *Blocker {
+	return &Blocker{ReasonPhoneNumberNotUnique,
+		"Another user already uses this number for SMS sign-in; an admin must remove it from that user or choose a different number before SMS sign-in can be enabled."}
+}
+
+func smsSignInNotSupported() *Blocker {
+	return &Blocker{ReasonSmsSignInNotSupported,
+		"This tenant's cloud cannot enable or disable SMS sign-in, so nothing is changed until smsSignIn is removed from the spec."}
+}
+
+func smsSignInOnlyOnMobile(t PhoneType) *Blocker {
+	return &Blocker{ReasonSmsSignInOnlyOnMobile,
+		fmt.Sprintf("Only a mobile can be used for SMS sign-in, so nothing is changed for this %s phone until smsSignIn is removed from the spec.", t)}
+}
+
+func smsSignInStateUnknown(state string) *Blocker {
+	return &Blocker{ReasonSmsSignInStateUnknown,
+		fmt.Sprintf("Graph reports SMS sign-in state %s, which the operator does not act on, so SMS sign-in is left unchanged until Graph reports a known state.", quoteWord(state))}
+}
+
+func invalidNumber(err error) *Blocker {
+	return &Blocker{ReasonInvalidNumber,
+		fmt.Sprintf("The desired phone number is not in Graph format (%v), so nothing is changed until the number in the spec or its Secret is fixed.", err)}
+}
+
+func invalidPhoneType(t PhoneType) *Blocker {
+	return &Blocker{ReasonInvalidPhoneType,
+		fmt.Sprintf("Phone type %s is not mobile, alternateMobile or office, so nothing is changed until the spec is fixed.", quoteWord(string(t)))}
+}
+
+// quoteWord quotes s for a message if it is a plain word of ASCII letters,
+// and otherwise describes it without echoing it: the value comes from a spec
+// or from Graph and must not smuggle a phone number into a condition.
+func quoteWord(s string) string {
+	const maxWord = 64
+	if s == "" || len(s) > maxWord {
+		return "an unrecognised value"
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			return "an unrecognised value"
+		}
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,187 @@
+// Package plan decides what to do to one user's phone authentication method:
+// it diffs the desired spec of one PhoneAuthMethod against the phone methods
+// Graph reported for that user and returns ordered actions, or a reason to
+// wait. It is pure on purpose (no Kubernetes, no HTTP imports) so that every
+// decision the reconciler makes can be table-tested without a cluster or
+// Graph, and so that ObserveOnly can report exactly what Full would do.
+package plan
+
+import (
+	"strings"
+
+	"github.com/phoneop/phoneop/internal/phone"
+)
+
+// PhoneType is Graph's phoneType of a phone authentication method.
+type PhoneType string
+
+// The phone types Graph knows. A user has at most one method of each.
+const (
+	// Mobile is the user's primary mobile; the only type that can do SMS sign-in.
+	Mobile PhoneType = "mobile"
+	// AlternateMobile can only exist while the user has a Mobile.
+	AlternateMobile PhoneType = "alternateMobile"
+	// Office is a voice-only phone.
+	Office PhoneType = "office"
+)
+
+// wellKnownMethodIDs are the ids Graph gives each phone type: they are fixed,
+// so an action on a method that a preceding Create is about to make can
+// still name its id.
+var wellKnownMethodIDs = map[PhoneType]string{
+	Mobile:          "3179e48a-750b-4051-897c-87b9720928f7",
+	AlternateMobile: "b6332ec1-7057-4abe-9331-3d72feddfe41",
+	Office:          "e37fc753-ff3b-4958-9484-eaa9425c82bc",
+}
+
+// WellKnownMethodID returns Graph's fixed method id for t, or "" for an
+// unknown type.
+func WellKnownMethodID(t PhoneType) string {
+	return wellKnownMethodIDs[t]
+}
+
+// SMSSignIn is the desired SMS sign-in setting of a mobile.
+type SMSSignIn string
+
+const (
+	// SMSUnmanaged (spec.smsSignIn omitted) means the operator never enables
+	// or disables SMS sign-in, whatever Graph reports.
+	SMSUnmanaged SMSSignIn = ""
+	// SMSEnabled asks for the mobile to be usable for SMS sign-in.
+	SMSEnabled SMSSignIn = "Enabled"
+	// SMSDisabled asks for SMS sign-in to be off for the mobile.
+	SMSDisabled SMSSignIn = "Disabled"
+)
+
+// Graph's smsSignInState values. Graph's enum is evolvable, so Method keeps
+// the state as a plain string and the planner treats anything not listed
+// here as unknown.
+const (
+	StateNotSupported         = "notSupported"
+	StateNotAllowedByPolicy   = "notAllowedByPolicy"
+	StateNotEnabled           = "notEnabled"
+	StatePhoneNumberNotUnique = "phoneNumberNotUnique"
+	StateReady                = "ready"
+	StateNotConfigured        = "notConfigured"
+	StateUnknownFutureValue   = "unknownFutureValue"
+)
+
+// Desired is what one PhoneAuthMethod object asks for.
+type Desired struct {
+	// PhoneType is the slot the object manages.
+	PhoneType PhoneType
+	// Number is the desired number, in Graph format; extra spacing is
+	// forgiven (it may come from a Secret that admission cannot validate).
+	Number string
+	// SMSSignIn is the desired SMS sign-in setting; SMSUnmanaged means hands off.
+	SMSSignIn SMSSignIn
+	// Deleting is true when the object is being deleted with
+	// deletionPolicy Delete (Orphan never reaches the planner).
+	Deleting bool
+}
+
+// Method is one phone method as Graph listed it.
+type Method struct {
+	ID             string
+	PhoneType      PhoneType
+	Number         string
+	SMSSignInState string
+}
+
+// Observed is what the reconciler read before planning.
+type Observed struct {
+	// Methods are all of the user's phone methods as listed by Graph (0–3).
+	Methods []Method
+	// SiblingAlternateExists is true when a PhoneAuthMethod object for the
+	// same user's alternateMobile still exists in the cluster. Deleting a
+	// mobile waits for it, so that the alternate object is deleted first
+	// even before its Graph method has gone.
+	SiblingAlternateExists bool
+}
+
+// find returns the observed method of type t, if any. Graph allows one
+// method per type, so the first match is the only one.
+func (o Observed) find(t PhoneType) (Method, bool) {
+	for _, m := range o.Methods {
+		if m.PhoneType == t {
+			return m, true
+		}
+	}
+	return Method{}, false
+}
+
+// Policy carries what the tenant's environment allows.
+type Policy struct {
+	// SMSSignInSupported is false in clouds without enable/disableSmsSignIn
+	// (China, 21Vianet).
+	SMSSignInSupported bool
+}
+
+// ActionKind names one Graph write.
+type ActionKind string
+
+const (
+	// Create POSTs a new method of PhoneType with Number.
+	Create ActionKind = "Create"
+	// UpdateNumber PATCHes the number of MethodID to Number.
+	UpdateNumber ActionKind = "UpdateNumber"
+	// Delete DELETEs MethodID; Number is the observed number, for the record.
+	Delete ActionKind = "Delete"
+	// EnableSMS calls enableSmsSignIn on the mobile MethodID.
+	EnableSMS ActionKind = "EnableSMS"
+	// DisableSMS calls disableSmsSignIn on the mobile MethodID.
+	DisableSMS ActionKind = "DisableSMS"
+)
+
+// Action is one Graph write, in the order it must be applied.
+type Action struct {
+	Kind      ActionKind
+	PhoneType PhoneType
+	// MethodID is the Graph method id; empty for Create (Graph assigns it).
+	MethodID string
+	// Number is the canonical number to write (Create, UpdateNumber) or the
+	// observed one (Delete); empty for SMS actions. Never log it unmasked.
+	Number string
+}
+
+// String describes the action for status.plannedActions and events, with
+// the number masked: "Create mobile +1 *******554", "EnableSMS mobile".
+func (a Action) String() string {
+	parts := []string{string(a.Kind), string(a.PhoneType)}
+	if a.Number != "" {
+		parts = append(parts, phone.Mask(a.Number))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Blocker is why the object cannot converge now: a Reason constant for the
+// condition and a one-sentence Message saying what happens next or what an
+// admin must do. Messages never contain a phone number.
+type Blocker struct {
+	Reason  string
+	Message string
+}
+
+// Result is the plan: Actions to apply in order, then, if Wait is set, the
+// reason the object still will not be up to date after applying them.
+// Actions listed before a Wait are always safe to apply.
+type Result struct {
+	Actions []Action
+	Wait    *Blocker
+}
+
+// UpToDate reports whether Graph already matches the spec: nothing to do
+// and nothing to wait for.
+func (r Result) UpToDate() bool {
+	return len(r.Actions) == 0 && r.Wait == nil
+}
+
+// Strings returns the masked descriptions of the actions, ready for
+// status.plannedActions.
+func (r Result) Strings() []string {
+	out := make([]string, 0, len(r.Actions))
+	for _, a := range r.Actions {
+		out = append(out, a.String())
+	}
+	return out
+}
