@@ -1,0 +1,323 @@
+// Package emulator is an in-process Microsoft Graph look-alike for everything
+// phoneop touches: the Entra ID client-credentials token endpoint (with the
+// discovery documents azidentity reads), user lookup, and the seven
+// phone-authentication-method operations, with the rules, error envelope,
+// throttling and permissions described in shared/graph-phone-methods.md.
+//
+// One *Emulator serves both the login authority and Graph, so a test needs a
+// single httptest.NewTLSServer(e). Graph requests are bound to a tenant by the
+// bearer token, exactly as in real Graph. The emulator is safe for concurrent
+// use.
+package emulator
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fixed ids Graph uses for the three phone method types.
+const (
+	MobileID          = "3179e48a-750b-4051-897c-87b9720928f7"
+	AlternateMobileID = "b6332ec1-7057-4abe-9331-3d72feddfe41"
+	OfficeID          = "e37fc753-ff3b-4958-9484-eaa9425c82bc"
+)
+
+// Phone types.
+const (
+	Mobile          = "mobile"
+	AlternateMobile = "alternateMobile"
+	Office          = "office"
+)
+
+// smsSignInState values as Graph reports them.
+const (
+	SMSNotSupported         = "notSupported"
+	SMSNotAllowedByPolicy   = "notAllowedByPolicy"
+	SMSNotEnabled           = "notEnabled"
+	SMSPhoneNumberNotUnique = "phoneNumberNotUnique"
+	SMSReady                = "ready"
+	SMSNotConfigured        = "notConfigured"
+)
+
+// Permissions (application roles) the emulator understands.
+const (
+	PermAuthMethodReadWriteAll  = "UserAuthenticationMethod.ReadWrite.All"
+	PermAuthMethodReadAll       = "UserAuthenticationMethod.Read.All"
+	PermPhoneMethodReadWriteAll = "UserAuthMethod-Phone.ReadWrite.All"
+	PermPhoneMethodReadAll      = "UserAuthMethod-Phone.Read.All"
+	PermUserReadAll             = "User.Read.All"
+)
+
+// Options configures an Emulator. The zero value is a faithful Graph with the
+// documented throttling limits and no faults.
+type Options struct {
+	// Seed makes fault injection deterministic: the same seed and the same
+	// sequence of requests give the same faults.
+	Seed int64
+	// ThrottleScale multiplies the documented limits: bucket size and refill
+	// rate together, so windows keep their documented length (10 s for
+	// resource units, 150 s for app writes, 5 min for tenant writes).
+	// 0.01 gives a 35-RU bucket refilling 3.5 RU/s. 0 means 1.
+	ThrottleScale float64
+	// DisableThrottling turns the documented throttling off entirely.
+	DisableThrottling bool
+	// Faults are injected into Graph requests (never into token, discovery
+	// or admin requests). Change them later with SetFaults.
+	Faults Faults
+	// TokenTTL is the lifetime of issued access tokens; 0 means 1 h.
+	TokenTTL time.Duration
+	// EnableAdmin serves the admin API under /_emulator/.
+	EnableAdmin bool
+	// ReplicationDelay makes a user answer 404 for this long after it was
+	// added, like Entra's eventually consistent directory. 0 disables.
+	ReplicationDelay time.Duration
+	// Now is the clock (token expiry, throttling, replication delay,
+	// dates in responses); nil means time.Now.
+	Now func() time.Time
+	// Log, when set, is called once per request after it is answered.
+	// RequestLog never carries phone numbers.
+	Log func(RequestLog)
+}
+
+// Faults describes injected failures. Rates are probabilities in [0,1]
+// drawn per Graph request from a generator seeded with Options.Seed.
+type Faults struct {
+	Latency time.Duration `json:"latency,omitempty"` // added to every Graph request
+	Jitter  time.Duration `json:"jitter,omitempty"`  // uniform extra latency in [0,Jitter)
+	// Rate429 answers 429 TooManyRequests with Retry-After.
+	Rate429 float64 `json:"rate429,omitempty"`
+	// Rate5xx answers 503 serviceNotAvailable (with Retry-After) or 504
+	// gatewayTimeout, half each.
+	Rate5xx float64 `json:"rate5xx,omitempty"`
+	// RateDrop closes the connection before the request is processed:
+	// nothing is saved and no response is sent.
+	RateDrop float64 `json:"rateDrop,omitempty"`
+	// RateLostResponse applies to writes only: the write is saved, then
+	// the connection is closed instead of answering.
+	RateLostResponse float64 `json:"rateLostResponse,omitempty"`
+	// RetryAfter is the Retry-After (seconds) on injected 429/503; 0 means 1.
+	RetryAfterSeconds int `json:"retryAfterSeconds,omitempty"`
+}
+
+// RequestLog describes one answered request, for logging. It deliberately
+// holds the route template, not the path, so no user or number leaks.
+type RequestLog struct {
+	Method    string
+	Route     string
+	Status    int // 0 when the connection was dropped
+	Fault     string
+	RequestID string
+	Duration  time.Duration
+}
+
+// SMSPolicy is the part of a tenant's authentication-methods policy that
+// decides who may use SMS sign-in.
+type SMSPolicy struct {
+	AllUsers bool `json:"allUsers,omitempty"`
+	// IncludedUsers are object ids or UPNs (case-insensitive).
+	IncludedUsers []string `json:"includedUsers,omitempty"`
+	// ExcludedUsers win over AllUsers and IncludedUsers.
+	ExcludedUsers []string `json:"excludedUsers,omitempty"`
+}
+
+// Tenant is an Entra tenant.
+type Tenant struct {
+	ID        string    `json:"id"`
+	SMSSignIn SMSPolicy `json:"smsSignIn"`
+}
+
+// App is an app registration with a client secret and/or certificate and
+// the application permissions an admin consented to.
+type App struct {
+	TenantID     string `json:"tenantId"`
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret,omitempty"`
+	// CertificatePEM holds one or more PEM certificates whose public keys
+	// verify client assertions.
+	CertificatePEM []byte   `json:"-"`
+	Permissions    []string `json:"permissions"`
+}
+
+// User is a directory user.
+type User struct {
+	TenantID          string `json:"tenantId"`
+	ID                string `json:"id"`
+	UserPrincipalName string `json:"userPrincipalName"`
+}
+
+// PhoneMethod is microsoft.graph.phoneAuthenticationMethod.
+type PhoneMethod struct {
+	ID             string `json:"id"`
+	PhoneNumber    string `json:"phoneNumber"`
+	PhoneType      string `json:"phoneType"`
+	SMSSignInState string `json:"smsSignInState"`
+}
+
+// Stat counts answered calls with one (method, route template, status,
+// fault) combination. Fault is "" for normal answers (throttling included),
+// "429"/"5xx" for injected errors, "drop" (Status 0) and "lostResponse"
+// (Status is what the client would have seen).
+type Stat struct {
+	Method string `json:"method"`
+	Route  string `json:"route"`
+	Status int    `json:"status"`
+	Fault  string `json:"fault,omitempty"`
+	Count  int    `json:"count"`
+}
+
+// Emulator is Graph plus the login authority. It implements http.Handler.
+type Emulator struct {
+	opts   Options
+	tokKey []byte // HMAC key for access tokens; random per emulator
+
+	mu      sync.Mutex
+	tenants map[string]*tenant // by lower-case id
+
+	faultMu sync.Mutex
+	faults  Faults
+	rng     *mrand.Rand
+
+	throttle *throttler
+	stats    *statsTable
+}
+
+// New returns an emulator with no tenants.
+func New(opts Options) *Emulator {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = time.Hour
+	}
+	if opts.ThrottleScale <= 0 || math.IsNaN(opts.ThrottleScale) {
+		opts.ThrottleScale = 1
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // never fails on supported platforms
+	seed := uint64(opts.Seed)
+	return &Emulator{
+		opts:     opts,
+		tokKey:   key,
+		tenants:  map[string]*tenant{},
+		faults:   opts.Faults,
+		rng:      mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		throttle: newThrottler(opts.ThrottleScale),
+		stats:    newStatsTable(),
+	}
+}
+
+func (e *Emulator) now() time.Time { return e.opts.Now() }
+
+// SetFaults replaces the injected faults; the random sequence continues.
+func (e *Emulator) SetFaults(f Faults) {
+	e.faultMu.Lock()
+	defer e.faultMu.Unlock()
+	e.faults = f
+}
+
+// CurrentFaults returns the faults in force.
+func (e *Emulator) CurrentFaults() Faults {
+	e.faultMu.Lock()
+	defer e.faultMu.Unlock()
+	return e.faults
+}
+
+// Stats returns the call counts, sorted by route, method, status, fault.
+func (e *Emulator) Stats() []Stat { return e.stats.snapshot() }
+
+// ResetStats zeroes the call counts.
+func (e *Emulator) ResetStats() { e.stats.reset() }
+
+// Count sums the Count of stats matching method and route (either may be
+// "" to match all). A convenience for tests asserting call budgets.
+func (e *Emulator) Count(method, route string) int {
+	n := 0
+	for _, s := range e.Stats() {
+		if (method == "" || s.Method == method) && (route == "" || s.Route == route) {
+			n += s.Count
+		}
+	}
+	return n
+}
+
+// ServeHTTP routes to the login authority, Graph or the admin API, then
+// records stats and the log line, and finally drops the connection when a
+// fault asked for it (after recording, so the call is still counted).
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rw := &recordingWriter{ResponseWriter: w}
+	s := e.route(rw, r)
+	if s.route == "" { // admin API and disabled paths are not counted
+		return
+	}
+	if s.status == 0 {
+		s.status = rw.status
+	}
+	e.stats.add(r.Method, s.route, s.status, s.fault)
+	if e.opts.Log != nil {
+		e.opts.Log(RequestLog{Method: r.Method, Route: s.route, Status: s.status, Fault: s.fault,
+			RequestID: rw.Header().Get("request-id"), Duration: time.Since(start)})
+	}
+	if s.abort {
+		abortConn(w)
+	}
+}
+
+// route dispatches on the first path segment.
+func (e *Emulator) route(w *recordingWriter, r *http.Request) served {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/_emulator/") || p == "/_emulator":
+		if !e.opts.EnableAdmin {
+			http.NotFound(w, r)
+			return served{}
+		}
+		e.serveAdmin(w, r)
+		return served{}
+	case p == "/v1.0" || p == "/beta" || strings.HasPrefix(p, "/v1.0/") || strings.HasPrefix(p, "/beta/"):
+		return e.serveGraph(w, r)
+	default:
+		return served{route: e.serveLogin(w, r)}
+	}
+}
+
+// recordingWriter remembers the status for stats and logs.
+type recordingWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *recordingWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recordingWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Hijack on the real writer.
+func (w *recordingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ErrNotFound is wrapped by out-of-band calls naming an unknown tenant,
+// user or phone method.
+var ErrNotFound = errors.New("not found")
+
+func errorf(format string, a ...any) error { return fmt.Errorf("emulator: "+format, a...) }
+
+func notFoundf(format string, a ...any) error {
+	return fmt.Errorf("emulator: %s: %w", fmt.Sprintf(format, a...), ErrNotFound)
+}

@@ -1,0 +1,453 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Route templates, as reported in Stats.
+const (
+	RouteUser        = "/users/{id}"
+	RoutePhoneList   = "/users/{id}/authentication/phoneMethods"
+	RoutePhoneItem   = "/users/{id}/authentication/phoneMethods/{methodId}"
+	RouteEnableSMS   = "/users/{id}/authentication/phoneMethods/{methodId}/enableSmsSignIn"
+	RouteDisableSMS  = "/users/{id}/authentication/phoneMethods/{methodId}/disableSmsSignIn"
+	RouteBatch       = "/$batch"
+	RouteMe          = "/me"
+	RouteUnknown     = "/{unknown}"
+	RouteToken       = "/{tenant}/oauth2/v2.0/token"
+	RouteOpenIDConf  = "/{tenant}/v2.0/.well-known/openid-configuration"
+	RouteInstDiscov  = "/common/discovery/instance"
+	RouteLoginOther  = "/{login-unknown}"
+	serverTimeout    = 60 * time.Second
+	maxRequestBody   = 1 << 20
+	phoneEntityType  = "#microsoft.graph.phoneAuthenticationMethod"
+	graphDefaultHost = "graph.microsoft.com"
+)
+
+// graphRoute is a matched Graph path.
+type graphRoute struct {
+	template string
+	allowed  []string
+	userKey  string
+	methodID string
+	bad      string // the first unknown segment, for 400s
+}
+
+// matchGraph maps the segments after /v1.0 or /beta to a route. Graph path
+// segments are case-insensitive.
+func matchGraph(segs []string) graphRoute {
+	eq := strings.EqualFold
+	n := len(segs)
+	switch {
+	case n == 1 && segs[0] == "$batch":
+		return graphRoute{template: RouteBatch, allowed: []string{http.MethodPost}}
+	case n >= 1 && eq(segs[0], "me"):
+		return graphRoute{template: RouteMe, allowed: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete}}
+	case n < 2 || !eq(segs[0], "users") || segs[1] == "":
+		return graphRoute{template: RouteUnknown, bad: firstOr(segs)}
+	case n == 2:
+		return graphRoute{template: RouteUser, allowed: []string{http.MethodGet}, userKey: segs[1]}
+	case n < 4 || !eq(segs[2], "authentication") || !eq(segs[3], "phoneMethods"):
+		return graphRoute{template: RouteUnknown, bad: segs[min(2, n-1)]}
+	case n == 4:
+		return graphRoute{template: RoutePhoneList, allowed: []string{http.MethodGet, http.MethodPost}, userKey: segs[1]}
+	case n == 5:
+		return graphRoute{template: RoutePhoneItem, allowed: []string{http.MethodGet, http.MethodPatch, http.MethodDelete},
+			userKey: segs[1], methodID: segs[4]}
+	case n == 6 && eq(segs[5], "enableSmsSignIn"):
+		return graphRoute{template: RouteEnableSMS, allowed: []string{http.MethodPost}, userKey: segs[1], methodID: segs[4]}
+	case n == 6 && eq(segs[5], "disableSmsSignIn"):
+		return graphRoute{template: RouteDisableSMS, allowed: []string{http.MethodPost}, userKey: segs[1], methodID: segs[4]}
+	default:
+		return graphRoute{template: RouteUnknown, bad: segs[min(5, n-1)]}
+	}
+}
+
+func firstOr(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// splitGraphPath returns the version and the unescaped segments after it.
+func splitGraphPath(escaped string) (string, []string) {
+	parts := strings.Split(strings.Trim(escaped, "/"), "/")
+	segs := make([]string, 0, len(parts)-1)
+	for _, p := range parts[1:] {
+		if s, err := url.PathUnescape(p); err == nil {
+			p = s
+		}
+		segs = append(segs, p)
+	}
+	return parts[0], segs
+}
+
+// served is what ServeHTTP needs to know after routing.
+type served struct {
+	route  string
+	status int // 0 = take it from the recording writer
+	fault  string
+	abort  bool // close the connection after recording
+}
+
+// serveGraph applies faults, then answers the Graph request.
+func (e *Emulator) serveGraph(w *recordingWriter, r *http.Request) served {
+	e.stampGraphHeaders(w, r)
+	version, segs := splitGraphPath(r.URL.EscapedPath())
+	gr := matchGraph(segs)
+	s := served{route: gr.template}
+	plan := e.drawFaults(r.Method != http.MethodGet && r.Method != http.MethodHead)
+	if ge, f := e.injectedError(r.Context(), plan); ge != nil || f != "" {
+		s.fault = f
+		if f == "drop" {
+			s.abort = true
+			return s
+		}
+		e.writeGraphError(w, ge)
+		return s
+	}
+	if !plan.lost {
+		e.graphRequest(w, r, gr, version)
+		return s
+	}
+	bw := &bufferWriter{h: w.Header()}
+	e.graphRequest(bw, r, gr, version)
+	if bw.status >= 200 && bw.status < 300 {
+		s.status, s.fault, s.abort = bw.status, "lostResponse", true
+		return s
+	}
+	bw.flushTo(w)
+	return s
+}
+
+// graphRequest authenticates, checks method, throttling and permissions,
+// then dispatches. It is also used for the parts of a $batch.
+func (e *Emulator) graphRequest(w http.ResponseWriter, r *http.Request, gr graphRoute, version string) {
+	claims, ge := e.authenticate(r)
+	if ge == nil {
+		ge = e.precheck(w, r, gr, claims)
+	}
+	if ge != nil {
+		e.writeGraphError(w, ge)
+		return
+	}
+	if gr.template == RouteBatch {
+		e.serveBatch(w, r, version)
+		return
+	}
+	status, body, ge := e.dispatch(r, gr, claims, version)
+	if ge != nil {
+		e.writeGraphError(w, ge)
+		return
+	}
+	if body == nil {
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, body)
+}
+
+// precheck answers 400 for unknown paths, 405, 429 and 403, in that order.
+func (e *Emulator) precheck(w http.ResponseWriter, r *http.Request, gr graphRoute, c *tokenClaims) *graphError {
+	switch gr.template {
+	case RouteUnknown:
+		return gerr(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+gr.bad+"'.")
+	case RouteMe:
+		return gerr(http.StatusBadRequest, "BadRequest", "/me request is only valid with delegated authentication flow.")
+	}
+	if !slices.Contains(gr.allowed, r.Method) {
+		w.Header().Set("Allow", strings.Join(gr.allowed, ", "))
+		return gerr(http.StatusMethodNotAllowed, "Request_BadRequest",
+			"The HTTP method '"+r.Method+"' is not allowed for this resource.")
+	}
+	if gr.template != RouteBatch { // a batch is throttled per part
+		if ge := e.admit(w, c, r.Method != http.MethodGet); ge != nil {
+			return ge
+		}
+	}
+	return checkPermission(gr, r.Method, c)
+}
+
+// admit charges the throttling buckets and sets the usage headers.
+func (e *Emulator) admit(w http.ResponseWriter, c *tokenClaims, write bool) *graphError {
+	if e.opts.DisableThrottling {
+		return nil
+	}
+	res := e.throttle.admit(c.AppID, c.TenantID, e.userCount(c.TenantID), write, e.now())
+	w.Header().Set("x-ms-resource-unit", "1")
+	if res.percent > 80 {
+		w.Header().Set("x-ms-throttle-limit-percentage", strconv.FormatFloat(res.percent/100, 'f', 2, 64))
+	}
+	if res.retryAfter == 0 {
+		return nil
+	}
+	ge := gerr(http.StatusTooManyRequests, "TooManyRequests", "Too many requests. Retry after the time in the Retry-After header.")
+	ge.header = map[string]string{
+		"Retry-After":               strconv.Itoa(res.retryAfter),
+		"x-ms-throttle-scope":       res.scope,
+		"x-ms-throttle-information": res.info,
+	}
+	return ge
+}
+
+// checkPermission enforces application permissions: read permissions
+// allow GETs only; user lookup needs a directory read permission.
+func checkPermission(gr graphRoute, method string, c *tokenClaims) *graphError {
+	has := func(ps ...string) bool {
+		for _, p := range ps {
+			if slices.ContainsFunc(c.Roles, func(r string) bool { return strings.EqualFold(r, p) }) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case gr.template == RouteBatch:
+		return nil
+	case gr.template == RouteUser:
+		if has(PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") {
+			return nil
+		}
+		return gerr(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	case method == http.MethodGet && has(PermAuthMethodReadAll, PermAuthMethodReadWriteAll, PermPhoneMethodReadAll, PermPhoneMethodReadWriteAll):
+		return nil
+	case method != http.MethodGet && has(PermAuthMethodReadWriteAll, PermPhoneMethodReadWriteAll):
+		return nil
+	}
+	return gerr(http.StatusForbidden, "accessDenied", "Request Authorization failed")
+}
+
+// dispatch runs one Graph operation against the tenant named by the token.
+// It returns what to answer instead of writing, so no network write
+// happens under the state lock.
+func (e *Emulator) dispatch(r *http.Request, gr graphRoute, c *tokenClaims, version string) (int, any, *graphError) {
+	var in map[string]json.RawMessage
+	if r.Method == http.MethodPost && gr.template == RoutePhoneList || r.Method == http.MethodPatch {
+		var ge *graphError
+		if in, ge = readObject(r); ge != nil {
+			return 0, nil, ge
+		}
+	}
+	if gr.template == RoutePhoneList && r.Method == http.MethodGet {
+		if ge := rejectQueryOptions(r.URL.Query()); ge != nil {
+			return 0, nil, ge
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.tenants[lower(c.TenantID)]
+	if !ok {
+		return 0, nil, errInvalidToken("The tenant of the access token no longer exists.")
+	}
+	u, ge := e.graphUser(t, gr.userKey)
+	if ge != nil {
+		return 0, nil, ge
+	}
+	ctx := odataContext(r, version, u)
+	if gr.template == RouteUser {
+		return http.StatusOK, map[string]any{"@odata.context": ctx + "/$entity", "id": u.ID, "userPrincipalName": u.UserPrincipalName}, nil
+	}
+	return t.phoneOp(r.Method, gr, u, in, ctx)
+}
+
+// phoneOp is the seven phone-method operations.
+func (t *tenant) phoneOp(method string, gr graphRoute, u *user, in map[string]json.RawMessage, ctx string) (int, any, *graphError) {
+	ctx += "/authentication/phoneMethods"
+	if gr.template == RoutePhoneList {
+		if method == http.MethodGet {
+			return http.StatusOK, map[string]any{"@odata.context": ctx, "value": t.list(u)}, nil
+		}
+		typ, num, ge := parseCreate(in)
+		if ge != nil {
+			return 0, nil, ge
+		}
+		pm, ge := t.createMethod(u, typ, num)
+		if ge != nil {
+			return 0, nil, ge
+		}
+		return http.StatusCreated, entity(ctx, pm), nil
+	}
+	m, ge := methodByID(u, gr.methodID)
+	if ge != nil {
+		return 0, nil, ge
+	}
+	switch {
+	case gr.template == RouteEnableSMS:
+		ge = t.enableSMS(u, m)
+	case gr.template == RouteDisableSMS:
+		ge = disableSMS(m)
+	case method == http.MethodGet:
+		return http.StatusOK, entity(ctx, t.view(u, m)), nil
+	case method == http.MethodDelete:
+		ge = deleteMethod(u, m)
+	case method == http.MethodPatch:
+		var p patchBody
+		if p, ge = parsePatch(in); ge == nil {
+			ge = t.updateMethod(u, m, p)
+		}
+	}
+	return http.StatusNoContent, nil, ge
+}
+
+// entity renders one method with its OData annotations.
+func entity(ctx string, pm PhoneMethod) map[string]any {
+	return map[string]any{"@odata.context": ctx + "/$entity", "@odata.type": phoneEntityType,
+		"id": pm.ID, "phoneNumber": pm.PhoneNumber, "phoneType": pm.PhoneType, "smsSignInState": pm.SMSSignInState}
+}
+
+func odataContext(r *http.Request, version string, u *user) string {
+	return "https://" + graphDefaultHost + "/" + version + "/$metadata#users('" + url.PathEscape(u.ID) + "')"
+}
+
+// rejectQueryOptions: the list operation supports no OData query options
+// (the contract says to filter client-side), so they are refused rather
+// than silently ignored.
+func rejectQueryOptions(q url.Values) *graphError {
+	for _, k := range []string{"$filter", "$orderby", "$top", "$skip", "$search", "$expand", "$count"} {
+		if q.Has(k) {
+			return gerr(http.StatusBadRequest, "BadRequest", "Query option '"+k+"' is not supported on this resource.")
+		}
+	}
+	return nil
+}
+
+// readObject reads a JSON object body.
+func readObject(r *http.Request) (map[string]json.RawMessage, *graphError) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
+	if err != nil {
+		return nil, gerr(http.StatusBadRequest, "BadRequest", "Could not read the request body.")
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return nil, gerr(http.StatusBadRequest, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
+	}
+	return m, nil
+}
+
+// patchBody is the writable part of a phone method.
+type patchBody struct {
+	PhoneNumber *string
+	PhoneType   *string
+}
+
+// parseFields validates property names and types shared by create and
+// update: smsSignInState is read-only, unknown properties are refused.
+func parseFields(in map[string]json.RawMessage) (patchBody, *graphError) {
+	var p patchBody
+	for k, v := range in {
+		var dst **string
+		switch k {
+		case "phoneNumber":
+			dst = &p.PhoneNumber
+		case "phoneType":
+			dst = &p.PhoneType
+		case "id", "@odata.type":
+			continue
+		case "smsSignInState":
+			return p, gerr(http.StatusBadRequest, "badRequest", "The property 'smsSignInState' is read-only and can't be set.")
+		default:
+			return p, gerr(http.StatusBadRequest, "BadRequest", "Invalid property '"+k+"' for type 'microsoft.graph.phoneAuthenticationMethod'.")
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return p, gerr(http.StatusBadRequest, "BadRequest", "The property '"+k+"' must be a string.")
+		}
+		*dst = &s
+	}
+	if p.PhoneType != nil {
+		if _, ok := typeIDs[*p.PhoneType]; !ok {
+			return p, gerr(http.StatusBadRequest, "badRequest", "Invalid phoneType. Valid values are mobile, alternateMobile and office.")
+		}
+	}
+	if p.PhoneNumber != nil && !ValidPhoneNumber(*p.PhoneNumber) {
+		return p, gerr(http.StatusBadRequest, "badRequest", "Invalid phone number. Use the format +{country code} {number}x{extension}.")
+	}
+	return p, nil
+}
+
+func parseCreate(in map[string]json.RawMessage) (string, string, *graphError) {
+	p, ge := parseFields(in)
+	if ge != nil {
+		return "", "", ge
+	}
+	if p.PhoneType == nil || p.PhoneNumber == nil {
+		return "", "", gerr(http.StatusBadRequest, "badRequest", "phoneNumber and phoneType are required.")
+	}
+	return *p.PhoneType, *p.PhoneNumber, nil
+}
+
+func parsePatch(in map[string]json.RawMessage) (patchBody, *graphError) { return parseFields(in) }
+
+// faultPlan is what fault injection decided for one request.
+type faultPlan struct {
+	delay            time.Duration
+	drop, tooMany    bool
+	fiveXX, gateway  bool
+	lost             bool
+	retryAfterSecond int
+}
+
+// drawFaults always draws the same number of values per request, so the
+// sequence of decisions depends only on the seed and the request order.
+func (e *Emulator) drawFaults(write bool) faultPlan {
+	e.faultMu.Lock()
+	defer e.faultMu.Unlock()
+	f := e.faults
+	var u [6]float64
+	for i := range u {
+		u[i] = e.rng.Float64()
+	}
+	p := faultPlan{
+		delay:   f.Latency + time.Duration(u[0]*float64(f.Jitter)),
+		drop:    u[1] < f.RateDrop,
+		tooMany: u[2] < f.Rate429,
+		fiveXX:  u[3] < f.Rate5xx,
+		gateway: u[4] < 0.5,
+		lost:    write && u[5] < f.RateLostResponse,
+	}
+	p.retryAfterSecond = max(f.RetryAfterSeconds, 1)
+	return p
+}
+
+// injectedError waits the injected latency, then returns the injected
+// error or drop, if any. Latency beyond Graph's 60 s server timeout ends
+// in a 504 after 60 s.
+func (e *Emulator) injectedError(ctx context.Context, p faultPlan) (*graphError, string) {
+	if p.delay > 0 {
+		t := time.NewTimer(min(p.delay, serverTimeout))
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return nil, "drop"
+		case <-t.C:
+		}
+		if p.delay >= serverTimeout {
+			return gerr(http.StatusGatewayTimeout, "gatewayTimeout", "The request timed out."), "timeout"
+		}
+	}
+	retry := map[string]string{"Retry-After": strconv.Itoa(p.retryAfterSecond)}
+	switch {
+	case p.drop:
+		return nil, "drop"
+	case p.tooMany:
+		ge := gerr(http.StatusTooManyRequests, "TooManyRequests", "Too many requests.")
+		ge.header = retry
+		return ge, "429"
+	case p.fiveXX && p.gateway:
+		return gerr(http.StatusGatewayTimeout, "gatewayTimeout", "The gateway timed out."), "5xx"
+	case p.fiveXX:
+		ge := gerr(http.StatusServiceUnavailable, "serviceNotAvailable", "The service is temporarily unavailable.")
+		ge.header = retry
+		return ge, "5xx"
+	}
+	return nil, ""
+}

@@ -1,0 +1,127 @@
+package emulator
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Seed is the JSON document that loads tenants, apps, users and existing
+// phone methods (used by the admin API and hack/graph-emulator).
+type Seed struct {
+	Tenants []Tenant   `json:"tenants,omitempty"`
+	Apps    []SeedApp  `json:"apps,omitempty"`
+	Users   []SeedUser `json:"users,omitempty"`
+}
+
+// SeedApp is App with the certificate as PEM text.
+type SeedApp struct {
+	TenantID       string   `json:"tenantId"`
+	ClientID       string   `json:"clientId"`
+	ClientSecret   string   `json:"clientSecret,omitempty"`
+	CertificatePEM string   `json:"certificatePem,omitempty"`
+	Permissions    []string `json:"permissions"`
+}
+
+// SeedUser is a user with its phone methods. A method's smsSignInState
+// follows SetPhoneMethod: "ready", "notEnabled", "notConfigured", or ""
+// for Graph's automatic registration.
+type SeedUser struct {
+	User
+	PhoneMethods []PhoneMethod `json:"phoneMethods,omitempty"`
+}
+
+// LoadSeed adds (or updates) everything in s, tenants first.
+func (e *Emulator) LoadSeed(s Seed) error {
+	for _, t := range s.Tenants {
+		if err := e.AddTenant(t); err != nil {
+			return err
+		}
+	}
+	for _, a := range s.Apps {
+		app := App{TenantID: a.TenantID, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
+			CertificatePEM: []byte(a.CertificatePEM), Permissions: a.Permissions}
+		if err := e.AddApp(app); err != nil {
+			return err
+		}
+	}
+	for _, u := range s.Users {
+		if err := e.AddUser(u.User); err != nil {
+			return err
+		}
+		for _, m := range u.PhoneMethods {
+			if err := e.SetPhoneMethod(u.TenantID, u.ID, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Dump returns the whole state as a Seed, phone numbers included (it is
+// for the admin API; never log it). smsSignInState is the computed state.
+func (e *Emulator) Dump() Seed {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var s Seed
+	for _, tk := range sortedKeys(e.tenants) {
+		t := e.tenants[tk]
+		s.Tenants = append(s.Tenants, Tenant{ID: t.id, SMSSignIn: t.policy})
+		for _, ak := range sortedKeys(t.apps) {
+			a := t.apps[ak]
+			s.Apps = append(s.Apps, SeedApp{TenantID: t.id, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
+				CertificatePEM: string(a.CertificatePEM), Permissions: a.Permissions})
+		}
+		for _, uk := range sortedKeys(t.users) {
+			u := t.users[uk]
+			s.Users = append(s.Users, SeedUser{User: u.User, PhoneMethods: t.list(u)})
+		}
+	}
+	return s
+}
+
+// faultsJSON is Faults with durations as Go duration strings ("250ms").
+type faultsJSON struct {
+	Latency           string  `json:"latency,omitempty"`
+	Jitter            string  `json:"jitter,omitempty"`
+	Rate429           float64 `json:"rate429,omitempty"`
+	Rate5xx           float64 `json:"rate5xx,omitempty"`
+	RateDrop          float64 `json:"rateDrop,omitempty"`
+	RateLostResponse  float64 `json:"rateLostResponse,omitempty"`
+	RetryAfterSeconds int     `json:"retryAfterSeconds,omitempty"`
+}
+
+// MarshalJSON writes durations as strings such as "250ms".
+func (f Faults) MarshalJSON() ([]byte, error) {
+	j := faultsJSON{Rate429: f.Rate429, Rate5xx: f.Rate5xx, RateDrop: f.RateDrop,
+		RateLostResponse: f.RateLostResponse, RetryAfterSeconds: f.RetryAfterSeconds}
+	if f.Latency != 0 {
+		j.Latency = f.Latency.String()
+	}
+	if f.Jitter != 0 {
+		j.Jitter = f.Jitter.String()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads durations as strings such as "250ms".
+func (f *Faults) UnmarshalJSON(b []byte) error {
+	var j faultsJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	out := Faults{Rate429: j.Rate429, Rate5xx: j.Rate5xx, RateDrop: j.RateDrop,
+		RateLostResponse: j.RateLostResponse, RetryAfterSeconds: j.RetryAfterSeconds}
+	var err error
+	if j.Latency != "" {
+		if out.Latency, err = time.ParseDuration(j.Latency); err != nil {
+			return err
+		}
+	}
+	if j.Jitter != "" {
+		if out.Jitter, err = time.ParseDuration(j.Jitter); err != nil {
+			return err
+		}
+	}
+	*f = out
+	return nil
+}

@@ -1,0 +1,495 @@
+package emulator
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// tenant is the directory plus SMS sign-in policy of one Entra tenant.
+type tenant struct {
+	id     string
+	policy SMSPolicy
+	apps   map[string]*app  // by lower-case client id
+	users  map[string]*user // by lower-case object id
+	byUPN  map[string]*user // by lower-case UPN
+}
+
+type app struct {
+	App
+	certs []*x509.Certificate
+}
+
+type user struct {
+	User
+	created time.Time
+	methods map[string]*method // by phone type
+}
+
+// smsReg is whether SMS sign-in was registered on a mobile. Whether it is
+// usable ("ready") also depends on policy and uniqueness, so the state
+// Graph reports is computed on read (smsState).
+type smsReg int
+
+const (
+	smsUnset    smsReg = iota // never registered: notConfigured
+	smsEnabled                // registered: ready
+	smsDisabled               // disableSmsSignIn was called: notEnabled
+)
+
+type method struct {
+	phoneType string
+	number    string
+	sms       smsReg
+}
+
+// typeIDs maps phone types to Graph's fixed method ids, and back.
+var typeIDs = map[string]string{Mobile: MobileID, AlternateMobile: AlternateMobileID, Office: OfficeID}
+
+func typeOfID(id string) (string, bool) {
+	for t, i := range typeIDs {
+		if strings.EqualFold(i, id) {
+			return t, true
+		}
+	}
+	return "", false
+}
+
+// AddTenant adds a tenant, or replaces the SMS policy of an existing one.
+func (e *Emulator) AddTenant(t Tenant) error {
+	if t.ID == "" {
+		return errorf("tenant id is empty")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old, ok := e.tenants[lower(t.ID)]; ok {
+		old.policy = t.SMSSignIn
+		return nil
+	}
+	e.tenants[lower(t.ID)] = &tenant{id: t.ID, policy: t.SMSSignIn,
+		apps: map[string]*app{}, users: map[string]*user{}, byUPN: map[string]*user{}}
+	return nil
+}
+
+// SetSMSPolicy replaces a tenant's SMS sign-in policy.
+func (e *Emulator) SetSMSPolicy(tenantID string, p SMSPolicy) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.tenants[lower(tenantID)]
+	if !ok {
+		return notFoundf("unknown tenant %q", tenantID)
+	}
+	t.policy = p
+	return nil
+}
+
+// AddApp registers (or replaces) an app in its tenant. It needs a secret
+// or at least one certificate.
+func (e *Emulator) AddApp(a App) error {
+	if a.ClientID == "" || (a.ClientSecret == "" && len(a.CertificatePEM) == 0) {
+		return errorf("app needs a client id and a secret or certificate")
+	}
+	certs, err := parseCerts(a.CertificatePEM)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.tenants[lower(a.TenantID)]
+	if !ok {
+		return notFoundf("unknown tenant %q", a.TenantID)
+	}
+	a.Permissions = append([]string(nil), a.Permissions...)
+	t.apps[lower(a.ClientID)] = &app{App: a, certs: certs}
+	return nil
+}
+
+// parseCerts reads every CERTIFICATE block of a PEM bundle.
+func parseCerts(b []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for len(b) > 0 {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, errorf("parse certificate: %v", err)
+		}
+		out = append(out, c)
+	}
+	if len(b) > 0 && len(out) == 0 {
+		return nil, errorf("no PEM certificate found")
+	}
+	return out, nil
+}
+
+// AddUser adds a user, or renames an existing one (same id). Phone methods
+// of an existing user are kept.
+func (e *Emulator) AddUser(u User) error {
+	if u.ID == "" || u.UserPrincipalName == "" {
+		return errorf("user needs an id and a userPrincipalName")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.tenants[lower(u.TenantID)]
+	if !ok {
+		return notFoundf("unknown tenant %q", u.TenantID)
+	}
+	if other, ok := t.byUPN[lower(u.UserPrincipalName)]; ok && !strings.EqualFold(other.ID, u.ID) {
+		return errorf("userPrincipalName already used by another user")
+	}
+	if old, ok := t.users[lower(u.ID)]; ok {
+		delete(t.byUPN, lower(old.UserPrincipalName))
+		old.User = u
+		t.byUPN[lower(u.UserPrincipalName)] = old
+		return nil
+	}
+	nu := &user{User: u, created: e.now(), methods: map[string]*method{}}
+	t.users[lower(u.ID)] = nu
+	t.byUPN[lower(u.UserPrincipalName)] = nu
+	return nil
+}
+
+// DeleteUser removes a user and its phone methods.
+func (e *Emulator) DeleteUser(tenantID, userKey string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, u, err := e.lookupLocked(tenantID, userKey)
+	if err != nil {
+		return err
+	}
+	delete(t.users, lower(u.ID))
+	delete(t.byUPN, lower(u.UserPrincipalName))
+	return nil
+}
+
+// Reset forgets every tenant, app, user and throttling bucket. Stats and
+// faults are kept (reset them separately).
+func (e *Emulator) Reset() {
+	e.mu.Lock()
+	e.tenants = map[string]*tenant{}
+	e.mu.Unlock()
+	e.throttle.reset()
+}
+
+// PhoneMethods reads a user's phone methods out of band (not counted, not
+// throttled, no replication delay).
+func (e *Emulator) PhoneMethods(tenantID, userKey string) ([]PhoneMethod, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, u, err := e.lookupLocked(tenantID, userKey)
+	if err != nil {
+		return nil, err
+	}
+	return t.list(u), nil
+}
+
+// SetPhoneMethod creates or replaces a phone method out of band, as an
+// admin in the Entra portal would (drift). Only the type is validated.
+// m.SMSSignInState selects the SMS registration: "ready" registers,
+// "notEnabled" marks it disabled, "notConfigured" leaves it unregistered,
+// and "" does what Graph does on a write (register a mobile when the policy
+// includes the user and the number is free).
+func (e *Emulator) SetPhoneMethod(tenantID, userKey string, m PhoneMethod) error {
+	if _, ok := typeIDs[m.PhoneType]; !ok {
+		return errorf("invalid phoneType %q", m.PhoneType)
+	}
+	if m.PhoneNumber == "" {
+		return errorf("phoneNumber is empty")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, u, err := e.lookupLocked(tenantID, userKey)
+	if err != nil {
+		return err
+	}
+	pm := &method{phoneType: m.PhoneType, number: m.PhoneNumber}
+	u.methods[m.PhoneType] = pm
+	switch m.SMSSignInState {
+	case SMSReady:
+		pm.sms = smsEnabled
+	case SMSNotEnabled:
+		pm.sms = smsDisabled
+	case "":
+		t.autoRegister(u, pm)
+	}
+	return nil
+}
+
+// DeletePhoneMethod removes a phone method out of band, without Graph's
+// rules (a mobile may go while an alternateMobile stays).
+func (e *Emulator) DeletePhoneMethod(tenantID, userKey, phoneType string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, u, err := e.lookupLocked(tenantID, userKey)
+	if err != nil {
+		return err
+	}
+	if _, ok := u.methods[phoneType]; !ok {
+		return notFoundf("user has no %q phone method", phoneType)
+	}
+	delete(u.methods, phoneType)
+	return nil
+}
+
+// lookupLocked finds a tenant and user for out-of-band calls.
+func (e *Emulator) lookupLocked(tenantID, userKey string) (*tenant, *user, error) {
+	t, ok := e.tenants[lower(tenantID)]
+	if !ok {
+		return nil, nil, notFoundf("unknown tenant %q", tenantID)
+	}
+	u := t.user(userKey)
+	if u == nil {
+		return nil, nil, notFoundf("unknown user")
+	}
+	return t, u, nil
+}
+
+// user finds a user by object id or UPN, case-insensitively.
+func (t *tenant) user(key string) *user {
+	if u, ok := t.users[lower(key)]; ok {
+		return u
+	}
+	return t.byUPN[lower(key)]
+}
+
+// list answers the methods in Graph's usual order.
+func (t *tenant) list(u *user) []PhoneMethod {
+	out := []PhoneMethod{}
+	for _, typ := range []string{Mobile, AlternateMobile, Office} {
+		if m, ok := u.methods[typ]; ok {
+			out = append(out, t.view(u, m))
+		}
+	}
+	return out
+}
+
+func (t *tenant) view(u *user, m *method) PhoneMethod {
+	return PhoneMethod{ID: typeIDs[m.phoneType], PhoneNumber: m.number, PhoneType: m.phoneType,
+		SMSSignInState: t.smsState(u, m)}
+}
+
+// smsState computes smsSignInState the way Graph reports it.
+func (t *tenant) smsState(u *user, m *method) string {
+	switch {
+	case m.phoneType != Mobile:
+		return SMSNotSupported
+	case !t.policyIncludes(u):
+		return SMSNotAllowedByPolicy
+	case t.numberHeldByOther(u, m.number):
+		return SMSPhoneNumberNotUnique
+	case m.sms == smsEnabled:
+		return SMSReady
+	case m.sms == smsDisabled:
+		return SMSNotEnabled
+	default:
+		return SMSNotConfigured
+	}
+}
+
+// policyIncludes evaluates the tenant's SMS sign-in policy for u.
+func (t *tenant) policyIncludes(u *user) bool {
+	match := func(list []string) bool {
+		for _, k := range list {
+			if strings.EqualFold(k, u.ID) || strings.EqualFold(k, u.UserPrincipalName) {
+				return true
+			}
+		}
+		return false
+	}
+	if match(t.policy.ExcludedUsers) {
+		return false
+	}
+	return t.policy.AllUsers || match(t.policy.IncludedUsers)
+}
+
+// numberHeldByOther reports whether another user of the tenant has the
+// number as a working SMS sign-in name. Numbers compare without spaces or
+// extension.
+func (t *tenant) numberHeldByOther(u *user, number string) bool {
+	key := numberKey(number)
+	for _, o := range t.users {
+		if o == u {
+			continue
+		}
+		om, ok := o.methods[Mobile]
+		if ok && om.sms == smsEnabled && t.policyIncludes(o) && numberKey(om.number) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// autoRegister does what Graph does when a mobile is added or its number
+// changes: register it for SMS sign-in if the policy includes the user and
+// the number is free. It reports false when the number is taken.
+func (t *tenant) autoRegister(u *user, m *method) bool {
+	if m.phoneType != Mobile {
+		return true
+	}
+	m.sms = smsUnset
+	if !t.policyIncludes(u) {
+		return true
+	}
+	if t.numberHeldByOther(u, m.number) {
+		return false
+	}
+	m.sms = smsEnabled
+	return true
+}
+
+// graphError is a Graph error response in the making.
+type graphError struct {
+	status  int
+	code    string
+	message string
+	header  map[string]string
+}
+
+func gerr(status int, code, msg string) *graphError {
+	return &graphError{status: status, code: code, message: msg}
+}
+
+func errUserNotFound(key string) *graphError {
+	return gerr(http.StatusNotFound, "Request_ResourceNotFound",
+		"Resource '"+key+"' does not exist or one of its queried reference-property objects are not present.")
+}
+
+func errMethodNotFound() *graphError {
+	return gerr(http.StatusNotFound, "itemNotFound", "The requested phone authentication method was not found.")
+}
+
+func errNotUnique() *graphError {
+	return gerr(http.StatusConflict, "phoneNumberNotUnique",
+		"The phone number is already used for SMS sign-in by another user; the method was saved without SMS sign-in.")
+}
+
+// graphUser finds a user for a Graph request, honouring replication delay.
+func (e *Emulator) graphUser(t *tenant, key string) (*user, *graphError) {
+	u := t.user(key)
+	if u == nil {
+		return nil, errUserNotFound(key)
+	}
+	if d := e.opts.ReplicationDelay; d > 0 && e.now().Sub(u.created) < d {
+		return nil, errUserNotFound(key)
+	}
+	return u, nil
+}
+
+// methodByID finds a user's method by Graph's fixed id.
+func methodByID(u *user, id string) (*method, *graphError) {
+	typ, ok := typeOfID(id)
+	if !ok {
+		return nil, errMethodNotFound()
+	}
+	m, ok := u.methods[typ]
+	if !ok {
+		return nil, errMethodNotFound()
+	}
+	return m, nil
+}
+
+// createMethod applies rules 1, 2 and 6. On a number clash the method is
+// saved and a 409 phoneNumberNotUnique is returned with it.
+func (t *tenant) createMethod(u *user, typ, number string) (PhoneMethod, *graphError) {
+	if _, ok := u.methods[typ]; ok {
+		return PhoneMethod{}, gerr(http.StatusConflict, "conflict",
+			"The user already has a phone method of type '"+typ+"'. Update it instead.")
+	}
+	if typ == AlternateMobile {
+		if _, ok := u.methods[Mobile]; !ok {
+			return PhoneMethod{}, gerr(http.StatusBadRequest, "badRequest",
+				"An alternateMobile phone can only be added when the user has a mobile phone.")
+		}
+	}
+	m := &method{phoneType: typ, number: number}
+	u.methods[typ] = m
+	if !t.autoRegister(u, m) {
+		return t.view(u, m), errNotUnique()
+	}
+	return t.view(u, m), nil
+}
+
+// updateMethod applies rules 3 and 6: the type is immutable and a changed
+// mobile number is re-registered for SMS sign-in.
+func (t *tenant) updateMethod(u *user, m *method, p patchBody) *graphError {
+	if p.PhoneType != nil && *p.PhoneType != m.phoneType {
+		return gerr(http.StatusBadRequest, "badRequest",
+			"The phoneType of a phone method can't be changed. Add the new type, then delete the old one.")
+	}
+	if p.PhoneNumber == nil || *p.PhoneNumber == m.number {
+		return nil
+	}
+	m.number = *p.PhoneNumber
+	if !t.autoRegister(u, m) {
+		return errNotUnique()
+	}
+	return nil
+}
+
+// deleteMethod applies rule 2: a mobile stays while an alternateMobile exists.
+func deleteMethod(u *user, m *method) *graphError {
+	if m.phoneType == Mobile {
+		if _, ok := u.methods[AlternateMobile]; ok {
+			return gerr(http.StatusBadRequest, "badRequest",
+				"The mobile phone can't be deleted while an alternateMobile phone exists. Update the mobile number, then delete the alternateMobile phone.")
+		}
+	}
+	delete(u.methods, m.phoneType)
+	return nil
+}
+
+// enableSMS applies rule 5.
+func (t *tenant) enableSMS(u *user, m *method) *graphError {
+	if m.phoneType != Mobile {
+		return gerr(http.StatusBadRequest, "badRequest", "SMS sign-in can only be enabled on the mobile phone method.")
+	}
+	if !t.policyIncludes(u) {
+		return gerr(http.StatusBadRequest, "badRequest",
+			"The user is not enabled for SMS sign-in by the authentication methods policy.")
+	}
+	if t.numberHeldByOther(u, m.number) {
+		return gerr(http.StatusConflict, "phoneNumberNotUnique", "The phone number is already used for SMS sign-in by another user.")
+	}
+	m.sms = smsEnabled
+	return nil
+}
+
+// disableSMS turns SMS sign-in off on the mobile.
+func disableSMS(m *method) *graphError {
+	if m.phoneType != Mobile {
+		return gerr(http.StatusBadRequest, "badRequest", "SMS sign-in can only be disabled on the mobile phone method.")
+	}
+	m.sms = smsDisabled
+	return nil
+}
+
+// userCount sizes the tenant for throttling.
+func (e *Emulator) userCount(tenantID string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if t, ok := e.tenants[lower(tenantID)]; ok {
+		return len(t.users)
+	}
+	return 0
+}
+
+func lower(s string) string { return strings.ToLower(s) }
+
+// sortedKeys is used for deterministic dumps.
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,147 @@
+package emulator
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// Documented identity-and-access limits (per app+tenant unless noted).
+const (
+	ruWindow          = 10 * time.Second
+	appWriteLimit     = 3000
+	appWriteWindow    = 150 * time.Second
+	tenantWriteLimit  = 18000
+	tenantWriteWindow = 5 * time.Minute
+)
+
+// ruLimit is the resource-unit bucket size for a tenant of n users.
+func ruLimit(users int) float64 {
+	switch {
+	case users < 50:
+		return 3500
+	case users <= 500:
+		return 5000
+	default:
+		return 8000
+	}
+}
+
+// bucket is a token bucket on an injectable clock.
+type bucket struct {
+	capacity, perSecond float64
+	tokens              float64
+	last                time.Time
+}
+
+func newBucket(limit float64, window time.Duration, scale float64, now time.Time) *bucket {
+	b := &bucket{last: now}
+	b.resize(limit, window, scale)
+	b.tokens = b.capacity
+	return b
+}
+
+// resize follows the tenant's size class without refunding spent units.
+func (b *bucket) resize(limit float64, window time.Duration, scale float64) {
+	b.capacity = math.Max(1, math.Floor(limit*scale))
+	b.perSecond = limit * scale / window.Seconds()
+	b.tokens = math.Min(b.tokens, b.capacity)
+}
+
+func (b *bucket) refill(now time.Time) {
+	if d := now.Sub(b.last).Seconds(); d > 0 {
+		b.tokens = math.Min(b.capacity, b.tokens+d*b.perSecond)
+		b.last = now
+	}
+}
+
+// wait is how long until n tokens are available (0: now).
+func (b *bucket) wait(n float64) time.Duration {
+	if b.tokens >= n {
+		return 0
+	}
+	return time.Duration((n - b.tokens) / b.perSecond * float64(time.Second))
+}
+
+func (b *bucket) usedPercent() float64 { return (b.capacity - b.tokens) / b.capacity * 100 }
+
+// throttler holds the buckets: resource units and writes per app+tenant,
+// writes per tenant.
+type throttler struct {
+	mu           sync.Mutex
+	scale        float64
+	ru, writes   map[string]*bucket
+	tenantWrites map[string]*bucket
+}
+
+func newThrottler(scale float64) *throttler {
+	t := &throttler{scale: scale}
+	t.reset()
+	return t
+}
+
+func (t *throttler) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ru, t.writes, t.tenantWrites = map[string]*bucket{}, map[string]*bucket{}, map[string]*bucket{}
+}
+
+// admitResult says whether a request may proceed (retryAfter 0) and, if
+// not, which limit it hit.
+type admitResult struct {
+	retryAfter int // seconds
+	scope      string
+	info       string
+	percent    float64 // highest bucket usage after this request
+}
+
+// need is one bucket a request must draw from.
+type need struct {
+	b           *bucket
+	scope, info string
+}
+
+// admit charges 1 RU (and 1 write for writes) if every bucket has room;
+// a throttled request is not charged.
+func (t *throttler) admit(appID, tenantID string, users int, write bool, now time.Time) admitResult {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	key := lower(appID) + "|" + lower(tenantID)
+	needs := []need{{t.get(t.ru, key, ruLimit(users), ruWindow, now),
+		"Tenant_Application/ReadWrite/" + appID + "/" + tenantID, "ResourceUnitLimitExceeded"}}
+	if write {
+		needs = append(needs,
+			need{t.get(t.writes, key, appWriteLimit, appWriteWindow, now),
+				"Tenant_Application/Write/" + appID + "/" + tenantID, "WriteLimitExceeded"},
+			need{t.get(t.tenantWrites, lower(tenantID), tenantWriteLimit, tenantWriteWindow, now),
+				"Tenant/Write/" + tenantID, "WriteLimitExceeded"})
+	}
+	var res admitResult
+	var longest time.Duration
+	for _, n := range needs {
+		if w := n.b.wait(1); w > longest {
+			longest, res.scope, res.info = w, n.scope, n.info
+		}
+	}
+	if longest > 0 {
+		res.retryAfter = max(1, int(math.Ceil(longest.Seconds())))
+		return res
+	}
+	for _, n := range needs {
+		n.b.tokens--
+		res.percent = math.Max(res.percent, n.b.usedPercent())
+	}
+	return res
+}
+
+// get returns the refilled bucket for key, creating or resizing it.
+func (t *throttler) get(m map[string]*bucket, key string, limit float64, window time.Duration, now time.Time) *bucket {
+	b, ok := m[key]
+	if !ok {
+		b = newBucket(limit, window, t.scale, now)
+		m[key] = b
+	}
+	b.refill(now)
+	b.resize(limit, window, t.scale)
+	return b
+}
