@@ -1,0 +1,154 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Error is every failure the Client returns. It deliberately carries neither
+// the response body nor the Graph error message: both may echo a phone number,
+// and the status, code and request ids are what a support case needs.
+type Error struct {
+	// Op is the client operation, e.g. "createPhoneMethod".
+	Op string
+	// Status is the HTTP status of the last attempt, 0 when there was none
+	// (network failure, timeout, refused before sending).
+	Status int
+	// Code is the Graph error code from the envelope, e.g. "accessDenied".
+	Code string
+	// RequestID is Graph's request-id of the last attempt; quote it in
+	// support cases.
+	RequestID string
+	// ClientRequestID is the client-request-id we sent with the last attempt.
+	ClientRequestID string
+	// RetryAfter is how long the tenant is paused (throttling) or what the
+	// service asked for; zero when it said nothing.
+	RetryAfter time.Duration
+	// Class is what the caller should do about it.
+	Class Class
+	// Ambiguous is set on a non-idempotent request (creating a method) that
+	// may or may not have been applied: the connection failed after the
+	// request was sent, or the service answered 5xx. Re-read, never re-POST.
+	Ambiguous bool
+	// Attempts is how many HTTP requests the call made.
+	Attempts int
+	// Err is the underlying cause for failures without a Graph answer
+	// (network, token acquisition, context). Not part of Error().
+	Err error
+}
+
+// Error gives a one-line summary that is safe to log and to put in a
+// condition message.
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "graph %s: ", e.Op)
+	switch {
+	case e.Status != 0:
+		fmt.Fprintf(&b, "HTTP %d", e.Status)
+		if e.Code != "" {
+			fmt.Fprintf(&b, " %s", e.Code)
+		}
+	case e.Code != "":
+		b.WriteString(e.Code)
+	default:
+		b.WriteString("no response")
+	}
+	if e.Err != nil && e.Status == 0 {
+		fmt.Fprintf(&b, ": %s", causeSummary(e.Err))
+	}
+	fmt.Fprintf(&b, " (class %s", e.Class)
+	if e.Ambiguous {
+		b.WriteString(", ambiguous: the request may have been applied")
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, ", retry after %s", e.RetryAfter)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, ", request-id %s", e.RequestID)
+	}
+	if e.ClientRequestID != "" {
+		fmt.Fprintf(&b, ", client-request-id %s", e.ClientRequestID)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// Unwrap exposes the cause, so errors.Is(err, context.DeadlineExceeded) works.
+func (e *Error) Unwrap() error { return e.Err }
+
+// causeSummary keeps the innermost message of a cause. The outer layers of a
+// *url.Error repeat the request URL, which names the user; the innermost one
+// ("EOF", "connection reset by peer") is what tells the story.
+func causeSummary(err error) string {
+	if s, ok := err.(interface{ Summary() string }); ok {
+		return s.Summary()
+	}
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return err.Error()
+		}
+		err = inner
+	}
+}
+
+// asError finds a *Error in err's chain.
+func asError(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e, true
+	}
+	return nil, false
+}
+
+// ClassOf returns the class of err: None for nil, the Error's class when err
+// wraps an *Error, and Transient for anything else (a failure we cannot
+// explain is best retried with backoff).
+func ClassOf(err error) Class {
+	if err == nil {
+		return None
+	}
+	if e, ok := asError(err); ok {
+		return e.Class
+	}
+	return Transient
+}
+
+// RetryAfterOf returns how long the service asked us to wait, or zero.
+func RetryAfterOf(err error) time.Duration {
+	if e, ok := asError(err); ok {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// IsNotFound reports whether the user or method does not exist (yet).
+func IsNotFound(err error) bool { return ClassOf(err) == NotFound }
+
+// IsConflict reports whether the write conflicted with the current state;
+// re-read before deciding.
+func IsConflict(err error) bool { return ClassOf(err) == Conflict }
+
+// IsThrottled reports whether the tenant is throttled; see RetryAfterOf.
+func IsThrottled(err error) bool { return ClassOf(err) == Throttled }
+
+// IsTerminal reports whether retrying the same request cannot succeed.
+func IsTerminal(err error) bool { return ClassOf(err) == Terminal }
+
+// IsForbidden reports a missing permission or role.
+func IsForbidden(err error) bool { return ClassOf(err) == Forbidden }
+
+// IsUnauthorized reports a refused or unobtainable token.
+func IsUnauthorized(err error) bool { return ClassOf(err) == Unauthorized }
+
+// IsTransient reports a failure worth retrying with backoff.
+func IsTransient(err error) bool { return ClassOf(err) == Transient }
+
+// IsAmbiguous reports a create whose outcome is unknown: re-read the user's
+// methods before doing anything else.
+func IsAmbiguous(err error) bool {
+	e, ok := asError(err)
+	return ok && e.Ambiguous
+}

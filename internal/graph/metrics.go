@@ -1,0 +1,68 @@
+package graph
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Metric labels are the operation, the HTTP status and the tenant id only:
+// never a user id, a UPN or a phone number.
+var (
+	requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "phoneop_graph_requests_total",
+		Help: "Graph HTTP requests by operation and status code (\"error\" when no answer arrived).",
+	}, []string{"operation", "code"})
+
+	requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "phoneop_graph_request_duration_seconds",
+		Help:    "Latency of Graph HTTP requests by operation.",
+		Buckets: prometheus.ExponentialBuckets(0.025, 2, 11), // 25 ms .. ~25 s
+	}, []string{"operation"})
+
+	throttledTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "phoneop_graph_throttled_total",
+		Help: "Graph answers that paused a tenant (429, or Retry-After on another status), by operation.",
+	}, []string{"operation"})
+
+	tenantPauseDesc = prometheus.NewDesc("phoneop_graph_tenant_pause_seconds",
+		"Time left before requests of a tenant may resume after throttling.", []string{"tenant"}, nil)
+)
+
+func init() {
+	// The manager serves controller-runtime's registry, so registering there
+	// is all it takes for the metrics to show up on /metrics.
+	RegisterMetrics(ctrlmetrics.Registry)
+}
+
+// RegisterMetrics registers the package's collectors with reg, for binaries
+// that serve another registry than controller-runtime's (which gets them
+// at init). Collectors already registered there are skipped.
+func RegisterMetrics(reg prometheus.Registerer) {
+	for _, c := range []prometheus.Collector{requestsTotal, requestDuration, throttledTotal, pauseCollector{DefaultThrottles}} {
+		if err := reg.Register(c); err != nil {
+			if _, dup := err.(prometheus.AlreadyRegisteredError); !dup {
+				panic(err)
+			}
+		}
+	}
+}
+
+// observe records one HTTP attempt.
+func observe(op, code string, start time.Time) {
+	requestsTotal.WithLabelValues(op, code).Inc()
+	requestDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+}
+
+// pauseCollector reports each tenant's remaining pause at scrape time, so the
+// gauge falls back to zero without anyone having to reset it.
+type pauseCollector struct{ throttles *Throttles }
+
+func (p pauseCollector) Describe(ch chan<- *prometheus.Desc) { ch <- tenantPauseDesc }
+
+func (p pauseCollector) Collect(ch chan<- prometheus.Metric) {
+	for tenant, d := range p.throttles.pauses() {
+		ch <- prometheus.MustNewConstMetric(tenantPauseDesc, prometheus.GaugeValue, d.Seconds(), tenant)
+	}
+}
