@@ -1,0 +1,73 @@
+package v1alpha1
+
+// Condition types. Ready and Synced are always present on a reconciled object; Reconciling
+// and Stalled are "abnormal-true" (kstatus): present only when True, never both at once.
+const (
+	// ConditionReady is True when the phone in Graph matches the spec.
+	ConditionReady = "Ready"
+	// ConditionSynced is True when the last observe (and apply) against Graph succeeded.
+	ConditionSynced = "Synced"
+	// ConditionReconciling is True while phoneop is making progress towards the spec.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when retrying cannot help until a person changes something.
+	ConditionStalled = "Stalled"
+)
+
+// Condition reasons; the same strings are used as event reasons.
+const (
+	// ReasonSynced: Graph matches the spec.
+	ReasonSynced = "Synced"
+	// ReasonCreating: the phone method is being created or changed in Graph.
+	ReasonCreating = "Creating"
+	// ReasonProgressing: a new generation is being applied.
+	ReasonProgressing = "Progressing"
+	// ReasonPlanned: ObserveOnly found differences; status.plannedActions lists them.
+	ReasonPlanned = "Planned"
+	// ReasonMobileRequired: an alternateMobile waits for the user's mobile to exist.
+	ReasonMobileRequired = "MobileRequired"
+	// ReasonAlternateMobileExists: a mobile cannot be deleted while an alternateMobile exists.
+	ReasonAlternateMobileExists = "AlternateMobileExists"
+	// ReasonUserNotFound: Graph does not know the user (or has not replicated it yet).
+	ReasonUserNotFound = "UserNotFound"
+	// ReasonInvalidNumber: the phone number is not in Graph format or Graph rejected it.
+	ReasonInvalidNumber = "InvalidNumber"
+	// ReasonSecretNotFound: the Secret (or key) named by spec.phoneNumberFrom is missing.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSmsNotAllowedByPolicy: the tenant's authentication-methods policy does not enable
+	// the user for SMS sign-in.
+	ReasonSmsNotAllowedByPolicy = "SmsNotAllowedByPolicy"
+	// ReasonPhoneNumberNotUnique: another user holds the number for SMS sign-in.
+	ReasonPhoneNumberNotUnique = "PhoneNumberNotUnique"
+	// ReasonSmsSignInNotSupported: the tenant's cloud cannot enable or disable SMS sign-in.
+	ReasonSmsSignInNotSupported = "SmsSignInNotSupported"
+	// ReasonThrottled: Graph throttled phoneop; it retries after Retry-After.
+	ReasonThrottled = "Throttled"
+	// ReasonForbidden: the namespace or user is outside the tenant's grant, or the app lacks
+	// a Graph permission or role.
+	ReasonForbidden = "Forbidden"
+	// ReasonConflict: another PhoneAuthMethod owns the same (tenant, user, phoneType).
+	ReasonConflict = "Conflict"
+	// ReasonTenantNotReady: the EntraTenant is missing or cannot authenticate.
+	ReasonTenantNotReady = "TenantNotReady"
+	// ReasonGraphError: Graph failed transiently; phoneop backs off and retries.
+	ReasonGraphError = "GraphError"
+	// ReasonAmbiguousWrite: a create's outcome is unknown; phoneop re-reads before deciding.
+	ReasonAmbiguousWrite = "AmbiguousWrite"
+	// ReasonDeleting: the phone method is being removed from Graph.
+	ReasonDeleting = "Deleting"
+	// ReasonCredentialsInvalid: the EntraTenant's credentials could not be loaded or used.
+	ReasonCredentialsInvalid = "CredentialsInvalid"
+	// ReasonDriftCorrected (event only): an out-of-band change in Graph was put back.
+	ReasonDriftCorrected = "DriftCorrected"
+)
+
+// Annotations.
+const (
+	// AnnotationReconcileRequestedAt forces an immediate re-observation of Graph when its value
+	// changes (any string; a timestamp by convention, as in Flux).
+	AnnotationReconcileRequestedAt = "phoneop.dev/reconcile-requested-at"
+)
+
+// Finalizer lets phoneop remove (or deliberately orphan) the Graph phone method before the
+// object disappears.
+const Finalizer = "identity.phoneop.dev/finalizer"

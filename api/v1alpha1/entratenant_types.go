@@ -1,0 +1,199 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Cloud is the Microsoft cloud a tenant lives in; it picks the login authority and Graph root.
+// +kubebuilder:validation:Enum=Global;USGov;USGovDoD;China;Custom
+type Cloud string
+
+const (
+	// CloudGlobal is login.microsoftonline.com and graph.microsoft.com.
+	CloudGlobal Cloud = "Global"
+	// CloudUSGov is US Government L4 (GCC High): login.microsoftonline.us and graph.microsoft.us.
+	CloudUSGov Cloud = "USGov"
+	// CloudUSGovDoD is US Government L5 (DoD): login.microsoftonline.us and dod-graph.microsoft.us.
+	CloudUSGovDoD Cloud = "USGovDoD"
+	// CloudChina is Microsoft Azure operated by 21Vianet; it cannot enable or disable SMS sign-in.
+	CloudChina Cloud = "China"
+	// CloudCustom takes authorityHost and graphEndpoint from the spec: the Graph emulator and
+	// private clouds.
+	CloudCustom Cloud = "Custom"
+)
+
+// CredentialSecretReference selects a key of a Secret in the operator's own namespace. Only the
+// operator's namespace is read, so that granting a tenant never requires reading Secrets in
+// application namespaces.
+type CredentialSecretReference struct {
+	// name of the Secret in the operator's namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Name string `json:"name"`
+	// key in the Secret's data.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Key string `json:"key"`
+}
+
+// ClientSecretCredential authenticates the app registration with a client secret.
+type ClientSecretCredential struct {
+	// clientId is the application (client) id of the app registration.
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="clientId must be a GUID such as 00000000-0000-0000-0000-000000000000"
+	// +kubebuilder:validation:MaxLength=36
+	// +required
+	ClientID string `json:"clientId"`
+	// secretRef selects the client secret.
+	// +required
+	SecretRef CredentialSecretReference `json:"secretRef"`
+}
+
+// ClientCertificateCredential authenticates the app registration with a certificate.
+type ClientCertificateCredential struct {
+	// clientId is the application (client) id of the app registration.
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="clientId must be a GUID such as 00000000-0000-0000-0000-000000000000"
+	// +kubebuilder:validation:MaxLength=36
+	// +required
+	ClientID string `json:"clientId"`
+	// secretRef selects the certificate and its private key, PEM (both blocks in one value)
+	// or PKCS#12.
+	// +required
+	SecretRef CredentialSecretReference `json:"secretRef"`
+	// passwordRef selects the password of an encrypted PKCS#12 or PEM key, if any.
+	// +optional
+	PasswordRef *CredentialSecretReference `json:"passwordRef,omitempty"`
+}
+
+// WorkloadIdentityCredential authenticates with Azure workload identity federation: the
+// operator's ServiceAccount token is exchanged for an Entra token (no secret is stored).
+type WorkloadIdentityCredential struct {
+	// clientId is the application (client) id of the app registration or managed identity
+	// that trusts the operator's ServiceAccount.
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="clientId must be a GUID such as 00000000-0000-0000-0000-000000000000"
+	// +kubebuilder:validation:MaxLength=36
+	// +required
+	ClientID string `json:"clientId"`
+}
+
+// TenantCredentials holds exactly one way to authenticate.
+// +kubebuilder:validation:XValidation:rule="[has(self.clientSecret), has(self.clientCertificate), has(self.workloadIdentity)].filter(x, x).size() == 1",message="spec.credentials must set exactly one of clientSecret, clientCertificate or workloadIdentity"
+type TenantCredentials struct {
+	// clientSecret authenticates with a client secret stored in a Secret.
+	// +optional
+	ClientSecret *ClientSecretCredential `json:"clientSecret,omitempty"`
+	// clientCertificate authenticates with a certificate stored in a Secret.
+	// +optional
+	ClientCertificate *ClientCertificateCredential `json:"clientCertificate,omitempty"`
+	// workloadIdentity authenticates with Azure workload identity federation.
+	// +optional
+	WorkloadIdentity *WorkloadIdentityCredential `json:"workloadIdentity,omitempty"`
+}
+
+// UserScope limits which users PhoneAuthMethods may manage through this tenant.
+type UserScope struct {
+	// allowedDomains are userPrincipalName domain suffixes (e.g. "contoso.com") a user must
+	// match; empty allows every domain. Users given by object id are checked by their
+	// resolved userPrincipalName.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=253
+	AllowedDomains []string `json:"allowedDomains,omitempty"`
+	// deniedUsers are userPrincipalNames or object ids that may never be managed, e.g.
+	// break-glass and admin accounts; compared case-insensitively.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:items:MaxLength=256
+	DeniedUsers []string `json:"deniedUsers,omitempty"`
+}
+
+// EntraTenantSpec is a connection to one Microsoft Entra tenant and who may use it.
+// +kubebuilder:validation:XValidation:rule="self.cloud == 'Custom' ? (has(self.authorityHost) && has(self.graphEndpoint)) : (!has(self.authorityHost) && !has(self.graphEndpoint))",message="spec.authorityHost and spec.graphEndpoint are required when spec.cloud is Custom and not allowed otherwise"
+type EntraTenantSpec struct {
+	// tenantId is the directory (tenant) id, a GUID. Immutable.
+	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="spec.tenantId must be the tenant's GUID such as 00000000-0000-0000-0000-000000000000"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.tenantId is immutable; create a new EntraTenant for another tenant"
+	// +required
+	TenantID string `json:"tenantId"`
+
+	// cloud is Global (the default), USGov, USGovDoD, China or Custom.
+	// +kubebuilder:default=Global
+	// +optional
+	Cloud Cloud `json:"cloud,omitempty"`
+
+	// authorityHost is the https login authority, only for cloud Custom
+	// (e.g. the Graph emulator's URL).
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https'",message="spec.authorityHost must be an https URL"
+	// +optional
+	AuthorityHost string `json:"authorityHost,omitempty"`
+
+	// graphEndpoint is the https Graph root (without /v1.0), only for cloud Custom.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https'",message="spec.graphEndpoint must be an https URL"
+	// +optional
+	GraphEndpoint string `json:"graphEndpoint,omitempty"`
+
+	// credentials says how phoneop authenticates as the tenant's app registration.
+	// +required
+	Credentials TenantCredentials `json:"credentials"`
+
+	// allowedNamespaces selects the namespaces whose PhoneAuthMethods may use this tenant.
+	// Required so that granting is explicit: {} allows every namespace.
+	// +required
+	AllowedNamespaces *metav1.LabelSelector `json:"allowedNamespaces"`
+
+	// userScope limits which users may be managed through this tenant.
+	// +optional
+	UserScope UserScope `json:"userScope,omitempty"`
+}
+
+// EntraTenantStatus reports whether phoneop can talk to the tenant.
+type EntraTenantStatus struct {
+	// observedGeneration is the generation last reconciled.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready (credentials load and a token was obtained).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// EntraTenant is a cluster-scoped connection to a Microsoft Entra tenant that a cluster admin
+// grants to selected namespaces.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,categories=phoneop
+// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.spec.tenantId`
+// +kubebuilder:printcolumn:name="Cloud",type=string,JSONPath=`.spec.cloud`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type EntraTenant struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the tenant connection.
+	// +required
+	Spec EntraTenantSpec `json:"spec"`
+	// status reports whether the connection works.
+	// +optional
+	Status EntraTenantStatus `json:"status,omitempty"`
+}
+
+// EntraTenantList is a list of EntraTenants.
+// +kubebuilder:object:root=true
+type EntraTenantList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []EntraTenant `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&EntraTenant{}, &EntraTenantList{})
+}

@@ -1,0 +1,223 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// PhoneType is which of a user's three phone slots an object manages. Graph gives each slot a
+// fixed method id, so a user has at most one phone of each type.
+// +kubebuilder:validation:Enum=mobile;alternateMobile;office
+type PhoneType string
+
+const (
+	// PhoneTypeMobile is the primary mobile phone; the only type that can do SMS sign-in.
+	PhoneTypeMobile PhoneType = "mobile"
+	// PhoneTypeAlternateMobile is a second mobile; Graph accepts it only when a mobile exists.
+	PhoneTypeAlternateMobile PhoneType = "alternateMobile"
+	// PhoneTypeOffice is an office phone (voice only); the only type that may carry an extension.
+	PhoneTypeOffice PhoneType = "office"
+)
+
+// SMSSignIn is the desired SMS sign-in setting of a mobile phone.
+// +kubebuilder:validation:Enum=Enabled;Disabled
+type SMSSignIn string
+
+const (
+	// SMSSignInEnabled asks Graph to make the mobile number usable as an SMS sign-in name.
+	SMSSignInEnabled SMSSignIn = "Enabled"
+	// SMSSignInDisabled asks Graph to turn SMS sign-in off for the mobile number.
+	SMSSignInDisabled SMSSignIn = "Disabled"
+)
+
+// DeletionPolicy says what happens in Graph when the object is deleted.
+// +kubebuilder:validation:Enum=Orphan;Delete
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyOrphan leaves the phone method in Graph: deleting a Kubernetes object must
+	// never strip somebody's MFA by accident.
+	DeletionPolicyOrphan DeletionPolicy = "Orphan"
+	// DeletionPolicyDelete removes the phone method from Graph.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+)
+
+// ManagementPolicy says whether phoneop may write to Graph for this object.
+// +kubebuilder:validation:Enum=Full;ObserveOnly
+type ManagementPolicy string
+
+const (
+	// ManagementPolicyFull lets phoneop create, update and delete the phone method.
+	ManagementPolicyFull ManagementPolicy = "Full"
+	// ManagementPolicyObserveOnly is plan mode: phoneop reads Graph and reports in
+	// status.plannedActions what Full would do, but never writes.
+	ManagementPolicyObserveOnly ManagementPolicy = "ObserveOnly"
+)
+
+// TenantReference names a cluster-scoped EntraTenant.
+type TenantReference struct {
+	// name of the EntraTenant.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Name string `json:"name"`
+}
+
+// SecretKeySelector selects one key of a Secret in the object's own namespace.
+type SecretKeySelector struct {
+	// name of the Secret, in the same namespace as the PhoneAuthMethod.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Name string `json:"name"`
+	// key in the Secret's data whose value is the phone number in Graph format.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Key string `json:"key"`
+}
+
+// PhoneNumberSource reads the phone number from somewhere other than the spec, so that
+// numbers (personal data) can stay out of Git.
+type PhoneNumberSource struct {
+	// secretKeyRef selects the Secret key that holds the phone number.
+	// +required
+	SecretKeyRef SecretKeySelector `json:"secretKeyRef"`
+}
+
+// PhoneAuthMethodSpec is the desired phone of one user.
+// The number format rule sits on the spec, not on the field, so that a rejection does not echo
+// the submitted number (personal data) back into CI logs: field-level errors quote the value.
+// +kubebuilder:validation:XValidation:rule="!has(self.phoneNumber) || self.phoneNumber.matches('^[+][1-9][0-9]{0,2} [0-9]{4,15}(x[0-9]{1,10})?$')",fieldPath=".phoneNumber",message="spec.phoneNumber must be in Graph format '+<country code> <4-15 digits>[x<extension>]', for example '+1 5555551234'"
+// +kubebuilder:validation:XValidation:rule="has(self.phoneNumber) != has(self.phoneNumberFrom)",message="set exactly one of spec.phoneNumber or spec.phoneNumberFrom.secretKeyRef"
+// +kubebuilder:validation:XValidation:rule="!has(self.smsSignIn) || self.phoneType == 'mobile'",fieldPath=".smsSignIn",message="spec.smsSignIn is only allowed when spec.phoneType is mobile; remove smsSignIn for alternateMobile and office phones"
+// +kubebuilder:validation:XValidation:rule="!has(self.phoneNumber) || !self.phoneNumber.contains('x') || self.phoneType == 'office'",fieldPath=".phoneNumber",message="spec.phoneNumber may carry an extension (x123) only when spec.phoneType is office; remove the extension"
+type PhoneAuthMethodSpec struct {
+	// tenantRef names the cluster-scoped EntraTenant through which the user is managed.
+	// The tenant must allow this namespace. Immutable: moving a phone between tenants would
+	// silently orphan it in the old one.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.tenantRef is immutable; create a new PhoneAuthMethod for another tenant"
+	// +required
+	TenantRef TenantReference `json:"tenantRef"`
+
+	// user is the Entra user, as a userPrincipalName (kim@contoso.com) or an object id. It is
+	// resolved once to an object id (status.userId). Immutable.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.user is immutable; create a new PhoneAuthMethod for another user"
+	// +kubebuilder:validation:XValidation:rule="!self.contains(' ') && !self.contains('/')",message="spec.user must be a userPrincipalName or an object id without spaces or slashes"
+	// +required
+	User string `json:"user"`
+
+	// phoneType is which of the user's phone slots this object manages: mobile,
+	// alternateMobile or office. Immutable, as in Graph: to change it, create the new type and
+	// delete the old object.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.phoneType is immutable; create a new PhoneAuthMethod for the other type and delete this one"
+	// +required
+	PhoneType PhoneType `json:"phoneType"`
+
+	// phoneNumber in Graph format: "+", a country code of 1 to 3 digits not starting with 0,
+	// one space, 4 to 15 digits, and for office phones an optional "x" and 1 to 10 digit
+	// extension, e.g. "+1 2065555554". Exactly one of phoneNumber and phoneNumberFrom is set.
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	PhoneNumber string `json:"phoneNumber,omitempty"`
+
+	// phoneNumberFrom reads the phone number from a Secret in this namespace instead of the
+	// spec. Exactly one of phoneNumber and phoneNumberFrom is set.
+	// +optional
+	PhoneNumberFrom *PhoneNumberSource `json:"phoneNumberFrom,omitempty"`
+
+	// smsSignIn is the desired SMS sign-in setting: Enabled or Disabled. Omitted means
+	// phoneop does not manage it and leaves whatever Graph has. Only allowed on mobile.
+	// +optional
+	SMSSignIn *SMSSignIn `json:"smsSignIn,omitempty"`
+
+	// deletionPolicy says what happens in Graph when this object is deleted: Orphan (the
+	// default) leaves the phone method in place, Delete removes it.
+	// +kubebuilder:default=Orphan
+	// +optional
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// managementPolicy is Full (the default: phoneop writes to Graph) or ObserveOnly (plan
+	// mode: phoneop only reads and lists in status.plannedActions what Full would do).
+	// +kubebuilder:default=Full
+	// +optional
+	ManagementPolicy ManagementPolicy `json:"managementPolicy,omitempty"`
+}
+
+// PhoneAuthMethodStatus is what Graph last said about the phone.
+type PhoneAuthMethodStatus struct {
+	// userId is the user's resolved Entra object id; stable when the UPN is renamed.
+	// +optional
+	UserID string `json:"userId,omitempty"`
+
+	// phoneMethodId is Graph's id of the phone method (fixed per phone type).
+	// +optional
+	PhoneMethodID string `json:"phoneMethodId,omitempty"`
+
+	// phoneNumber is the observed number, masked (e.g. "+1 *******554").
+	// +optional
+	PhoneNumber string `json:"phoneNumber,omitempty"`
+
+	// smsSignInState mirrors Graph's smsSignInState as reported, unknownFutureValue included.
+	// +optional
+	SMSSignInState string `json:"smsSignInState,omitempty"`
+
+	// plannedActions lists what phoneop would do (ObserveOnly) or is about to do (Full) to
+	// converge Graph to the spec; empty when up to date. Numbers are masked.
+	// +optional
+	// +listType=atomic
+	PlannedActions []string `json:"plannedActions,omitempty"`
+
+	// observedGeneration is the generation of the spec that was last reconciled successfully.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// lastSyncTime is when Graph was last observed (and, if needed, written) successfully.
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// conditions: Ready (the phone in Graph matches the spec), Synced (the last observe and
+	// apply succeeded), and Reconciling / Stalled (present only when true) for kstatus.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+}
+
+// PhoneAuthMethod declares one phone authentication method of one Microsoft Entra user.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=pam,categories=phoneop
+// +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.spec.user`
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.phoneType`
+// +kubebuilder:printcolumn:name="Number",type=string,JSONPath=`.status.phoneNumber`
+// +kubebuilder:printcolumn:name="SMS",type=string,JSONPath=`.spec.smsSignIn`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.smsSignInState`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type PhoneAuthMethod struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired phone.
+	// +required
+	Spec PhoneAuthMethodSpec `json:"spec"`
+	// status is what Graph last reported.
+	// +optional
+	Status PhoneAuthMethodStatus `json:"status,omitempty"`
+}
+
+// PhoneAuthMethodList is a list of PhoneAuthMethods.
+// +kubebuilder:object:root=true
+type PhoneAuthMethodList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []PhoneAuthMethod `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&PhoneAuthMethod{}, &PhoneAuthMethodList{})
+}
