@@ -2,12 +2,12 @@ package emulator_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"net/http"
@@ -85,11 +85,11 @@ func TestAzidentityClientCertificate(t *testing.T) {
 	must(t, err)
 	en.useToken(t, tok.Token)
 
-	// A different certificate's key must not get a token.
-	_, otherKey := selfSigned(t)
-	_, k2, err := azidentity.ParseCertificates(append(certPEM, otherKey...), nil)
+	// A certificate the app registration doesn't hold must not get a token.
+	otherCert, otherKey := selfSigned(t)
+	c2, k2, err := azidentity.ParseCertificates(append(otherCert, otherKey...), nil)
 	must(t, err)
-	bad, err := azidentity.NewClientCertificateCredential(tenantID, certApp, certs, k2,
+	bad, err := azidentity.NewClientCertificateCredential(tenantID, certApp, c2, k2,
 		&azidentity.ClientCertificateCredentialOptions{ClientOptions: en.clientOptions(), DisableInstanceDiscovery: true})
 	must(t, err)
 	if _, err := bad.GetToken(context.Background(), graphScope); err == nil {

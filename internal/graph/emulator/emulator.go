@@ -11,6 +11,7 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -262,8 +263,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.stats.add(r.Method, s.route, s.status, s.fault)
 	if e.opts.Log != nil {
+		rid := cmp.Or(rw.Header().Get("request-id"), rw.Header().Get("x-ms-request-id"))
 		e.opts.Log(RequestLog{Method: r.Method, Route: s.route, Status: s.status, Fault: s.fault,
-			RequestID: rw.Header().Get("request-id"), Duration: time.Since(start)})
+			RequestID: rid, Duration: time.Since(start)})
 	}
 	if s.abort {
 		abortConn(w)

@@ -46,6 +46,7 @@ type tokenClaims struct {
 // serveLogin answers the login authority's endpoints and returns the route
 // template for stats.
 func (e *Emulator) serveLogin(w http.ResponseWriter, r *http.Request) string {
+	w.Header().Set("x-ms-request-id", uuid.NewString())
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	eq := strings.EqualFold
 	switch {
@@ -132,13 +133,12 @@ type aadError struct {
 }
 
 func (e *Emulator) writeAADError(w http.ResponseWriter, r *http.Request, status int, code string, aadsts int, desc string) {
-	trace := uuid.NewString()
+	trace := w.Header().Get("x-ms-request-id")
 	corr := r.Header.Get("client-request-id")
 	if corr == "" {
 		corr = uuid.NewString()
 	}
 	ts := e.now().UTC().Format("2006-01-02 15:04:05Z")
-	w.Header().Set("x-ms-request-id", trace)
 	w.Header().Set("client-request-id", corr)
 	writeJSON(w, status, map[string]any{
 		"error": code,
