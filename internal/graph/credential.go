@@ -1,6 +1,9 @@
 package graph
 
 import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -8,6 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // CredentialSource says how an app proves its identity. Set ClientID and
@@ -90,17 +94,36 @@ func clientOptions(ep Endpoints, httpClient *http.Client) azcore.ClientOptions {
 	return opts
 }
 
-// certificateCredential parses PEM or PKCS#12 (azidentity tells them apart)
-// and sends the chain's leaf; the parse error never echoes the key material.
+// certificateCredential builds a certificate credential that signs client
+// assertions with the certificate's key.
 func certificateCredential(tenantID string, src CredentialSource, opts azcore.ClientOptions, disableDiscovery bool) (azcore.TokenCredential, error) {
-	var password []byte
-	if src.CertificatePassword != "" {
-		password = []byte(src.CertificatePassword)
-	}
-	certs, key, err := azidentity.ParseCertificates(src.CertificatePEMOrPFX, password)
+	certs, key, err := parseCertificate(src.CertificatePEMOrPFX, src.CertificatePassword)
 	if err != nil {
-		return nil, fmt.Errorf("credential: cannot read the certificate: %w", err)
+		return nil, err
 	}
 	return azidentity.NewClientCertificateCredential(tenantID, src.ClientID, certs, key,
 		&azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: disableDiscovery})
+}
+
+// parseCertificate reads PEM or PKCS#12. azidentity's parser handles PEM and
+// legacy PKCS#12 (SHA-1/3DES) only; files made by OpenSSL 3 with default
+// options use AES and SHA-256, so PKCS#12 that azidentity rejects gets a
+// second chance with go-pkcs12. Errors never echo the key material.
+func parseCertificate(data []byte, password string) ([]*x509.Certificate, crypto.PrivateKey, error) {
+	var pw []byte
+	if password != "" {
+		pw = []byte(password)
+	}
+	certs, key, err := azidentity.ParseCertificates(data, pw)
+	if err == nil {
+		return certs, key, nil
+	}
+	if bytes.Contains(data, []byte("-----BEGIN")) {
+		return nil, nil, fmt.Errorf("credential: cannot read the PEM certificate: %w", err)
+	}
+	key, leaf, chain, p12err := pkcs12.DecodeChain(data, password)
+	if p12err != nil {
+		return nil, nil, fmt.Errorf("credential: cannot read the PKCS#12 certificate: %w", p12err)
+	}
+	return append([]*x509.Certificate{leaf}, chain...), key, nil
 }

@@ -23,7 +23,7 @@ var (
 
 	throttledTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "phoneop_graph_throttled_total",
-		Help: "Graph answers that paused a tenant (429, or Retry-After on another status), by operation.",
+		Help: "Graph 429 answers, each of which paused its tenant, by operation.",
 	}, []string{"operation"})
 
 	tenantPauseDesc = prometheus.NewDesc("phoneop_graph_tenant_pause_seconds",

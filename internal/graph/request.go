@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -154,7 +155,7 @@ func (c *Client) attempt(ctx context.Context, cl call, body []byte) *Error {
 	crid := uuid.NewString()
 	token, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
 	if err != nil {
-		return tokenError(cl.op, crid, err)
+		return tokenError(cl.op, err)
 	}
 	req, err := c.newRequest(ctx, cl, body, token.Token, crid)
 	if err != nil {
@@ -269,14 +270,28 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// tokenError wraps a credential failure. azidentity's message embeds the
-// token endpoint's body, so only the HTTP status goes into the summary.
-func tokenError(op, crid string, err error) *Error {
-	e := &Error{Op: op, Class: Unauthorized, Code: "tokenAcquisitionFailed", ClientRequestID: crid, Err: tokenCause{err}}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		e.Class = Transient
+// tokenError wraps a credential failure. A refused credential (4xx from
+// the token endpoint) is Unauthorized; an authority that is down, throttling
+// or unreachable is Transient. azidentity's message embeds the token
+// endpoint's body, so only the HTTP status goes into the summary.
+func tokenError(op string, err error) *Error {
+	return &Error{Op: op, Class: tokenClass(err), Code: "tokenAcquisitionFailed", Err: tokenCause{err}}
+}
+
+func tokenClass(err error) Class {
+	var afe *azidentity.AuthenticationFailedError
+	if errors.As(err, &afe) && afe.RawResponse != nil {
+		if c := Classify(afe.RawResponse.StatusCode, ""); c == Throttled || c == Transient {
+			return Transient
+		}
+		return Unauthorized
 	}
-	return e
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isNetError(err) {
+		return Transient // no answer from the authority
+	}
+	// Anything else is a credential that cannot work as configured, e.g. a
+	// workload identity whose token file is missing.
+	return Unauthorized
 }
 
 // tokenCause summarises a credential error without the response body.
@@ -315,4 +330,10 @@ func decodeBody(data []byte, out any) error {
 // isWrite tells whether a request spends Graph's write budget too.
 func isWrite(method string) bool {
 	return method != http.MethodGet && method != http.MethodHead
+}
+
+// isNetError reports a transport failure anywhere in err's chain.
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
 }
