@@ -57,3 +57,46 @@ build: manifests generate fmt vet ## Build the manager binary into bin/manager.
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster in your kubeconfig.
 	go run ./main.go
+
+##@ Deployment (install manifests, Helm chart, image; see docs/)
+# This block is appended for issue 7; the targets above are unchanged.
+
+KUBECTL ?= kubectl
+GOARCH ?= $(shell go env GOARCH)
+# The image is stamped with the commit's time and revision, so a commit always builds the same
+# image (reproducible builds: https://reproducible-builds.org/docs/source-date-epoch/).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+
+.PHONY: build-installer
+build-installer: ## Render config/default with IMG (name:tag) into dist/install.yaml.
+	@command -v $(KUBECTL) >/dev/null 2>&1 || { echo "build-installer: kubectl not found; install kubectl >= 1.30 (it embeds kustomize v5) or set KUBECTL=" >&2; exit 1; }
+	@mkdir -p dist/installer
+	@# A throwaway overlay sets the image, so that no committed file is edited.
+	@printf 'resources:\n- ../../config/default\nimages:\n- name: phoneop\n  newName: %s\n  newTag: %s\n' \
+		"$$(echo '$(IMG)' | sed 's/:[^:/]*$$//')" "$$(echo '$(IMG)' | sed -n 's/.*:\([^:/]*\)$$/\1/p')" > dist/installer/kustomization.yaml
+	$(KUBECTL) kustomize dist/installer > dist/install.yaml
+	@echo "wrote dist/install.yaml (image $(IMG))"
+
+.PHONY: image
+image: ## Build the reproducible image tarball dist/phoneop-image.tar (no Docker needed).
+	@mkdir -p dist/image
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -buildvcs=false -o dist/image/manager .
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) go run ./hack/image --binary dist/image/manager --arch $(GOARCH) \
+		--tag $(IMG) --version $(VERSION) --revision "$(REVISION)" --out dist/phoneop-image.tar
+
+.PHONY: chart-sync
+chart-sync: manifests ## Copy the generated CRDs and manager RBAC rules into charts/phoneop.
+	rm -f charts/phoneop/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/phoneop/crds/
+	cp config/rbac/role.yaml charts/phoneop/files/manager-role.yaml
+
+.PHONY: helm
+helm: ## Build the pinned helm (hack/tools/go.mod) into bin/ and print its path.
+	@hack/tools/build.sh helm
+
+.PHONY: chart-package
+chart-package: chart-sync ## Package the Helm chart into dist/.
+	@mkdir -p dist
+	"$$(hack/tools/build.sh helm)" package charts/phoneop --destination dist
