@@ -9,8 +9,11 @@ Licensed under the Apache License, Version 2.0.
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"os"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -19,9 +22,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/controllers"
+	"github.com/phoneop/phoneop/internal/graph"
 )
 
 var scheme = runtime.NewScheme()
@@ -33,10 +39,15 @@ func init() {
 
 // options are the manager's command-line flags.
 type options struct {
-	metricsAddr   string
-	secureMetrics bool
-	probeAddr     string
-	leaderElect   bool
+	metricsAddr          string
+	secureMetrics        bool
+	probeAddr            string
+	leaderElect          bool
+	resyncPeriod         time.Duration
+	maxConcurrent        int
+	graphRPS             float64
+	graphBurst           int
+	credentialsNamespace string
 }
 
 func parseFlags() (options, zap.Options) {
@@ -45,10 +56,46 @@ func parseFlags() (options, zap.Options) {
 	flag.BoolVar(&o.secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS behind Kubernetes authentication and authorization.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
+	flag.DurationVar(&o.resyncPeriod, "resync-period", 30*time.Minute, "How often a converged PhoneAuthMethod re-reads Graph to catch changes made outside phoneop.")
+	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 16, "PhoneAuthMethods reconciled in parallel; each tenant's Graph rate limit still applies.")
+	flag.Float64Var(&o.graphRPS, "graph-requests-per-second", graph.DefaultLimits.RequestsPerSecond, "Graph requests per second per tenant (client-side token bucket, below Graph's documented limit).")
+	flag.IntVar(&o.graphBurst, "graph-burst", graph.DefaultLimits.Burst, "Burst of the per-tenant Graph token bucket.")
+	flag.StringVar(&o.credentialsNamespace, "credentials-namespace", os.Getenv("POD_NAMESPACE"), "Namespace of the EntraTenant credential Secrets (default: the pod's namespace).")
 	zo := zap.Options{}
 	zo.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return o, zo
+}
+
+// setupControllers wires the reconcilers with the shared Graph plumbing: one Connector (one
+// client per tenant, throttling shared per tenant), one Observer (one read per user).
+func setupControllers(mgr ctrl.Manager, o options) error {
+	if o.credentialsNamespace == "" {
+		return errors.New("--credentials-namespace (or POD_NAMESPACE) must name the namespace of the EntraTenant credential Secrets")
+	}
+	graph.RegisterMetrics(metrics.Registry)
+	metrics.Registry.MustRegister(&controllers.ObjectsCollector{Reader: mgr.GetClient()})
+	limits := graph.DefaultLimits
+	limits.RequestsPerSecond, limits.Burst = o.graphRPS, o.graphBurst
+	connector := &controllers.Connector{
+		Reader:       mgr.GetAPIReader(),
+		Namespace:    o.credentialsNamespace,
+		Limits:       limits,
+		RecheckAfter: 5 * time.Minute,
+	}
+	if err := (&controllers.EntraTenantReconciler{Client: mgr.GetClient(), Connector: connector}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return (&controllers.PhoneAuthMethodReconciler{
+		Client:                  mgr.GetClient(),
+		SecretReader:            mgr.GetAPIReader(),
+		Connector:               connector,
+		Observer:                &controllers.Observer{TTL: 10 * time.Second},
+		Users:                   &controllers.UserCache{},
+		Recorder:                mgr.GetEventRecorder("phoneop"),
+		ResyncPeriod:            o.resyncPeriod,
+		MaxConcurrentReconciles: o.maxConcurrent,
+	}).SetupWithManager(context.Background(), mgr)
 }
 
 func main() {
@@ -69,6 +116,10 @@ func main() {
 	})
 	if err != nil {
 		log.Error(err, "unable to create the manager")
+		os.Exit(1)
+	}
+	if err := setupControllers(mgr, o); err != nil {
+		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -173,9 +173,16 @@ type PhoneAuthMethodStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// lastSyncTime is when Graph was last observed (and, if needed, written) successfully.
+	// lastSyncTime is when a successful sync last changed this status (a write to Graph, or
+	// a change Graph reported). Steady-state resyncs that find nothing new do not bump it, so
+	// that they cost no status write.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// lastHandledReconcileAt is the last value of the phoneop.dev/reconcile-requested-at
+	// annotation that forced a fresh read of Graph.
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 
 	// conditions: Ready (the phone in Graph matches the spec), Synced (the last observe and
 	// apply succeeded), and Reconciling / Stalled (present only when true) for kstatus.

@@ -1,0 +1,82 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+)
+
+// tenantRecheck is how often a Ready tenant proves again that its credentials work (a token is
+// cached by azidentity, so this costs a token request at most once per token lifetime).
+const tenantRecheck = 10 * time.Minute
+
+// EntraTenantReconciler reports whether phoneop can authenticate to a tenant. PhoneAuthMethods
+// wait for their tenant to be Ready, so a broken credential shows up once, on the tenant, and
+// costs no Graph calls per object.
+type EntraTenantReconciler struct {
+	client.Client
+	Connector *Connector
+}
+
+// Reconcile connects to the tenant and obtains a token.
+func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	tenant := &identityv1alpha1.EntraTenant{}
+	if err := r.Get(ctx, req.NamespacedName, tenant); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := tenant.DeepCopy()
+	ready, reason, message, err := r.check(ctx, tenant)
+	status := metav1.ConditionFalse
+	if ready {
+		status = metav1.ConditionTrue
+	}
+	setCondition(&tenant.Status.Conditions, tenant.Generation, identityv1alpha1.ConditionReady, status, reason, message)
+	tenant.Status.ObservedGeneration = tenant.Generation
+	if !equality.Semantic.DeepEqual(before.Status, tenant.Status) {
+		if perr := r.Status().Patch(ctx, tenant, client.MergeFrom(before)); perr != nil {
+			return ctrl.Result{}, errors.Join(err, ignoreConflict(perr))
+		}
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !ready {
+		return ctrl.Result{RequeueAfter: time.Minute}, nil
+	}
+	return ctrl.Result{RequeueAfter: tenantRecheck}, nil
+}
+
+// check returns the Ready condition's facts; err is set only for failures worth a backoff retry.
+func (r *EntraTenantReconciler) check(ctx context.Context, tenant *identityv1alpha1.EntraTenant) (ready bool, reason, message string, err error) {
+	conn, err := r.Connector.Connect(ctx, tenant)
+	if err != nil {
+		var credErr *ErrCredentials
+		if errors.As(err, &credErr) {
+			return false, identityv1alpha1.ReasonCredentialsInvalid, credErr.Error(), nil
+		}
+		return false, identityv1alpha1.ReasonTenantNotReady, "Reading the tenant's credentials failed; phoneop retries", err
+	}
+	if err := conn.Verify(ctx); err != nil {
+		r.Connector.Forget(tenant.UID)
+		// azidentity's message can quote the authority's answer; keep only its type of failure.
+		return false, identityv1alpha1.ReasonCredentialsInvalid,
+			fmt.Sprintf("Getting a token for tenant %s failed; check the app registration's client id, credential and admin consent", tenant.Spec.TenantID), nil
+	}
+	return true, identityv1alpha1.ReasonSynced, "phoneop obtained a Graph token for the tenant", nil
+}
+
+// SetupWithManager watches EntraTenants.
+func (r *EntraTenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&identityv1alpha1.EntraTenant{}).
+		Named("entratenant").
+		Complete(r)
+}

@@ -1,0 +1,227 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graph/emulator"
+)
+
+const (
+	eventually = 30 * time.Second
+	poll       = 50 * time.Millisecond
+)
+
+var fixtureSeq atomic.Int64
+
+// fixture is one test's world: an emulated tenant with an app, a granted EntraTenant, and a
+// namespace the tenant allows.
+type fixture struct {
+	t         *testing.T
+	g         *WithT
+	ctx       context.Context
+	tenant    string // EntraTenant name
+	tenantID  string
+	namespace string
+}
+
+type fixtureOption func(*emulator.Tenant, *identityv1alpha1.EntraTenantSpec)
+
+// withSMSPolicyFor limits the tenant's SMS sign-in policy to the given users (default: all).
+func withSMSPolicyFor(users ...string) fixtureOption {
+	return func(t *emulator.Tenant, _ *identityv1alpha1.EntraTenantSpec) {
+		t.SMSSignIn = emulator.SMSPolicy{IncludedUsers: users}
+	}
+}
+
+func withUserScope(scope identityv1alpha1.UserScope) fixtureOption {
+	return func(_ *emulator.Tenant, spec *identityv1alpha1.EntraTenantSpec) { spec.UserScope = scope }
+}
+
+// newFixture creates the tenant in the emulator and in the cluster and waits for it to be Ready.
+func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
+	t.Helper()
+	n := fixtureSeq.Add(1)
+	f := &fixture{t: t, g: NewWithT(t), ctx: context.Background(),
+		tenant: fmt.Sprintf("tenant-%d", n), tenantID: uuid.NewString(), namespace: fmt.Sprintf("team-%d", n)}
+	et := emulator.Tenant{ID: f.tenantID, SMSSignIn: emulator.SMSPolicy{AllUsers: true}}
+	spec := identityv1alpha1.EntraTenantSpec{
+		TenantID: f.tenantID, Cloud: identityv1alpha1.CloudCustom,
+		AuthorityHost: emuServer.URL + "/", GraphEndpoint: emuServer.URL,
+		Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
+			ClientID: uuid.NewString(), SecretRef: identityv1alpha1.CredentialSecretReference{Name: f.tenant + "-app", Key: "clientSecret"}}},
+		AllowedNamespaces: &metav1.LabelSelector{MatchLabels: map[string]string{"phoneop.dev/tenant": f.tenant}},
+	}
+	for _, o := range opts {
+		o(&et, &spec)
+	}
+	f.g.Expect(emu.AddTenant(et)).To(Succeed())
+	f.g.Expect(emu.AddApp(emulator.App{TenantID: f.tenantID, ClientID: spec.Credentials.ClientSecret.ClientID, ClientSecret: testClientSecret,
+		Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}})).To(Succeed())
+	f.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: f.tenant + "-app", Namespace: credentialsNamespace},
+		StringData: map[string]string{"clientSecret": testClientSecret}})
+	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace, Labels: map[string]string{"phoneop.dev/tenant": f.tenant}}})
+	f.create(&identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: f.tenant}, Spec: spec})
+	f.g.Eventually(func() bool {
+		var got identityv1alpha1.EntraTenant
+		_ = k8s.Get(f.ctx, client.ObjectKey{Name: f.tenant}, &got)
+		return meta.IsStatusConditionTrue(got.Status.Conditions, identityv1alpha1.ConditionReady)
+	}, eventually, poll).Should(BeTrue(), "EntraTenant %s never became Ready", f.tenant)
+	return f
+}
+
+func (f *fixture) create(obj client.Object) {
+	f.t.Helper()
+	f.g.Expect(k8s.Create(f.ctx, obj)).To(Succeed())
+}
+
+// addUser adds a user to the emulated tenant and returns its object id.
+func (f *fixture) addUser(upn string) string {
+	f.t.Helper()
+	id := uuid.NewString()
+	f.g.Expect(emu.AddUser(emulator.User{TenantID: f.tenantID, ID: id, UserPrincipalName: upn})).To(Succeed())
+	return id
+}
+
+// pam builds a PhoneAuthMethod in the fixture's namespace.
+func (f *fixture) pam(name, user string, typ identityv1alpha1.PhoneType, number string, mutate ...func(*identityv1alpha1.PhoneAuthMethod)) *identityv1alpha1.PhoneAuthMethod {
+	p := &identityv1alpha1.PhoneAuthMethod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.namespace},
+		Spec: identityv1alpha1.PhoneAuthMethodSpec{TenantRef: identityv1alpha1.TenantReference{Name: f.tenant},
+			User: user, PhoneType: typ, PhoneNumber: number},
+	}
+	for _, m := range mutate {
+		m(p)
+	}
+	return p
+}
+
+func smsEnabled(p *identityv1alpha1.PhoneAuthMethod) {
+	v := identityv1alpha1.SMSSignInEnabled
+	p.Spec.SMSSignIn = &v
+}
+
+func deletionPolicyDelete(p *identityv1alpha1.PhoneAuthMethod) {
+	p.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyDelete
+}
+
+// get re-reads an object.
+func (f *fixture) get(p *identityv1alpha1.PhoneAuthMethod) *identityv1alpha1.PhoneAuthMethod {
+	f.t.Helper()
+	got := &identityv1alpha1.PhoneAuthMethod{}
+	f.g.Expect(k8s.Get(f.ctx, client.ObjectKeyFromObject(p), got)).To(Succeed())
+	return got
+}
+
+// waitForReason waits until the object's Ready condition has status and reason, for the
+// current generation, and returns the object.
+func (f *fixture) waitForReady(p *identityv1alpha1.PhoneAuthMethod, want metav1.ConditionStatus, reason string) *identityv1alpha1.PhoneAuthMethod {
+	f.t.Helper()
+	var got *identityv1alpha1.PhoneAuthMethod
+	f.g.Eventually(func(g Gomega) {
+		got = &identityv1alpha1.PhoneAuthMethod{}
+		g.Expect(k8s.Get(f.ctx, client.ObjectKeyFromObject(p), got)).To(Succeed())
+		c := meta.FindStatusCondition(got.Status.Conditions, identityv1alpha1.ConditionReady)
+		g.Expect(c).NotTo(BeNil(), "no Ready condition yet")
+		g.Expect(c.ObservedGeneration).To(Equal(got.Generation))
+		g.Expect(c.Reason).To(Equal(reason), "Ready reason (message: %s)", c.Message)
+		g.Expect(c.Status).To(Equal(want))
+	}, eventually, poll).Should(Succeed())
+	assertKstatusInvariants(f.t, got)
+	return got
+}
+
+// graphMethod returns the user's method of a type as the emulator holds it, or nil.
+func (f *fixture) graphMethod(userID string, typ identityv1alpha1.PhoneType) *emulator.PhoneMethod {
+	f.t.Helper()
+	methods, err := emu.PhoneMethods(f.tenantID, userID)
+	f.g.Expect(err).NotTo(HaveOccurred())
+	for i := range methods {
+		if methods[i].PhoneType == string(typ) {
+			return &methods[i]
+		}
+	}
+	return nil
+}
+
+// kstatusOf computes the object's kstatus the way Flux and kubectl wait do.
+func kstatusOf(t *testing.T, p *identityv1alpha1.PhoneAuthMethod) status.Status {
+	t.Helper()
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := status.Compute(&unstructured.Unstructured{Object: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Status
+}
+
+// assertKstatusInvariants checks the rules Flux's conditions/check asserts: Ready is present,
+// Reconciling and Stalled never both, Ready is False when Stalled, and a True Ready belongs to
+// the current generation.
+func assertKstatusInvariants(t *testing.T, p *identityv1alpha1.PhoneAuthMethod) {
+	t.Helper()
+	conds := p.Status.Conditions
+	ready := meta.FindStatusCondition(conds, identityv1alpha1.ConditionReady)
+	if ready == nil {
+		t.Fatalf("Ready condition missing")
+	}
+	reconciling := meta.FindStatusCondition(conds, identityv1alpha1.ConditionReconciling)
+	stalled := meta.FindStatusCondition(conds, identityv1alpha1.ConditionStalled)
+	if reconciling != nil && stalled != nil {
+		t.Errorf("Reconciling and Stalled are both present")
+	}
+	for _, c := range []*metav1.Condition{reconciling, stalled} {
+		if c != nil && c.Status != metav1.ConditionTrue {
+			t.Errorf("%s is present but not True", c.Type)
+		}
+	}
+	if stalled != nil && ready.Status != metav1.ConditionFalse {
+		t.Errorf("Stalled but Ready is %s", ready.Status)
+	}
+	if ready.Status == metav1.ConditionTrue && p.Status.ObservedGeneration != p.Generation {
+		t.Errorf("Ready for generation %d but observedGeneration is %d", p.Generation, p.Status.ObservedGeneration)
+	}
+	for _, c := range conds {
+		if strings.Contains(c.Message, "5550") {
+			t.Errorf("condition %s leaks a phone number: %s", c.Type, c.Message)
+		}
+	}
+}
+
+// events returns the reasons of the events recorded for an object.
+func (f *fixture) eventReasons(p *identityv1alpha1.PhoneAuthMethod) []string {
+	f.t.Helper()
+	var list corev1.EventList
+	var reasons []string
+	// events.k8s.io events are also served through the core/v1 API.
+	f.g.Expect(k8s.List(f.ctx, &list, client.InNamespace(p.Namespace))).To(Succeed())
+	for _, e := range list.Items {
+		if e.InvolvedObject.Name == p.Name {
+			reasons = append(reasons, e.Reason)
+			if strings.Contains(e.Message, "5550") {
+				f.t.Errorf("event %s leaks a phone number: %s", e.Reason, e.Message)
+			}
+		}
+	}
+	return reasons
+}
+
+func f0ctx() context.Context { return context.Background() }

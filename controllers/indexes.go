@@ -1,0 +1,160 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graph"
+)
+
+// Field indexes over PhoneAuthMethods, kept in the informer cache so that lookups cost no
+// API-server request.
+const (
+	// indexSlot keys an object by (tenant, user, phoneType), once by spec.user and once by the
+	// resolved status.userId, so that two objects naming one user by UPN and by object id meet.
+	indexSlot = "phoneop.slot"
+	// indexUser keys an object by (tenant, user), the same two ways, to find siblings.
+	indexUser = "phoneop.user"
+	// indexTenant keys an object by spec.tenantRef.name.
+	indexTenant = "phoneop.tenant"
+	// indexSecret keys an object by the Secret its phoneNumberFrom names (same namespace).
+	indexSecret = "phoneop.secret"
+)
+
+func addIndexes(ctx context.Context, idx client.FieldIndexer) error {
+	pam := &identityv1alpha1.PhoneAuthMethod{}
+	for name, fn := range map[string]func(*identityv1alpha1.PhoneAuthMethod) []string{
+		indexSlot:   slotKeys,
+		indexUser:   userKeys,
+		indexTenant: func(p *identityv1alpha1.PhoneAuthMethod) []string { return []string{p.Spec.TenantRef.Name} },
+		indexSecret: func(p *identityv1alpha1.PhoneAuthMethod) []string {
+			if p.Spec.PhoneNumberFrom == nil {
+				return nil
+			}
+			return []string{p.Spec.PhoneNumberFrom.SecretKeyRef.Name}
+		},
+	} {
+		if err := idx.IndexField(ctx, pam, name, func(o client.Object) []string {
+			return fn(o.(*identityv1alpha1.PhoneAuthMethod))
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// userKeys are the (tenant, user) keys of an object: by spec.user (case-insensitive, as UPNs
+// are) and by the resolved object id.
+func userKeys(p *identityv1alpha1.PhoneAuthMethod) []string {
+	keys := []string{userKey(p.Spec.TenantRef.Name, p.Spec.User)}
+	if id := p.Status.UserID; id != "" && !strings.EqualFold(id, p.Spec.User) {
+		keys = append(keys, userKey(p.Spec.TenantRef.Name, id))
+	}
+	return keys
+}
+
+func slotKeys(p *identityv1alpha1.PhoneAuthMethod) []string {
+	var keys []string
+	for _, k := range userKeys(p) {
+		keys = append(keys, k+"/"+string(p.Spec.PhoneType))
+	}
+	return keys
+}
+
+func userKey(tenant, user string) string { return tenant + "/" + strings.ToLower(user) }
+
+// siblingsOf maps a change of one object to the objects of the same user that wait on it: an
+// alternateMobile waits for its mobile (MobileRequired) and a mobile's deletion waits for its
+// alternateMobile object to go.
+func (r *PhoneAuthMethodReconciler) siblingsOf(ctx context.Context, o client.Object) []reconcile.Request {
+	p := o.(*identityv1alpha1.PhoneAuthMethod)
+	var waiter identityv1alpha1.PhoneType
+	switch p.Spec.PhoneType {
+	case identityv1alpha1.PhoneTypeMobile:
+		waiter = identityv1alpha1.PhoneTypeAlternateMobile
+	case identityv1alpha1.PhoneTypeAlternateMobile:
+		waiter = identityv1alpha1.PhoneTypeMobile
+	default:
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, key := range userKeys(p) {
+		var list identityv1alpha1.PhoneAuthMethodList
+		if err := r.List(ctx, &list, client.MatchingFields{indexUser: key}); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing sibling PhoneAuthMethods")
+			continue
+		}
+		for i := range list.Items {
+			if s := &list.Items[i]; s.Spec.PhoneType == waiter && s.UID != p.UID {
+				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(s)})
+			}
+		}
+	}
+	return reqs
+}
+
+// objectsOfTenant maps a tenant change to every object that names the tenant.
+func (r *PhoneAuthMethodReconciler) objectsOfTenant(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.requestsFor(ctx, client.MatchingFields{indexTenant: o.GetName()})
+}
+
+// objectsReadingSecret maps a Secret change to the objects whose phoneNumberFrom names it.
+func (r *PhoneAuthMethodReconciler) objectsReadingSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.requestsFor(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexSecret: o.GetName()})
+}
+
+func (r *PhoneAuthMethodReconciler) requestsFor(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
+	var list identityv1alpha1.PhoneAuthMethodList
+	if err := r.List(ctx, &list, opts...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing PhoneAuthMethods to requeue")
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: list.Items[i].Namespace, Name: list.Items[i].Name}})
+	}
+	return reqs
+}
+
+// UserCache remembers users resolved through Graph, per tenant, so that a steady state costs
+// no user lookups and an object-id user's UPN (needed for the domain scope) is read once per
+// process. Bounded by the number of managed users.
+type UserCache struct {
+	mu    sync.RWMutex
+	users map[string]graph.User
+}
+
+// Get returns the cached user for (tenantID, idOrUPN).
+func (c *UserCache) Get(tenantID, idOrUPN string) (graph.User, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	u, ok := c.users[userKey(tenantID, idOrUPN)]
+	return u, ok
+}
+
+// Put remembers u under both its object id and its UPN.
+func (c *UserCache) Put(tenantID string, u graph.User) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.users == nil {
+		c.users = map[string]graph.User{}
+	}
+	c.users[userKey(tenantID, u.ID)] = u
+	if u.UserPrincipalName != "" {
+		c.users[userKey(tenantID, u.UserPrincipalName)] = u
+	}
+}
+
+// Forget drops a user, e.g. after Graph said it no longer exists.
+func (c *UserCache) Forget(tenantID, idOrUPN string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.users, userKey(tenantID, idOrUPN))
+}

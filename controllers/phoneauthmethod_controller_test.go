@@ -1,0 +1,313 @@
+package controllers
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graph/emulator"
+)
+
+// graphWrites counts the emulator's write calls since its stats were last reset.
+func graphWrites() int {
+	return emu.Count(http.MethodPost, "") + emu.Count(http.MethodPatch, "") + emu.Count(http.MethodDelete, "") -
+		emu.Count(http.MethodPost, emulator.RouteToken)
+}
+
+func TestCreatesMobileWithSMSSignIn(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("kim@contoso.com")
+	emu.ResetStats()
+	p := f.pam("kim-mobile", "kim@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550100", smsEnabled)
+	f.create(p)
+
+	got := f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(got.Status.UserID).To(Equal(userID))
+	f.g.Expect(got.Status.PhoneMethodID).To(Equal(emulator.MobileID))
+	f.g.Expect(got.Status.PhoneNumber).To(Equal("+1 *******100"))
+	f.g.Expect(got.Status.SMSSignInState).To(Equal("ready"))
+	f.g.Expect(got.Status.PlannedActions).To(BeEmpty())
+	f.g.Expect(got.Status.LastSyncTime).NotTo(BeNil())
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.CurrentStatus))
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550100"))
+	f.g.Expect(f.eventReasons(got)).To(ContainElement("Created"))
+	// One user lookup, one list, one create; Graph registers SMS sign-in itself for a user the
+	// policy includes, so no enableSmsSignIn call is needed.
+	f.g.Expect(emu.Count(http.MethodGet, emulator.RouteUser)).To(Equal(1))
+	f.g.Expect(emu.Count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1))
+	f.g.Expect(emu.Count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1))
+	t.Logf("graph calls for one mobile with SMS sign-in: %+v", emu.Stats())
+}
+
+func TestSteadyStateCostsOneReadAndNoWrites(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("lee@contoso.com")
+	p := f.pam("lee-mobile", "lee@contoso.com", identityv1alpha1.PhoneTypeMobile, "+44 2075550101", smsEnabled)
+	f.create(p)
+	before := f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+
+	emu.ResetStats()
+	reconciler.Observer.Invalidate(f.tenantID, before.Status.UserID) // a resync finds the cache cold
+	res, err := reconciler.Reconcile(f.ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
+	f.g.Expect(err).NotTo(HaveOccurred())
+	f.g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "a converged object comes back on its resync schedule")
+	f.g.Expect(res.RequeueAfter).To(BeNumerically("<=", reconciler.ResyncPeriod+time.Second))
+	f.g.Expect(emu.Count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1))
+	f.g.Expect(emu.Count(http.MethodGet, emulator.RouteUser)).To(Equal(0), "the user is resolved once, not per resync")
+	f.g.Expect(graphWrites()).To(Equal(0))
+	after := f.get(p)
+	f.g.Expect(after.ResourceVersion).To(Equal(before.ResourceVersion), "a steady state must not write status")
+}
+
+func TestAlternateMobileWaitsForMobile(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("ana@contoso.com")
+	alt := f.pam("ana-alt", "ana@contoso.com", identityv1alpha1.PhoneTypeAlternateMobile, "+1 2065550102")
+	f.create(alt)
+	got := f.waitForReady(alt, metav1.ConditionFalse, identityv1alpha1.ReasonMobileRequired)
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.InProgressStatus))
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeAlternateMobile)).To(BeNil())
+
+	// The alternate waits 5 minutes between polls; it converges well within the timeout only
+	// because the sibling watch wakes it when the mobile becomes Ready.
+	f.create(f.pam("ana-mobile", userID, identityv1alpha1.PhoneTypeMobile, "+1 2065550103"))
+	f.waitForReady(alt, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeAlternateMobile).PhoneNumber).To(Equal("+1 2065550102"))
+}
+
+func TestDriftIsPutBack(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("max@contoso.com")
+	p := f.pam("max-mobile", "max@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550104", smsEnabled)
+	f.create(p)
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+
+	// An admin changes the number in the Entra portal.
+	f.g.Expect(emu.SetPhoneMethod(f.tenantID, userID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: "+1 4255550199"})).To(Succeed())
+	emu.ResetStats()
+	requestReconcile(f, p, "drift-1")
+
+	f.g.Eventually(func() string {
+		return f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber
+	}, eventually, poll).Should(Equal("+1 2065550104"))
+	f.g.Eventually(func() []string { return f.eventReasons(p) }, eventually, poll).Should(ContainElement(identityv1alpha1.ReasonDriftCorrected))
+	f.g.Eventually(func() string { return f.get(p).Status.LastHandledReconcileAt }, eventually, poll).Should(Equal("drift-1"))
+	got := f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(got.Status.SMSSignInState).To(Equal("ready"))
+	f.g.Expect(emu.Count(http.MethodPatch, emulator.RoutePhoneItem)).To(Equal(1))
+	t.Logf("graph calls to correct drift of one number: %+v", emu.Stats())
+}
+
+// requestReconcile sets the reconcile-requested-at annotation, as `kubectl annotate` would.
+func requestReconcile(f *fixture, p *identityv1alpha1.PhoneAuthMethod, value string) {
+	f.t.Helper()
+	got := f.get(p)
+	patch := client.MergeFrom(got.DeepCopy())
+	if got.Annotations == nil {
+		got.Annotations = map[string]string{}
+	}
+	got.Annotations[identityv1alpha1.AnnotationReconcileRequestedAt] = value
+	f.g.Expect(k8s.Patch(f.ctx, got, patch)).To(Succeed())
+}
+
+func TestOldestObjectOwnsTheSlot(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("joe@contoso.com")
+	owner := f.pam("joe-mobile", "joe@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550105")
+	f.create(owner)
+	f.waitForReady(owner, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	emu.ResetStats()
+
+	// The same user, named by object id, from another object.
+	intruder := f.pam("joe-mobile-2", userID, identityv1alpha1.PhoneTypeMobile, "+1 2065550106")
+	f.create(intruder)
+	got := f.waitForReady(intruder, metav1.ConditionFalse, identityv1alpha1.ReasonConflict)
+	f.g.Expect(got.Status.Conditions).To(ContainElement(HaveField("Message", ContainSubstring(f.namespace+"/joe-mobile"))))
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
+	f.g.Expect(graphWrites()).To(Equal(0), "a conflicting object writes nothing")
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550105"))
+}
+
+func TestGrantIsEnforcedWithoutCallingGraph(t *testing.T) {
+	f := newFixture(t, withUserScope(identityv1alpha1.UserScope{AllowedDomains: []string{"contoso.com"}, DeniedUsers: []string{"breakglass@contoso.com"}}))
+	f.addUser("breakglass@contoso.com")
+	f.addUser("eve@fabrikam.com")
+	other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace + "-ungranted"}}
+	f.create(other)
+	emu.ResetStats()
+
+	cases := map[string]*identityv1alpha1.PhoneAuthMethod{
+		"a namespace the tenant does not select": f.pam("kim", "kim@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550107",
+			func(p *identityv1alpha1.PhoneAuthMethod) { p.Namespace = other.Name }),
+		"a denied break-glass user":          f.pam("breakglass", "BreakGlass@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550108"),
+		"a user outside the allowed domains": f.pam("eve", "eve@fabrikam.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550109"),
+	}
+	for name, p := range cases {
+		t.Run(name, func(t *testing.T) {
+			f.create(p)
+			got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonForbidden)
+			f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
+		})
+	}
+	f.g.Expect(emu.Count("", "")-emu.Count(http.MethodPost, emulator.RouteToken)-emu.Count(http.MethodGet, emulator.RouteOpenIDConf)).To(Equal(0),
+		"a refused object causes no Graph call at all: %+v", emu.Stats())
+}
+
+func TestObserveOnlyPlansWithoutWriting(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("ida@contoso.com")
+	emu.ResetStats()
+	p := f.pam("ida-mobile", "ida@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550110", smsEnabled,
+		func(p *identityv1alpha1.PhoneAuthMethod) {
+			p.Spec.ManagementPolicy = identityv1alpha1.ManagementPolicyObserveOnly
+		})
+	f.create(p)
+	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonPlanned)
+	f.g.Expect(got.Status.PlannedActions).To(HaveLen(2))
+	f.g.Expect(got.Status.PlannedActions[0]).To(Equal("Create mobile +1 *******110"))
+	f.g.Expect(graphWrites()).To(Equal(0))
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).To(BeNil())
+
+	// Switching to Full applies exactly what was planned.
+	latest := f.get(p)
+	latest.Spec.ManagementPolicy = identityv1alpha1.ManagementPolicyFull
+	f.g.Expect(k8s.Update(f.ctx, latest)).To(Succeed())
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550110"))
+}
+
+func TestDeletionPolicies(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("bo@contoso.com")
+	mobile := f.pam("bo-mobile", "bo@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550111", deletionPolicyDelete)
+	alt := f.pam("bo-alt", "bo@contoso.com", identityv1alpha1.PhoneTypeAlternateMobile, "+1 2065550112", deletionPolicyDelete)
+	office := f.pam("bo-office", "bo@contoso.com", identityv1alpha1.PhoneTypeOffice, "+1 2065550113x42") // Orphan
+	for _, p := range []*identityv1alpha1.PhoneAuthMethod{mobile, alt, office} {
+		f.create(p)
+	}
+	for _, p := range []*identityv1alpha1.PhoneAuthMethod{mobile, alt, office} {
+		f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	}
+
+	// Deleting the mobile first: Graph refuses to delete a mobile while an alternate exists, so
+	// the mobile waits for its alternate object to go, whatever order the user deletes in.
+	f.g.Expect(k8s.Delete(f.ctx, mobile)).To(Succeed())
+	f.waitForReady(mobile, metav1.ConditionFalse, "AlternateMobileExists")
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).NotTo(BeNil())
+	f.g.Expect(k8s.Delete(f.ctx, alt)).To(Succeed())
+	f.g.Expect(k8s.Delete(f.ctx, office)).To(Succeed())
+	for _, p := range []*identityv1alpha1.PhoneAuthMethod{mobile, alt, office} {
+		f.g.Eventually(func() bool {
+			return client.IgnoreNotFound(k8s.Get(f.ctx, client.ObjectKeyFromObject(p), &identityv1alpha1.PhoneAuthMethod{})) == nil &&
+				k8s.Get(f.ctx, client.ObjectKeyFromObject(p), &identityv1alpha1.PhoneAuthMethod{}) != nil
+		}, eventually, poll).Should(BeTrue(), "%s was not released", p.Name)
+	}
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).To(BeNil())
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeAlternateMobile)).To(BeNil())
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeOffice)).NotTo(BeNil(), "Orphan leaves the phone in Graph")
+}
+
+func TestDeletingWhenTheUserIsGoneDoesNotHang(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("gone@contoso.com")
+	p := f.pam("gone-mobile", "gone@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550114", deletionPolicyDelete)
+	f.create(p)
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(emu.DeleteUser(f.tenantID, userID)).To(Succeed())
+	reconciler.Observer.Invalidate(f.tenantID, userID)
+	f.g.Expect(k8s.Delete(f.ctx, p)).To(Succeed())
+	f.g.Eventually(func() error {
+		return k8s.Get(f.ctx, client.ObjectKeyFromObject(p), &identityv1alpha1.PhoneAuthMethod{})
+	}, eventually, poll).Should(Satisfy(func(err error) bool { return client.IgnoreNotFound(err) == nil && err != nil }))
+}
+
+func TestNumberFromSecret(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("sam@contoso.com")
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sam-phone", Namespace: f.namespace}, StringData: map[string]string{"number": "+1 2065550115"}}
+	p := f.pam("sam-mobile", "sam@contoso.com", identityv1alpha1.PhoneTypeMobile, "", func(p *identityv1alpha1.PhoneAuthMethod) {
+		p.Spec.PhoneNumberFrom = &identityv1alpha1.PhoneNumberSource{SecretKeyRef: identityv1alpha1.SecretKeySelector{Name: "sam-phone", Key: "number"}}
+	})
+	f.create(p)
+	f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonSecretNotFound)
+
+	f.create(secret) // the Secret watch wakes the object
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550115"))
+
+	secret.StringData = map[string]string{"number": "+1 2065550116"}
+	f.g.Expect(k8s.Update(f.ctx, secret)).To(Succeed())
+	f.g.Eventually(func() string { return f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber }, eventually, poll).
+		Should(Equal("+1 2065550116"))
+}
+
+func TestSMSSignInNotAllowedByPolicy(t *testing.T) {
+	f := newFixture(t, withSMSPolicyFor("someone-else@contoso.com"))
+	f.addUser("pia@contoso.com")
+	p := f.pam("pia-mobile", "pia@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550117", smsEnabled)
+	f.create(p)
+	got := f.waitForReady(p, metav1.ConditionFalse, "SmsNotAllowedByPolicy")
+	f.g.Expect(got.Status.SMSSignInState).To(Equal("notAllowedByPolicy"))
+	f.g.Expect(got.Status.PhoneMethodID).To(Equal(emulator.MobileID), "the number is in place; only SMS sign-in waits")
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
+}
+
+func TestUnknownUser(t *testing.T) {
+	f := newFixture(t)
+	p := f.pam("nobody", "nobody@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550118")
+	f.create(p)
+	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.InProgressStatus))
+}
+
+func TestLostCreateResponseIsNotReposted(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("liv@contoso.com")
+	emu.SetFaults(emulator.Faults{RateLostResponse: 1})
+	t.Cleanup(func() { emu.SetFaults(emulator.Faults{}) })
+	emu.ResetStats()
+	p := f.pam("liv-mobile", "liv@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550119", smsEnabled)
+	f.create(p)
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(emu.Count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1), "an ambiguous create is re-read, never re-posted")
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).NotTo(BeNil())
+}
+
+func TestThrottlingIsReported(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("tom@contoso.com")
+	emu.SetFaults(emulator.Faults{Rate429: 1, RetryAfterSeconds: 30})
+	t.Cleanup(func() { emu.SetFaults(emulator.Faults{}) })
+	p := f.pam("tom-mobile", "tom@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550120")
+	f.create(p)
+	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonThrottled)
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.InProgressStatus))
+}
+
+func TestTenantWithMissingSecretIsNotReady(t *testing.T) {
+	g := NewWithT(t)
+	ctx := f0ctx()
+	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "no-secret"}, Spec: identityv1alpha1.EntraTenantSpec{
+		TenantID: "00000000-0000-4000-8000-000000000001", Cloud: identityv1alpha1.CloudCustom,
+		AuthorityHost: emuServer.URL + "/", GraphEndpoint: emuServer.URL,
+		Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
+			ClientID: "00000000-0000-4000-8000-000000000002", SecretRef: identityv1alpha1.CredentialSecretReference{Name: "absent", Key: "clientSecret"}}},
+		AllowedNamespaces: &metav1.LabelSelector{},
+	}}
+	g.Expect(k8s.Create(ctx, tenant)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		var got identityv1alpha1.EntraTenant
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(tenant), &got)).To(Succeed())
+		g.Expect(got.Status.Conditions).To(ContainElement(And(
+			HaveField("Type", identityv1alpha1.ConditionReady), HaveField("Status", metav1.ConditionFalse),
+			HaveField("Reason", identityv1alpha1.ReasonCredentialsInvalid), HaveField("Message", ContainSubstring("does not exist")))))
+	}, eventually, poll).Should(Succeed())
+}
