@@ -72,6 +72,9 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	} else {
 		s.outcome = r.reconcileNormal(ctx, s)
 	}
+	if s.outcome.reconnect && s.tenant != nil {
+		r.Connector.Forget(s.tenant.UID)
+	}
 	return r.resultFor(s)
 }
 

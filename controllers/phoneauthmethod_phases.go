@@ -201,7 +201,7 @@ func (r *PhoneAuthMethodReconciler) resolveUser(ctx context.Context, s *scope) *
 				return &outcome{reason: identityv1alpha1.ReasonUserNotFound, requeueAfter: userNotFoundRetry, synced: false,
 					message: fmt.Sprintf("Graph has no user %q (a new user can take minutes to replicate); phoneop retries%s", pam.Spec.User, requestIDSuffix(err))}
 			}
-			return graphOutcome(err, "resolving the user", s)
+			return graphOutcome(err, "resolving the user")
 		}
 		r.Users.Put(tenantID, u)
 		s.user = u
@@ -277,12 +277,12 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) outc
 					return outcome{reason: identityv1alpha1.ReasonUserNotFound, requeueAfter: userNotFoundRetry, synced: false,
 						message: fmt.Sprintf("Graph has no user %q any more; phoneop retries%s", pam.Spec.User, requestIDSuffix(err))}
 				}
-				return *graphOutcome(err, "reading the user's phone methods", s)
+				return *graphOutcome(err, "reading the user's phone methods")
 			}
 			s.methods, s.observed, fresh = methods, true, false
 		}
 		s.result = plan.Plan(desired, observedFrom(s.methods, siblingAlternate), policy)
-		if round == 0 && s.priorReady && len(s.result.Actions) > 0 && !desired.Deleting {
+		if round == 0 && s.priorReady && len(s.result.Actions) > 0 && !desired.Deleting && graphChangedSinceStatus(pam, s.methods) {
 			r.Recorder.Eventf(pam, nil, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, "Observe",
 				"Graph's %s phone was changed outside phoneop; putting it back: %s", pam.Spec.PhoneType, strings.Join(s.result.Strings(), ", "))
 		}
@@ -349,12 +349,14 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcom
 		created, err := r.write(ctx, c, userID, a)
 		r.Observer.Invalidate(tenantID, userID)
 		if err != nil {
-			if graph.IsAmbiguous(err) || graph.IsConflict(err) {
+			if graph.IsAmbiguous(err) || graph.IsConflict(err) || graph.IsNotFound(err) {
+				// The write may have happened, or Graph's state is not what we planned against:
+				// re-read and plan again rather than guess (and never re-POST blindly).
 				ctrl.LoggerFrom(ctx).Info("Graph write outcome unknown; re-reading before deciding", "action", a.Kind, "requestID", requestIDOf(err))
 				s.observed = false
 				return nil
 			}
-			return graphOutcome(err, "applying "+string(a.Kind), s)
+			return graphOutcome(err, "applying "+string(a.Kind))
 		}
 		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, eventReason(a.Kind), string(a.Kind), "%s", a.String())
 		switch a.Kind {
@@ -392,6 +394,16 @@ func (r *PhoneAuthMethodReconciler) write(ctx context.Context, c GraphClient, us
 		return graph.PhoneMethod{}, c.DisableSMSSignIn(ctx, userID, a.MethodID)
 	}
 	return graph.PhoneMethod{}, errors.New("unknown plan action " + string(a.Kind))
+}
+
+// graphChangedSinceStatus reports whether Graph's view of the object's phone differs from what
+// status last recorded: then a plan with actions on a Ready object is drift (someone changed
+// Graph), not a new desired number (e.g. a rotated phoneNumberFrom Secret).
+func graphChangedSinceStatus(pam *identityv1alpha1.PhoneAuthMethod, methods []graph.PhoneMethod) bool {
+	var now identityv1alpha1.PhoneAuthMethodStatus
+	recordObservation(&now, methods, pam.Spec.PhoneType)
+	st := pam.Status
+	return now.PhoneMethodID != st.PhoneMethodID || now.PhoneNumber != st.PhoneNumber || now.SMSSignInState != st.SMSSignInState
 }
 
 func withoutType(methods []graph.PhoneMethod, phoneType string) []graph.PhoneMethod {

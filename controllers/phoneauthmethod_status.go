@@ -45,6 +45,8 @@ type outcome struct {
 	requeueAfter time.Duration
 	// err: a transient failure, retried with the controller's backoff.
 	err error
+	// reconnect: Graph rejected the tenant's token; reload the credentials next time.
+	reconnect bool
 }
 
 func waitFor(reason, message string, after time.Duration) *outcome {
@@ -94,7 +96,7 @@ func planOutcome(s *scope, wrote bool) outcome {
 }
 
 // graphOutcome classifies a Graph failure (the client's Class) into an outcome.
-func graphOutcome(err error, doing string, s *scope) *outcome {
+func graphOutcome(err error, doing string) *outcome {
 	rid := requestIDSuffix(err)
 	switch graph.ClassOf(err) {
 	case graph.Throttled:
@@ -105,7 +107,7 @@ func graphOutcome(err error, doing string, s *scope) *outcome {
 		return &outcome{reason: identityv1alpha1.ReasonForbidden, stalled: true, requeueAfter: slowRetry,
 			message: fmt.Sprintf("Graph denied %s: grant the app UserAuthenticationMethod.ReadWrite.All (or UserAuthMethod-Phone.ReadWrite.All) and User.Read.All with admin consent%s", doing, rid)}
 	case graph.Unauthorized:
-		return &outcome{reason: identityv1alpha1.ReasonTenantNotReady, requeueAfter: time.Minute,
+		return &outcome{reason: identityv1alpha1.ReasonTenantNotReady, requeueAfter: time.Minute, reconnect: true,
 			message: fmt.Sprintf("Graph rejected the tenant's token while %s; check the EntraTenant's credentials%s", doing, rid)}
 	case graph.Terminal:
 		return &outcome{reason: identityv1alpha1.ReasonInvalidNumber, stalled: true,
