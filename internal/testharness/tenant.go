@@ -1,0 +1,148 @@
+/*
+Copyright 2026 The phoneop Authors.
+
+Licensed under the Apache License, Version 2.0.
+*/
+
+package testharness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graph/emulator"
+)
+
+// TenantLabel is the namespace label a Tenant's allowedNamespaces selects (value: the
+// tenant's name), as in config/samples.
+const TenantLabel = "phoneop.dev/tenant"
+
+// Tenant describes one EntraTenant and its emulated counterpart. CreateTenant fills the
+// empty fields in place.
+type Tenant struct {
+	// Name of the EntraTenant (required).
+	Name string
+	// TenantID, ClientID and ClientSecret of the emulated tenant and app; "" = random.
+	TenantID, ClientID, ClientSecret string
+	// Namespace is created with TenantLabel=Name, so the tenant allows it; "" = none.
+	Namespace string
+	// SMSSignIn is the tenant's SMS sign-in policy; nil = every user.
+	SMSSignIn *emulator.SMSPolicy
+	// InEmulator says the emulator already knows the tenant and app (Options.SeedFile), so
+	// only the Kubernetes side is created.
+	InEmulator bool
+}
+
+// SecretName is the credential Secret's name in CredentialsNamespace.
+func (t *Tenant) SecretName() string { return t.Name + "-graph-app" }
+
+// CreateTenant registers the tenant and an app with read-write phone-method and user-read
+// permissions in the emulator, then creates the credential Secret, the labelled namespace
+// and the EntraTenant (cloud Custom, pointing at the emulator), and waits until the manager
+// reports the EntraTenant Ready (it got a token).
+func (h *Harness) CreateTenant(ctx context.Context, t *Tenant) error {
+	fillTenant(t)
+	if !t.InEmulator {
+		if err := h.SeedEmulator(ctx, emulatorSeed(t)); err != nil {
+			return err
+		}
+	}
+	for _, obj := range h.TenantObjects(t) {
+		if err := client.IgnoreAlreadyExists(h.Client.Create(ctx, obj)); err != nil {
+			return fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	return h.waitTenantReady(ctx, t.Name)
+}
+
+// TenantObjects are the Kubernetes objects of a tenant: credential Secret, namespace (if
+// any) and EntraTenant, for callers that apply them some other way.
+func (h *Harness) TenantObjects(t *Tenant) []client.Object {
+	fillTenant(t)
+	objs := []client.Object{&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: t.SecretName(), Namespace: CredentialsNamespace},
+		StringData: map[string]string{"clientSecret": t.ClientSecret},
+	}}
+	if t.Namespace != "" {
+		objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			Name: t.Namespace, Labels: map[string]string{TenantLabel: t.Name}}})
+	}
+	return append(objs, &identityv1alpha1.EntraTenant{
+		ObjectMeta: metav1.ObjectMeta{Name: t.Name},
+		Spec: identityv1alpha1.EntraTenantSpec{
+			TenantID:      t.TenantID,
+			Cloud:         identityv1alpha1.CloudCustom,
+			AuthorityHost: h.EmulatorURL + "/", // azidentity wants the authority with a slash
+			GraphEndpoint: h.EmulatorURL,
+			Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
+				ClientID:  t.ClientID,
+				SecretRef: identityv1alpha1.CredentialSecretReference{Name: t.SecretName(), Key: "clientSecret"},
+			}},
+			AllowedNamespaces: &metav1.LabelSelector{MatchLabels: map[string]string{TenantLabel: t.Name}},
+		},
+	})
+}
+
+func fillTenant(t *Tenant) {
+	if t.TenantID == "" {
+		t.TenantID = newGUID()
+	}
+	if t.ClientID == "" {
+		t.ClientID = newGUID()
+	}
+	if t.ClientSecret == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		t.ClientSecret = hex.EncodeToString(b)
+	}
+}
+
+func emulatorSeed(t *Tenant) emulator.Seed {
+	policy := emulator.SMSPolicy{AllUsers: true}
+	if t.SMSSignIn != nil {
+		policy = *t.SMSSignIn
+	}
+	return emulator.Seed{
+		Tenants: []emulator.Tenant{{ID: t.TenantID, SMSSignIn: policy}},
+		Apps: []emulator.SeedApp{{TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
+			Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}}},
+	}
+}
+
+// waitTenantReady polls the EntraTenant's Ready condition until it is True.
+func (h *Harness) waitTenantReady(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, h.opts.StartTimeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var last *metav1.Condition
+	for {
+		var et identityv1alpha1.EntraTenant
+		if err := h.Client.Get(ctx, client.ObjectKey{Name: name}, &et); err == nil {
+			last = meta.FindStatusCondition(et.Status.Conditions, identityv1alpha1.ConditionReady)
+			if last != nil && last.Status == metav1.ConditionTrue {
+				return nil
+			}
+		}
+		if err := h.ManagerRunning(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("EntraTenant %s not Ready in time (last Ready condition: %+v)", name, last)
+		case <-tick.C:
+		}
+	}
+}
+
+func newGUID() string { return uuid.NewString() }
