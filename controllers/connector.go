@@ -84,11 +84,23 @@ type ErrCredentials struct{ msg string }
 func (e *ErrCredentials) Error() string { return e.msg }
 
 // Connect returns the tenant's connection, building it when the tenant or its Secret changed.
+// The Secret is re-read at most every RecheckAfter; Reload re-reads it now.
 func (c *Connector) Connect(ctx context.Context, t *identityv1alpha1.EntraTenant) (*Connection, error) {
+	return c.connect(ctx, t, false)
+}
+
+// Reload is Connect with a fresh read of the credential Secret: the tenant reconciler calls it
+// when the tenant or its Secret changes, so a rotated credential takes effect at once. The
+// connection (and its token cache) is kept when the Secret did not change.
+func (c *Connector) Reload(ctx context.Context, t *identityv1alpha1.EntraTenant) (*Connection, error) {
+	return c.connect(ctx, t, true)
+}
+
+func (c *Connector) connect(ctx context.Context, t *identityv1alpha1.EntraTenant, reload bool) (*Connection, error) {
 	c.mu.Lock()
 	cached, ok := c.cache[t.UID]
 	c.mu.Unlock()
-	if ok && cached.generation == t.Generation && time.Since(cached.checkedAt) < c.RecheckAfter {
+	if ok && !reload && cached.generation == t.Generation && time.Since(cached.checkedAt) < c.RecheckAfter {
 		return cached.conn, nil
 	}
 	src, secretRV, err := c.credentialSource(ctx, t)

@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 )
@@ -56,7 +61,7 @@ func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 
 // check returns the Ready condition's facts; err is set only for failures worth a backoff retry.
 func (r *EntraTenantReconciler) check(ctx context.Context, tenant *identityv1alpha1.EntraTenant) (ready bool, reason, message string, err error) {
-	conn, err := r.Connector.Connect(ctx, tenant)
+	conn, err := r.Connector.Reload(ctx, tenant)
 	if err != nil {
 		var credErr *ErrCredentials
 		if errors.As(err, &credErr) {
@@ -73,10 +78,47 @@ func (r *EntraTenantReconciler) check(ctx context.Context, tenant *identityv1alp
 	return true, identityv1alpha1.ReasonSynced, "phoneop obtained a Graph token for the tenant", nil
 }
 
-// SetupWithManager watches EntraTenants.
+// SetupWithManager watches EntraTenants and (metadata only) the credential Secrets in the
+// operator's namespace, so that a rotated or newly created Secret is picked up at once.
 func (r *EntraTenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&identityv1alpha1.EntraTenant{}).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.tenantsUsingSecret), builder.OnlyMetadata).
 		Named("entratenant").
 		Complete(r)
+}
+
+// tenantsUsingSecret maps a Secret in the credentials namespace to the tenants it authenticates.
+func (r *EntraTenantReconciler) tenantsUsingSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	if o.GetNamespace() != r.Connector.Namespace {
+		return nil
+	}
+	var list identityv1alpha1.EntraTenantList
+	if err := r.List(ctx, &list); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing EntraTenants to requeue")
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range list.Items {
+		if slices.Contains(credentialSecretNames(&list.Items[i]), o.GetName()) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return reqs
+}
+
+// credentialSecretNames lists the Secrets a tenant's credentials read.
+func credentialSecretNames(t *identityv1alpha1.EntraTenant) []string {
+	c := t.Spec.Credentials
+	switch {
+	case c.ClientSecret != nil:
+		return []string{c.ClientSecret.SecretRef.Name}
+	case c.ClientCertificate != nil:
+		names := []string{c.ClientCertificate.SecretRef.Name}
+		if c.ClientCertificate.PasswordRef != nil {
+			names = append(names, c.ClientCertificate.PasswordRef.Name)
+		}
+		return names
+	}
+	return nil
 }

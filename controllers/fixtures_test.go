@@ -223,5 +223,3 @@ func (f *fixture) eventReasons(p *identityv1alpha1.PhoneAuthMethod) []string {
 	}
 	return reasons
 }
-
-func f0ctx() context.Context { return context.Background() }

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -292,22 +293,40 @@ func TestThrottlingIsReported(t *testing.T) {
 	f.g.Expect(kstatusOf(t, got)).To(Equal(status.InProgressStatus))
 }
 
-func TestTenantWithMissingSecretIsNotReady(t *testing.T) {
+func TestTenantCredentialsFollowTheirSecret(t *testing.T) {
 	g := NewWithT(t)
-	ctx := f0ctx()
-	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "no-secret"}, Spec: identityv1alpha1.EntraTenantSpec{
-		TenantID: "00000000-0000-4000-8000-000000000001", Cloud: identityv1alpha1.CloudCustom,
-		AuthorityHost: emuServer.URL + "/", GraphEndpoint: emuServer.URL,
+	ctx := context.Background()
+	tenantID, clientID := "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"
+	g.Expect(emu.AddTenant(emulator.Tenant{ID: tenantID})).To(Succeed())
+	g.Expect(emu.AddApp(emulator.App{TenantID: tenantID, ClientID: clientID, ClientSecret: "rotated-secret",
+		Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}})).To(Succeed())
+	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "late-secret"}, Spec: identityv1alpha1.EntraTenantSpec{
+		TenantID: tenantID, Cloud: identityv1alpha1.CloudCustom, AuthorityHost: emuServer.URL + "/", GraphEndpoint: emuServer.URL,
 		Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
-			ClientID: "00000000-0000-4000-8000-000000000002", SecretRef: identityv1alpha1.CredentialSecretReference{Name: "absent", Key: "clientSecret"}}},
+			ClientID: clientID, SecretRef: identityv1alpha1.CredentialSecretReference{Name: "late-secret-app", Key: "clientSecret"}}},
 		AllowedNamespaces: &metav1.LabelSelector{},
 	}}
 	g.Expect(k8s.Create(ctx, tenant)).To(Succeed())
-	g.Eventually(func(g Gomega) {
-		var got identityv1alpha1.EntraTenant
-		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(tenant), &got)).To(Succeed())
-		g.Expect(got.Status.Conditions).To(ContainElement(And(
-			HaveField("Type", identityv1alpha1.ConditionReady), HaveField("Status", metav1.ConditionFalse),
-			HaveField("Reason", identityv1alpha1.ReasonCredentialsInvalid), HaveField("Message", ContainSubstring("does not exist")))))
-	}, eventually, poll).Should(Succeed())
+	tenantReady := func(status metav1.ConditionStatus, reason, message string) {
+		t.Helper()
+		g.Eventually(func(g Gomega) {
+			var got identityv1alpha1.EntraTenant
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(tenant), &got)).To(Succeed())
+			g.Expect(got.Status.Conditions).To(ContainElement(And(
+				HaveField("Type", identityv1alpha1.ConditionReady), HaveField("Status", status),
+				HaveField("Reason", reason), HaveField("Message", ContainSubstring(message)))))
+		}, eventually, poll).Should(Succeed())
+	}
+	tenantReady(metav1.ConditionFalse, identityv1alpha1.ReasonCredentialsInvalid, "does not exist")
+
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "late-secret-app", Namespace: credentialsNamespace},
+		StringData: map[string]string{"clientSecret": "wrong-secret"}}
+	g.Expect(k8s.Create(ctx, secret)).To(Succeed())
+	tenantReady(metav1.ConditionFalse, identityv1alpha1.ReasonCredentialsInvalid, "Getting a token")
+
+	// Rotating the Secret takes effect at once: the tenant retries only every minute on its
+	// own, so converging within the timeout proves the Secret watch.
+	secret.StringData = map[string]string{"clientSecret": "rotated-secret"}
+	g.Expect(k8s.Update(ctx, secret)).To(Succeed())
+	tenantReady(metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "obtained a Graph token")
 }
