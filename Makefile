@@ -100,3 +100,18 @@ helm: ## Build the pinned helm (hack/tools/go.mod) into bin/ and print its path.
 chart-package: chart-sync ## Package the Helm chart into dist/.
 	@mkdir -p dist
 	"$$(hack/tools/build.sh helm)" package charts/phoneop --destination dist
+
+##@ Demo and end-to-end tests
+# This block is appended for issue 5 (make demo, test/e2e); the targets above are unchanged.
+# Both run the built manager binary against hack/control-plane.sh's kube-apiserver + etcd and
+# the Graph emulator, through internal/testharness.
+
+.PHONY: demo
+demo: ## Show phoneop end to end with kubectl (control plane, Graph emulator, manager); DEMO_KEEP=1 keeps it running.
+	@command -v kubectl >/dev/null 2>&1 || { echo "demo: kubectl is not on PATH; install kubectl >= 1.30 and put it on PATH" >&2; exit 1; }
+	KUBEBUILDER_ASSETS="$$($(CONTROL_PLANE))" go run ./hack/demo
+
+.PHONY: e2e
+e2e: ## Run only the end-to-end tests (test/e2e), verbosely, with their Graph call counts.
+	@command -v kubectl >/dev/null 2>&1 || { echo "e2e: kubectl is not on PATH; install kubectl >= 1.30 and put it on PATH" >&2; exit 1; }
+	KUBEBUILDER_ASSETS="$$($(CONTROL_PLANE))" go test $(GO_TEST_FLAGS) -v ./test/e2e/...

@@ -63,11 +63,14 @@ func TestMetricsScrape(t *testing.T) {
 	}
 }
 
-// TestMetricsReferencedByPrometheusConfig: every metric config/prometheus/*.yaml queries
-// exists in a scrape, so no alert silently watches a name that was renamed or never
-// existed.
+// TestMetricsReferencedByPrometheusConfig: every metric config/prometheus/*.yaml (alerts)
+// and *.json (dashboards) query exists in a scrape, so that no alert or panel silently
+// watches a name that was renamed or never existed.
 func TestMetricsReferencedByPrometheusConfig(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "config", "prometheus", "*.yaml"))
+	dir := filepath.Join("..", "..", "config", "prometheus")
+	yamls, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	jsons, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	files := append(yamls, jsons...)
 	if len(files) == 0 {
 		t.Skip("no config/prometheus/*.yaml yet")
 	}

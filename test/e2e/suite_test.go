@@ -20,9 +20,10 @@ import (
 	"github.com/phoneop/phoneop/internal/testharness"
 )
 
-// The package shares one harness and one tenant; every test uses its own users, so that
-// tests never see each other's objects. Tests run one after another because the emulator's
-// call counts are global.
+// The package shares one harness and one tenant. Tests run one after another, in source
+// order, because the emulator's call counts are global; later tests reuse the phones earlier
+// ones converged (Kim's from TestConverge, Solo's from TestCreateOneMobile), so run the whole
+// package rather than one test with -run.
 var (
 	h      *testharness.Harness
 	tenant *testharness.Tenant
@@ -57,7 +58,14 @@ func run(m *testing.M) int {
 		logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 	}
 	var err error
-	h, err = testharness.Start(ctx, testharness.Options{Logf: logf})
+	// PHONEOP_E2E_WORKDIR keeps the kubeconfig, binaries and logs after the run, to debug.
+	h, err = testharness.Start(ctx, testharness.Options{
+		WorkDir: os.Getenv("PHONEOP_E2E_WORKDIR"),
+		// Debug logging, so that the check that no log line carries a phone number covers
+		// every line the manager can write.
+		ManagerArgs: []string{"--zap-log-level=debug"},
+		Logf:        logf,
+	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: starting the harness failed (run with `make test`, which builds the control plane): %v\n", err)
 		return 1
