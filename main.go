@@ -21,8 +21,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -87,10 +87,12 @@ func setupControllers(mgr ctrl.Manager, o options) error {
 		return err
 	}
 	return (&controllers.PhoneAuthMethodReconciler{
-		Client:                  mgr.GetClient(),
-		SecretReader:            mgr.GetAPIReader(),
-		Connector:               connector,
-		Observer:                &controllers.Observer{TTL: 10 * time.Second},
+		Client:       mgr.GetClient(),
+		SecretReader: mgr.GetAPIReader(),
+		Connector:    connector,
+		// The cache only has to cover one user's objects coming due together; it must stay well
+		// under the resync period, or a resync would be answered from it.
+		Observer:                &controllers.Observer{TTL: min(10*time.Second, o.resyncPeriod/4)},
 		Users:                   &controllers.UserCache{},
 		Recorder:                mgr.GetEventRecorder("phoneop"),
 		ResyncPeriod:            o.resyncPeriod,

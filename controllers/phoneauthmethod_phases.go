@@ -78,33 +78,36 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 		return outcome{}
 	}
 	if pam.Spec.DeletionPolicy != identityv1alpha1.DeletionPolicyDelete || pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly {
-		return r.release(ctx, s, "Orphaned", "The phone method was left in Graph (deletionPolicy Orphan or managementPolicy ObserveOnly)")
+		return r.release(ctx, s, "The phone method was left in Graph (deletionPolicy Orphan or managementPolicy ObserveOnly)")
 	}
 	if pam.Status.UserID == "" && pam.Status.PhoneMethodID == "" {
-		return r.release(ctx, s, "Orphaned", "Nothing to delete: phoneop never created or found this phone method")
+		return r.release(ctx, s, "Nothing to delete: phoneop never created or found this phone method")
 	}
 	for _, phase := range []func(context.Context, *scope) *outcome{r.resolveTenant, r.resolveUser, r.checkOwner} {
 		if o := phase(ctx, s); o != nil {
 			if o.reason == identityv1alpha1.ReasonTenantNotReady && s.tenant == nil || o.reason == identityv1alpha1.ReasonUserNotFound || o.reason == identityv1alpha1.ReasonConflict || o.reason == identityv1alpha1.ReasonForbidden {
 				// Gone, or never ours to delete: release without touching Graph.
-				return r.release(ctx, s, "Orphaned", "The phone method was not deleted from Graph: "+o.message)
+				return r.release(ctx, s, "The phone method was not deleted from Graph: "+o.message)
 			}
 			return *o
 		}
 	}
 	o := r.converge(ctx, s)
 	if o.reason == identityv1alpha1.ReasonUserNotFound {
-		return r.release(ctx, s, "Orphaned", "The phone method was not deleted from Graph: "+o.message)
+		return r.release(ctx, s, "The phone method was not deleted from Graph: "+o.message)
 	}
 	if !o.ready {
 		return o
 	}
-	return r.release(ctx, s, identityv1alpha1.ReasonDeleting, "The phone method was deleted from Graph")
+	return r.release(ctx, s, "") // the Deleted event of the Graph write already tells the story
 }
 
-// release removes the finalizer after recording why.
-func (r *PhoneAuthMethodReconciler) release(ctx context.Context, s *scope, reason, note string) outcome {
-	r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, reason, "Delete", note)
+// release removes the finalizer; orphanedBecause, when set, is recorded as an Orphaned event
+// saying why the phone method was left in Graph.
+func (r *PhoneAuthMethodReconciler) release(ctx context.Context, s *scope, orphanedBecause string) outcome {
+	if orphanedBecause != "" {
+		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, identityv1alpha1.ReasonOrphaned, "Delete", "%s", orphanedBecause)
+	}
 	controllerutil.RemoveFinalizer(s.pam, identityv1alpha1.Finalizer)
 	if err := r.Update(ctx, s.pam); err != nil && !apierrors.IsNotFound(err) {
 		return outcome{err: err, reason: identityv1alpha1.ReasonDeleting, message: "Removing the finalizer failed; phoneop retries"}
@@ -283,8 +286,9 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) outc
 		}
 		s.result = plan.Plan(desired, observedFrom(s.methods, siblingAlternate), policy)
 		if round == 0 && s.priorReady && len(s.result.Actions) > 0 && !desired.Deleting && graphChangedSinceStatus(pam, s.methods) {
+			// The writes that follow get events of their own; this one says why they happen.
 			r.Recorder.Eventf(pam, nil, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, "Observe",
-				"Graph's %s phone was changed outside phoneop; putting it back: %s", pam.Spec.PhoneType, strings.Join(s.result.Strings(), ", "))
+				"Graph's %s phone no longer matched the spec (changed outside phoneop); phoneop is putting it back", pam.Spec.PhoneType)
 		}
 		if len(s.result.Actions) == 0 || pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly {
 			return planOutcome(s, wrote)

@@ -19,8 +19,6 @@ const (
 	ReasonSynced = "Synced"
 	// ReasonCreating: the phone method is being created or changed in Graph.
 	ReasonCreating = "Creating"
-	// ReasonProgressing: a new generation is being applied.
-	ReasonProgressing = "Progressing"
 	// ReasonPlanned: ObserveOnly found differences; status.plannedActions lists them.
 	ReasonPlanned = "Planned"
 	// ReasonMobileRequired: an alternateMobile waits for the user's mobile to exist.
@@ -51,14 +49,15 @@ const (
 	ReasonTenantNotReady = "TenantNotReady"
 	// ReasonGraphError: Graph failed transiently; phoneop backs off and retries.
 	ReasonGraphError = "GraphError"
-	// ReasonAmbiguousWrite: a create's outcome is unknown; phoneop re-reads before deciding.
-	ReasonAmbiguousWrite = "AmbiguousWrite"
 	// ReasonDeleting: the phone method is being removed from Graph.
 	ReasonDeleting = "Deleting"
 	// ReasonCredentialsInvalid: the EntraTenant's credentials could not be loaded or used.
 	ReasonCredentialsInvalid = "CredentialsInvalid"
 	// ReasonDriftCorrected (event only): an out-of-band change in Graph was put back.
 	ReasonDriftCorrected = "DriftCorrected"
+	// ReasonOrphaned (event only): the object was deleted and its phone method left in Graph
+	// (deletionPolicy Orphan, ObserveOnly, or the tenant, user or ownership is gone).
+	ReasonOrphaned = "Orphaned"
 )
 
 // Annotations.
