@@ -34,8 +34,11 @@ import (
 )
 
 const (
-	demoDir  = "hack/demo"
-	tenantID = "7e1a2b3c-0000-4000-8000-000000000001"
+	demoDir = "hack/demo"
+	// samplesDir holds the demo's PhoneAuthMethods, kept with the other samples users copy;
+	// the tenant stays in demoDir because it is templated with the emulator's URL.
+	samplesDir = "config/samples/demo"
+	tenantID   = "7e1a2b3c-0000-4000-8000-000000000001"
 	// driftNumber is what "an admin in the Entra portal" sets Kim's mobile to.
 	driftNumber = "+1 2065550199"
 	waitTimeout = "--timeout=60s"
@@ -104,7 +107,7 @@ func (d *demo) applyTenant(ctx context.Context) error {
 // each to reach the state it should.
 func (d *demo) applyPhones(ctx context.Context) error {
 	section("PhoneAuthMethods: mobile with SMS sign-in, alternate mobile, office phone, ObserveOnly, forbidden namespace")
-	if err := d.kubectl(ctx, "apply", "-f", filepath.Join(demoDir, "phones.yaml")); err != nil {
+	if err := d.kubectl(ctx, "apply", "-f", filepath.Join(samplesDir, "phones.yaml")); err != nil {
 		return err
 	}
 	if err := d.kubectl(ctx, "wait", "--for=condition=Ready", waitTimeout, "-n", "team-a",
@@ -118,14 +121,14 @@ func (d *demo) applyPhones(ctx context.Context) error {
 		return err
 	}
 	section("A second claim on Kim's mobile (Conflict) and an invalid number (rejected at admission)")
-	if err := d.kubectl(ctx, "apply", "-f", filepath.Join(demoDir, "conflict.yaml")); err != nil {
+	if err := d.kubectl(ctx, "apply", "-f", filepath.Join(samplesDir, "conflict.yaml")); err != nil {
 		return err
 	}
 	if err := d.waitReason(ctx, "team-a", "kim-mobile-again", "Conflict"); err != nil {
 		return err
 	}
-	if err := d.kubectl(ctx, "apply", "-f", filepath.Join(demoDir, "invalid.yaml")); err == nil {
-		return fmt.Errorf("the API server accepted %s/invalid.yaml", demoDir)
+	if err := d.kubectl(ctx, "apply", "-f", filepath.Join(samplesDir, "invalid.yaml")); err == nil {
+		return fmt.Errorf("the API server accepted %s/invalid.yaml", samplesDir)
 	}
 	fmt.Println("  (rejected, as it should be)")
 	return nil
