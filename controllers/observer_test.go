@@ -100,9 +100,25 @@ func TestResyncAfter(t *testing.T) {
 		t.Errorf("objects of one user must come due at the same instant: %v then %v", a1, a2)
 	}
 	for _, key := range []string{"tenant/user-a", "tenant/user-b", "other/user-a"} {
-		if d := resyncAfter(key, period, now); d <= time.Second || d > period+time.Second {
-			t.Errorf("resyncAfter(%q) = %v, want within (1s, period]", key, d)
+		if d := resyncAfter(key, period, now); d <= time.Second || d > period*12/10+time.Second {
+			t.Errorf("resyncAfter(%q) = %v, want within (1s, 1.2 × period]", key, d)
 		}
+	}
+	// Following one user through many cycles: each interval is the period ±10 % per end (so
+	// within 0.8–1.2 periods), and the jitter really varies.
+	at, intervals := now, map[time.Duration]bool{}
+	prev := at.Add(resyncAfter("tenant/user-a", period, at))
+	for range 50 {
+		next := prev.Add(resyncAfter("tenant/user-a", period, prev))
+		d := next.Sub(prev)
+		if d < period*8/10 || d > period*12/10 {
+			t.Fatalf("interval %v outside 0.8–1.2 × %v", d, period)
+		}
+		intervals[d] = true
+		prev = next
+	}
+	if len(intervals) < 10 {
+		t.Errorf("only %d distinct intervals in 50 cycles: the resync is not jittered", len(intervals))
 	}
 	// Users spread over the period rather than bunching at one instant.
 	seen := map[time.Duration]bool{}

@@ -330,3 +330,51 @@ func TestTenantCredentialsFollowTheirSecret(t *testing.T) {
 	g.Expect(k8s.Update(ctx, secret)).To(Succeed())
 	tenantReady(metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "obtained a Graph token")
 }
+
+func TestAUsersThreeObjectsShareOneRead(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("una@contoso.com")
+	objects := []*identityv1alpha1.PhoneAuthMethod{
+		f.pam("una-mobile", "una@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550121", smsEnabled),
+		f.pam("una-alt", "una@contoso.com", identityv1alpha1.PhoneTypeAlternateMobile, "+1 2065550122"),
+		f.pam("una-office", userID, identityv1alpha1.PhoneTypeOffice, "+1 2065550123x7"),
+	}
+	for _, p := range objects {
+		f.create(p)
+	}
+	for _, p := range objects {
+		f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	}
+
+	// A resync pass: the three objects come due together (same user, same schedule).
+	emu.ResetStats()
+	reconciler.Observer.Invalidate(f.tenantID, userID)
+	for _, p := range objects {
+		_, err := reconciler.Reconcile(f.ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
+		f.g.Expect(err).NotTo(HaveOccurred())
+	}
+	f.g.Expect(emu.Count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1), "one list per user per pass: %+v", emu.Stats())
+	f.g.Expect(emu.Count(http.MethodGet, emulator.RouteUser)).To(Equal(0))
+	f.g.Expect(graphWrites()).To(Equal(0))
+}
+
+func TestTenantWithMalformedCertificateIsNotReady(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "garbage-cert", Namespace: credentialsNamespace},
+		StringData: map[string]string{"tls.pem": "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"}})).To(Succeed())
+	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "garbage-cert"}, Spec: identityv1alpha1.EntraTenantSpec{
+		TenantID: "00000000-0000-4000-8000-000000000003", Cloud: identityv1alpha1.CloudCustom, AuthorityHost: emuServer.URL + "/", GraphEndpoint: emuServer.URL,
+		Credentials: identityv1alpha1.TenantCredentials{ClientCertificate: &identityv1alpha1.ClientCertificateCredential{
+			ClientID: "00000000-0000-4000-8000-000000000004", SecretRef: identityv1alpha1.CredentialSecretReference{Name: "garbage-cert", Key: "tls.pem"}}},
+		AllowedNamespaces: &metav1.LabelSelector{},
+	}}
+	g.Expect(k8s.Create(ctx, tenant)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		var got identityv1alpha1.EntraTenant
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(tenant), &got)).To(Succeed())
+		g.Expect(got.Status.Conditions).To(ContainElement(And(
+			HaveField("Type", identityv1alpha1.ConditionReady), HaveField("Status", metav1.ConditionFalse),
+			HaveField("Reason", identityv1alpha1.ReasonCredentialsInvalid), HaveField("Message", ContainSubstring("could not be loaded")))))
+	}, eventually, poll).Should(Succeed())
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"strings"
 	"time"
 
@@ -212,21 +213,41 @@ func (r *PhoneAuthMethodReconciler) resultFor(s *scope) (ctrl.Result, error) {
 }
 
 // resyncAfter schedules a converged object's next read of Graph. Every user gets a fixed phase
-// in the period, derived from its key: the objects of one user come due at the same instant
-// (so they share one GET through the Observer), and users spread evenly over the period (so
-// the tenant's read load is flat instead of bursting at the times objects were created).
+// in the period, derived from its key, and each cycle a jitter of up to ±10 % of the period,
+// also derived from the key: the objects of one user come due at the same instant (so they
+// share one GET through the Observer), users spread evenly over the period (so the tenant's
+// read load is flat instead of bursting when objects were created together), and no two
+// cycles of a user are exactly one period apart.
 func resyncAfter(key string, period time.Duration, now time.Time) time.Duration {
 	if period <= 0 {
 		return 0
 	}
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(key))
-	phase := time.Duration(h.Sum64() % uint64(period))
-	next := now.Truncate(period).Add(phase)
-	for !next.After(now.Add(time.Second)) {
-		next = next.Add(period)
+	earliest := now.Add(time.Second)
+	// Start a cycle early: with jitter, the previous cycle's instant may still be ahead.
+	nominal := now.Truncate(period).Add(time.Duration(hashOf(key) % uint64(period))).Add(-period)
+	for {
+		at := nominal.Add(cycleJitter(key, nominal, period))
+		if at.After(earliest) {
+			return at.Sub(now)
+		}
+		nominal = nominal.Add(period)
 	}
-	return next.Sub(now)
+}
+
+// cycleJitter is the user's offset in [-period/10, +period/10] for the cycle due at nominal.
+func cycleJitter(key string, nominal time.Time, period time.Duration) time.Duration {
+	span := uint64(period / 5)
+	if span == 0 {
+		return 0
+	}
+	h := hashOf(key + "@" + strconv.FormatInt(nominal.UnixNano(), 10))
+	return time.Duration(h%span) - period/10
+}
+
+func hashOf(s string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum64()
 }
 
 func asGraphError(err error, target **graph.Error) bool { return errors.As(err, target) }
