@@ -1,0 +1,105 @@
+// Command bench runs phoneop's benchmark (test/bench) and writes its report: a markdown
+// block for docs/benchmarks.md and a PNG plot. `make bench N=1000` runs it; see
+// docs/benchmarks.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/phoneop/phoneop/test/bench"
+)
+
+func main() {
+	var (
+		cfg        bench.Config
+		managerArg string
+		doc        string
+		plotDir    string
+		command    string
+	)
+	flag.IntVar(&cfg.N, "n", 1000, "users (each gets a mobile; -alternate and -office percent more)")
+	flag.IntVar(&cfg.Mix.AlternatePercent, "alternate", 30, "percent of users with an alternateMobile")
+	flag.IntVar(&cfg.Mix.OfficePercent, "office", 10, "percent of users with an office phone")
+	flag.DurationVar(&cfg.Latency, "latency", 20*time.Millisecond, "emulated Graph latency (plus -jitter)")
+	flag.DurationVar(&cfg.Jitter, "jitter", 20*time.Millisecond, "uniform extra latency in [0, jitter): 20ms+[0,20ms) is 30ms±10ms")
+	flag.DurationVar(&cfg.ResyncPeriod, "resync", time.Minute, "manager --resync-period; the steady state is watched for two")
+	flag.IntVar(&cfg.Concurrency, "concurrency", 16, "manager --max-concurrent-reconciles")
+	flag.StringVar(&managerArg, "manager-args", "", "further manager flags, space separated")
+	flag.Float64Var(&cfg.DriftPercent, "drift", 1, "percent of users whose mobile is changed out of band")
+	flag.DurationVar(&cfg.ReadyTimeout, "timeout", time.Hour, "give up when not everything is Ready by then")
+	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and result.json here (default: bin/bench/n<N>)")
+	flag.StringVar(&doc, "doc", "docs/benchmarks.md", "markdown file to put the results in (\"\": print only)")
+	flag.StringVar(&plotDir, "plot-dir", "docs/benchmarks", "directory for the PNG plot")
+	flag.StringVar(&command, "command", "", "the command to record in the report (default: this command line)")
+	flag.Parse()
+	cfg.ManagerArgs = strings.Fields(managerArg)
+	if cfg.WorkDir == "" {
+		cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("n%d", cfg.N))
+	}
+	if command == "" {
+		command = "go run ./test/bench/cmd/bench " + strings.Join(os.Args[1:], " ")
+	}
+	cfg.Logf = log.Printf
+	// client-go logs through controller-runtime's logger; only its errors matter here.
+	ctrllog.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := bench.Run(ctx, cfg)
+	if err != nil {
+		log.Fatalf("bench: %v (logs in %s)", err, cfg.WorkDir)
+	}
+	plotRef := ""
+	if plotDir != "" {
+		if err := os.MkdirAll(plotDir, 0o755); err != nil {
+			log.Fatal(err)
+		}
+		name := fmt.Sprintf("ready-n%d.png", cfg.N)
+		f, err := os.Create(filepath.Join(plotDir, name))
+		if err != nil {
+			log.Fatal(err)
+		}
+		title := fmt.Sprintf("phoneop: %d PhoneAuthMethods (%d users) Ready over time", len(res.ReadyTimes), cfg.N)
+		if err := bench.Plot(f, res.ReadyTimes, len(res.ReadyTimes), res.Bound.Max(), title); err != nil {
+			log.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			log.Fatal(err)
+		}
+		plotRef = relativeTo(doc, filepath.Join(plotDir, name))
+	}
+	md := res.Markdown(command, plotRef)
+	fmt.Println(md)
+	if doc != "" {
+		if err := bench.UpdateDoc(doc, cfg.N, md); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("bench: results written to %s", doc)
+	}
+}
+
+// relativeTo makes the plot's path relative to the markdown file, so the link works on
+// GitHub and locally.
+func relativeTo(doc, target string) string {
+	if doc == "" {
+		return target
+	}
+	rel, err := filepath.Rel(filepath.Dir(doc), target)
+	if err != nil {
+		return target
+	}
+	return filepath.ToSlash(rel)
+}

@@ -1,0 +1,332 @@
+// Package bench measures phoneop against the documented Graph throttle budget: it starts the
+// real pieces (test control plane, Graph emulator binary, manager binary) through
+// internal/testharness, creates N PhoneAuthMethods, and measures convergence time against
+// the lower bound, Graph calls, the steady state, drift correction and the manager's
+// footprint. cmd/bench is the command line; `make bench` runs it.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/testharness"
+)
+
+// Config is one benchmark run.
+type Config struct {
+	// N is the number of users; each gets a mobile, Mix decides the rest.
+	N   int
+	Mix Mix
+	// Latency and Jitter: every Graph request waits Latency + uniform [0, Jitter), so the
+	// default 20 ms + [0, 20 ms) is 30 ms ± 10 ms.
+	Latency, Jitter time.Duration
+	// ResyncPeriod is the manager's --resync-period, shortened so that the steady state can
+	// be watched for two periods.
+	ResyncPeriod time.Duration
+	// Concurrency is the manager's --max-concurrent-reconciles (0: the manager's default, 16).
+	Concurrency int
+	// ManagerArgs are further manager flags, e.g. "--graph-requests-per-second=50".
+	ManagerArgs []string
+	// DriftPercent of the users get their mobile changed out of band (at least one user).
+	DriftPercent float64
+	// SkipSteadyState and SkipDrift shorten a smoke run.
+	SkipSteadyState, SkipDrift bool
+	// ReadyTimeout bounds the wait for every object to be Ready.
+	ReadyTimeout time.Duration
+	// WorkDir keeps the harness's logs, the seed and result.json; "" uses a temporary one.
+	WorkDir string
+	// Logf receives progress lines.
+	Logf func(format string, args ...any)
+}
+
+func (c *Config) defaults() {
+	if c.Concurrency == 0 {
+		c.Concurrency = 16
+	}
+	if c.ResyncPeriod == 0 {
+		c.ResyncPeriod = time.Minute
+	}
+	if c.ReadyTimeout == 0 {
+		c.ReadyTimeout = time.Hour
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+}
+
+const (
+	namespace  = "bench"
+	tenantName = "bench"
+)
+
+// Run runs the benchmark and returns its measurements.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg.defaults()
+	res := &Result{Config: cfg, Started: time.Now(), Machine: describeMachine()}
+	w := newWorkload(cfg.N, cfg.Mix, namespace, tenantName)
+	res.countObjects(w)
+
+	workDir := cfg.WorkDir
+	if workDir == "" {
+		d, err := os.MkdirTemp("", "phoneop-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		workDir = d
+	}
+	if err := os.MkdirAll(workDir, 0o755); err != nil {
+		return nil, err
+	}
+	// The users go in through a seed file: one admin request per user would take minutes.
+	tenant := &testharness.Tenant{Name: tenantName, Namespace: namespace, InEmulator: true,
+		TenantID: "0bec0000-0000-4000-8000-000000000001", ClientID: "0bec0000-0000-4000-8000-000000000002",
+		ClientSecret: fmt.Sprintf("bench-%d", rand.Int64())}
+	seedFile := filepath.Join(workDir, "seed.json")
+	if err := writeJSON(seedFile, w.seed(tenant.TenantID, tenant.ClientID, tenant.ClientSecret)); err != nil {
+		return nil, err
+	}
+
+	cfg.Logf("bench: starting control plane, Graph emulator and manager (work dir %s)", workDir)
+	h, err := testharness.Start(ctx, testharness.Options{
+		WorkDir:  workDir,
+		SeedFile: seedFile,
+		EmulatorArgs: []string{"-quiet", "-latency=" + cfg.Latency.String(), "-jitter=" + cfg.Jitter.String(),
+			"-throttle-scale=1"}, // the documented limits, unscaled
+		ManagerArgs:  append([]string{fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Concurrency)}, cfg.ManagerArgs...),
+		ResyncPeriod: cfg.ResyncPeriod,
+		StartTimeout: 5 * time.Minute,
+		Logf:         cfg.Logf,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = h.Stop() }()
+	pid, err := findChild(testharness.ManagerBinary)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.CreateTenant(ctx, tenant); err != nil {
+		return nil, err
+	}
+
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = identityv1alpha1.AddToScheme(scheme)
+	fast := rest.CopyConfig(h.Config)
+	fast.QPS, fast.Burst = -1, 0 // no client-side rate limit: the API server is local
+	k8s, err := client.New(fast, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	// The watch stops before the control plane does (defers run last-in first-out).
+	trCtx, stopTracker := context.WithCancel(ctx)
+	defer stopTracker()
+	tr, err := startTracker(trCtx, fast, scheme, namespace)
+	if err != nil {
+		return nil, err
+	}
+
+	// Phase 1: create everything, wait until everything is Ready.
+	before, err := snapshot(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Logf("bench: creating %d PhoneAuthMethods for %d users", len(w.objects), cfg.N)
+	start := time.Now()
+	if err := w.create(ctx, k8s, 32); err != nil {
+		return nil, err
+	}
+	res.CreateObjects = time.Since(start)
+	cfg.Logf("bench: created in %s; waiting for Ready", res.CreateObjects.Round(time.Millisecond))
+	if err := tr.waitReady(ctx, len(w.objects), cfg.ReadyTimeout, h.ManagerRunning, cfg.Logf); err != nil {
+		return nil, err
+	}
+	res.AllReady = time.Since(start)
+	res.ReadyTimes = tr.readyTimes(start)
+	after, err := snapshot(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	res.Converge = after.minus(before)
+	res.Bound = LowerBound(Work{Users: cfg.N, Writes: w.writes(), Reads: cfg.N,
+		Latency: cfg.Latency + cfg.Jitter/2, Concurrency: cfg.Concurrency})
+	cfg.Logf("bench: all %d Ready in %s (bound %s, ratio %.2f)", len(w.objects), res.AllReady.Round(time.Second),
+		res.Bound.Max().Round(time.Second), res.ratio())
+
+	// Phase 2: nothing changes for two resync periods.
+	if !cfg.SkipSteadyState {
+		tr.quietFor(ctx, 5*time.Second, 2*time.Minute)
+		cfg.Logf("bench: steady state for 2 × %s", cfg.ResyncPeriod)
+		before, err := snapshot(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		tr.resetWrites()
+		began := time.Now()
+		if err := sleep(ctx, 2*cfg.ResyncPeriod); err != nil {
+			return nil, err
+		}
+		after, err := snapshot(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		res.Steady = after.minus(before)
+		res.Steady.duration = time.Since(began)
+		res.SteadyObjectWrites = tr.writeCount()
+	}
+
+	// Phase 3: an admin changes 1 % of the users' mobiles in the portal.
+	if !cfg.SkipDrift {
+		if err := measureDrift(ctx, h, tr, w, tenant.TenantID, cfg, res); err != nil {
+			return nil, err
+		}
+	}
+
+	if res.Proc, err = readProc(pid); err != nil {
+		return nil, err
+	}
+	res.Finished = time.Now()
+	if err := writeJSON(filepath.Join(workDir, "result.json"), res.summary()); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// phaseCounts is what one phase cost: Graph calls as the emulator counted them, and the
+// manager's own counters.
+type phaseCounts struct {
+	graph    graphCalls
+	manager  managerMetrics
+	duration time.Duration
+}
+
+// counters is a point-in-time reading of the cumulative counters.
+type counters struct {
+	stats   testharness.Stats
+	metrics managerMetrics
+}
+
+func snapshot(ctx context.Context, h *testharness.Harness) (counters, error) {
+	stats, err := h.EmulatorStats(ctx)
+	if err != nil {
+		return counters{}, err
+	}
+	text, err := h.Scrape(ctx)
+	if err != nil {
+		return counters{}, err
+	}
+	m, err := parseMetrics(text)
+	return counters{stats: stats, metrics: m}, err
+}
+
+// minus is the phase between two readings. Emulator stats are subtracted entry by entry
+// rather than reset, so nothing is lost between reset and the next reading.
+func (c counters) minus(before counters) phaseCounts {
+	type key struct {
+		method, route string
+		status        int
+		fault         string
+	}
+	prior := map[key]int{}
+	for _, s := range before.stats {
+		prior[key{s.Method, s.Route, s.Status, s.Fault}] += s.Count
+	}
+	var diff testharness.Stats
+	for _, s := range c.stats {
+		s.Count -= prior[key{s.Method, s.Route, s.Status, s.Fault}]
+		if s.Count != 0 {
+			diff = append(diff, s)
+		}
+	}
+	return phaseCounts{graph: summarize(diff), manager: c.metrics.minus(before.metrics)}
+}
+
+// measureDrift changes the mobile of DriftPercent of the users out of band (the admin API,
+// which Graph's stats do not count) and waits until phoneop has put every one back.
+func measureDrift(ctx context.Context, h *testharness.Harness, tr *tracker, w workload, tenantID string, cfg Config, res *Result) error {
+	every := max(1, int(100/max(cfg.DriftPercent, 0.01)))
+	var drifted []user
+	for i := every / 2; i < len(w.users); i += every {
+		drifted = append(drifted, w.users[i])
+	}
+	if len(drifted) == 0 && len(w.users) > 0 {
+		drifted = w.users[len(w.users)/2 : len(w.users)/2+1] // a small run still drifts one user
+	}
+	tr.quietFor(ctx, 2*time.Second, time.Minute)
+	before, err := snapshot(ctx, h)
+	if err != nil {
+		return err
+	}
+	tr.resetWrites()
+	cfg.Logf("bench: drift: changing the mobile of %d users out of band", len(drifted))
+	start := time.Now()
+	for _, u := range drifted {
+		if err := h.SetPhoneMethod(ctx, tenantID, u.id, "mobile", u.driftNumber()); err != nil {
+			return err
+		}
+	}
+	// Poll (out of band, uncounted) until every drifted mobile is back; give up after two
+	// periods so that a miss is reported rather than waited on forever.
+	pending := drifted
+	deadline := start.Add(2*cfg.ResyncPeriod + 30*time.Second)
+	for len(pending) > 0 && time.Now().Before(deadline) {
+		if err := sleep(ctx, time.Second); err != nil {
+			return err
+		}
+		var still []user
+		for _, u := range pending {
+			methods, err := h.PhoneMethods(ctx, tenantID, u.id)
+			if err != nil {
+				return err
+			}
+			ok := false
+			for _, m := range methods {
+				ok = ok || (m.PhoneType == "mobile" && m.PhoneNumber == u.number(identityv1alpha1.PhoneTypeMobile))
+			}
+			if !ok {
+				still = append(still, u)
+			}
+		}
+		pending = still
+	}
+	res.DriftUsers = len(drifted)
+	res.DriftUncorrected = len(pending)
+	res.DriftTime = time.Since(start)
+	after, err := snapshot(ctx, h)
+	if err != nil {
+		return err
+	}
+	res.Drift = after.minus(before)
+	res.Drift.duration = res.DriftTime
+	res.DriftObjectWrites = tr.writeCount()
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
