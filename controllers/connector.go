@@ -18,27 +18,15 @@ import (
 	"github.com/phoneop/phoneop/internal/graph"
 )
 
-// GraphClient is the part of the Graph client the reconcilers use. The contract (crossplane's
-// external client): List and GetUser never write; a create whose outcome is ambiguous is
-// followed by a re-read, never by a second POST.
-type GraphClient interface {
-	GetUser(ctx context.Context, idOrUPN string) (graph.User, error)
-	ListPhoneMethods(ctx context.Context, userID string) ([]graph.PhoneMethod, error)
-	CreatePhoneMethod(ctx context.Context, userID, phoneType, number string) (graph.PhoneMethod, error)
-	UpdatePhoneNumber(ctx context.Context, userID, methodID, number string) error
-	DeletePhoneMethod(ctx context.Context, userID, methodID string) error
-	EnableSMSSignIn(ctx context.Context, userID, methodID string) error
-	DisableSMSSignIn(ctx context.Context, userID, methodID string) error
-}
-
 // Connection is a usable connection to one tenant.
 type Connection struct {
 	// TenantID is the Entra tenant id (the key of Graph's throttling and our caches).
 	TenantID string
 	// Cloud decides whether SMS sign-in can be managed.
 	Cloud graph.Cloud
-	// Client calls Graph for the tenant.
-	Client GraphClient
+	// Client calls Graph for the tenant; graph.API states the contract (reads never write, an
+	// ambiguous create is re-read, never re-posted).
+	Client graph.API
 	// credential and scope let the tenant reconciler prove the credentials work.
 	credential azcore.TokenCredential
 	scope      string
@@ -63,8 +51,6 @@ type Connector struct {
 	// RecheckAfter is how often a cached connection re-reads its Secret's resourceVersion to
 	// notice a rotated credential.
 	RecheckAfter time.Duration
-	// NewClient builds a Graph client; nil means graph.NewClient. Unit tests swap it.
-	NewClient func(graph.Config) (GraphClient, error)
 
 	mu    sync.Mutex
 	cache map[types.UID]cachedConnection
@@ -155,11 +141,7 @@ func (c *Connector) build(t *identityv1alpha1.EntraTenant, src graph.CredentialS
 	if err != nil {
 		return nil, &ErrCredentials{msg: fmt.Sprintf("EntraTenant %q: the credentials could not be loaded (%v); fix the referenced Secret", t.Name, err)}
 	}
-	newClient := c.NewClient
-	if newClient == nil {
-		newClient = func(cfg graph.Config) (GraphClient, error) { return graph.NewClient(cfg) }
-	}
-	gc, err := newClient(graph.Config{
+	gc, err := graph.NewClient(graph.Config{
 		TenantID: t.Spec.TenantID, Cloud: cloud, Endpoints: ep, Credential: cred,
 		HTTPClient: c.HTTPClient, Limits: c.Limits, Throttles: c.Throttles,
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,8 +44,20 @@ func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if ready {
 		status = metav1.ConditionTrue
 	}
-	setCondition(&tenant.Status.Conditions, tenant.Generation, identityv1alpha1.ConditionReady, status, reason, message)
-	tenant.Status.ObservedGeneration = tenant.Generation
+	gen := tenant.Generation
+	setCondition(&tenant.Status.Conditions, gen, identityv1alpha1.ConditionReady, status, reason, message)
+	switch {
+	case ready:
+		clearProgress(&tenant.Status.Conditions)
+	case err == nil:
+		// Credentials a person must fix: kstatus Failed, so GitOps tools stop waiting.
+		markStalled(&tenant.Status.Conditions, gen, reason, message)
+	default:
+		markReconciling(&tenant.Status.Conditions, gen, reason, message)
+	}
+	if err == nil {
+		tenant.Status.ObservedGeneration = gen
+	}
 	if !equality.Semantic.DeepEqual(before.Status, tenant.Status) {
 		if perr := r.Status().Patch(ctx, tenant, client.MergeFrom(before)); perr != nil {
 			return ctrl.Result{}, errors.Join(err, ignoreConflict(perr))
@@ -61,6 +74,11 @@ func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 
 // check returns the Ready condition's facts; err is set only for failures worth a backoff retry.
 func (r *EntraTenantReconciler) check(ctx context.Context, tenant *identityv1alpha1.EntraTenant) (ready bool, reason, message string, err error) {
+	if older, err := r.olderDuplicate(ctx, tenant); err != nil || older != "" {
+		// Two connections to one directory would let two grants manage the same phones
+		// without seeing each other's objects; the oldest connection wins.
+		return false, identityv1alpha1.ReasonConflict, fmt.Sprintf("EntraTenant %q already connects tenant %s; grant more namespaces through its spec.allowedNamespaces instead of a second EntraTenant", older, tenant.Spec.TenantID), err
+	}
 	conn, err := r.Connector.Reload(ctx, tenant)
 	if err != nil {
 		var credErr *ErrCredentials
@@ -76,6 +94,25 @@ func (r *EntraTenantReconciler) check(ctx context.Context, tenant *identityv1alp
 			fmt.Sprintf("Getting a token for tenant %s failed; check the app registration's client id, credential and admin consent", tenant.Spec.TenantID), nil
 	}
 	return true, identityv1alpha1.ReasonSynced, "phoneop obtained a Graph token for the tenant", nil
+}
+
+// olderDuplicate returns the name of an older EntraTenant for the same tenant id, if any.
+func (r *EntraTenantReconciler) olderDuplicate(ctx context.Context, tenant *identityv1alpha1.EntraTenant) (string, error) {
+	var list identityv1alpha1.EntraTenantList
+	if err := r.List(ctx, &list); err != nil {
+		return "", err
+	}
+	for i := range list.Items {
+		o := &list.Items[i]
+		if o.UID == tenant.UID || !strings.EqualFold(o.Spec.TenantID, tenant.Spec.TenantID) {
+			continue
+		}
+		if o.CreationTimestamp.Before(&tenant.CreationTimestamp) ||
+			o.CreationTimestamp.Equal(&tenant.CreationTimestamp) && o.Name < tenant.Name {
+			return o.Name, nil
+		}
+	}
+	return "", nil
 }
 
 // SetupWithManager watches EntraTenants and (metadata only) the credential Secrets in the

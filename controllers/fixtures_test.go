@@ -120,6 +120,16 @@ func deletionPolicyDelete(p *identityv1alpha1.PhoneAuthMethod) {
 	p.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyDelete
 }
 
+// update changes an object's spec and waits until the manager's cache (which the tests read
+// through) shows the new generation, so that no later check passes on the stale object.
+func (f *fixture) update(p *identityv1alpha1.PhoneAuthMethod, mutate func(*identityv1alpha1.PhoneAuthMethod)) {
+	f.t.Helper()
+	latest := f.get(p)
+	mutate(latest)
+	f.g.Expect(k8s.Update(f.ctx, latest)).To(Succeed())
+	f.g.Eventually(func() int64 { return f.get(p).Generation }, eventually, poll).Should(Equal(latest.Generation))
+}
+
 // get re-reads an object.
 func (f *fixture) get(p *identityv1alpha1.PhoneAuthMethod) *identityv1alpha1.PhoneAuthMethod {
 	f.t.Helper()

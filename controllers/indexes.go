@@ -110,6 +110,11 @@ func (r *PhoneAuthMethodReconciler) objectsReadingSecret(ctx context.Context, o 
 	return r.requestsFor(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexSecret: o.GetName()})
 }
 
+// objectsInNamespace maps a namespace label change to the objects in it.
+func (r *PhoneAuthMethodReconciler) objectsInNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.requestsFor(ctx, client.InNamespace(o.GetName()))
+}
+
 func (r *PhoneAuthMethodReconciler) requestsFor(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
 	var list identityv1alpha1.PhoneAuthMethodList
 	if err := r.List(ctx, &list, opts...); err != nil {
@@ -152,9 +157,14 @@ func (c *UserCache) Put(tenantID string, u graph.User) {
 	}
 }
 
-// Forget drops a user, e.g. after Graph said it no longer exists.
+// Forget drops a user under both its keys, e.g. after Graph said it no longer exists, so that
+// a user re-created under the same UPN is looked up again.
 func (c *UserCache) Forget(tenantID, idOrUPN string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if u, ok := c.users[userKey(tenantID, idOrUPN)]; ok {
+		delete(c.users, userKey(tenantID, u.ID))
+		delete(c.users, userKey(tenantID, u.UserPrincipalName))
+	}
 	delete(c.users, userKey(tenantID, idOrUPN))
 }

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -53,7 +55,9 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	if pam.DeletionTimestamp.IsZero() && controllerutil.AddFinalizer(pam, identityv1alpha1.Finalizer) {
 		if err := r.Update(ctx, pam); err != nil {
-			return ctrl.Result{}, ignoreConflict(err)
+			// Not ignoreConflict: the predicates may filter the event of whatever change
+			// conflicted, so retry with backoff rather than wait for an event.
+			return ctrl.Result{}, err
 		}
 	}
 
@@ -64,6 +68,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			return // the finalizer is gone and so, soon, is the object
 		}
 		r.setStatus(s, before, retErr)
+		r.recordTransition(before, s)
 		retErr = errors.Join(retErr, r.patchStatus(ctx, before, pam))
 	}()
 
@@ -75,7 +80,28 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if s.outcome.reconnect && s.tenant != nil {
 		r.Connector.Forget(s.tenant.UID)
 	}
+	if ge := s.outcome.graphErr; ge != nil {
+		// The client's error text holds status, code and request ids, never a body or number.
+		ctrl.LoggerFrom(ctx).Info("Graph call failed", "reason", s.outcome.reason, "requestID", requestIDOf(ge), "error", ge.Error())
+	}
 	return r.resultFor(s)
+}
+
+// recordTransition records a Warning event when the object stops being Ready or changes why it
+// is not: once per transition, not per retry, with Graph's request-id when there is one.
+func (r *PhoneAuthMethodReconciler) recordTransition(before *identityv1alpha1.PhoneAuthMethod, s *scope) {
+	o := s.outcome
+	if o.ready || s.released || !(o.stalled || o.graphErr != nil || o.err != nil) {
+		return // converged, gone, or an ordinary wait (e.g. MobileRequired): nothing to warn about
+	}
+	if prev := meta.FindStatusCondition(before.Status.Conditions, identityv1alpha1.ConditionReady); prev != nil && prev.Reason == o.reason {
+		return
+	}
+	note := o.message
+	if id := requestIDOf(o.graphErr); id != "" {
+		note += " (Graph request-id " + id + ")"
+	}
+	r.Recorder.Eventf(s.pam, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", note)
 }
 
 // patchStatus writes the status when, and only when, it differs from what was read: a steady
@@ -117,7 +143,8 @@ func isReadyAndCurrent(pam *identityv1alpha1.PhoneAuthMethod) bool {
 //   - sibling objects of the same user: an alternateMobile waits for its mobile, a mobile's
 //     deletion waits for its alternate;
 //   - the EntraTenant: its readiness or grant changed;
-//   - Secrets (metadata only) named by phoneNumberFrom.
+//   - Secrets (metadata only) named by phoneNumberFrom;
+//   - Namespace labels (metadata only): a tenant's grant may have started or stopped matching.
 func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if err := addIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
@@ -125,12 +152,32 @@ func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ct
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&identityv1alpha1.PhoneAuthMethod{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Watches(&identityv1alpha1.PhoneAuthMethod{}, handler.EnqueueRequestsFromMapFunc(r.siblingsOf)).
+		Watches(&identityv1alpha1.PhoneAuthMethod{}, handler.EnqueueRequestsFromMapFunc(r.siblingsOf),
+			builder.WithPredicates(siblingChanged)).
 		Watches(&identityv1alpha1.EntraTenant{}, handler.EnqueueRequestsFromMapFunc(r.objectsOfTenant)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.objectsInNamespace),
+			builder.OnlyMetadata, builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("phoneauthmethod").
 		Complete(r)
+}
+
+// siblingChanged passes only the changes a sibling waits for: creation and deletion, a new
+// generation, the user being resolved, and Ready flipping. Anything else (a status message, a
+// retry) must not wake the sibling, or two failing siblings would wake each other forever.
+var siblingChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		o, okOld := e.ObjectOld.(*identityv1alpha1.PhoneAuthMethod)
+		n, okNew := e.ObjectNew.(*identityv1alpha1.PhoneAuthMethod)
+		if !okOld || !okNew {
+			return false
+		}
+		return o.Generation != n.Generation || o.Status.UserID != n.Status.UserID ||
+			!o.DeletionTimestamp.Equal(n.DeletionTimestamp) ||
+			meta.IsStatusConditionTrue(o.Status.Conditions, identityv1alpha1.ConditionReady) !=
+				meta.IsStatusConditionTrue(n.Status.Conditions, identityv1alpha1.ConditionReady)
+	},
 }
 
 func (r *PhoneAuthMethodReconciler) now() time.Time {

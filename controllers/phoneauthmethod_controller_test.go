@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -178,9 +179,9 @@ func TestObserveOnlyPlansWithoutWriting(t *testing.T) {
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).To(BeNil())
 
 	// Switching to Full applies exactly what was planned.
-	latest := f.get(p)
-	latest.Spec.ManagementPolicy = identityv1alpha1.ManagementPolicyFull
-	f.g.Expect(k8s.Update(f.ctx, latest)).To(Succeed())
+	f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) {
+		p.Spec.ManagementPolicy = identityv1alpha1.ManagementPolicyFull
+	})
 	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550110"))
 }
@@ -376,5 +377,121 @@ func TestTenantWithMalformedCertificateIsNotReady(t *testing.T) {
 		g.Expect(got.Status.Conditions).To(ContainElement(And(
 			HaveField("Type", identityv1alpha1.ConditionReady), HaveField("Status", metav1.ConditionFalse),
 			HaveField("Reason", identityv1alpha1.ReasonCredentialsInvalid), HaveField("Message", ContainSubstring("could not be loaded")))))
+	}, eventually, poll).Should(Succeed())
+}
+
+func TestFailingSiblingsDoNotWakeEachOther(t *testing.T) {
+	f := newFixture(t)
+	mobile := f.pam("ghost-mobile", "ghost@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550124")
+	alt := f.pam("ghost-alt", "ghost@contoso.com", identityv1alpha1.PhoneTypeAlternateMobile, "+1 2065550125")
+	f.create(mobile)
+	f.create(alt)
+	f.waitForReady(mobile, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
+	f.waitForReady(alt, metav1.ConditionFalse, identityv1alpha1.ReasonUserNotFound)
+
+	// Both now wait a minute between lookups. If a status write of one woke the other, they
+	// would ping-pong: Graph calls and resourceVersions would climb within this window.
+	emu.ResetStats()
+	rvMobile, rvAlt := f.get(mobile).ResourceVersion, f.get(alt).ResourceVersion
+	f.g.Consistently(func() []string {
+		return []string{f.get(mobile).ResourceVersion, f.get(alt).ResourceVersion}
+	}, 3*time.Second, 100*time.Millisecond).Should(Equal([]string{rvMobile, rvAlt}))
+	f.g.Expect(emu.Count(http.MethodGet, emulator.RouteUser)).To(Equal(0))
+}
+
+func TestUngrantedNamespaceCannotClaimAPhone(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("val@contoso.com")
+	squatNS := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace + "-squat"}}
+	f.create(squatNS)
+	squatter := f.pam("squat", "val@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550126",
+		func(p *identityv1alpha1.PhoneAuthMethod) { p.Namespace = squatNS.Name })
+	f.create(squatter)
+	f.waitForReady(squatter, metav1.ConditionFalse, identityv1alpha1.ReasonForbidden)
+
+	// The granted object is younger but the squatter's namespace is not granted: it owns nothing.
+	owner := f.pam("val-mobile", "val@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550127")
+	f.create(owner)
+	f.waitForReady(owner, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550127"))
+}
+
+func TestObserveOnlyKeepsObservingWithoutClaimingToCorrect(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("oli@contoso.com")
+	p := f.pam("oli-mobile", "oli@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550128")
+	f.create(p)
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) {
+		p.Spec.ManagementPolicy = identityv1alpha1.ManagementPolicyObserveOnly
+	})
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+
+	f.g.Expect(emu.SetPhoneMethod(f.tenantID, userID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: "+1 4255550198"})).To(Succeed())
+	reconciler.Observer.Invalidate(f.tenantID, userID)
+	res, err := reconciler.Reconcile(f.ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
+	f.g.Expect(err).NotTo(HaveOccurred())
+	f.g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "plan mode keeps re-reading Graph on the resync schedule")
+	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonPlanned)
+	f.g.Expect(got.Status.PlannedActions).To(Equal([]string{"UpdateNumber mobile +1 *******128"}))
+	f.g.Expect(f.eventReasons(p)).NotTo(ContainElement(identityv1alpha1.ReasonDriftCorrected), "ObserveOnly corrects nothing")
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 4255550198"))
+}
+
+func TestDeletingAMobileWithAnUnmanagedAlternateStalls(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("ray@contoso.com")
+	mobile := f.pam("ray-mobile", "ray@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550129", deletionPolicyDelete)
+	f.create(mobile)
+	f.waitForReady(mobile, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	// An admin adds an alternate in the portal; no object manages it.
+	f.g.Expect(emu.SetPhoneMethod(f.tenantID, userID, emulator.PhoneMethod{PhoneType: "alternateMobile", PhoneNumber: "+1 2065550130"})).To(Succeed())
+	reconciler.Observer.Invalidate(f.tenantID, userID)
+
+	f.g.Expect(k8s.Delete(f.ctx, mobile)).To(Succeed())
+	got := f.waitForReady(mobile, metav1.ConditionFalse, identityv1alpha1.ReasonAlternateMobileExists)
+	f.g.Expect(got.Status.Conditions).To(ContainElement(HaveField("Type", identityv1alpha1.ConditionStalled)),
+		"only a person can remove the alternate: Stalled, not progressing")
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).NotTo(BeNil())
+
+	// Releasing it: the admin switches to Orphan.
+	f.update(mobile, func(p *identityv1alpha1.PhoneAuthMethod) {
+		p.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyOrphan
+	})
+	f.g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8s.Get(f.ctx, client.ObjectKeyFromObject(mobile), &identityv1alpha1.PhoneAuthMethod{}))
+	}, eventually, poll).Should(BeTrue())
+}
+
+func TestNamespaceLabelGrantsAtOnce(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("nia@contoso.com")
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace + "-later"}}
+	f.create(ns)
+	p := f.pam("nia-mobile", "nia@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550131",
+		func(p *identityv1alpha1.PhoneAuthMethod) { p.Namespace = ns.Name })
+	f.create(p)
+	f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonForbidden)
+
+	// Forbidden objects retry every 5 minutes; converging within the timeout proves the
+	// namespace watch.
+	ns.Labels = map[string]string{"phoneop.dev/tenant": f.tenant}
+	f.g.Expect(k8s.Update(f.ctx, ns)).To(Succeed())
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+}
+
+func TestASecondConnectionToOneTenantIsRefused(t *testing.T) {
+	f := newFixture(t)
+	var first identityv1alpha1.EntraTenant
+	f.g.Expect(k8s.Get(f.ctx, client.ObjectKey{Name: f.tenant}, &first)).To(Succeed())
+	dup := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: f.tenant + "-dup"}, Spec: *first.Spec.DeepCopy()}
+	f.create(dup)
+	f.g.Eventually(func(g Gomega) {
+		var got identityv1alpha1.EntraTenant
+		g.Expect(k8s.Get(f.ctx, client.ObjectKeyFromObject(dup), &got)).To(Succeed())
+		g.Expect(got.Status.Conditions).To(ContainElement(And(HaveField("Type", identityv1alpha1.ConditionReady),
+			HaveField("Status", metav1.ConditionFalse), HaveField("Reason", identityv1alpha1.ReasonConflict),
+			HaveField("Message", ContainSubstring(f.tenant)))))
+		g.Expect(got.Status.Conditions).To(ContainElement(HaveField("Type", identityv1alpha1.ConditionStalled)))
 	}, eventually, poll).Should(Succeed())
 }

@@ -41,6 +41,8 @@ type scope struct {
 	// an observation happened at all.
 	methods  []graph.PhoneMethod
 	observed bool
+	// siblingAlternate: (mobile being deleted) the user's alternateMobile object still exists.
+	siblingAlternate bool
 	// result is the latest plan.
 	result plan.Result
 	// outcome is the decision of the pass.
@@ -85,7 +87,7 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 	}
 	for _, phase := range []func(context.Context, *scope) *outcome{r.resolveTenant, r.resolveUser, r.checkOwner} {
 		if o := phase(ctx, s); o != nil {
-			if o.reason == identityv1alpha1.ReasonTenantNotReady && s.tenant == nil || o.reason == identityv1alpha1.ReasonUserNotFound || o.reason == identityv1alpha1.ReasonConflict || o.reason == identityv1alpha1.ReasonForbidden {
+			if o.notOurs && o.err == nil {
 				// Gone, or never ours to delete: release without touching Graph.
 				return r.release(ctx, s, "The phone method was not deleted from Graph: "+o.message)
 			}
@@ -93,7 +95,7 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 		}
 	}
 	o := r.converge(ctx, s)
-	if o.reason == identityv1alpha1.ReasonUserNotFound {
+	if o.notOurs && o.err == nil {
 		return r.release(ctx, s, "The phone method was not deleted from Graph: "+o.message)
 	}
 	if !o.ready {
@@ -123,17 +125,18 @@ func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope)
 	tenant := &identityv1alpha1.EntraTenant{}
 	if err := r.Get(ctx, types.NamespacedName{Name: pam.Spec.TenantRef.Name}, tenant); err != nil {
 		if apierrors.IsNotFound(err) {
-			return waitFor(identityv1alpha1.ReasonTenantNotReady, fmt.Sprintf("EntraTenant %q does not exist; a cluster admin must create it", pam.Spec.TenantRef.Name), slowRetry)
+			o := waitFor(identityv1alpha1.ReasonTenantNotReady, fmt.Sprintf("EntraTenant %q does not exist; a cluster admin must create it", pam.Spec.TenantRef.Name), slowRetry)
+			o.notOurs = true
+			return o
 		}
 		return &outcome{err: err, reason: identityv1alpha1.ReasonTenantNotReady, message: "Reading the EntraTenant failed; phoneop retries"}
 	}
 	s.tenant = tenant
-	ns := &metav1.PartialObjectMetadata{}
-	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-	if err := r.Get(ctx, types.NamespacedName{Name: pam.Namespace}, ns); err != nil {
+	labels, err := r.namespaceLabels(ctx, pam.Namespace)
+	if err != nil {
 		return &outcome{err: err, reason: identityv1alpha1.ReasonTenantNotReady, message: "Reading the namespace failed; phoneop retries"}
 	}
-	s.namespaceLabels = ns.Labels
+	s.namespaceLabels = labels
 	if o := r.checkGrant(s); o != nil {
 		return o
 	}
@@ -153,7 +156,7 @@ func (r *PhoneAuthMethodReconciler) checkGrant(s *scope) *outcome {
 	in := grantInput{tenant: s.tenant, namespace: s.pam.Namespace, namespaceLabels: s.namespaceLabels, user: s.pam.Spec.User,
 		userPrincipalName: s.user.UserPrincipalName, userID: s.user.ID}
 	if msg, failed := checkGrant(in); failed {
-		return &outcome{reason: identityv1alpha1.ReasonForbidden, message: msg, stalled: true, requeueAfter: slowRetry}
+		return &outcome{reason: identityv1alpha1.ReasonForbidden, message: msg, stalled: true, requeueAfter: slowRetry, notOurs: true}
 	}
 	return nil
 }
@@ -187,48 +190,49 @@ func (r *PhoneAuthMethodReconciler) desiredNumber(ctx context.Context, s *scope)
 	return nil
 }
 
-// resolveUser finds the user's object id: from status once resolved, else from the cache, else
-// with one Graph lookup. The domain scope is re-checked with the resolved UPN.
+// resolveUser finds the user's object id and UPN: from the process's cache, else with one Graph
+// lookup of spec.user. status.userId is output only: status is writable by anyone who may patch
+// it, so it is never trusted as the identity to act on. The grant is then re-checked with the
+// resolved id and UPN (deny list by either, domain by UPN).
 func (r *PhoneAuthMethodReconciler) resolveUser(ctx context.Context, s *scope) *outcome {
 	pam, tenantID := s.pam, s.tenant.Spec.TenantID
-	switch cached, ok := r.Users.Get(tenantID, firstNonEmpty(pam.Status.UserID, pam.Spec.User)); {
-	case ok:
-		s.user = cached
-	case pam.Status.UserID != "" && strings.Contains(pam.Spec.User, "@"):
-		// Resolved before and named by UPN: the UPN is known without asking Graph.
-		s.user = graph.User{ID: pam.Status.UserID, UserPrincipalName: pam.Spec.User}
-	default:
-		u, err := s.conn.Client.GetUser(ctx, firstNonEmpty(pam.Status.UserID, pam.Spec.User))
+	u, ok := r.Users.Get(tenantID, pam.Spec.User)
+	if !ok {
+		var err error
+		u, err = s.conn.Client.GetUser(ctx, pam.Spec.User)
 		if err != nil {
 			if graph.IsNotFound(err) {
-				return &outcome{reason: identityv1alpha1.ReasonUserNotFound, requeueAfter: userNotFoundRetry, synced: false,
-					message: fmt.Sprintf("Graph has no user %q (a new user can take minutes to replicate); phoneop retries%s", pam.Spec.User, requestIDSuffix(err))}
+				return &outcome{reason: identityv1alpha1.ReasonUserNotFound, requeueAfter: userNotFoundRetry, graphErr: err, notOurs: true,
+					message: fmt.Sprintf("Graph has no user %q (a new user can take minutes to replicate); phoneop retries", pam.Spec.User)}
 			}
 			return graphOutcome(err, "resolving the user")
 		}
 		r.Users.Put(tenantID, u)
-		s.user = u
 	}
-	pam.Status.UserID = s.user.ID
-	return r.checkGrant(s) // again, now with the resolved id and UPN
+	s.user = u
+	pam.Status.UserID = u.ID
+	return r.checkGrant(s)
 }
 
 // checkOwner makes sure no older object claims the same (tenant, user, phoneType): the oldest
 // (creationTimestamp, then namespace/name) owns the phone; every other gets Conflict and writes
 // nothing.
 func (r *PhoneAuthMethodReconciler) checkOwner(ctx context.Context, s *scope) *outcome {
-	owner, err := r.slotOwner(ctx, s.pam)
+	owner, err := r.slotOwner(ctx, s)
 	if err != nil {
 		return &outcome{err: err, reason: identityv1alpha1.ReasonConflict, message: "Listing PhoneAuthMethods failed; phoneop retries"}
 	}
 	if owner != nil && owner.UID != s.pam.UID {
-		return &outcome{reason: identityv1alpha1.ReasonConflict, stalled: true, requeueAfter: slowRetry,
+		return &outcome{reason: identityv1alpha1.ReasonConflict, stalled: true, requeueAfter: slowRetry, notOurs: true,
 			message: fmt.Sprintf("PhoneAuthMethod %s/%s already manages the %s phone of this user; delete one of the two objects", owner.Namespace, owner.Name, s.pam.Spec.PhoneType)}
 	}
 	return nil
 }
 
-func (r *PhoneAuthMethodReconciler) slotOwner(ctx context.Context, pam *identityv1alpha1.PhoneAuthMethod) (*identityv1alpha1.PhoneAuthMethod, error) {
+// slotOwner returns the owner among the objects of granted namespaces that claim the object's
+// slot: a namespace the tenant does not grant can neither own a phone nor block one.
+func (r *PhoneAuthMethodReconciler) slotOwner(ctx context.Context, s *scope) (*identityv1alpha1.PhoneAuthMethod, error) {
+	pam := s.pam
 	var owner *identityv1alpha1.PhoneAuthMethod
 	for _, key := range slotKeys(pam) {
 		var list identityv1alpha1.PhoneAuthMethodList
@@ -236,7 +240,15 @@ func (r *PhoneAuthMethodReconciler) slotOwner(ctx context.Context, pam *identity
 			return nil, err
 		}
 		for i := range list.Items {
-			if c := &list.Items[i]; owner == nil || olderThan(c, owner) {
+			c := &list.Items[i]
+			if owner != nil && !olderThan(c, owner) || c.UID == pam.UID {
+				continue
+			}
+			granted, err := r.namespaceGranted(ctx, s.tenant, c.Namespace)
+			if err != nil {
+				return nil, err
+			}
+			if granted {
 				owner = c
 			}
 		}
@@ -245,6 +257,27 @@ func (r *PhoneAuthMethodReconciler) slotOwner(ctx context.Context, pam *identity
 		return pam, nil
 	}
 	return owner, nil
+}
+
+// namespaceGranted reports whether the tenant's allowedNamespaces selects the namespace, from
+// the cached namespace metadata.
+func (r *PhoneAuthMethodReconciler) namespaceGranted(ctx context.Context, tenant *identityv1alpha1.EntraTenant, namespace string) (bool, error) {
+	labels, err := r.namespaceLabels(ctx, namespace)
+	if err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	_, refused := namespaceAllowed(grantInput{tenant: tenant, namespace: namespace, namespaceLabels: labels})
+	return !refused, nil
+}
+
+// namespaceLabels reads a namespace's labels from the cached namespace metadata.
+func (r *PhoneAuthMethodReconciler) namespaceLabels(ctx context.Context, name string) (map[string]string, error) {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := r.Get(ctx, types.NamespacedName{Name: name}, ns); err != nil {
+		return nil, err
+	}
+	return ns.Labels, nil
 }
 
 // olderThan orders claimants: creationTimestamp, then namespace/name, so every reconciler of
@@ -266,11 +299,11 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) outc
 	}
 	desired := desiredFrom(s)
 	siblingAlternate, err := r.alternateObjectExists(ctx, s)
+	s.siblingAlternate = siblingAlternate
 	if err != nil {
 		return outcome{err: err, reason: identityv1alpha1.ReasonDeleting, message: "Listing sibling PhoneAuthMethods failed; phoneop retries"}
 	}
 	policy := plan.Policy{SMSSignInSupported: s.conn.Cloud.SupportsSMSSignIn()}
-	wrote := false
 	for round := 0; round < maxApplyRounds; round++ {
 		if !s.observed || fresh {
 			methods, err := r.Observer.List(ctx, s.conn.Client, s.conn.TenantID, s.user.ID, fresh)
@@ -278,28 +311,30 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) outc
 				if graph.IsNotFound(err) {
 					r.Users.Forget(s.conn.TenantID, s.user.ID)
 					return outcome{reason: identityv1alpha1.ReasonUserNotFound, requeueAfter: userNotFoundRetry, synced: false,
-						message: fmt.Sprintf("Graph has no user %q any more; phoneop retries%s", pam.Spec.User, requestIDSuffix(err))}
+						message: fmt.Sprintf("Graph has no user %q any more; phoneop retries", pam.Spec.User), graphErr: err, notOurs: true}
 				}
 				return *graphOutcome(err, "reading the user's phone methods")
 			}
 			s.methods, s.observed, fresh = methods, true, false
 		}
 		s.result = plan.Plan(desired, observedFrom(s.methods, siblingAlternate), policy)
-		if round == 0 && s.priorReady && len(s.result.Actions) > 0 && !desired.Deleting && graphChangedSinceStatus(pam, s.methods) {
+		observeOnly := pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly
+		if round == 0 && s.priorReady && len(s.result.Actions) > 0 && !desired.Deleting && !observeOnly && graphChangedSinceStatus(pam, s.methods) {
 			// The writes that follow get events of their own; this one says why they happen.
 			r.Recorder.Eventf(pam, nil, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, "Observe",
 				"Graph's %s phone no longer matched the spec (changed outside phoneop); phoneop is putting it back", pam.Spec.PhoneType)
 		}
-		if len(s.result.Actions) == 0 || pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly {
-			return planOutcome(s, wrote)
+		if len(s.result.Actions) == 0 || observeOnly {
+			return planOutcome(s)
 		}
 		if o := r.apply(ctx, s); o != nil {
 			return *o
 		}
-		wrote = true
 	}
-	return outcome{reason: identityv1alpha1.ReasonCreating, requeueAfter: shortRetry,
-		message: "Graph has not settled after several writes; phoneop re-reads shortly"}
+	// An error, not a short requeue: if Graph keeps answering writes without settling, the
+	// controller's backoff must slow us down.
+	return outcome{reason: identityv1alpha1.ReasonCreating, err: errors.New("graph has not settled after several writes"),
+		message: "Graph has not settled after several writes; phoneop backs off and re-reads"}
 }
 
 // desiredFrom turns the spec into the planner's input.
@@ -326,8 +361,11 @@ func (r *PhoneAuthMethodReconciler) alternateObjectExists(ctx context.Context, s
 			return false, err
 		}
 		for i := range list.Items {
-			if list.Items[i].Spec.PhoneType == identityv1alpha1.PhoneTypeAlternateMobile {
-				return true, nil
+			if list.Items[i].Spec.PhoneType != identityv1alpha1.PhoneTypeAlternateMobile {
+				continue
+			}
+			if granted, err := r.namespaceGranted(ctx, s.tenant, list.Items[i].Namespace); err != nil || granted {
+				return granted, err
 			}
 		}
 	}
@@ -360,7 +398,12 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcom
 				s.observed = false
 				return nil
 			}
-			return graphOutcome(err, "applying "+string(a.Kind))
+			o := graphOutcome(err, "applying "+string(a.Kind))
+			if graph.IsTerminal(err) && (a.Kind == plan.Create || a.Kind == plan.UpdateNumber) {
+				o.reason = identityv1alpha1.ReasonInvalidNumber
+				o.message = "Graph rejected the phone number as invalid; fix spec.phoneNumber (or the Secret it names)"
+			}
+			return o
 		}
 		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, eventReason(a.Kind), string(a.Kind), "%s", a.String())
 		switch a.Kind {
@@ -380,7 +423,7 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcom
 	return nil
 }
 
-func (r *PhoneAuthMethodReconciler) write(ctx context.Context, c GraphClient, userID string, a plan.Action) (graph.PhoneMethod, error) {
+func (r *PhoneAuthMethodReconciler) write(ctx context.Context, c graph.API, userID string, a plan.Action) (graph.PhoneMethod, error) {
 	switch a.Kind {
 	case plan.Create:
 		return c.CreatePhoneMethod(ctx, userID, string(a.PhoneType), a.Number)

@@ -48,6 +48,11 @@ type outcome struct {
 	err error
 	// reconnect: Graph rejected the tenant's token; reload the credentials next time.
 	reconnect bool
+	// graphErr is the Graph failure behind the outcome, logged with its request-id.
+	graphErr error
+	// notOurs: the phone is not this object's to delete (tenant or user gone, grant refused,
+	// another object owns it); a deletion releases the finalizer without touching Graph.
+	notOurs bool
 }
 
 func waitFor(reason, message string, after time.Duration) *outcome {
@@ -60,7 +65,7 @@ var blockerPolicy = map[string]struct {
 	after   time.Duration
 }{
 	plan.ReasonMobileRequired:        {false, slowRetry}, // the sibling watch is the fast path
-	plan.ReasonAlternateMobileExists: {false, 30 * time.Second},
+	plan.ReasonAlternateMobileExists: {false, slowRetry}, // the sibling watch is the fast path
 	plan.ReasonSmsNotAllowedByPolicy: {true, adminRetry},
 	plan.ReasonPhoneNumberNotUnique:  {true, adminRetry},
 	plan.ReasonSmsSignInStateUnknown: {false, slowRetry},
@@ -71,7 +76,7 @@ var blockerPolicy = map[string]struct {
 }
 
 // planOutcome turns a successful observation's plan into the outcome.
-func planOutcome(s *scope, wrote bool) outcome {
+func planOutcome(s *scope) outcome {
 	r := s.result
 	switch {
 	case r.UpToDate():
@@ -80,6 +85,11 @@ func planOutcome(s *scope, wrote bool) outcome {
 			msg = "The phone method is gone from Graph"
 		}
 		return outcome{ready: true, synced: true, reason: identityv1alpha1.ReasonSynced, message: msg}
+	case r.Wait != nil && r.Wait.Reason == plan.ReasonAlternateMobileExists && !s.siblingAlternate:
+		// No alternateMobile object will go away on its own: the alternate in Graph is unmanaged
+		// or orphaned, and only a person can remove it.
+		return outcome{synced: true, reason: r.Wait.Reason, stalled: true, requeueAfter: slowRetry,
+			message: "Graph cannot delete the mobile while the user has an alternateMobile that no PhoneAuthMethod manages; remove it in Entra, or set deletionPolicy Orphan"}
 	case r.Wait != nil:
 		p, known := blockerPolicy[r.Wait.Reason]
 		if !known {
@@ -90,58 +100,53 @@ func planOutcome(s *scope, wrote bool) outcome {
 		return outcome{synced: true, reason: identityv1alpha1.ReasonPlanned,
 			message: fmt.Sprintf("ObserveOnly: phoneop would %s; set spec.managementPolicy to Full to apply", strings.Join(r.Strings(), ", "))}
 	default:
-		_ = wrote
 		return outcome{synced: true, reason: identityv1alpha1.ReasonCreating, requeueAfter: shortRetry,
 			message: "phoneop is applying changes to Graph"}
 	}
 }
 
-// graphOutcome classifies a Graph failure (the client's Class) into an outcome.
+// graphOutcome classifies a Graph failure (the client's Class) into an outcome. Messages carry
+// neither Graph's request-id nor a countdown: both change on every retry, and a condition that
+// changes on every retry costs a status write per retry. The request-id goes to the log and to
+// the Warning event of the transition instead (see graphErr).
 func graphOutcome(err error, doing string) *outcome {
-	rid := requestIDSuffix(err)
+	o := graphOutcomeFor(err, doing)
+	o.graphErr = err
+	return o
+}
+
+func graphOutcomeFor(err error, doing string) *outcome {
 	switch graph.ClassOf(err) {
 	case graph.Throttled:
-		after := max(graph.RetryAfterOf(err), time.Second)
-		return &outcome{reason: identityv1alpha1.ReasonThrottled, requeueAfter: after,
-			message: fmt.Sprintf("Graph is throttling the tenant while %s; phoneop retries in %s%s", doing, after.Round(time.Second), rid)}
+		return &outcome{reason: identityv1alpha1.ReasonThrottled, requeueAfter: max(graph.RetryAfterOf(err), time.Second),
+			message: fmt.Sprintf("Graph is throttling the tenant while %s; phoneop resumes after Graph's Retry-After", doing)}
 	case graph.Forbidden:
 		return &outcome{reason: identityv1alpha1.ReasonForbidden, stalled: true, requeueAfter: slowRetry,
-			message: fmt.Sprintf("Graph denied %s: grant the app UserAuthenticationMethod.ReadWrite.All (or UserAuthMethod-Phone.ReadWrite.All) and User.Read.All with admin consent%s", doing, rid)}
+			message: fmt.Sprintf("Graph denied %s: grant the app UserAuthenticationMethod.ReadWrite.All (or UserAuthMethod-Phone.ReadWrite.All) and User.Read.All with admin consent", doing)}
 	case graph.Unauthorized:
 		return &outcome{reason: identityv1alpha1.ReasonTenantNotReady, requeueAfter: time.Minute, reconnect: true,
-			message: fmt.Sprintf("Graph rejected the tenant's token while %s; check the EntraTenant's credentials%s", doing, rid)}
+			message: fmt.Sprintf("Graph rejected the tenant's token while %s; check the EntraTenant's credentials", doing)}
 	case graph.Terminal:
-		return &outcome{reason: identityv1alpha1.ReasonInvalidNumber, stalled: true,
-			message: fmt.Sprintf("Graph refused the request while %s as invalid; fix the phone number in the spec%s", doing, rid)}
-	case graph.NotFound:
-		return &outcome{reason: identityv1alpha1.ReasonUserNotFound, requeueAfter: userNotFoundRetry,
-			message: fmt.Sprintf("Graph did not find the user or method while %s; phoneop retries%s", doing, rid)}
+		return &outcome{reason: identityv1alpha1.ReasonGraphError, stalled: true, requeueAfter: slowRetry,
+			message: fmt.Sprintf("Graph refused %s as invalid; check the spec, phoneop retries slowly", doing)}
 	}
 	return &outcome{err: err, reason: identityv1alpha1.ReasonGraphError,
-		message: fmt.Sprintf("Graph failed while %s; phoneop backs off and retries%s", doing, rid)}
+		message: fmt.Sprintf("Graph failed while %s; phoneop backs off and retries", doing)}
 }
 
 // connectOutcome explains a failed tenant connection.
 func connectOutcome(tenant string, err error) *outcome {
-	if _, ok := err.(*ErrCredentials); ok {
+	if credErr := (*ErrCredentials)(nil); errors.As(err, &credErr) {
 		return &outcome{reason: identityv1alpha1.ReasonTenantNotReady, message: err.Error(), requeueAfter: slowRetry}
 	}
 	return &outcome{err: err, reason: identityv1alpha1.ReasonTenantNotReady, message: fmt.Sprintf("Connecting to EntraTenant %q failed; phoneop retries", tenant)}
 }
 
+// requestIDOf returns Graph's request-id of a failed call, for logs, events and support cases.
 func requestIDOf(err error) string {
 	var ge *graph.Error
-	if e, ok := err.(*graph.Error); ok {
-		ge = e
-	} else if !asGraphError(err, &ge) {
-		return ""
-	}
-	return ge.RequestID
-}
-
-func requestIDSuffix(err error) string {
-	if id := requestIDOf(err); id != "" {
-		return " (Graph request-id " + id + ")"
+	if errors.As(err, &ge) {
+		return ge.RequestID
 	}
 	return ""
 }
@@ -207,6 +212,10 @@ func (r *PhoneAuthMethodReconciler) resultFor(s *scope) (ctrl.Result, error) {
 		return ctrl.Result{}, o.err
 	case o.ready:
 		return ctrl.Result{RequeueAfter: resyncAfter(s.pam.Spec.TenantRef.Name+"/"+s.user.ID, r.ResyncPeriod, r.now())}, nil
+	case o.requeueAfter == 0 && s.observed:
+		// Waiting for a spec change (ObserveOnly, a terminal blocker) still re-reads Graph on
+		// the resync schedule, so plans and drift stay current.
+		return ctrl.Result{RequeueAfter: resyncAfter(s.pam.Spec.TenantRef.Name+"/"+s.user.ID, r.ResyncPeriod, r.now())}, nil
 	default:
 		return ctrl.Result{RequeueAfter: o.requeueAfter}, nil
 	}
@@ -249,5 +258,3 @@ func hashOf(s string) uint64 {
 	_, _ = h.Write([]byte(s))
 	return h.Sum64()
 }
-
-func asGraphError(err error, target **graph.Error) bool { return errors.As(err, target) }

@@ -81,8 +81,8 @@ func TestGraphOutcome(t *testing.T) {
 			wantReason: identityv1alpha1.ReasonThrottled, wantAfter: 7 * time.Second},
 		"forbidden retries slowly and stalls": {err: &graph.Error{Status: 403, Class: graph.Forbidden},
 			wantReason: identityv1alpha1.ReasonForbidden, wantStalled: true, wantAfter: slowRetry},
-		"a bad request waits for a spec change": {err: &graph.Error{Status: 400, Class: graph.Terminal},
-			wantReason: identityv1alpha1.ReasonInvalidNumber, wantStalled: true},
+		"a bad request stalls and retries slowly": {err: &graph.Error{Status: 400, Class: graph.Terminal},
+			wantReason: identityv1alpha1.ReasonGraphError, wantStalled: true, wantAfter: slowRetry},
 		"an unauthorized token re-connects": {err: &graph.Error{Status: 401, Class: graph.Unauthorized},
 			wantReason: identityv1alpha1.ReasonTenantNotReady, wantAfter: time.Minute},
 		"a 503 backs off": {err: &graph.Error{Status: 503, Class: graph.Transient},
@@ -99,7 +99,14 @@ func TestGraphOutcome(t *testing.T) {
 			}
 		})
 	}
-	if o := graphOutcome(&graph.Error{Status: 403, Class: graph.Forbidden, RequestID: "abc-123"}, "testing"); !strings.Contains(o.message, "abc-123") {
-		t.Errorf("the message must quote Graph's request-id for support cases: %q", o.message)
+	// A message that changed on every retry would cost a status write per retry: request-ids
+	// go to logs and events, never into the condition.
+	first := graphOutcome(&graph.Error{Status: 403, Class: graph.Forbidden, RequestID: "abc-123"}, "testing")
+	second := graphOutcome(&graph.Error{Status: 403, Class: graph.Forbidden, RequestID: "def-456"}, "testing")
+	if first.message != second.message || strings.Contains(first.message, "abc-123") {
+		t.Errorf("messages must not depend on the request-id: %q vs %q", first.message, second.message)
+	}
+	if requestIDOf(first.graphErr) != "abc-123" {
+		t.Errorf("the Graph error (for the log and event) must keep its request-id")
 	}
 }
