@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -127,7 +128,12 @@ func (f *fixture) update(p *identityv1alpha1.PhoneAuthMethod, mutate func(*ident
 	latest := f.get(p)
 	mutate(latest)
 	f.g.Expect(k8s.Update(f.ctx, latest)).To(Succeed())
-	f.g.Eventually(func() int64 { return f.get(p).Generation }, eventually, poll).Should(Equal(latest.Generation))
+	f.g.Eventually(func() bool {
+		got := &identityv1alpha1.PhoneAuthMethod{}
+		err := k8s.Get(f.ctx, client.ObjectKeyFromObject(p), got)
+		// Gone is fine too: the update may have released a deleting object's finalizer.
+		return apierrors.IsNotFound(err) || err == nil && got.Generation == latest.Generation
+	}, eventually, poll).Should(BeTrue())
 }
 
 // get re-reads an object.
