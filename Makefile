@@ -120,7 +120,7 @@ e2e: ## Run only the end-to-end tests (test/e2e), verbosely, with their Graph ca
 # This block is appended for issue 6; the targets above are unchanged.
 
 # N users (each a mobile; 30 % an alternateMobile, 10 % an office phone). The default finishes
-# in about 6 minutes on 2 cores; N=10000 takes about 25 (Graph's 20 writes/s bind).
+# in about 7 minutes on 2 cores; N=10000 takes about 18 (Graph's 20 writes/s bind).
 N ?= 1000
 BENCH_ARGS ?=
 

@@ -84,7 +84,9 @@ func (r *Result) targets() []target {
 	if !r.Config.SkipSteadyState {
 		s := r.Steady
 		t = append(t,
-			target{"steady state: GETs per user per resync period", "≤ 1", fmt.Sprintf("%.2f", r.steadyListsPerUserPeriod()), r.steadyListsPerUserPeriod() <= 1.0},
+			// A user whose (jittered) read falls right at an edge of the window can be counted
+			// once more; 2 % allows for that and nothing else.
+			target{"steady state: GETs per user per resync period", "≤ 1 (± 2 % at the window's edges)", fmt.Sprintf("%.3f", r.steadyListsPerUserPeriod()), r.steadyListsPerUserPeriod() <= 1.02},
 			target{"steady state: Graph writes", "0", fmt.Sprint(s.graph.writes), s.graph.writes == 0},
 			target{"steady state: status (object) writes", "0", fmt.Sprint(r.SteadyObjectWrites), r.SteadyObjectWrites == 0})
 	}
