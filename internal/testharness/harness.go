@@ -48,6 +48,9 @@ type Options struct {
 	// ManagerArgs are extra manager flags, e.g. "--max-concurrent-reconciles=32",
 	// "--graph-requests-per-second=50", "--zap-log-level=debug".
 	ManagerArgs []string
+	// ManagerEnv are extra environment variables for the manager only (e.g. "GOMEMLIMIT=150MiB",
+	// as a Deployment would set), never for the control plane the harness also starts.
+	ManagerEnv []string
 	// ResyncPeriod is the manager's --resync-period; 0 means one hour, so that a scenario
 	// counting Graph calls is never disturbed by a periodic resync (force one with the
 	// phoneop.dev/reconcile-requested-at annotation instead).

@@ -34,7 +34,7 @@ func (h *Harness) startManager(ctx context.Context) error {
 		"--health-probe-bind-address=" + probeAddr,
 		"--resync-period=" + h.opts.ResyncPeriod.String(),
 	}, h.opts.ManagerArgs...)
-	env := []string{"SSL_CERT_FILE=" + h.EmulatorCert, "KUBECONFIG=" + h.Kubeconfig}
+	env := append([]string{"SSL_CERT_FILE=" + h.EmulatorCert, "KUBECONFIG=" + h.Kubeconfig}, h.opts.ManagerEnv...)
 	p, err := startProcess("manager", h.ManagerLog, env, h.bin(ManagerBinary), args...)
 	if err != nil {
 		return err

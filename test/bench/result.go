@@ -108,8 +108,8 @@ func (r *Result) Markdown(command, plotFile string) string {
 	p("- Date: %s; duration %s\n", r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Finished.Sub(r.Started).Round(time.Second))
 	p("- Machine: %s\n", r.Machine)
 	p("- Command: `%s`\n", command)
-	p("- Workload: %s; emulator latency %s + [0, %s), documented throttling (tenant of %d users: %d RU / 10 s; 3,000 writes / 150 s per app); manager `--max-concurrent-reconciles=%d --resync-period=%s %s`\n\n",
-		r.objectMix(), cfg.Latency, cfg.Jitter, cfg.N, RULimit(cfg.N), cfg.Concurrency, cfg.ResyncPeriod, strings.Join(cfg.ManagerArgs, " "))
+	p("- Workload: %s; emulator latency %s + [0, %s), documented throttling (tenant of %d users: %d RU / 10 s; 3,000 writes / 150 s per app); manager `--max-concurrent-reconciles=%d --resync-period=%s %s`%s\n\n",
+		r.objectMix(), cfg.Latency, cfg.Jitter, cfg.N, RULimit(cfg.N), cfg.Concurrency, cfg.ResyncPeriod, strings.Join(cfg.ManagerArgs, " "), managerEnvNote(cfg.ManagerEnv))
 
 	p("| target | wanted | measured | met |\n|---|---|---|---|\n")
 	for _, t := range r.targets() {
@@ -238,4 +238,12 @@ func describeMachine() string {
 	}
 	return fmt.Sprintf("%s, %d cores%s, %s/%s, %s (control plane, emulator, manager and benchmark on the same machine)",
 		model, runtime.NumCPU(), mem, runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+// managerEnvNote names the manager's extra environment in the report, if any.
+func managerEnvNote(env []string) string {
+	if len(env) == 0 {
+		return ""
+	}
+	return ", environment `" + strings.Join(env, " ") + "`"
 }

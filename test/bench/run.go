@@ -38,6 +38,8 @@ type Config struct {
 	Concurrency int
 	// ManagerArgs are further manager flags, e.g. "--graph-requests-per-second=50".
 	ManagerArgs []string
+	// ManagerEnv are environment variables for the manager process, e.g. "GOMEMLIMIT=150MiB".
+	ManagerEnv []string
 	// DriftPercent of the users get their mobile changed out of band (at least one user).
 	DriftPercent float64
 	// SkipSteadyState and SkipDrift shorten a smoke run.
@@ -104,6 +106,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		SeedFile: seedFile,
 		EmulatorArgs: []string{"-quiet", "-latency=" + cfg.Latency.String(), "-jitter=" + cfg.Jitter.String(),
 			"-throttle-scale=1"}, // the documented limits, unscaled
+		ManagerEnv:   cfg.ManagerEnv,
 		ManagerArgs:  append([]string{fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Concurrency)}, cfg.ManagerArgs...),
 		ResyncPeriod: cfg.ResyncPeriod,
 		StartTimeout: 5 * time.Minute,

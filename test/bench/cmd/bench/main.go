@@ -24,11 +24,11 @@ import (
 
 func main() {
 	var (
-		cfg        bench.Config
-		managerArg string
-		doc        string
-		plotDir    string
-		command    string
+		cfg                    bench.Config
+		managerArg, managerEnv string
+		doc                    string
+		plotDir                string
+		command                string
 	)
 	flag.IntVar(&cfg.N, "n", 1000, "users (each gets a mobile; -alternate and -office percent more)")
 	flag.IntVar(&cfg.Mix.AlternatePercent, "alternate", 30, "percent of users with an alternateMobile")
@@ -38,6 +38,7 @@ func main() {
 	flag.DurationVar(&cfg.ResyncPeriod, "resync", time.Minute, "manager --resync-period; the steady state is watched for two")
 	flag.IntVar(&cfg.Concurrency, "concurrency", 16, "manager --max-concurrent-reconciles")
 	flag.StringVar(&managerArg, "manager-args", "", "further manager flags, space separated")
+	flag.StringVar(&managerEnv, "manager-env", "", "environment for the manager only, space separated (e.g. GOMEMLIMIT=150MiB, as a Deployment sets it)")
 	flag.Float64Var(&cfg.DriftPercent, "drift", 1, "percent of users whose mobile is changed out of band")
 	flag.DurationVar(&cfg.ReadyTimeout, "timeout", time.Hour, "give up when not everything is Ready by then")
 	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and result.json here (default: bin/bench/n<N>)")
@@ -46,6 +47,7 @@ func main() {
 	flag.StringVar(&command, "command", "", "the command to record in the report (default: this command line)")
 	flag.Parse()
 	cfg.ManagerArgs = strings.Fields(managerArg)
+	cfg.ManagerEnv = strings.Fields(managerEnv)
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("n%d", cfg.N))
 	}
