@@ -3,34 +3,22 @@ package bench
 import (
 	"math"
 	"time"
+
+	"github.com/phoneop/phoneop/internal/graph/emulator"
 )
 
-// Graph's documented identity-and-access limits (docs: ../shared/graph-phone-methods.md,
-// "Throttling"), as the emulator enforces them. A write costs 1 resource unit (RU) plus 1
+// Graph's documented identity-and-access limits, taken from the emulator that enforces them, so
+// the bound and the emulator can never disagree. A write costs 1 resource unit (RU) plus 1
 // write; a GET costs 1 RU.
 const (
-	// AppWriteLimit writes per AppWriteWindow per app+tenant: 20 writes/s sustained.
-	AppWriteLimit  = 3000
-	AppWriteWindow = 150 * time.Second
-	// TenantWriteLimit writes per TenantWriteWindow per tenant, all apps together (60/s).
-	TenantWriteLimit  = 18000
-	TenantWriteWindow = 5 * time.Minute
-	// RUWindow is the window of the resource-unit bucket; its size depends on the tenant.
-	RUWindow = 10 * time.Second
+	AppWriteLimit  = emulator.AppWriteLimit
+	AppWriteWindow = emulator.AppWriteWindow
+	RUWindow       = emulator.RUWindow
 )
 
 // RULimit is the resource units per RUWindow of a tenant with users users: the benchmark's
 // tenant holds every seeded user, so N ≥ 501 lands in the largest tier (8,000 RU per 10 s).
-func RULimit(users int) int {
-	switch {
-	case users < 50:
-		return 3500
-	case users <= 500:
-		return 5000
-	default:
-		return 8000
-	}
-}
+func RULimit(users int) int { return emulator.RULimit(users) }
 
 // Work is what a run has to do at the least, whatever the operator does: every object needs
 // one create, and a user's methods must be read once before anything is written for them.

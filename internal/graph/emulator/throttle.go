@@ -7,16 +7,22 @@ import (
 )
 
 // Documented identity-and-access limits (per app+tenant unless noted).
+// Graph's documented identity-and-access throttling limits (graph-phone-methods.md). Exported so
+// that whatever reasons about Graph's budget (the benchmark's lower bound) uses the same numbers
+// the emulator enforces.
 const (
-	ruWindow          = 10 * time.Second
-	appWriteLimit     = 3000
-	appWriteWindow    = 150 * time.Second
-	tenantWriteLimit  = 18000
-	tenantWriteWindow = 5 * time.Minute
+	// RUWindow is the window of the resource-unit bucket; its size depends on the tenant.
+	RUWindow = 10 * time.Second
+	// AppWriteLimit writes per AppWriteWindow per app+tenant: 20 writes/s sustained.
+	AppWriteLimit  = 3000
+	AppWriteWindow = 150 * time.Second
+	// TenantWriteLimit writes per TenantWriteWindow per tenant, all apps together (60/s).
+	TenantWriteLimit  = 18000
+	TenantWriteWindow = 5 * time.Minute
 )
 
-// ruLimit is the resource-unit bucket size for a tenant of n users.
-func ruLimit(users int) float64 {
+// RULimit is the resource units per RUWindow for a tenant of users users.
+func RULimit(users int) int {
 	switch {
 	case users < 50:
 		return 3500
@@ -107,13 +113,13 @@ func (t *throttler) admit(appID, tenantID string, users int, write bool, now tim
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	key := lower(appID) + "|" + lower(tenantID)
-	needs := []need{{t.get(t.ru, key, ruLimit(users), ruWindow, now),
+	needs := []need{{t.get(t.ru, key, float64(RULimit(users)), RUWindow, now),
 		"Tenant_Application/ReadWrite/" + appID + "/" + tenantID, "ResourceUnitLimitExceeded"}}
 	if write {
 		needs = append(needs,
-			need{t.get(t.writes, key, appWriteLimit, appWriteWindow, now),
+			need{t.get(t.writes, key, AppWriteLimit, AppWriteWindow, now),
 				"Tenant_Application/Write/" + appID + "/" + tenantID, "WriteLimitExceeded"},
-			need{t.get(t.tenantWrites, lower(tenantID), tenantWriteLimit, tenantWriteWindow, now),
+			need{t.get(t.tenantWrites, lower(tenantID), TenantWriteLimit, TenantWriteWindow, now),
 				"Tenant/Write/" + tenantID, "WriteLimitExceeded"})
 	}
 	var res admitResult
