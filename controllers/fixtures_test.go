@@ -121,6 +121,21 @@ func deletionPolicyDelete(p *identityv1alpha1.PhoneAuthMethod) {
 	p.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyDelete
 }
 
+// createReady creates an object and waits until it is Ready (Synced) for its generation.
+func (f *fixture) createReady(p *identityv1alpha1.PhoneAuthMethod) {
+	f.t.Helper()
+	f.create(p)
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+}
+
+// editInGraph changes a user's phone behind phoneop's back, as an admin in the Entra portal
+// would, and drops the reconciler's cached read so that the next pass sees the change.
+func (f *fixture) editInGraph(userID, phoneType, number string) {
+	f.t.Helper()
+	f.g.Expect(emu.SetPhoneMethod(f.tenantID, userID, emulator.PhoneMethod{PhoneType: phoneType, PhoneNumber: number})).To(Succeed())
+	reconciler.Observer.Invalidate(f.tenantID, userID)
+}
+
 // update changes an object's spec and waits until the manager's cache (which the tests read
 // through) shows the new generation, so that no later check passes on the stale object.
 func (f *fixture) update(p *identityv1alpha1.PhoneAuthMethod, mutate func(*identityv1alpha1.PhoneAuthMethod)) {

@@ -89,11 +89,10 @@ func TestDriftIsPutBack(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("max@contoso.com")
 	p := f.pam("max-mobile", "max@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550104", smsEnabled)
-	f.create(p)
-	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.createReady(p)
 
 	// An admin changes the number in the Entra portal.
-	f.g.Expect(emu.SetPhoneMethod(f.tenantID, userID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: "+1 4255550199"})).To(Succeed())
+	f.editInGraph(userID, "mobile", "+1 4255550199")
 	emu.ResetStats()
 	requestReconcile(f, p, "drift-1")
 
@@ -124,8 +123,7 @@ func TestOldestObjectOwnsTheSlot(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("joe@contoso.com")
 	owner := f.pam("joe-mobile", "joe@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550105")
-	f.create(owner)
-	f.waitForReady(owner, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.createReady(owner)
 	emu.ResetStats()
 
 	// The same user, named by object id, from another object.
@@ -221,8 +219,7 @@ func TestDeletingWhenTheUserIsGoneDoesNotHang(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("gone@contoso.com")
 	p := f.pam("gone-mobile", "gone@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550114", deletionPolicyDelete)
-	f.create(p)
-	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.createReady(p)
 	f.g.Expect(emu.DeleteUser(f.tenantID, userID)).To(Succeed())
 	reconciler.Observer.Invalidate(f.tenantID, userID)
 	f.g.Expect(k8s.Delete(f.ctx, p)).To(Succeed())
@@ -277,8 +274,7 @@ func TestLostCreateResponseIsNotReposted(t *testing.T) {
 	t.Cleanup(func() { emu.SetFaults(emulator.Faults{}) })
 	emu.ResetStats()
 	p := f.pam("liv-mobile", "liv@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550119", smsEnabled)
-	f.create(p)
-	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.createReady(p)
 	f.g.Expect(emu.Count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1), "an ambiguous create is re-read, never re-posted")
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).NotTo(BeNil())
 }
@@ -411,8 +407,7 @@ func TestUngrantedNamespaceCannotClaimAPhone(t *testing.T) {
 
 	// The granted object is younger but the squatter's namespace is not granted: it owns nothing.
 	owner := f.pam("val-mobile", "val@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550127")
-	f.create(owner)
-	f.waitForReady(owner, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.createReady(owner)
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550127"))
 }
 
@@ -420,15 +415,13 @@ func TestObserveOnlyKeepsObservingWithoutClaimingToCorrect(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("oli@contoso.com")
 	p := f.pam("oli-mobile", "oli@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550128")
-	f.create(p)
-	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.createReady(p)
 	f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) {
 		p.Spec.ManagementPolicy = identityv1alpha1.ManagementPolicyObserveOnly
 	})
 	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 
-	f.g.Expect(emu.SetPhoneMethod(f.tenantID, userID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: "+1 4255550198"})).To(Succeed())
-	reconciler.Observer.Invalidate(f.tenantID, userID)
+	f.editInGraph(userID, "mobile", "+1 4255550198")
 	res, err := reconciler.Reconcile(f.ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 	f.g.Expect(err).NotTo(HaveOccurred())
 	f.g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "plan mode keeps re-reading Graph on the resync schedule")
@@ -442,11 +435,9 @@ func TestDeletingAMobileWithAnUnmanagedAlternateStalls(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("ray@contoso.com")
 	mobile := f.pam("ray-mobile", "ray@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550129", deletionPolicyDelete)
-	f.create(mobile)
-	f.waitForReady(mobile, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.createReady(mobile)
 	// An admin adds an alternate in the portal; no object manages it.
-	f.g.Expect(emu.SetPhoneMethod(f.tenantID, userID, emulator.PhoneMethod{PhoneType: "alternateMobile", PhoneNumber: "+1 2065550130"})).To(Succeed())
-	reconciler.Observer.Invalidate(f.tenantID, userID)
+	f.editInGraph(userID, "alternateMobile", "+1 2065550130")
 
 	f.g.Expect(k8s.Delete(f.ctx, mobile)).To(Succeed())
 	got := f.waitForReady(mobile, metav1.ConditionFalse, identityv1alpha1.ReasonAlternateMobileExists)
