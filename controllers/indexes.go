@@ -17,10 +17,10 @@ import (
 // Field indexes over PhoneAuthMethods, kept in the informer cache so that lookups cost no
 // API-server request.
 const (
-	// indexSlot keys an object by (tenant, user, phoneType), once by spec.user and once by the
-	// resolved status.userId, so that two objects naming one user by UPN and by object id meet.
-	indexSlot = "phoneop.slot"
-	// indexUser keys an object by (tenant, user), the same two ways, to find siblings.
+	// indexUser keys an object by (tenant, user), once by spec.user and once by the resolved
+	// status.userId, so that two objects naming one user by UPN and by object id meet. Slot
+	// owners and siblings are both found through it (a user has at most a few objects), which
+	// keeps the informer's index memory to one user index.
 	indexUser = "phoneop.user"
 	// indexTenant keys an object by spec.tenantRef.name.
 	indexTenant = "phoneop.tenant"
@@ -31,7 +31,6 @@ const (
 func addIndexes(ctx context.Context, idx client.FieldIndexer) error {
 	pam := &identityv1alpha1.PhoneAuthMethod{}
 	for name, fn := range map[string]func(*identityv1alpha1.PhoneAuthMethod) []string{
-		indexSlot:   slotKeys,
 		indexUser:   userKeys,
 		indexTenant: func(p *identityv1alpha1.PhoneAuthMethod) []string { return []string{p.Spec.TenantRef.Name} },
 		indexSecret: func(p *identityv1alpha1.PhoneAuthMethod) []string {
@@ -60,14 +59,6 @@ func userKeys(p *identityv1alpha1.PhoneAuthMethod) []string {
 	return keys
 }
 
-func slotKeys(p *identityv1alpha1.PhoneAuthMethod) []string {
-	var keys []string
-	for _, k := range userKeys(p) {
-		keys = append(keys, k+"/"+string(p.Spec.PhoneType))
-	}
-	return keys
-}
-
 func userKey(tenant, user string) string { return tenant + "/" + strings.ToLower(user) }
 
 // siblingsOf maps a change of one object to the objects of the same user that wait on it: an
@@ -84,20 +75,38 @@ func (r *PhoneAuthMethodReconciler) siblingsOf(ctx context.Context, o client.Obj
 	default:
 		return nil
 	}
+	siblings, err := r.objectsOfUser(ctx, p)
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing sibling PhoneAuthMethods")
+		return nil
+	}
 	var reqs []reconcile.Request
-	for _, key := range userKeys(p) {
-		var list identityv1alpha1.PhoneAuthMethodList
-		if err := r.List(ctx, &list, client.MatchingFields{indexUser: key}); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "listing sibling PhoneAuthMethods")
-			continue
-		}
-		for i := range list.Items {
-			if s := &list.Items[i]; s.Spec.PhoneType == waiter && s.UID != p.UID {
-				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(s)})
-			}
+	for i := range siblings {
+		if s := &siblings[i]; s.Spec.PhoneType == waiter && s.UID != p.UID {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(s)})
 		}
 	}
 	return reqs
+}
+
+// objectsOfUser lists, from the cache, every object naming p's user in p's tenant, by UPN or by
+// object id, each once.
+func (r *PhoneAuthMethodReconciler) objectsOfUser(ctx context.Context, p *identityv1alpha1.PhoneAuthMethod) ([]identityv1alpha1.PhoneAuthMethod, error) {
+	var out []identityv1alpha1.PhoneAuthMethod
+	seen := map[types.UID]bool{}
+	for _, key := range userKeys(p) {
+		var list identityv1alpha1.PhoneAuthMethodList
+		if err := r.List(ctx, &list, client.MatchingFields{indexUser: key}); err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			if !seen[list.Items[i].UID] {
+				seen[list.Items[i].UID] = true
+				out = append(out, list.Items[i])
+			}
+		}
+	}
+	return out, nil
 }
 
 // objectsOfTenant maps a tenant change to every object that names the tenant.

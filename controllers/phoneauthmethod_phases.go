@@ -233,24 +233,22 @@ func (r *PhoneAuthMethodReconciler) checkOwner(ctx context.Context, s *scope) *o
 // slot: a namespace the tenant does not grant can neither own a phone nor block one.
 func (r *PhoneAuthMethodReconciler) slotOwner(ctx context.Context, s *scope) (*identityv1alpha1.PhoneAuthMethod, error) {
 	pam := s.pam
+	claimants, err := r.objectsOfUser(ctx, pam)
+	if err != nil {
+		return nil, err
+	}
 	var owner *identityv1alpha1.PhoneAuthMethod
-	for _, key := range slotKeys(pam) {
-		var list identityv1alpha1.PhoneAuthMethodList
-		if err := r.List(ctx, &list, client.MatchingFields{indexSlot: key}); err != nil {
+	for i := range claimants {
+		c := &claimants[i]
+		if c.Spec.PhoneType != pam.Spec.PhoneType || c.UID == pam.UID || owner != nil && !olderThan(c, owner) {
+			continue
+		}
+		granted, err := r.namespaceGranted(ctx, s.tenant, c.Namespace)
+		if err != nil {
 			return nil, err
 		}
-		for i := range list.Items {
-			c := &list.Items[i]
-			if owner != nil && !olderThan(c, owner) || c.UID == pam.UID {
-				continue
-			}
-			granted, err := r.namespaceGranted(ctx, s.tenant, c.Namespace)
-			if err != nil {
-				return nil, err
-			}
-			if granted {
-				owner = c
-			}
+		if granted {
+			owner = c
 		}
 	}
 	if owner == nil || olderThan(pam, owner) {
@@ -355,18 +353,16 @@ func (r *PhoneAuthMethodReconciler) alternateObjectExists(ctx context.Context, s
 	if pam.DeletionTimestamp.IsZero() || pam.Spec.PhoneType != identityv1alpha1.PhoneTypeMobile {
 		return false, nil
 	}
-	for _, key := range userKeys(pam) {
-		var list identityv1alpha1.PhoneAuthMethodList
-		if err := r.List(ctx, &list, client.MatchingFields{indexUser: key}); err != nil {
-			return false, err
+	siblings, err := r.objectsOfUser(ctx, pam)
+	if err != nil {
+		return false, err
+	}
+	for i := range siblings {
+		if siblings[i].Spec.PhoneType != identityv1alpha1.PhoneTypeAlternateMobile {
+			continue
 		}
-		for i := range list.Items {
-			if list.Items[i].Spec.PhoneType != identityv1alpha1.PhoneTypeAlternateMobile {
-				continue
-			}
-			if granted, err := r.namespaceGranted(ctx, s.tenant, list.Items[i].Namespace); err != nil || granted {
-				return granted, err
-			}
+		if granted, err := r.namespaceGranted(ctx, s.tenant, siblings[i].Namespace); err != nil || granted {
+			return granted, err
 		}
 	}
 	return false, nil
