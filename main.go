@@ -96,7 +96,7 @@ func setupControllers(mgr ctrl.Manager, o options) error {
 	if o.credentialsNamespace == "" {
 		return errors.New("--credentials-namespace (or POD_NAMESPACE) must name the namespace of the EntraTenant credential Secrets")
 	}
-	graph.RegisterMetrics(metrics.Registry)
+	// internal/graph registers its metrics with controller-runtime's registry at init.
 	metrics.Registry.MustRegister(&controllers.ObjectsCollector{Reader: mgr.GetClient()})
 	limits := graph.DefaultLimits
 	limits.RequestsPerSecond, limits.Burst = o.graphRPS, o.graphBurst

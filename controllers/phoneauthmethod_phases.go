@@ -87,21 +87,24 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 	}
 	for _, phase := range []func(context.Context, *scope) *outcome{r.resolveTenant, r.resolveUser, r.checkOwner} {
 		if o := phase(ctx, s); o != nil {
-			if o.notOurs && o.err == nil {
-				// Gone, or never ours to delete: release without touching Graph.
-				return r.release(ctx, s, "The phone method was not deleted from Graph: "+o.message)
-			}
-			return *o
+			return r.releaseIfNotOurs(ctx, s, *o)
 		}
 	}
 	o := r.converge(ctx, s)
+	if !o.ready {
+		return r.releaseIfNotOurs(ctx, s, o)
+	}
+	return r.release(ctx, s, "") // the Deleted event of the Graph write already tells the story
+}
+
+// releaseIfNotOurs releases the finalizer without touching Graph when the outcome proves the
+// phone is not this object's to delete (tenant or user gone, grant refused, another owner);
+// any other outcome, a transient error included, is returned to be retried.
+func (r *PhoneAuthMethodReconciler) releaseIfNotOurs(ctx context.Context, s *scope, o outcome) outcome {
 	if o.notOurs && o.err == nil {
 		return r.release(ctx, s, "The phone method was not deleted from Graph: "+o.message)
 	}
-	if !o.ready {
-		return o
-	}
-	return r.release(ctx, s, "") // the Deleted event of the Graph write already tells the story
+	return o
 }
 
 // release removes the finalizer; orphanedBecause, when set, is recorded as an Orphaned event

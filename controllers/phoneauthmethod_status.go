@@ -21,8 +21,6 @@ import (
 // Retry intervals for outcomes that are not errors (errors use the controller's exponential
 // backoff instead).
 const (
-	// shortRetry: Graph is settling after our own writes.
-	shortRetry = 5 * time.Second
 	// userNotFoundRetry: directory replication of a new user takes seconds to minutes.
 	userNotFoundRetry = time.Minute
 	// slowRetry: waiting on something a watch usually tells us about (tenant, sibling), or on
@@ -96,12 +94,11 @@ func planOutcome(s *scope) outcome {
 			p.after = slowRetry
 		}
 		return outcome{synced: true, reason: r.Wait.Reason, message: r.Wait.Message, stalled: p.stalled, requeueAfter: p.after}
-	case s.pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly:
+	default:
+		// Actions and no wait: converge only stops with pending actions in ObserveOnly (Full
+		// applies them first).
 		return outcome{synced: true, reason: identityv1alpha1.ReasonPlanned,
 			message: fmt.Sprintf("ObserveOnly: phoneop would %s; set spec.managementPolicy to Full to apply", strings.Join(r.Strings(), ", "))}
-	default:
-		return outcome{synced: true, reason: identityv1alpha1.ReasonCreating, requeueAfter: shortRetry,
-			message: "phoneop is applying changes to Graph"}
 	}
 }
 
