@@ -20,6 +20,7 @@ import (
 //	PUT    /_emulator/tenants/{t}/users/{u}/phoneMethods/{type}     create/replace out of band
 //	DELETE /_emulator/tenants/{t}/users/{u}/phoneMethods/{type}     delete out of band
 //	GET    /_emulator/stats, DELETE /_emulator/stats               read / reset call counts
+//	       (?tenant={t}: that tenant's only, see TenantStats)
 //	GET    /_emulator/faults, PUT /_emulator/faults                read / replace faults
 func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/_emulator"), "/"), "/")
@@ -32,9 +33,9 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case key == "POST reset" && len(segs) == 1:
 		e.adminSeed(w, r, true)
 	case key == "GET stats" && len(segs) == 1:
-		writeJSON(w, http.StatusOK, e.Stats())
+		writeJSON(w, http.StatusOK, e.adminStats(r))
 	case key == "DELETE stats" && len(segs) == 1:
-		e.ResetStats()
+		e.adminResetStats(r)
 		w.WriteHeader(http.StatusNoContent)
 	case key == "GET faults" && len(segs) == 1:
 		writeJSON(w, http.StatusOK, e.CurrentFaults())
@@ -49,6 +50,23 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	default:
 		adminError(w, http.StatusNotFound, "no such admin route: "+r.Method+" "+r.URL.Path)
 	}
+}
+
+// adminStats answers all stats, or one tenant's with ?tenant= (an empty
+// value selects the calls no tenant could be told for).
+func (e *Emulator) adminStats(r *http.Request) []Stat {
+	if q := r.URL.Query(); q.Has("tenant") {
+		return e.TenantStats(q.Get("tenant"))
+	}
+	return e.Stats()
+}
+
+func (e *Emulator) adminResetStats(r *http.Request) {
+	if q := r.URL.Query(); q.Has("tenant") {
+		e.ResetTenantStats(q.Get("tenant"))
+		return
+	}
+	e.ResetStats()
 }
 
 // adminSeed merges a seed, after a reset when asked; an empty body is an

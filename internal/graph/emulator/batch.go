@@ -87,7 +87,7 @@ func (e *Emulator) batchPart(outer *http.Request, br batchRequest, version strin
 	} else {
 		e.graphRequest(bw, sub, gr, version)
 	}
-	e.stats.add(sub.Method, gr.template, bw.status, "")
+	e.stats.add(e.tokenTenant(sub), sub.Method, gr.template, bw.status, "")
 	resp := batchResponse{ID: br.ID, Status: bw.status, Headers: map[string]string{}}
 	for k := range bw.h {
 		resp.Headers[k] = bw.h.Get(k)

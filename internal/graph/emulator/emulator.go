@@ -166,6 +166,9 @@ type PhoneMethod struct {
 // "429"/"5xx" for injected errors, "drop" (Status 0) and "lostResponse"
 // (Status is what the client would have seen).
 type Stat struct {
+	// Tenant is the tenant id the row counts for, as passed to TenantStats;
+	// "" in Stats, whose rows sum every tenant.
+	Tenant string `json:"tenant,omitempty"`
 	Method string `json:"method"`
 	Route  string `json:"route"`
 	Status int    `json:"status"`
@@ -239,14 +242,23 @@ func (e *Emulator) ResetStats() { e.stats.reset() }
 // Count sums the Count of stats matching method and route (either may be
 // "" to match all). A convenience for tests asserting call budgets.
 func (e *Emulator) Count(method, route string) int {
-	n := 0
-	for _, s := range e.Stats() {
-		if (method == "" || s.Method == method) && (route == "" || s.Route == route) {
-			n += s.Count
-		}
-	}
-	return n
+	return countMatching(e.Stats(), method, route)
 }
+
+// TenantStats returns one tenant's call counts (tenant ids compare
+// case-insensitively), sorted like Stats. A token or discovery request
+// belongs to the tenant in its path; a Graph request, and each part of a
+// $batch, to the tenant (tid) of its bearer token when the emulator
+// signed that token. Everything else is counted under "".
+func (e *Emulator) TenantStats(tenantID string) []Stat { return e.stats.tenantSnapshot(tenantID) }
+
+// TenantCount is Count for one tenant's calls.
+func (e *Emulator) TenantCount(tenantID, method, route string) int {
+	return countMatching(e.TenantStats(tenantID), method, route)
+}
+
+// ResetTenantStats zeroes one tenant's call counts; other tenants' stay.
+func (e *Emulator) ResetTenantStats(tenantID string) { e.stats.resetTenant(tenantID) }
 
 // ServeHTTP routes to the login authority, Graph or the admin API, then
 // records stats and the log line, and finally drops the connection when a
@@ -261,7 +273,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.status == 0 {
 		s.status = rw.status
 	}
-	e.stats.add(r.Method, s.route, s.status, s.fault)
+	e.stats.add(s.tenant, r.Method, s.route, s.status, s.fault)
 	if e.opts.Log != nil {
 		rid := cmp.Or(rw.Header().Get("request-id"), rw.Header().Get("x-ms-request-id"))
 		e.opts.Log(RequestLog{Method: r.Method, Route: s.route, Status: s.status, Fault: s.fault,
@@ -286,7 +298,7 @@ func (e *Emulator) route(w *recordingWriter, r *http.Request) served {
 	case p == "/v1.0" || p == "/beta" || strings.HasPrefix(p, "/v1.0/") || strings.HasPrefix(p, "/beta/"):
 		return e.serveGraph(w, r)
 	default:
-		return served{route: e.serveLogin(w, r)}
+		return e.serveLogin(w, r)
 	}
 }
 

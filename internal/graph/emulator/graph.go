@@ -94,7 +94,8 @@ func splitGraphPath(escaped string) (string, []string) {
 // served is what ServeHTTP needs to know after routing.
 type served struct {
 	route  string
-	status int // 0 = take it from the recording writer
+	tenant string // for per-tenant stats; "" when unknown
+	status int    // 0 = take it from the recording writer
 	fault  string
 	abort  bool // close the connection after recording
 }
@@ -104,7 +105,7 @@ func (e *Emulator) serveGraph(w *recordingWriter, r *http.Request) served {
 	e.stampGraphHeaders(w, r)
 	version, segs := splitGraphPath(r.URL.EscapedPath())
 	gr := matchGraph(segs)
-	s := served{route: gr.template}
+	s := served{route: gr.template, tenant: e.tokenTenant(r)}
 	plan := e.drawFaults(r.Method != http.MethodGet && r.Method != http.MethodHead)
 	if ge, f := e.injectedError(r.Context(), plan); ge != nil || f != "" {
 		s.fault = f

@@ -6,14 +6,17 @@ import (
 	"sync"
 )
 
+// statKey is one counted combination. tenant is lower-case ("" when the
+// request named no tenant the emulator could trust).
 type statKey struct {
+	tenant        string
 	method, route string
 	status        int
 	fault         string
 }
 
 // statsTable counts answered calls so tests and benchmarks can assert what
-// a scenario cost.
+// a scenario cost, overall or per tenant.
 type statsTable struct {
 	mu sync.Mutex
 	m  map[statKey]int
@@ -21,10 +24,10 @@ type statsTable struct {
 
 func newStatsTable() *statsTable { return &statsTable{m: map[statKey]int{}} }
 
-func (s *statsTable) add(method, route string, status int, fault string) {
+func (s *statsTable) add(tenant, method, route string, status int, fault string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.m[statKey{method, route, status, fault}]++
+	s.m[statKey{lower(tenant), method, route, status, fault}]++
 }
 
 func (s *statsTable) reset() {
@@ -33,16 +36,61 @@ func (s *statsTable) reset() {
 	s.m = map[statKey]int{}
 }
 
-func (s *statsTable) snapshot() []Stat {
+// resetTenant forgets one tenant's counts and keeps the others'.
+func (s *statsTable) resetTenant(tenant string) {
 	s.mu.Lock()
-	out := make([]Stat, 0, len(s.m))
+	defer s.mu.Unlock()
+	tk := lower(tenant)
+	for k := range s.m {
+		if k.tenant == tk {
+			delete(s.m, k)
+		}
+	}
+}
+
+// snapshot sums the counts of every tenant, so the global view keeps the
+// rows it had before stats were kept per tenant (Stat.Tenant stays "").
+func (s *statsTable) snapshot() []Stat {
+	return s.collect(func(statKey) bool { return true }, "")
+}
+
+// tenantSnapshot is one tenant's rows, labelled with the id as asked.
+func (s *statsTable) tenantSnapshot(tenant string) []Stat {
+	tk := lower(tenant)
+	return s.collect(func(k statKey) bool { return k.tenant == tk }, tenant)
+}
+
+// collect sums the kept keys by (method, route, status, fault) and sorts
+// the result by route, method, status, fault.
+func (s *statsTable) collect(keep func(statKey) bool, label string) []Stat {
+	s.mu.Lock()
+	sums := map[statKey]int{}
 	for k, n := range s.m {
-		out = append(out, Stat{Method: k.method, Route: k.route, Status: k.status, Fault: k.fault, Count: n})
+		if keep(k) {
+			k.tenant = label
+			sums[k] += n
+		}
 	}
 	s.mu.Unlock()
+	out := make([]Stat, 0, len(sums))
+	for k, n := range sums {
+		out = append(out, Stat{Tenant: k.tenant, Method: k.method, Route: k.route, Status: k.status, Fault: k.fault, Count: n})
+	}
 	slices.SortFunc(out, func(a, b Stat) int {
 		return cmp.Or(cmp.Compare(a.Route, b.Route), cmp.Compare(a.Method, b.Method),
 			cmp.Compare(a.Status, b.Status), cmp.Compare(a.Fault, b.Fault))
 	})
 	return out
+}
+
+// countMatching sums the Count of stats matching method and route (either
+// may be "" to match all).
+func countMatching(stats []Stat, method, route string) int {
+	n := 0
+	for _, s := range stats {
+		if (method == "" || s.Method == method) && (route == "" || s.Route == route) {
+			n += s.Count
+		}
+	}
+	return n
 }

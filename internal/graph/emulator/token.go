@@ -44,24 +44,24 @@ type tokenClaims struct {
 }
 
 // serveLogin answers the login authority's endpoints and returns the route
-// template for stats.
-func (e *Emulator) serveLogin(w http.ResponseWriter, r *http.Request) string {
+// template and, for the per-tenant endpoints, the tenant in the path.
+func (e *Emulator) serveLogin(w http.ResponseWriter, r *http.Request) served {
 	w.Header().Set("x-ms-request-id", uuid.NewString())
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	eq := strings.EqualFold
 	switch {
 	case len(segs) == 3 && eq(segs[0], "common") && eq(segs[1], "discovery") && eq(segs[2], "instance"):
 		e.instanceDiscovery(w, r)
-		return RouteInstDiscov
+		return served{route: RouteInstDiscov}
 	case len(segs) == 4 && segs[1] == "v2.0" && segs[2] == ".well-known" && segs[3] == "openid-configuration":
 		e.openIDConfiguration(w, r, segs[0])
-		return RouteOpenIDConf
+		return served{route: RouteOpenIDConf, tenant: segs[0]}
 	case len(segs) == 4 && eq(segs[1], "oauth2") && segs[2] == "v2.0" && eq(segs[3], "token"):
 		e.token(w, r, segs[0])
-		return RouteToken
+		return served{route: RouteToken, tenant: segs[0]}
 	}
 	e.writeAADError(w, r, http.StatusNotFound, "invalid_request", 90002, "The requested endpoint was not found.")
-	return RouteLoginOther
+	return served{route: RouteLoginOther}
 }
 
 // authority is the https (or http, when served without TLS) origin the
@@ -395,9 +395,9 @@ func errInvalidToken(msg string) *graphError {
 	return ge
 }
 
-// authenticate validates the bearer token of a Graph request: signed by
-// this emulator, not expired, and its tenant and app still registered.
-func (e *Emulator) authenticate(r *http.Request) (*tokenClaims, *graphError) {
+// verifiedClaims returns the claims of the request's bearer token if this
+// emulator signed it, whether or not it is still valid.
+func (e *Emulator) verifiedClaims(r *http.Request) (*tokenClaims, *graphError) {
 	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return nil, errInvalidToken("Access token is empty.")
@@ -413,11 +413,31 @@ func (e *Emulator) authenticate(r *http.Request) (*tokenClaims, *graphError) {
 	if err != nil || !hmac.Equal(sig, mac.Sum(nil)) || decodeSegment(parts[1], &c) != nil {
 		return nil, errInvalidToken("Access token validation failure. Invalid signature.")
 	}
+	return &c, nil
+}
+
+// tokenTenant is the tenant a Graph request is counted under: the tid of
+// a token this emulator signed (expired or not, since even a refused call
+// was that tenant's), else "" (a forged tid is not trusted).
+func (e *Emulator) tokenTenant(r *http.Request) string {
+	if c, ge := e.verifiedClaims(r); ge == nil {
+		return c.TenantID
+	}
+	return ""
+}
+
+// authenticate validates the bearer token of a Graph request: signed by
+// this emulator, not expired, and its tenant and app still registered.
+func (e *Emulator) authenticate(r *http.Request) (*tokenClaims, *graphError) {
+	c, ge := e.verifiedClaims(r)
+	if ge != nil {
+		return nil, ge
+	}
 	if !e.now().Before(time.Unix(c.Exp, 0)) {
 		return nil, errInvalidToken("Lifetime validation failed, the token is expired.")
 	}
 	if _, _, ae := e.findApp(c.TenantID, c.AppID); ae != nil {
 		return nil, errInvalidToken("Access token validation failure. The application or tenant no longer exists.")
 	}
-	return &c, nil
+	return c, nil
 }
