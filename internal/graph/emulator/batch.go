@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 )
@@ -78,22 +79,22 @@ func (e *Emulator) batchPart(outer *http.Request, br batchRequest, version strin
 		sub.Header.Set(k, v)
 	}
 	sub.Header.Set("Authorization", outer.Header.Get("Authorization"))
-	bw := &bufferWriter{h: http.Header{}}
-	e.stampGraphHeaders(bw, sub)
+	rec := httptest.NewRecorder()
+	e.stampGraphHeaders(rec, sub)
 	_, segs := splitGraphPath(sub.URL.EscapedPath())
 	gr := matchGraph(segs)
 	if gr.template == RouteBatch {
-		e.writeGraphError(bw, gerr(http.StatusBadRequest, "BadRequest", "Nested batches are not supported."))
+		e.writeGraphError(rec, gerr(http.StatusBadRequest, "BadRequest", "Nested batches are not supported."))
 	} else {
-		e.graphRequest(bw, sub, gr, version)
+		e.graphRequest(rec, sub, gr, version)
 	}
-	e.stats.add(e.tokenTenant(sub), sub.Method, gr.template, bw.status, "")
-	resp := batchResponse{ID: br.ID, Status: bw.status, Headers: map[string]string{}}
-	for k := range bw.h {
-		resp.Headers[k] = bw.h.Get(k)
+	e.stats.add(e.tokenTenant(sub), sub.Method, gr.template, rec.Code, "")
+	resp := batchResponse{ID: br.ID, Status: rec.Code, Headers: map[string]string{}}
+	for k := range rec.Header() {
+		resp.Headers[k] = rec.Header().Get(k)
 	}
-	if bw.body.Len() > 0 {
-		resp.Body = json.RawMessage(bw.body.Bytes())
+	if rec.Body.Len() > 0 {
+		resp.Body = json.RawMessage(rec.Body.Bytes())
 	}
 	return resp
 }

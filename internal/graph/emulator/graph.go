@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -120,13 +121,13 @@ func (e *Emulator) serveGraph(w *recordingWriter, r *http.Request) served {
 		e.graphRequest(w, r, gr, version)
 		return s
 	}
-	bw := &bufferWriter{h: w.Header()}
-	e.graphRequest(bw, r, gr, version)
-	if bw.status >= 200 && bw.status < 300 {
-		s.status, s.fault, s.abort = bw.status, "lostResponse", true
+	rec := httptest.NewRecorder()
+	e.graphRequest(rec, r, gr, version)
+	if rec.Code >= 200 && rec.Code < 300 {
+		s.status, s.fault, s.abort = rec.Code, "lostResponse", true
 		return s
 	}
-	bw.flushTo(w)
+	flushRecorded(rec, w)
 	return s
 }
 

@@ -1,9 +1,9 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 
 	"github.com/google/uuid"
 )
@@ -53,32 +53,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// bufferWriter holds a response so a "lost response" fault can decide,
-// after the write was saved, to drop it instead of sending it. Headers go
-// straight to the real writer's map.
-type bufferWriter struct {
-	h      http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (b *bufferWriter) Header() http.Header { return b.h }
-func (b *bufferWriter) WriteHeader(code int) {
-	if b.status == 0 {
-		b.status = code
+// flushRecorded sends a response held in a recorder (so a "lost response"
+// fault could decide, after the write was saved, to drop it instead).
+func flushRecorded(rec *httptest.ResponseRecorder, w http.ResponseWriter) {
+	h := w.Header()
+	for k, v := range rec.Header() {
+		h[k] = v
 	}
-}
-func (b *bufferWriter) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	return b.body.Write(p)
-}
-
-// flushTo sends the held response.
-func (b *bufferWriter) flushTo(w http.ResponseWriter) {
-	w.WriteHeader(b.status)
-	_, _ = w.Write(b.body.Bytes())
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // abortConn closes the client connection without an answer: hijack on
