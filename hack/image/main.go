@@ -3,7 +3,10 @@
 // written as a tar that docker/podman load and OCI tools read. Reproducible: the same inputs
 // and SOURCE_DATE_EPOCH give a byte-identical tar (and image digest).
 //
-// Usage: go run ./hack/image --binary bin/linux_amd64/manager --out dist/phoneop-image.tar --tag phoneop:dev
+// Usage: make image, or from the repository root (hack/image is its own module, and -C makes
+// relative paths relative to hack/image, hence $PWD):
+//
+//	go -C hack/image run . --binary "$PWD/dist/image/manager" --out "$PWD/dist/phoneop-image.tar" --tag phoneop:dev
 package main
 
 import (
