@@ -27,24 +27,23 @@ func Plan(want Desired, got Observed, p Policy) Result {
 }
 
 // planDelete removes the method of type t if Graph has one. A mobile is
-// deleted last: Graph refuses while an alternateMobile exists, and a sibling
-// alternate object that is still around will delete its method soon.
+// deleted last: Graph refuses while an alternateMobile exists. A sibling
+// alternate object that is still around will delete its method soon (wait
+// for it); an alternate that no object manages needs a person.
 func planDelete(t PhoneType, got Observed) Result {
 	m, exists := got.find(t)
 	if !exists {
 		return Result{}
 	}
-	if t == Mobile && alternatePresent(got) {
-		return Result{Wait: alternateMobileExists()}
+	if t == Mobile {
+		if got.SiblingAlternateExists {
+			return Result{Wait: alternateMobileExists()}
+		}
+		if _, inGraph := got.find(AlternateMobile); inGraph {
+			return Result{Wait: unmanagedAlternateExists()}
+		}
 	}
 	return Result{Actions: []Action{{Kind: Delete, PhoneType: t, MethodID: m.ID, Number: m.Number}}}
-}
-
-// alternatePresent reports whether the user still has an alternateMobile,
-// in Graph or as an object in the cluster.
-func alternatePresent(got Observed) bool {
-	_, inGraph := got.find(AlternateMobile)
-	return inGraph || got.SiblingAlternateExists
 }
 
 // planApply creates or updates the number, then reconciles SMS sign-in.

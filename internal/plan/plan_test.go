@@ -38,7 +38,7 @@ func observed(ms ...Method) Observed { return Observed{Methods: ms} }
 
 // blocker builds an expected Blocker; messages are checked separately by
 // TestBlockerMessages, so tables compare reasons only.
-func blocker(reason string) *Blocker { return &Blocker{Reason: reason} }
+func blocker(kind BlockerKind, reason string) *Blocker { return &Blocker{Kind: kind, Reason: reason} }
 
 var ignoreMessage = cmpopts.IgnoreFields(Blocker{}, "Message")
 
@@ -100,21 +100,21 @@ func planCases() map[string]planCase {
 			want:     Desired{PhoneType: Mobile, Number: "206-555-5554"},
 			got:      observed(),
 			policy:   global,
-			wantWait: blocker(ReasonInvalidNumber),
+			wantWait: blocker(NeedsSpecChange, ReasonInvalidNumber),
 		},
 		"an empty desired number waits without writing": {
 			reason:   "An empty Secret key must not delete or blank a number.",
 			want:     Desired{PhoneType: Mobile, Number: ""},
 			got:      observed(mobile(kimMobile, StateReady)),
 			policy:   global,
-			wantWait: blocker(ReasonInvalidNumber),
+			wantWait: blocker(NeedsSpecChange, ReasonInvalidNumber),
 		},
 		"an unknown phone type waits without writing": {
 			reason:   "The planner does not trust admission to have caught it.",
 			want:     Desired{PhoneType: "pager", Number: kimMobile},
 			got:      observed(),
 			policy:   global,
-			wantWait: blocker(ReasonInvalidPhoneType),
+			wantWait: blocker(NeedsSpecChange, ReasonInvalidPhoneType),
 		},
 
 		// --- alternateMobile needs a mobile ---
@@ -123,7 +123,7 @@ func planCases() map[string]planCase {
 			want:     Desired{PhoneType: AlternateMobile, Number: kimAlternate},
 			got:      observed(office(kimOffice)),
 			policy:   global,
-			wantWait: blocker(ReasonMobileRequired),
+			wantWait: blocker(WaitsForSibling, ReasonMobileRequired),
 		},
 		"an alternate is created once the mobile exists": {
 			reason:      "The mobile is there, so the alternate can be added.",
@@ -191,35 +191,35 @@ func planCases() map[string]planCase {
 			want:     Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled},
 			got:      observed(mobile(kimMobile, StateNotAllowedByPolicy)),
 			policy:   global,
-			wantWait: blocker(ReasonSmsNotAllowedByPolicy),
+			wantWait: blocker(NeedsEntraAdmin, ReasonSmsNotAllowedByPolicy),
 		},
 		"enabled but number not unique waits for an admin": {
 			reason:   "Another user holds the number for SMS sign-in.",
 			want:     Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled},
 			got:      observed(mobile(kimMobile, StatePhoneNumberNotUnique)),
 			policy:   global,
-			wantWait: blocker(ReasonPhoneNumberNotUnique),
+			wantWait: blocker(NeedsEntraAdmin, ReasonPhoneNumberNotUnique),
 		},
 		"enabled and unknownFutureValue does not guess": {
 			reason:   "An evolvable-enum sentinel gets no SMS action.",
 			want:     Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled},
 			got:      observed(mobile(kimMobile, StateUnknownFutureValue)),
 			policy:   global,
-			wantWait: blocker(ReasonSmsSignInStateUnknown),
+			wantWait: blocker(UnknownGraphState, ReasonSmsSignInStateUnknown),
 		},
 		"enabled and a state added later does not guess": {
 			reason:   "A value unknown to this code gets no SMS action.",
 			want:     Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled},
 			got:      observed(mobile(kimMobile, "pendingVerification")),
 			policy:   global,
-			wantWait: blocker(ReasonSmsSignInStateUnknown),
+			wantWait: blocker(UnknownGraphState, ReasonSmsSignInStateUnknown),
 		},
 		"enabled and notSupported on a mobile does not guess": {
 			reason:   "notSupported contradicts a mobile; enabling would fail.",
 			want:     Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled},
 			got:      observed(mobile(kimMobile, StateNotSupported)),
 			policy:   global,
-			wantWait: blocker(ReasonSmsSignInStateUnknown),
+			wantWait: blocker(UnknownGraphState, ReasonSmsSignInStateUnknown),
 		},
 		"a new mobile with sms enabled is created then enabled": {
 			reason: "SMS is enabled only after the number is in place; the mobile id is Graph's fixed one.",
@@ -265,7 +265,7 @@ func planCases() map[string]planCase {
 			want:     Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSDisabled},
 			got:      observed(mobile(kimMobile, StateUnknownFutureValue)),
 			policy:   global,
-			wantWait: blocker(ReasonSmsSignInStateUnknown),
+			wantWait: blocker(UnknownGraphState, ReasonSmsSignInStateUnknown),
 		},
 		"a new mobile with sms disabled is created then disabled": {
 			reason: "Graph may auto-register a new mobile; the plan states the intent right after the create.",
@@ -283,7 +283,7 @@ func planCases() map[string]planCase {
 			got:         observed(),
 			policy:      global,
 			wantActions: []Action{{Kind: Create, PhoneType: Office, Number: kimOffice}},
-			wantWait:    blocker(ReasonSmsSignInOnlyOnMobile),
+			wantWait:    blocker(NeedsSpecChange, ReasonSmsSignInOnlyOnMobile),
 		},
 		"managed sms in a cloud without it waits after the number is in place": {
 			reason:      "China cannot enable or disable SMS sign-in; the number is still managed.",
@@ -291,7 +291,7 @@ func planCases() map[string]planCase {
 			got:         observed(mobile(kimMobile, StateNotEnabled)),
 			policy:      Policy{SMSSignInSupported: false},
 			wantActions: []Action{{Kind: UpdateNumber, PhoneType: Mobile, MethodID: mobileID, Number: kimNewMobile}},
-			wantWait:    blocker(ReasonSmsSignInNotSupported),
+			wantWait:    blocker(NeedsSpecChange, ReasonSmsSignInNotSupported),
 		},
 		"unmanaged sms in a cloud without it is fine": {
 			reason: "Without smsSignIn the cloud's limits do not matter.",
@@ -305,7 +305,7 @@ func planCases() map[string]planCase {
 			got:    observed(mobile("+1 206 555 5554", StateNotAllowedByPolicy)),
 			policy: global,
 			// The number matches after normalisation, so only the wait remains.
-			wantWait: blocker(ReasonSmsNotAllowedByPolicy),
+			wantWait: blocker(NeedsEntraAdmin, ReasonSmsNotAllowedByPolicy),
 		},
 
 		// --- deletion ---
@@ -322,19 +322,26 @@ func planCases() map[string]planCase {
 			got:    observed(office(kimOffice)),
 			policy: global,
 		},
-		"deleting a mobile waits for the alternate in graph": {
-			reason:   "Graph refuses to delete a mobile while an alternateMobile exists.",
+		"deleting a mobile with an unmanaged alternate in graph needs an admin": {
+			reason:   "Graph refuses to delete a mobile while an alternateMobile exists, and no object will delete this one.",
 			want:     Desired{PhoneType: Mobile, Number: kimMobile, Deleting: true},
 			got:      observed(mobile(kimMobile, StateReady), alternate(kimAlternate)),
 			policy:   global,
-			wantWait: blocker(ReasonAlternateMobileExists),
+			wantWait: blocker(NeedsEntraAdmin, ReasonAlternateMobileExists),
+		},
+		"deleting a mobile waits for the alternate object that manages graph's alternate": {
+			reason:   "The sibling object will delete the alternate in Graph, so this is a wait, not a person's job.",
+			want:     Desired{PhoneType: Mobile, Number: kimMobile, Deleting: true},
+			got:      Observed{Methods: []Method{mobile(kimMobile, StateReady), alternate(kimAlternate)}, SiblingAlternateExists: true},
+			policy:   global,
+			wantWait: blocker(WaitsForSibling, ReasonAlternateMobileExists),
 		},
 		"deleting a mobile waits for the alternate object": {
 			reason:   "The sibling alternate object is deleted first even before Graph shows an alternate.",
 			want:     Desired{PhoneType: Mobile, Number: kimMobile, Deleting: true},
 			got:      Observed{Methods: []Method{mobile(kimMobile, StateReady)}, SiblingAlternateExists: true},
 			policy:   global,
-			wantWait: blocker(ReasonAlternateMobileExists),
+			wantWait: blocker(WaitsForSibling, ReasonAlternateMobileExists),
 		},
 		"deleting an alternate does not wait": {
 			reason:      "An alternate can always be deleted.",

@@ -42,47 +42,54 @@ const (
 // happens next or what an admin must do, and free of phone numbers.
 
 func mobileRequired() *Blocker {
-	return &Blocker{ReasonMobileRequired,
+	return &Blocker{WaitsForSibling, ReasonMobileRequired,
 		"The user has no mobile phone method and Graph accepts an alternateMobile only after a mobile, so this waits until the user's mobile exists."}
 }
 
 func alternateMobileExists() *Blocker {
-	return &Blocker{ReasonAlternateMobileExists,
+	return &Blocker{WaitsForSibling, ReasonAlternateMobileExists,
 		"Graph does not delete a mobile while the user has an alternateMobile, so this waits until the user's alternateMobile object and method are deleted."}
 }
 
+// unmanagedAlternateExists: the alternate in Graph that blocks deleting the
+// mobile has no object that will delete it, so only a person can.
+func unmanagedAlternateExists() *Blocker {
+	return &Blocker{NeedsEntraAdmin, ReasonAlternateMobileExists,
+		"Graph cannot delete the mobile while the user has an alternateMobile that no PhoneAuthMethod manages; remove it in Entra, or set deletionPolicy Orphan."}
+}
+
 func smsNotAllowedByPolicy() *Blocker {
-	return &Blocker{ReasonSmsNotAllowedByPolicy,
+	return &Blocker{NeedsEntraAdmin, ReasonSmsNotAllowedByPolicy,
 		"The tenant's authentication methods policy does not enable this user for SMS sign-in; an admin must include the user in the SMS policy, or set smsSignIn to Disabled or omit it."}
 }
 
 func phoneNumberNotUnique() *Blocker {
-	return &Blocker{ReasonPhoneNumberNotUnique,
+	return &Blocker{NeedsEntraAdmin, ReasonPhoneNumberNotUnique,
 		"Another user already uses this number for SMS sign-in; an admin must remove it from that user or choose a different number before SMS sign-in can be enabled."}
 }
 
 func smsSignInNotSupported() *Blocker {
-	return &Blocker{ReasonSmsSignInNotSupported,
+	return &Blocker{NeedsSpecChange, ReasonSmsSignInNotSupported,
 		"This tenant's cloud cannot enable or disable SMS sign-in, so nothing is changed until smsSignIn is removed from the spec."}
 }
 
 func smsSignInOnlyOnMobile(t PhoneType) *Blocker {
-	return &Blocker{ReasonSmsSignInOnlyOnMobile,
+	return &Blocker{NeedsSpecChange, ReasonSmsSignInOnlyOnMobile,
 		fmt.Sprintf("Only a mobile can be used for SMS sign-in, so nothing is changed for this %s phone until smsSignIn is removed from the spec.", t)}
 }
 
 func smsSignInStateUnknown(state string) *Blocker {
-	return &Blocker{ReasonSmsSignInStateUnknown,
+	return &Blocker{UnknownGraphState, ReasonSmsSignInStateUnknown,
 		fmt.Sprintf("Graph reports SMS sign-in state %s, which the operator does not act on, so SMS sign-in is left unchanged until Graph reports a known state.", quoteWord(state))}
 }
 
 func invalidNumber(err error) *Blocker {
-	return &Blocker{ReasonInvalidNumber,
+	return &Blocker{NeedsSpecChange, ReasonInvalidNumber,
 		fmt.Sprintf("The desired phone number is not in Graph format (%v), so nothing is changed until the number in the spec or its Secret is fixed.", err)}
 }
 
 func invalidPhoneType(t PhoneType) *Blocker {
-	return &Blocker{ReasonInvalidPhoneType,
+	return &Blocker{NeedsSpecChange, ReasonInvalidPhoneType,
 		fmt.Sprintf("Phone type %s is not mobile, alternateMobile or office, so nothing is changed until the spec is fixed.", quoteWord(string(t)))}
 }
 

@@ -133,6 +133,9 @@ const (
 	DisableSMS ActionKind = "DisableSMS"
 )
 
+// ActionKinds lists every kind, for tests that check each is handled.
+var ActionKinds = []ActionKind{Create, UpdateNumber, Delete, EnableSMS, DisableSMS}
+
 // Action is one Graph write, in the order it must be applied.
 type Action struct {
 	Kind      ActionKind
@@ -155,12 +158,40 @@ func (a Action) String() string {
 }
 
 // Blocker is why the object cannot converge now: a Reason constant for the
-// condition and a one-sentence Message saying what happens next or what an
-// admin must do. Messages never contain a phone number.
+// condition, a one-sentence Message saying what happens next or what an
+// admin must do, and the Kind of wait, which decides how severe it is.
+// Messages never contain a phone number.
 type Blocker struct {
+	Kind    BlockerKind
 	Reason  string
 	Message string
 }
+
+// BlockerKind is who or what a blocked plan waits for. The planner decides
+// it together with the reason, so that the reconciler never has to guess
+// from a reason string whether a person must act.
+type BlockerKind string
+
+const (
+	// WaitsForSibling: another PhoneAuthMethod of the same user must
+	// converge or go first. Progressing: the sibling's change wakes the
+	// object.
+	WaitsForSibling BlockerKind = "WaitsForSibling"
+	// NeedsEntraAdmin: only a change in Entra helps (the SMS policy,
+	// another user's number, a method no object manages). Stalled, and
+	// retried slowly, because nothing in the cluster announces the fix.
+	NeedsEntraAdmin BlockerKind = "NeedsEntraAdmin"
+	// NeedsSpecChange: only a change to the object (or the Secret it
+	// names) helps. Stalled; the change itself wakes the object.
+	NeedsSpecChange BlockerKind = "NeedsSpecChange"
+	// UnknownGraphState: Graph reported a state the planner does not act
+	// on. Progressing: no person is asked to act, and Graph is re-read
+	// slowly in case it settles.
+	UnknownGraphState BlockerKind = "UnknownGraphState"
+)
+
+// BlockerKinds lists every kind, for tests that check each is handled.
+var BlockerKinds = []BlockerKind{WaitsForSibling, NeedsEntraAdmin, NeedsSpecChange, UnknownGraphState}
 
 // Result is the plan: Actions to apply in order, then, if Wait is set, the
 // reason the object still will not be up to date after applying them.
