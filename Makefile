@@ -63,7 +63,6 @@ run: manifests generate fmt vet ## Run the manager against the cluster in your k
 	go run ./main.go
 
 ##@ Deployment (install manifests, Helm chart, image; see docs/)
-# This block is appended for issue 7; the targets above are unchanged.
 
 KUBECTL ?= kubectl
 GOARCH ?= $(shell go env GOARCH)
@@ -107,7 +106,6 @@ chart-package: chart-sync ## Package the Helm chart into dist/.
 	"$$(hack/tools/build.sh helm)" package charts/phoneop --destination dist
 
 ##@ Demo and end-to-end tests
-# This block is appended for issue 5 (make demo, test/e2e); the targets above are unchanged.
 # Both run the built manager binary against hack/control-plane.sh's kube-apiserver + etcd and
 # the Graph emulator, through internal/testharness.
 
@@ -121,8 +119,7 @@ e2e: ## Run only the end-to-end tests (test/e2e), verbosely, with their Graph ca
 	@command -v kubectl >/dev/null 2>&1 || { echo "e2e: kubectl is not on PATH; install kubectl >= 1.30 and put it on PATH" >&2; exit 1; }
 	KUBEBUILDER_ASSETS="$$($(CONTROL_PLANE))" go test $(GO_TEST_FLAGS) -v ./test/e2e/...
 
-##@ Benchmark (issue 6; see docs/benchmarks.md)
-# This block is appended for issue 6; the targets above are unchanged.
+##@ Benchmark (see docs/benchmarks.md)
 
 # N users (each a mobile; 30 % an alternateMobile, 10 % an office phone). The default finishes
 # in about 7 minutes on 2 cores; N=10000 takes about 18 (Graph's 20 writes/s bind).
