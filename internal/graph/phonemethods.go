@@ -46,19 +46,6 @@ type User struct {
 	UserPrincipalName string `json:"userPrincipalName"`
 }
 
-// MethodIDFor returns the fixed method id of a phone type, or "".
-func MethodIDFor(phoneType string) string {
-	switch phoneType {
-	case PhoneTypeMobile:
-		return MobileMethodID
-	case PhoneTypeAlternateMobile:
-		return AlternateMobileMethodID
-	case PhoneTypeOffice:
-		return OfficeMethodID
-	}
-	return ""
-}
-
 // GetUser resolves a user by object id or UPN. Resolve once and keep the id:
 // UPNs get renamed, ids do not.
 func (c *Client) GetUser(ctx context.Context, idOrUPN string) (User, error) {
