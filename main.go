@@ -16,16 +16,12 @@ import (
 	"os"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -87,40 +83,16 @@ func parseFlags() (options, zap.Options) {
 	return o, zo
 }
 
-// setupControllers wires the reconcilers with the shared Graph plumbing: one Connector (one
-// client per tenant, throttling shared per tenant), one Observer (one read per user).
-func setupControllers(mgr ctrl.Manager, o options) error {
-	if err := o.validate(); err != nil {
-		return err
-	}
-	if o.credentialsNamespace == "" {
-		return errors.New("--credentials-namespace (or POD_NAMESPACE) must name the namespace of the EntraTenant credential Secrets")
-	}
-	// internal/graph registers its metrics with controller-runtime's registry at init.
-	metrics.Registry.MustRegister(&controllers.ObjectsCollector{Reader: mgr.GetClient()})
+// controllerOptions turns the flags into the controllers' options.
+func controllerOptions(o options) controllers.Options {
 	limits := graph.DefaultLimits
 	limits.RequestsPerSecond, limits.Burst = o.graphRPS, o.graphBurst
-	connector := &controllers.Connector{
-		Reader:       mgr.GetAPIReader(),
-		Namespace:    o.credentialsNamespace,
-		Limits:       limits,
-		RecheckAfter: 5 * time.Minute,
-	}
-	if err := (&controllers.EntraTenantReconciler{Client: mgr.GetClient(), Connector: connector}).SetupWithManager(mgr); err != nil {
-		return err
-	}
-	return (&controllers.PhoneAuthMethodReconciler{
-		Client:       mgr.GetClient(),
-		SecretReader: mgr.GetAPIReader(),
-		Connector:    connector,
-		// The cache only has to cover one user's objects coming due together; it must stay well
-		// under the resync period, or a resync would be answered from it.
-		Observer:                &controllers.Observer{TTL: min(10*time.Second, o.resyncPeriod/4)},
-		Users:                   &controllers.UserCache{},
-		Recorder:                mgr.GetEventRecorder("phoneop"),
+	return controllers.Options{
+		CredentialsNamespace:    o.credentialsNamespace,
 		ResyncPeriod:            o.resyncPeriod,
 		MaxConcurrentReconciles: o.maxConcurrent,
-	}).SetupWithManager(context.Background(), mgr)
+		GraphLimits:             limits,
+	}
 }
 
 func main() {
@@ -132,24 +104,23 @@ func main() {
 	if o.secureMetrics {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	if err := o.validate(); err != nil {
+		log.Error(err, "invalid flags")
+		os.Exit(1)
+	}
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), controllers.ManagerOptions(ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsOpts,
 		HealthProbeBindAddress: o.probeAddr,
 		PprofBindAddress:       o.pprofAddr,
 		LeaderElection:         o.leaderElect,
 		LeaderElectionID:       "phoneop.identity.phoneop.dev",
-		// Nothing reads managedFields, and they were half of each cached PhoneAuthMethod
-		// (1.3 of 2.5 KB as JSON); the API server keeps them when an update omits them. Secrets
-		// are only ever watched as metadata (annotations stripped too) and read uncached.
-		Cache:  cache.Options{DefaultTransform: controllers.StripCachedMetadata()},
-		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-	})
+	}))
 	if err != nil {
 		log.Error(err, "unable to create the manager")
 		os.Exit(1)
 	}
-	if err := setupControllers(mgr, o); err != nil {
+	if _, err := controllers.Setup(context.Background(), mgr, controllerOptions(o)); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
 	}

@@ -29,6 +29,22 @@ func setCondition(conds *[]metav1.Condition, generation int64, typ string, statu
 	})
 }
 
+// setReadiness writes an outcome's Ready condition and its kstatus companion: Reconciling
+// while progressing, Stalled when a person must act, neither once Ready.
+func setReadiness(conds *[]metav1.Condition, generation int64, o *outcome) {
+	if o.ready {
+		setCondition(conds, generation, identityv1alpha1.ConditionReady, metav1.ConditionTrue, o.reason, o.message)
+		clearProgress(conds)
+		return
+	}
+	setCondition(conds, generation, identityv1alpha1.ConditionReady, metav1.ConditionFalse, o.reason, o.message)
+	if o.stalled {
+		markStalled(conds, generation, o.reason, o.message)
+	} else {
+		markReconciling(conds, generation, o.reason, o.message)
+	}
+}
+
 // markReconciling sets Reconciling=True and removes Stalled: kstatus forbids both at once.
 func markReconciling(conds *[]metav1.Condition, generation int64, reason, message string) {
 	meta.RemoveStatusCondition(conds, identityv1alpha1.ConditionStalled)

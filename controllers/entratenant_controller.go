@@ -10,7 +10,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,61 +38,49 @@ func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := tenant.DeepCopy()
-	ready, reason, message, err := r.check(ctx, tenant)
-	status := metav1.ConditionFalse
-	if ready {
-		status = metav1.ConditionTrue
-	}
-	gen := tenant.Generation
-	setCondition(&tenant.Status.Conditions, gen, identityv1alpha1.ConditionReady, status, reason, message)
-	switch {
-	case ready:
-		clearProgress(&tenant.Status.Conditions)
-	case err == nil:
-		// Credentials a person must fix: kstatus Failed, so GitOps tools stop waiting.
-		markStalled(&tenant.Status.Conditions, gen, reason, message)
-	default:
-		markReconciling(&tenant.Status.Conditions, gen, reason, message)
-	}
-	if err == nil {
-		tenant.Status.ObservedGeneration = gen
+	o := r.check(ctx, tenant)
+	setReadiness(&tenant.Status.Conditions, tenant.Generation, o)
+	if o.err == nil {
+		tenant.Status.ObservedGeneration = tenant.Generation
 	}
 	if !equality.Semantic.DeepEqual(before.Status, tenant.Status) {
 		if perr := r.Status().Patch(ctx, tenant, client.MergeFrom(before)); perr != nil {
-			return ctrl.Result{}, errors.Join(err, ignoreConflict(perr))
+			return ctrl.Result{}, errors.Join(o.err, ignoreConflict(perr))
 		}
 	}
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if !ready {
-		return ctrl.Result{RequeueAfter: time.Minute}, nil
-	}
-	return ctrl.Result{RequeueAfter: tenantRecheck}, nil
+	return ctrl.Result{RequeueAfter: o.requeueAfter}, o.err
 }
 
-// check returns the Ready condition's facts; err is set only for failures worth a backoff retry.
-func (r *EntraTenantReconciler) check(ctx context.Context, tenant *identityv1alpha1.EntraTenant) (ready bool, reason, message string, err error) {
-	if older, err := r.olderDuplicate(ctx, tenant); err != nil || older != "" {
+// check decides the tenant's Ready condition: a duplicate connection or credentials a person
+// must fix are stalled (kstatus Failed, so GitOps tools stop waiting) and re-checked every
+// minute; a failed API-server read is retried with backoff.
+func (r *EntraTenantReconciler) check(ctx context.Context, tenant *identityv1alpha1.EntraTenant) *outcome {
+	older, err := r.olderDuplicate(ctx, tenant)
+	if err != nil {
+		return kubernetesAPIFailed(err, "listing EntraTenants")
+	}
+	if older != "" {
 		// Two connections to one directory would let two grants manage the same phones
 		// without seeing each other's objects; the oldest connection wins.
-		return false, identityv1alpha1.ReasonConflict, fmt.Sprintf("EntraTenant %q already connects tenant %s; grant more namespaces through its spec.allowedNamespaces instead of a second EntraTenant", older, tenant.Spec.TenantID), err
+		return stalledOn(identityv1alpha1.ReasonConflict, fmt.Sprintf("EntraTenant %q already connects tenant %s; grant more namespaces through its spec.allowedNamespaces instead of a second EntraTenant", older, tenant.Spec.TenantID), time.Minute)
 	}
 	conn, err := r.Connector.Reload(ctx, tenant)
 	if err != nil {
 		var credErr *ErrCredentials
 		if errors.As(err, &credErr) {
-			return false, identityv1alpha1.ReasonCredentialsInvalid, credErr.Error(), nil
+			return stalledOn(identityv1alpha1.ReasonCredentialsInvalid, credErr.Error(), time.Minute)
 		}
-		return false, identityv1alpha1.ReasonTenantNotReady, "Reading the tenant's credentials failed; phoneop retries", err
+		return kubernetesAPIFailed(err, "reading the tenant's credential Secret")
 	}
 	if err := conn.Verify(ctx); err != nil {
 		r.Connector.Forget(tenant.UID)
 		// azidentity's message can quote the authority's answer; keep only its type of failure.
-		return false, identityv1alpha1.ReasonCredentialsInvalid,
-			fmt.Sprintf("Getting a token for tenant %s failed; check the app registration's client id, credential and admin consent", tenant.Spec.TenantID), nil
+		return stalledOn(identityv1alpha1.ReasonCredentialsInvalid,
+			fmt.Sprintf("Getting a token for tenant %s failed; check the app registration's client id, credential and admin consent", tenant.Spec.TenantID), time.Minute)
 	}
-	return true, identityv1alpha1.ReasonSynced, "phoneop obtained a Graph token for the tenant", nil
+	o := converged("phoneop obtained a Graph token for the tenant")
+	o.requeueAfter = tenantRecheck
+	return o
 }
 
 // olderDuplicate returns the name of an older EntraTenant for the same tenant id, if any.

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -57,6 +58,7 @@ func withUserScope(scope identityv1alpha1.UserScope) fixtureOption {
 // newFixture creates the tenant in the emulator and in the cluster and waits for it to be Ready.
 func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	t.Helper()
+	requireSuite(t)
 	n := fixtureSeq.Add(1)
 	f := &fixture{t: t, g: NewWithT(t), ctx: context.Background(),
 		tenant: fmt.Sprintf("tenant-%d", n), tenantID: uuid.NewString(), namespace: fmt.Sprintf("team-%d", n)}
@@ -86,9 +88,61 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	return f
 }
 
+// withT returns the fixture bound to a subtest, so that the subtest's assertions fail the
+// subtest and not its parent.
+func (f *fixture) withT(t *testing.T) *fixture {
+	sub := *f
+	sub.t, sub.g = t, NewWithT(t)
+	return &sub
+}
+
+// create creates obj and deletes it when the test ends, so that no object of a finished test
+// keeps retrying (and calling Graph) while later tests run. Namespaces stay: envtest runs no
+// namespace controller, so a deleted namespace would only hang in Terminating.
 func (f *fixture) create(obj client.Object) {
 	f.t.Helper()
 	f.g.Expect(k8s.Create(f.ctx, obj)).To(Succeed())
+	if _, isNamespace := obj.(*corev1.Namespace); !isNamespace {
+		cleanUp(f.t, obj)
+	}
+}
+
+// cleanUp deletes obj when the test ends and waits until it is gone; a PhoneAuthMethod is gone
+// once phoneop released its finalizer.
+func cleanUp(t *testing.T, obj client.Object) {
+	t.Cleanup(func() {
+		if err := k8s.Delete(context.Background(), obj); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("cleaning up %T %s: %v", obj, obj.GetName(), err)
+			return
+		}
+		waitGone(t, obj)
+	})
+}
+
+// waitGone waits until obj no longer exists.
+func waitGone(t *testing.T, obj client.Object) {
+	t.Helper()
+	NewWithT(t).Eventually(func() bool {
+		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj.DeepCopyObject().(client.Object))
+		return apierrors.IsNotFound(err)
+	}, eventually, poll).Should(BeTrue(), "%T %s was not deleted", obj, obj.GetName())
+}
+
+// count is emulator.TenantCount for the fixture's tenant: other tests' objects never add to it.
+func (f *fixture) count(method, route string) int {
+	return emu.TenantCount(f.tenantID, method, route)
+}
+
+// resetStats zeroes the fixture's tenant's call counts.
+func (f *fixture) resetStats() { emu.ResetTenantStats(f.tenantID) }
+
+// stats returns the fixture's tenant's call counts, for logs.
+func (f *fixture) stats() []emulator.Stat { return emu.TenantStats(f.tenantID) }
+
+// graphWrites counts the tenant's Graph write calls (token requests excluded).
+func (f *fixture) graphWrites() int {
+	return f.count(http.MethodPost, "") + f.count(http.MethodPatch, "") + f.count(http.MethodDelete, "") -
+		f.count(http.MethodPost, emulator.RouteToken)
 }
 
 // addUser adds a user to the emulated tenant and returns its object id.

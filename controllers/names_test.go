@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/gosource"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/plan"
 )
@@ -47,17 +48,44 @@ func TestPhoneTypesMatchThePlanner(t *testing.T) {
 	}
 }
 
+// TestPlannerReasonsMatchTheAPI: every reason the planner declares has an API constant of the
+// same name and value, read from both packages' declarations so that a new planner reason
+// cannot be forgotten here. (test/manifests checks each has a troubleshooting row, and
+// internal/plan that each has a kind.)
 func TestPlannerReasonsMatchTheAPI(t *testing.T) {
-	for api, planned := range map[string]string{
-		identityv1alpha1.ReasonMobileRequired:        plan.ReasonMobileRequired,
-		identityv1alpha1.ReasonAlternateMobileExists: plan.ReasonAlternateMobileExists,
-		identityv1alpha1.ReasonSmsNotAllowedByPolicy: plan.ReasonSmsNotAllowedByPolicy,
-		identityv1alpha1.ReasonPhoneNumberNotUnique:  plan.ReasonPhoneNumberNotUnique,
-		identityv1alpha1.ReasonSmsSignInNotSupported: plan.ReasonSmsSignInNotSupported,
-		identityv1alpha1.ReasonInvalidNumber:         plan.ReasonInvalidNumber,
-	} {
-		if api != planned {
-			t.Errorf("API reason %q is %q in the planner", api, planned)
+	api := reasonConstants(t, "../api/v1alpha1/conditions.go")
+	for name, value := range reasonConstants(t, "../internal/plan/reasons.go") {
+		if got, ok := api[name]; !ok || got != value {
+			t.Errorf("planner reason %s = %q has no API constant %s with that value in api/v1alpha1 (got %q)", name, value, name, got)
 		}
 	}
+}
+
+// TestEveryActionKindIsAppliable: each action the planner can emit has a Graph write whose event
+// reason is an API constant.
+func TestEveryActionKindIsAppliable(t *testing.T) {
+	apiValues := map[string]bool{}
+	for _, v := range reasonConstants(t, "../api/v1alpha1/conditions.go") {
+		apiValues[v] = true
+	}
+	for _, k := range plan.ActionKinds {
+		w, ok := graphWrites[k]
+		if !ok || w.call == nil {
+			t.Errorf("plan action %s has no Graph write in graphWrites", k)
+			continue
+		}
+		if !apiValues[w.event] {
+			t.Errorf("plan action %s records event reason %q, which is not an API constant", k, w.event)
+		}
+	}
+}
+
+// reasonConstants returns name → value of every string constant named Reason* in a Go file.
+func reasonConstants(t *testing.T, path string) map[string]string {
+	t.Helper()
+	out, err := gosource.StringConstants(path, "Reason")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -30,7 +31,7 @@ type PhoneAuthMethodReconciler struct {
 	// SecretReader reads phoneNumberFrom Secrets uncached, so the manager never caches Secrets.
 	SecretReader client.Reader
 	// Connector turns EntraTenants into Graph connections.
-	Connector *Connector
+	Connector TenantConnector
 	// Observer shares one phone-method read among the objects of a user.
 	Observer *Observer
 	// Users remembers resolved users, so a steady state costs no user lookups.
@@ -44,6 +45,13 @@ type PhoneAuthMethodReconciler struct {
 	MaxConcurrentReconciles int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// TenantConnector turns EntraTenants into Graph connections. *Connector implements it; unit
+// tests substitute a fixed connection to a graphtest.FakeAPI.
+type TenantConnector interface {
+	Connect(ctx context.Context, t *identityv1alpha1.EntraTenant) (*Connection, error)
+	Forget(uid types.UID)
 }
 
 // Reconcile is the spine: fetch, finalizer, then the phases, with status written once in a
@@ -67,7 +75,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if s.released {
 			return // the finalizer is gone and so, soon, is the object
 		}
-		r.setStatus(s, before, retErr)
+		r.setStatus(s, before)
 		r.recordTransition(before, s)
 		retErr = errors.Join(retErr, r.patchStatus(ctx, before, pam))
 	}()
@@ -77,10 +85,10 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	} else {
 		s.outcome = r.reconcileNormal(ctx, s)
 	}
-	if s.outcome.reconnect && s.tenant != nil {
+	if s.reconnect && s.tenant != nil {
 		r.Connector.Forget(s.tenant.UID)
 	}
-	if ge := s.outcome.graphErr; ge != nil {
+	if ge := s.graphErr; ge != nil {
 		// The client's error text holds status, code and request ids, never a body or number.
 		ctrl.LoggerFrom(ctx).Info("Graph call failed", "reason", s.outcome.reason, "requestID", requestIDOf(ge), "error", ge.Error())
 	}
@@ -91,14 +99,14 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 // is not: once per transition, not per retry, with Graph's request-id when there is one.
 func (r *PhoneAuthMethodReconciler) recordTransition(before *identityv1alpha1.PhoneAuthMethod, s *scope) {
 	o := s.outcome
-	if o.ready || s.released || !(o.stalled || o.graphErr != nil || o.err != nil) {
+	if o.ready || s.released || !(o.stalled || s.graphErr != nil || o.err != nil) {
 		return // converged, gone, or an ordinary wait (e.g. MobileRequired): nothing to warn about
 	}
 	if prev := meta.FindStatusCondition(before.Status.Conditions, identityv1alpha1.ConditionReady); prev != nil && prev.Reason == o.reason {
 		return
 	}
 	note := o.message
-	if id := requestIDOf(o.graphErr); id != "" {
+	if id := requestIDOf(s.graphErr); id != "" {
 		note += " (Graph request-id " + id + ")"
 	}
 	r.Recorder.Eventf(s.pam, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", note)

@@ -8,7 +8,6 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,16 +17,10 @@ import (
 	"github.com/phoneop/phoneop/internal/graph/emulator"
 )
 
-// graphWrites counts the emulator's write calls since its stats were last reset.
-func graphWrites() int {
-	return emu.Count(http.MethodPost, "") + emu.Count(http.MethodPatch, "") + emu.Count(http.MethodDelete, "") -
-		emu.Count(http.MethodPost, emulator.RouteToken)
-}
-
 func TestCreatesMobileWithSMSSignIn(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("kim@contoso.com")
-	emu.ResetStats()
+	f.resetStats()
 	p := f.pam("kim-mobile", "kim@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550100", smsEnabled)
 	f.create(p)
 
@@ -43,10 +36,10 @@ func TestCreatesMobileWithSMSSignIn(t *testing.T) {
 	f.g.Expect(f.eventReasons(got)).To(ContainElement("Created"))
 	// One user lookup, one list, one create; Graph registers SMS sign-in itself for a user the
 	// policy includes, so no enableSmsSignIn call is needed.
-	f.g.Expect(emu.Count(http.MethodGet, emulator.RouteUser)).To(Equal(1))
-	f.g.Expect(emu.Count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1))
-	f.g.Expect(emu.Count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1))
-	t.Logf("graph calls for one mobile with SMS sign-in: %+v", emu.Stats())
+	f.g.Expect(f.count(http.MethodGet, emulator.RouteUser)).To(Equal(1))
+	f.g.Expect(f.count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1))
+	f.g.Expect(f.count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1))
+	t.Logf("graph calls for one mobile with SMS sign-in: %+v", f.stats())
 }
 
 func TestSteadyStateCostsOneReadAndNoWrites(t *testing.T) {
@@ -56,15 +49,15 @@ func TestSteadyStateCostsOneReadAndNoWrites(t *testing.T) {
 	f.create(p)
 	before := f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 
-	emu.ResetStats()
+	f.resetStats()
 	reconciler.Observer.Invalidate(f.tenantID, before.Status.UserID) // a resync finds the cache cold
 	res, err := reconciler.Reconcile(f.ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 	f.g.Expect(err).NotTo(HaveOccurred())
 	f.g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "a converged object comes back on its resync schedule")
 	f.g.Expect(res.RequeueAfter).To(BeNumerically("<=", reconciler.ResyncPeriod+time.Second))
-	f.g.Expect(emu.Count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1))
-	f.g.Expect(emu.Count(http.MethodGet, emulator.RouteUser)).To(Equal(0), "the user is resolved once, not per resync")
-	f.g.Expect(graphWrites()).To(Equal(0))
+	f.g.Expect(f.count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1))
+	f.g.Expect(f.count(http.MethodGet, emulator.RouteUser)).To(Equal(0), "the user is resolved once, not per resync")
+	f.g.Expect(f.graphWrites()).To(Equal(0))
 	after := f.get(p)
 	f.g.Expect(after.ResourceVersion).To(Equal(before.ResourceVersion), "a steady state must not write status")
 }
@@ -93,7 +86,7 @@ func TestDriftIsPutBack(t *testing.T) {
 
 	// An admin changes the number in the Entra portal.
 	f.editInGraph(userID, "mobile", "+1 4255550199")
-	emu.ResetStats()
+	f.resetStats()
 	requestReconcile(f, p, "drift-1")
 
 	f.g.Eventually(func() string {
@@ -103,8 +96,8 @@ func TestDriftIsPutBack(t *testing.T) {
 	f.g.Eventually(func() string { return f.get(p).Status.LastHandledReconcileAt }, eventually, poll).Should(Equal("drift-1"))
 	got := f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	f.g.Expect(got.Status.SMSSignInState).To(Equal("ready"))
-	f.g.Expect(emu.Count(http.MethodPatch, emulator.RoutePhoneItem)).To(Equal(1))
-	t.Logf("graph calls to correct drift of one number: %+v", emu.Stats())
+	f.g.Expect(f.count(http.MethodPatch, emulator.RoutePhoneItem)).To(Equal(1))
+	t.Logf("graph calls to correct drift of one number: %+v", f.stats())
 }
 
 // requestReconcile sets the reconcile-requested-at annotation, as `kubectl annotate` would.
@@ -124,7 +117,7 @@ func TestOldestObjectOwnsTheSlot(t *testing.T) {
 	userID := f.addUser("joe@contoso.com")
 	owner := f.pam("joe-mobile", "joe@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550105")
 	f.createReady(owner)
-	emu.ResetStats()
+	f.resetStats()
 
 	// The same user, named by object id, from another object.
 	intruder := f.pam("joe-mobile-2", userID, identityv1alpha1.PhoneTypeMobile, "+1 2065550106")
@@ -132,7 +125,7 @@ func TestOldestObjectOwnsTheSlot(t *testing.T) {
 	got := f.waitForReady(intruder, metav1.ConditionFalse, identityv1alpha1.ReasonConflict)
 	f.g.Expect(got.Status.Conditions).To(ContainElement(HaveField("Message", ContainSubstring(f.namespace+"/joe-mobile"))))
 	f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
-	f.g.Expect(graphWrites()).To(Equal(0), "a conflicting object writes nothing")
+	f.g.Expect(f.graphWrites()).To(Equal(0), "a conflicting object writes nothing")
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550105"))
 }
 
@@ -142,7 +135,7 @@ func TestGrantIsEnforcedWithoutCallingGraph(t *testing.T) {
 	f.addUser("eve@fabrikam.com")
 	other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace + "-ungranted"}}
 	f.create(other)
-	emu.ResetStats()
+	f.resetStats()
 
 	cases := map[string]*identityv1alpha1.PhoneAuthMethod{
 		"a namespace the tenant does not select": f.pam("kim", "kim@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550107",
@@ -152,19 +145,20 @@ func TestGrantIsEnforcedWithoutCallingGraph(t *testing.T) {
 	}
 	for name, p := range cases {
 		t.Run(name, func(t *testing.T) {
+			f := f.withT(t)
 			f.create(p)
 			got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonForbidden)
 			f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
 		})
 	}
-	f.g.Expect(emu.Count("", "")-emu.Count(http.MethodPost, emulator.RouteToken)-emu.Count(http.MethodGet, emulator.RouteOpenIDConf)).To(Equal(0),
-		"a refused object causes no Graph call at all: %+v", emu.Stats())
+	f.g.Expect(f.count("", "")-f.count(http.MethodPost, emulator.RouteToken)-f.count(http.MethodGet, emulator.RouteOpenIDConf)).To(Equal(0),
+		"a refused object causes no Graph call at all: %+v", f.stats())
 }
 
 func TestObserveOnlyPlansWithoutWriting(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("ida@contoso.com")
-	emu.ResetStats()
+	f.resetStats()
 	p := f.pam("ida-mobile", "ida@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550110", smsEnabled,
 		func(p *identityv1alpha1.PhoneAuthMethod) {
 			p.Spec.ManagementPolicy = identityv1alpha1.ManagementPolicyObserveOnly
@@ -173,7 +167,7 @@ func TestObserveOnlyPlansWithoutWriting(t *testing.T) {
 	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonPlanned)
 	f.g.Expect(got.Status.PlannedActions).To(HaveLen(2))
 	f.g.Expect(got.Status.PlannedActions[0]).To(Equal("Create mobile +1 *******110"))
-	f.g.Expect(graphWrites()).To(Equal(0))
+	f.g.Expect(f.graphWrites()).To(Equal(0))
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).To(BeNil())
 
 	// Switching to Full applies exactly what was planned.
@@ -205,10 +199,7 @@ func TestDeletionPolicies(t *testing.T) {
 	f.g.Expect(k8s.Delete(f.ctx, alt)).To(Succeed())
 	f.g.Expect(k8s.Delete(f.ctx, office)).To(Succeed())
 	for _, p := range []*identityv1alpha1.PhoneAuthMethod{mobile, alt, office} {
-		f.g.Eventually(func() bool {
-			return client.IgnoreNotFound(k8s.Get(f.ctx, client.ObjectKeyFromObject(p), &identityv1alpha1.PhoneAuthMethod{})) == nil &&
-				k8s.Get(f.ctx, client.ObjectKeyFromObject(p), &identityv1alpha1.PhoneAuthMethod{}) != nil
-		}, eventually, poll).Should(BeTrue(), "%s was not released", p.Name)
+		waitGone(t, p)
 	}
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).To(BeNil())
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeAlternateMobile)).To(BeNil())
@@ -223,9 +214,7 @@ func TestDeletingWhenTheUserIsGoneDoesNotHang(t *testing.T) {
 	f.g.Expect(emu.DeleteUser(f.tenantID, userID)).To(Succeed())
 	reconciler.Observer.Invalidate(f.tenantID, userID)
 	f.g.Expect(k8s.Delete(f.ctx, p)).To(Succeed())
-	f.g.Eventually(func() error {
-		return k8s.Get(f.ctx, client.ObjectKeyFromObject(p), &identityv1alpha1.PhoneAuthMethod{})
-	}, eventually, poll).Should(Satisfy(func(err error) bool { return client.IgnoreNotFound(err) == nil && err != nil }))
+	waitGone(t, p)
 }
 
 func TestNumberFromSecret(t *testing.T) {
@@ -272,10 +261,10 @@ func TestLostCreateResponseIsNotReposted(t *testing.T) {
 	userID := f.addUser("liv@contoso.com")
 	emu.SetFaults(emulator.Faults{RateLostResponse: 1})
 	t.Cleanup(func() { emu.SetFaults(emulator.Faults{}) })
-	emu.ResetStats()
+	f.resetStats()
 	p := f.pam("liv-mobile", "liv@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550119", smsEnabled)
 	f.createReady(p)
-	f.g.Expect(emu.Count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1), "an ambiguous create is re-read, never re-posted")
+	f.g.Expect(f.count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1), "an ambiguous create is re-read, never re-posted")
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).NotTo(BeNil())
 }
 
@@ -291,6 +280,7 @@ func TestThrottlingIsReported(t *testing.T) {
 }
 
 func TestTenantCredentialsFollowTheirSecret(t *testing.T) {
+	requireSuite(t)
 	g := NewWithT(t)
 	ctx := context.Background()
 	tenantID, clientID := "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"
@@ -304,6 +294,7 @@ func TestTenantCredentialsFollowTheirSecret(t *testing.T) {
 		AllowedNamespaces: &metav1.LabelSelector{},
 	}}
 	g.Expect(k8s.Create(ctx, tenant)).To(Succeed())
+	cleanUp(t, tenant)
 	tenantReady := func(status metav1.ConditionStatus, reason, message string) {
 		t.Helper()
 		g.Eventually(func(g Gomega) {
@@ -319,6 +310,7 @@ func TestTenantCredentialsFollowTheirSecret(t *testing.T) {
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "late-secret-app", Namespace: credentialsNamespace},
 		StringData: map[string]string{"clientSecret": "wrong-secret"}}
 	g.Expect(k8s.Create(ctx, secret)).To(Succeed())
+	cleanUp(t, secret)
 	tenantReady(metav1.ConditionFalse, identityv1alpha1.ReasonCredentialsInvalid, "Getting a token")
 
 	// Rotating the Secret takes effect at once: the tenant retries only every minute on its
@@ -344,18 +336,19 @@ func TestAUsersThreeObjectsShareOneRead(t *testing.T) {
 	}
 
 	// A resync pass: the three objects come due together (same user, same schedule).
-	emu.ResetStats()
+	f.resetStats()
 	reconciler.Observer.Invalidate(f.tenantID, userID)
 	for _, p := range objects {
 		_, err := reconciler.Reconcile(f.ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 		f.g.Expect(err).NotTo(HaveOccurred())
 	}
-	f.g.Expect(emu.Count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1), "one list per user per pass: %+v", emu.Stats())
-	f.g.Expect(emu.Count(http.MethodGet, emulator.RouteUser)).To(Equal(0))
-	f.g.Expect(graphWrites()).To(Equal(0))
+	f.g.Expect(f.count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1), "one list per user per pass: %+v", f.stats())
+	f.g.Expect(f.count(http.MethodGet, emulator.RouteUser)).To(Equal(0))
+	f.g.Expect(f.graphWrites()).To(Equal(0))
 }
 
 func TestTenantWithMalformedCertificateIsNotReady(t *testing.T) {
+	requireSuite(t)
 	g := NewWithT(t)
 	ctx := context.Background()
 	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "garbage-cert", Namespace: credentialsNamespace},
@@ -367,6 +360,7 @@ func TestTenantWithMalformedCertificateIsNotReady(t *testing.T) {
 		AllowedNamespaces: &metav1.LabelSelector{},
 	}}
 	g.Expect(k8s.Create(ctx, tenant)).To(Succeed())
+	cleanUp(t, tenant)
 	g.Eventually(func(g Gomega) {
 		var got identityv1alpha1.EntraTenant
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(tenant), &got)).To(Succeed())
@@ -387,12 +381,12 @@ func TestFailingSiblingsDoNotWakeEachOther(t *testing.T) {
 
 	// Both now wait a minute between lookups. If a status write of one woke the other, they
 	// would ping-pong: Graph calls and resourceVersions would climb within this window.
-	emu.ResetStats()
+	f.resetStats()
 	rvMobile, rvAlt := f.get(mobile).ResourceVersion, f.get(alt).ResourceVersion
 	f.g.Consistently(func() []string {
 		return []string{f.get(mobile).ResourceVersion, f.get(alt).ResourceVersion}
 	}, 3*time.Second, 100*time.Millisecond).Should(Equal([]string{rvMobile, rvAlt}))
-	f.g.Expect(emu.Count(http.MethodGet, emulator.RouteUser)).To(Equal(0))
+	f.g.Expect(f.count(http.MethodGet, emulator.RouteUser)).To(Equal(0))
 }
 
 func TestUngrantedNamespaceCannotClaimAPhone(t *testing.T) {
@@ -449,9 +443,7 @@ func TestDeletingAMobileWithAnUnmanagedAlternateStalls(t *testing.T) {
 	f.update(mobile, func(p *identityv1alpha1.PhoneAuthMethod) {
 		p.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyOrphan
 	})
-	f.g.Eventually(func() bool {
-		return apierrors.IsNotFound(k8s.Get(f.ctx, client.ObjectKeyFromObject(mobile), &identityv1alpha1.PhoneAuthMethod{}))
-	}, eventually, poll).Should(BeTrue())
+	waitGone(t, mobile)
 }
 
 func TestNamespaceLabelGrantsAtOnce(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -41,22 +40,48 @@ type scope struct {
 	// an observation happened at all.
 	methods  []graph.PhoneMethod
 	observed bool
-	// siblingAlternate: (mobile being deleted) the user's alternateMobile object still exists.
-	siblingAlternate bool
 	// result is the latest plan.
 	result plan.Result
-	// outcome is the decision of the pass.
-	outcome outcome
+	// outcome is the decision of the pass: status and requeue.
+	outcome *outcome
+
+	// Facts the pass learned besides the outcome, acted on by the spine.
+
+	// graphErr is the Graph failure behind the outcome, logged with its request-id and named in
+	// the Warning event of the transition.
+	graphErr error
+	// reconnect: Graph rejected the tenant's token; drop the connection so that the next pass
+	// reloads the credentials.
+	reconnect bool
+	// notOurs: the phone is not this object's to delete (tenant or user gone, grant refused,
+	// another object owns it); a deletion releases the finalizer without touching Graph.
+	notOurs bool
 	// released: the finalizer was removed; no status write.
 	released bool
 }
+
+// graphFailed records a Graph failure on the scope and returns its outcome.
+func (s *scope) graphFailed(err error, doing string) *outcome {
+	s.graphErr = err
+	s.reconnect = graph.ClassOf(err) == graph.Unauthorized
+	return graphOutcome(err, doing)
+}
+
+// notOursBecause records that the phone is not this object's to delete, and returns o.
+func (s *scope) notOursBecause(o *outcome) *outcome {
+	s.notOurs = true
+	return o
+}
+
+// errGraphNotSettled is returned (for backoff) when the apply rounds run out.
+var errGraphNotSettled = errors.New("graph has not settled after several writes")
 
 // maxApplyRounds bounds observe → plan → apply rounds in one pass: a number write, then SMS
 // sign-in, then a confirming read, with one spare for a re-read after an ambiguous write.
 const maxApplyRounds = 4
 
 // reconcileNormal converges Graph to the spec.
-func (r *PhoneAuthMethodReconciler) reconcileNormal(ctx context.Context, s *scope) outcome {
+func (r *PhoneAuthMethodReconciler) reconcileNormal(ctx context.Context, s *scope) *outcome {
 	for _, phase := range []func(context.Context, *scope) *outcome{
 		r.resolveTenant, // the EntraTenant exists, is Ready and grants this namespace
 		r.desiredNumber, // the number from the spec or the Secret
@@ -64,7 +89,7 @@ func (r *PhoneAuthMethodReconciler) reconcileNormal(ctx context.Context, s *scop
 		r.checkOwner,    // no older object owns the same (tenant, user, phoneType)
 	} {
 		if o := phase(ctx, s); o != nil {
-			return *o
+			return o
 		}
 	}
 	return r.converge(ctx, s)
@@ -73,11 +98,11 @@ func (r *PhoneAuthMethodReconciler) reconcileNormal(ctx context.Context, s *scop
 // reconcileDelete honours deletionPolicy and releases the finalizer. It never hangs on a
 // tenant or user that is gone, and never lets an object that does not own the phone (or is not
 // granted the user) delete it.
-func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scope) outcome {
+func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scope) *outcome {
 	pam := s.pam
 	if !controllerutil.ContainsFinalizer(pam, identityv1alpha1.Finalizer) {
 		s.released = true
-		return outcome{}
+		return converged("")
 	}
 	if pam.Spec.DeletionPolicy != identityv1alpha1.DeletionPolicyDelete || pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly {
 		return r.release(ctx, s, "The phone method was left in Graph (deletionPolicy Orphan or managementPolicy ObserveOnly)")
@@ -87,7 +112,7 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 	}
 	for _, phase := range []func(context.Context, *scope) *outcome{r.resolveTenant, r.resolveUser, r.checkOwner} {
 		if o := phase(ctx, s); o != nil {
-			return r.releaseIfNotOurs(ctx, s, *o)
+			return r.releaseIfNotOurs(ctx, s, o)
 		}
 	}
 	o := r.converge(ctx, s)
@@ -100,8 +125,8 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 // releaseIfNotOurs releases the finalizer without touching Graph when the outcome proves the
 // phone is not this object's to delete (tenant or user gone, grant refused, another owner);
 // any other outcome, a transient error included, is returned to be retried.
-func (r *PhoneAuthMethodReconciler) releaseIfNotOurs(ctx context.Context, s *scope, o outcome) outcome {
-	if o.notOurs && o.err == nil {
+func (r *PhoneAuthMethodReconciler) releaseIfNotOurs(ctx context.Context, s *scope, o *outcome) *outcome {
+	if s.notOurs && o.err == nil {
 		return r.release(ctx, s, "The phone method was not deleted from Graph: "+o.message)
 	}
 	return o
@@ -109,16 +134,16 @@ func (r *PhoneAuthMethodReconciler) releaseIfNotOurs(ctx context.Context, s *sco
 
 // release removes the finalizer; orphanedBecause, when set, is recorded as an Orphaned event
 // saying why the phone method was left in Graph.
-func (r *PhoneAuthMethodReconciler) release(ctx context.Context, s *scope, orphanedBecause string) outcome {
+func (r *PhoneAuthMethodReconciler) release(ctx context.Context, s *scope, orphanedBecause string) *outcome {
 	if orphanedBecause != "" {
 		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, identityv1alpha1.ReasonOrphaned, "Delete", "%s", orphanedBecause)
 	}
 	controllerutil.RemoveFinalizer(s.pam, identityv1alpha1.Finalizer)
 	if err := r.Update(ctx, s.pam); err != nil && !apierrors.IsNotFound(err) {
-		return outcome{err: err, reason: identityv1alpha1.ReasonDeleting, message: "Removing the finalizer failed; phoneop retries"}
+		return kubernetesAPIFailed(err, "removing the finalizer")
 	}
 	s.released = true
-	return outcome{ready: true}
+	return converged("The phone method is released")
 }
 
 // resolveTenant loads the EntraTenant, checks it is Ready and grants this namespace and user,
@@ -128,27 +153,26 @@ func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope)
 	tenant := &identityv1alpha1.EntraTenant{}
 	if err := r.Get(ctx, types.NamespacedName{Name: pam.Spec.TenantRef.Name}, tenant); err != nil {
 		if apierrors.IsNotFound(err) {
-			o := waitFor(identityv1alpha1.ReasonTenantNotReady, fmt.Sprintf("EntraTenant %q does not exist; a cluster admin must create it", pam.Spec.TenantRef.Name), slowRetry)
-			o.notOurs = true
-			return o
+			return s.notOursBecause(waitingFor(identityv1alpha1.ReasonTenantNotReady,
+				fmt.Sprintf("EntraTenant %q does not exist; a cluster admin must create it", pam.Spec.TenantRef.Name), slowRetry))
 		}
-		return &outcome{err: err, reason: identityv1alpha1.ReasonTenantNotReady, message: "Reading the EntraTenant failed; phoneop retries"}
+		return kubernetesAPIFailed(err, "reading the EntraTenant")
 	}
 	s.tenant = tenant
 	labels, err := r.namespaceLabels(ctx, pam.Namespace)
 	if err != nil {
-		return &outcome{err: err, reason: identityv1alpha1.ReasonTenantNotReady, message: "Reading the namespace failed; phoneop retries"}
+		return kubernetesAPIFailed(err, "reading the namespace's labels")
 	}
 	s.namespaceLabels = labels
 	if o := r.checkGrant(s); o != nil {
 		return o
 	}
 	if ready := meta.FindStatusCondition(tenant.Status.Conditions, identityv1alpha1.ConditionReady); ready == nil || ready.Status != metav1.ConditionTrue {
-		return waitFor(identityv1alpha1.ReasonTenantNotReady, fmt.Sprintf("EntraTenant %q is not Ready; see its conditions", tenant.Name), slowRetry)
+		return waitingFor(identityv1alpha1.ReasonTenantNotReady, fmt.Sprintf("EntraTenant %q is not Ready; see its conditions", tenant.Name), slowRetry)
 	}
 	conn, err := r.Connector.Connect(ctx, tenant)
 	if err != nil {
-		return connectOutcome(tenant.Name, err)
+		return connectOutcome(err)
 	}
 	s.conn = conn
 	return nil
@@ -159,7 +183,7 @@ func (r *PhoneAuthMethodReconciler) checkGrant(s *scope) *outcome {
 	in := grantInput{tenant: s.tenant, namespace: s.pam.Namespace, namespaceLabels: s.namespaceLabels, user: s.pam.Spec.User,
 		userPrincipalName: s.user.UserPrincipalName, userID: s.user.ID}
 	if msg, failed := checkGrant(in); failed {
-		return &outcome{reason: identityv1alpha1.ReasonForbidden, message: msg, stalled: true, requeueAfter: slowRetry, notOurs: true}
+		return s.notOursBecause(stalledOn(identityv1alpha1.ReasonForbidden, msg, slowRetry))
 	}
 	return nil
 }
@@ -174,21 +198,21 @@ func (r *PhoneAuthMethodReconciler) desiredNumber(ctx context.Context, s *scope)
 	var secret corev1.Secret
 	err := r.SecretReader.Get(ctx, types.NamespacedName{Namespace: s.pam.Namespace, Name: from.SecretKeyRef.Name}, &secret)
 	if apierrors.IsNotFound(err) {
-		return &outcome{reason: identityv1alpha1.ReasonSecretNotFound, stalled: true,
-			message: fmt.Sprintf("Secret %q named by spec.phoneNumberFrom does not exist; create it (phoneop reconciles when it appears)", from.SecretKeyRef.Name)}
+		return stalledOn(identityv1alpha1.ReasonSecretNotFound,
+			fmt.Sprintf("Secret %q named by spec.phoneNumberFrom does not exist; create it (phoneop reconciles when it appears)", from.SecretKeyRef.Name), 0)
 	}
 	if err != nil {
-		return &outcome{err: err, reason: identityv1alpha1.ReasonSecretNotFound, message: "Reading the phone number Secret failed; phoneop retries"}
+		return kubernetesAPIFailed(err, "reading the phone number Secret")
 	}
 	value, ok := secret.Data[from.SecretKeyRef.Key]
 	if !ok {
-		return &outcome{reason: identityv1alpha1.ReasonSecretNotFound, stalled: true,
-			message: fmt.Sprintf("Secret %q has no key %q named by spec.phoneNumberFrom; add it", from.SecretKeyRef.Name, from.SecretKeyRef.Key)}
+		return stalledOn(identityv1alpha1.ReasonSecretNotFound,
+			fmt.Sprintf("Secret %q has no key %q named by spec.phoneNumberFrom; add it", from.SecretKeyRef.Name, from.SecretKeyRef.Key), 0)
 	}
 	s.number = strings.TrimSpace(string(value))
 	if _, err := phone.Parse(phone.Normalize(s.number)); err != nil {
-		return &outcome{reason: identityv1alpha1.ReasonInvalidNumber, stalled: true,
-			message: fmt.Sprintf("The number in Secret %q key %q is not in Graph format '+<country code> <number>'; fix the Secret", from.SecretKeyRef.Name, from.SecretKeyRef.Key)}
+		return stalledOn(identityv1alpha1.ReasonInvalidNumber,
+			fmt.Sprintf("The number in Secret %q key %q is not in Graph format '+<country code> <number>'; fix the Secret", from.SecretKeyRef.Name, from.SecretKeyRef.Key), 0)
 	}
 	return nil
 }
@@ -205,10 +229,11 @@ func (r *PhoneAuthMethodReconciler) resolveUser(ctx context.Context, s *scope) *
 		u, err = s.conn.Client.GetUser(ctx, pam.Spec.User)
 		if err != nil {
 			if graph.IsNotFound(err) {
-				return &outcome{reason: identityv1alpha1.ReasonUserNotFound, requeueAfter: userNotFoundRetry, graphErr: err, notOurs: true,
-					message: fmt.Sprintf("Graph has no user %q (a new user can take minutes to replicate); phoneop retries", pam.Spec.User)}
+				s.graphErr = err
+				return s.notOursBecause(waitingFor(identityv1alpha1.ReasonUserNotFound,
+					fmt.Sprintf("Graph has no user %q (a new user can take minutes to replicate); phoneop retries", pam.Spec.User), userNotFoundRetry))
 			}
-			return graphOutcome(err, "resolving the user")
+			return s.graphFailed(err, "resolving the user")
 		}
 		r.Users.Put(tenantID, u)
 	}
@@ -223,11 +248,11 @@ func (r *PhoneAuthMethodReconciler) resolveUser(ctx context.Context, s *scope) *
 func (r *PhoneAuthMethodReconciler) checkOwner(ctx context.Context, s *scope) *outcome {
 	owner, err := r.slotOwner(ctx, s)
 	if err != nil {
-		return &outcome{err: err, reason: identityv1alpha1.ReasonConflict, message: "Listing PhoneAuthMethods failed; phoneop retries"}
+		return kubernetesAPIFailed(err, "listing the user's PhoneAuthMethods")
 	}
 	if owner != nil && owner.UID != s.pam.UID {
-		return &outcome{reason: identityv1alpha1.ReasonConflict, stalled: true, requeueAfter: slowRetry, notOurs: true,
-			message: fmt.Sprintf("PhoneAuthMethod %s/%s already manages the %s phone of this user; delete one of the two objects", owner.Namespace, owner.Name, s.pam.Spec.PhoneType)}
+		return s.notOursBecause(stalledOn(identityv1alpha1.ReasonConflict,
+			fmt.Sprintf("PhoneAuthMethod %s/%s already manages the %s phone of this user; delete one of the two objects", owner.Namespace, owner.Name, s.pam.Spec.PhoneType), slowRetry))
 	}
 	return nil
 }
@@ -292,7 +317,7 @@ func olderThan(a, b *identityv1alpha1.PhoneAuthMethod) bool {
 
 // converge runs observe → plan → apply rounds until the plan is empty, blocked, or (in
 // ObserveOnly) merely reported.
-func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) outcome {
+func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *outcome {
 	pam := s.pam
 	fresh := forcedResync(pam)
 	if fresh {
@@ -300,9 +325,8 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) outc
 	}
 	desired := desiredFrom(s)
 	siblingAlternate, err := r.alternateObjectExists(ctx, s)
-	s.siblingAlternate = siblingAlternate
 	if err != nil {
-		return outcome{err: err, reason: identityv1alpha1.ReasonDeleting, message: "Listing sibling PhoneAuthMethods failed; phoneop retries"}
+		return kubernetesAPIFailed(err, "listing the user's other PhoneAuthMethods")
 	}
 	policy := plan.Policy{SMSSignInSupported: s.conn.Cloud.SupportsSMSSignIn()}
 	for round := 0; round < maxApplyRounds; round++ {
@@ -311,10 +335,11 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) outc
 			if err != nil {
 				if graph.IsNotFound(err) {
 					r.Users.Forget(s.conn.TenantID, s.user.ID)
-					return outcome{reason: identityv1alpha1.ReasonUserNotFound, requeueAfter: userNotFoundRetry, synced: false,
-						message: fmt.Sprintf("Graph has no user %q any more; phoneop retries", pam.Spec.User), graphErr: err, notOurs: true}
+					s.graphErr = err
+					return s.notOursBecause(waitingFor(identityv1alpha1.ReasonUserNotFound,
+						fmt.Sprintf("Graph has no user %q any more; phoneop retries", pam.Spec.User), userNotFoundRetry))
 				}
-				return *graphOutcome(err, "reading the user's phone methods")
+				return s.graphFailed(err, "reading the user's phone methods")
 			}
 			s.methods, s.observed, fresh = methods, true, false
 		}
@@ -329,13 +354,13 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) outc
 			return planOutcome(s)
 		}
 		if o := r.apply(ctx, s); o != nil {
-			return *o
+			return o
 		}
 	}
 	// An error, not a short requeue: if Graph keeps answering writes without settling, the
 	// controller's backoff must slow us down.
-	return outcome{reason: identityv1alpha1.ReasonCreating, err: errors.New("graph has not settled after several writes"),
-		message: "Graph has not settled after several writes; phoneop backs off and re-reads"}
+	return retrying(identityv1alpha1.ReasonGraphNotSettled, "Graph has not settled after several writes; phoneop backs off and re-reads",
+		errGraphNotSettled)
 }
 
 // desiredFrom turns the spec into the planner's input.
@@ -380,68 +405,6 @@ func observedFrom(methods []graph.PhoneMethod, siblingAlternate bool) plan.Obser
 	return o
 }
 
-// apply performs the plan's writes in order. It stops after a number write (Create or
-// UpdateNumber): Graph may register SMS sign-in on its own, so SMS actions are re-planned
-// against a fresh observation. An ambiguous or conflicting write is followed by a re-read in the
-// next round, never by a repeated POST.
-func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcome {
-	c, tenantID, userID := s.conn.Client, s.conn.TenantID, s.user.ID
-	for _, a := range s.result.Actions {
-		created, err := r.write(ctx, c, userID, a)
-		r.Observer.Invalidate(tenantID, userID)
-		if err != nil {
-			if graph.IsAmbiguous(err) || graph.IsConflict(err) || graph.IsNotFound(err) {
-				// The write may have happened, or Graph's state is not what we planned against:
-				// re-read and plan again rather than guess (and never re-POST blindly).
-				ctrl.LoggerFrom(ctx).Info("Graph write outcome unknown; re-reading before deciding", "action", a.Kind, "requestID", requestIDOf(err))
-				s.observed = false
-				return nil
-			}
-			o := graphOutcome(err, "applying "+string(a.Kind))
-			if graph.IsTerminal(err) && (a.Kind == plan.Create || a.Kind == plan.UpdateNumber) {
-				o.reason = identityv1alpha1.ReasonInvalidNumber
-				o.message = "Graph rejected the phone number as invalid; fix spec.phoneNumber (or the Secret it names)"
-			}
-			return o
-		}
-		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, eventReason(a.Kind), string(a.Kind), "%s", a.String())
-		switch a.Kind {
-		case plan.Create:
-			// Graph's answer to the POST is an observation of the new method: no re-read needed.
-			s.methods = append(withoutType(s.methods, created.PhoneType), created)
-			return nil
-		case plan.Delete:
-			s.methods = withoutType(s.methods, string(a.PhoneType))
-		default:
-			s.observed = false // a 204 says nothing about the new state: re-read
-			if a.Kind == plan.UpdateNumber {
-				return nil
-			}
-		}
-	}
-	return nil
-}
-
-func (r *PhoneAuthMethodReconciler) write(ctx context.Context, c graph.API, userID string, a plan.Action) (graph.PhoneMethod, error) {
-	switch a.Kind {
-	case plan.Create:
-		return c.CreatePhoneMethod(ctx, userID, string(a.PhoneType), a.Number)
-	case plan.UpdateNumber:
-		return graph.PhoneMethod{}, c.UpdatePhoneNumber(ctx, userID, a.MethodID, a.Number)
-	case plan.Delete:
-		err := c.DeletePhoneMethod(ctx, userID, a.MethodID)
-		if graph.IsNotFound(err) {
-			return graph.PhoneMethod{}, nil // already gone: the goal is met
-		}
-		return graph.PhoneMethod{}, err
-	case plan.EnableSMS:
-		return graph.PhoneMethod{}, c.EnableSMSSignIn(ctx, userID, a.MethodID)
-	case plan.DisableSMS:
-		return graph.PhoneMethod{}, c.DisableSMSSignIn(ctx, userID, a.MethodID)
-	}
-	return graph.PhoneMethod{}, errors.New("unknown plan action " + string(a.Kind))
-}
-
 // graphChangedSinceStatus reports whether Graph's view of the object's phone differs from what
 // status last recorded: then a plan with actions on a Ready object is drift (someone changed
 // Graph), not a new desired number (e.g. a rotated phoneNumberFrom Secret).
@@ -452,44 +415,8 @@ func graphChangedSinceStatus(pam *identityv1alpha1.PhoneAuthMethod, methods []gr
 	return now.PhoneMethodID != st.PhoneMethodID || now.PhoneNumber != st.PhoneNumber || now.SMSSignInState != st.SMSSignInState
 }
 
-func withoutType(methods []graph.PhoneMethod, phoneType string) []graph.PhoneMethod {
-	out := make([]graph.PhoneMethod, 0, len(methods))
-	for _, m := range methods {
-		if m.PhoneType != phoneType {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// eventReason names the event of a Graph write.
-func eventReason(k plan.ActionKind) string {
-	switch k {
-	case plan.Create:
-		return "Created"
-	case plan.UpdateNumber:
-		return "NumberUpdated"
-	case plan.Delete:
-		return "Deleted"
-	case plan.EnableSMS:
-		return "SmsSignInEnabled"
-	case plan.DisableSMS:
-		return "SmsSignInDisabled"
-	}
-	return string(k)
-}
-
 // forcedResync reports whether the reconcile-requested-at annotation asks for a fresh read.
 func forcedResync(pam *identityv1alpha1.PhoneAuthMethod) bool {
 	v, ok := pam.Annotations[identityv1alpha1.AnnotationReconcileRequestedAt]
 	return ok && v != pam.Status.LastHandledReconcileAt
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -15,142 +14,29 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/phone"
-	"github.com/phoneop/phoneop/internal/plan"
 )
-
-// Retry intervals for outcomes that are not errors (errors use the controller's exponential
-// backoff instead).
-const (
-	// userNotFoundRetry: directory replication of a new user takes seconds to minutes.
-	userNotFoundRetry = time.Minute
-	// slowRetry: waiting on something a watch usually tells us about (tenant, sibling), or on
-	// a permission an admin must grant.
-	slowRetry = 5 * time.Minute
-	// adminRetry: waiting on an SMS sign-in policy or number clash an admin must resolve.
-	adminRetry = 10 * time.Minute
-)
-
-// outcome is the decision of one pass: what the conditions say and when to come back.
-type outcome struct {
-	// ready: Graph matches the spec (or, when deleting, the method is gone).
-	ready bool
-	// synced: Graph was observed (and written, if needed) without error.
-	synced bool
-	// reason and message explain a not-ready outcome; the message is one sentence.
-	reason, message string
-	// stalled: retrying cannot help until a person changes something.
-	stalled bool
-	// requeueAfter: when to look again; zero means only when something changes.
-	requeueAfter time.Duration
-	// err: a transient failure, retried with the controller's backoff.
-	err error
-	// reconnect: Graph rejected the tenant's token; reload the credentials next time.
-	reconnect bool
-	// graphErr is the Graph failure behind the outcome, logged with its request-id.
-	graphErr error
-	// notOurs: the phone is not this object's to delete (tenant or user gone, grant refused,
-	// another object owns it); a deletion releases the finalizer without touching Graph.
-	notOurs bool
-}
-
-func waitFor(reason, message string, after time.Duration) *outcome {
-	return &outcome{reason: reason, message: message, requeueAfter: after}
-}
-
-// blockerPolicy says, per planner wait reason, whether a person must act and when to look again.
-var blockerPolicy = map[string]struct {
-	stalled bool
-	after   time.Duration
-}{
-	plan.ReasonMobileRequired:        {false, slowRetry}, // the sibling watch is the fast path
-	plan.ReasonAlternateMobileExists: {false, slowRetry}, // the sibling watch is the fast path
-	plan.ReasonSmsNotAllowedByPolicy: {true, adminRetry},
-	plan.ReasonPhoneNumberNotUnique:  {true, adminRetry},
-	plan.ReasonSmsSignInStateUnknown: {false, slowRetry},
-	plan.ReasonSmsSignInNotSupported: {true, 0},
-	plan.ReasonSmsSignInOnlyOnMobile: {true, 0},
-	plan.ReasonInvalidNumber:         {true, 0},
-	plan.ReasonInvalidPhoneType:      {true, 0},
-}
 
 // planOutcome turns a successful observation's plan into the outcome.
-func planOutcome(s *scope) outcome {
+func planOutcome(s *scope) *outcome {
 	r := s.result
 	switch {
 	case r.UpToDate():
-		msg := fmt.Sprintf("The %s phone in Graph matches the spec", s.pam.Spec.PhoneType)
 		if !s.pam.DeletionTimestamp.IsZero() {
-			msg = "The phone method is gone from Graph"
+			return converged("The phone method is gone from Graph")
 		}
-		return outcome{ready: true, synced: true, reason: identityv1alpha1.ReasonSynced, message: msg}
-	case r.Wait != nil && r.Wait.Reason == plan.ReasonAlternateMobileExists && !s.siblingAlternate:
-		// No alternateMobile object will go away on its own: the alternate in Graph is unmanaged
-		// or orphaned, and only a person can remove it.
-		return outcome{synced: true, reason: r.Wait.Reason, stalled: true, requeueAfter: slowRetry,
-			message: "Graph cannot delete the mobile while the user has an alternateMobile that no PhoneAuthMethod manages; remove it in Entra, or set deletionPolicy Orphan"}
+		return converged(fmt.Sprintf("The %s phone in Graph matches the spec", s.pam.Spec.PhoneType))
 	case r.Wait != nil:
-		p, known := blockerPolicy[r.Wait.Reason]
-		if !known {
-			p.after = slowRetry
-		}
-		return outcome{synced: true, reason: r.Wait.Reason, message: r.Wait.Message, stalled: p.stalled, requeueAfter: p.after}
+		return blockedBy(r.Wait)
 	default:
 		// Actions and no wait: converge only stops with pending actions in ObserveOnly (Full
 		// applies them first).
-		return outcome{synced: true, reason: identityv1alpha1.ReasonPlanned,
-			message: fmt.Sprintf("ObserveOnly: phoneop would %s; set spec.managementPolicy to Full to apply", strings.Join(r.Strings(), ", "))}
+		return plannedOnly(fmt.Sprintf("ObserveOnly: phoneop would %s; set spec.managementPolicy to Full to apply", strings.Join(r.Strings(), ", ")))
 	}
-}
-
-// graphOutcome classifies a Graph failure (the client's Class) into an outcome. Messages carry
-// neither Graph's request-id nor a countdown: both change on every retry, and a condition that
-// changes on every retry costs a status write per retry. The request-id goes to the log and to
-// the Warning event of the transition instead (see graphErr).
-func graphOutcome(err error, doing string) *outcome {
-	o := graphOutcomeFor(err, doing)
-	o.graphErr = err
-	return o
-}
-
-func graphOutcomeFor(err error, doing string) *outcome {
-	switch graph.ClassOf(err) {
-	case graph.Throttled:
-		return &outcome{reason: identityv1alpha1.ReasonThrottled, requeueAfter: max(graph.RetryAfterOf(err), time.Second),
-			message: fmt.Sprintf("Graph is throttling the tenant while %s; phoneop resumes after Graph's Retry-After", doing)}
-	case graph.Forbidden:
-		return &outcome{reason: identityv1alpha1.ReasonForbidden, stalled: true, requeueAfter: slowRetry,
-			message: fmt.Sprintf("Graph denied %s: grant the app UserAuthenticationMethod.ReadWrite.All (or UserAuthMethod-Phone.ReadWrite.All) and User.Read.All with admin consent", doing)}
-	case graph.Unauthorized:
-		return &outcome{reason: identityv1alpha1.ReasonTenantNotReady, requeueAfter: time.Minute, reconnect: true,
-			message: fmt.Sprintf("Graph rejected the tenant's token while %s; check the EntraTenant's credentials", doing)}
-	case graph.Terminal:
-		return &outcome{reason: identityv1alpha1.ReasonGraphError, stalled: true, requeueAfter: slowRetry,
-			message: fmt.Sprintf("Graph refused %s as invalid; check the spec, phoneop retries slowly", doing)}
-	}
-	return &outcome{err: err, reason: identityv1alpha1.ReasonGraphError,
-		message: fmt.Sprintf("Graph failed while %s; phoneop backs off and retries", doing)}
-}
-
-// connectOutcome explains a failed tenant connection.
-func connectOutcome(tenant string, err error) *outcome {
-	if credErr := (*ErrCredentials)(nil); errors.As(err, &credErr) {
-		return &outcome{reason: identityv1alpha1.ReasonTenantNotReady, message: err.Error(), requeueAfter: slowRetry}
-	}
-	return &outcome{err: err, reason: identityv1alpha1.ReasonTenantNotReady, message: fmt.Sprintf("Connecting to EntraTenant %q failed; phoneop retries", tenant)}
-}
-
-// requestIDOf returns Graph's request-id of a failed call, for logs, events and support cases.
-func requestIDOf(err error) string {
-	var ge *graph.Error
-	if errors.As(err, &ge) {
-		return ge.RequestID
-	}
-	return ""
 }
 
 // setStatus turns the pass's facts into status fields and conditions. observedGeneration
 // moves only when the pass decided something (no error to retry).
-func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1.PhoneAuthMethod, retErr error) {
+func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1.PhoneAuthMethod) {
 	pam, o := s.pam, s.outcome
 	st := &pam.Status
 	if s.observed {
@@ -161,23 +47,13 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 		}
 	}
 	gen := pam.Generation
-	if o.ready {
-		setCondition(&st.Conditions, gen, identityv1alpha1.ConditionReady, metav1.ConditionTrue, o.reason, o.message)
-		clearProgress(&st.Conditions)
-	} else {
-		setCondition(&st.Conditions, gen, identityv1alpha1.ConditionReady, metav1.ConditionFalse, o.reason, o.message)
-		if o.stalled {
-			markStalled(&st.Conditions, gen, o.reason, o.message)
-		} else {
-			markReconciling(&st.Conditions, gen, o.reason, o.message)
-		}
-	}
-	if o.synced && o.err == nil && retErr == nil {
+	setReadiness(&st.Conditions, gen, o)
+	if o.synced && o.err == nil {
 		setCondition(&st.Conditions, gen, identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "The last read of Graph (and any writes) succeeded")
 	} else {
 		setCondition(&st.Conditions, gen, identityv1alpha1.ConditionSynced, metav1.ConditionFalse, o.reason, o.message)
 	}
-	if o.err == nil && retErr == nil {
+	if o.err == nil {
 		st.ObservedGeneration = gen
 	}
 	if o.synced && !equality.Semantic.DeepEqual(before.Status, pam.Status) {

@@ -12,37 +12,40 @@ import (
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/plan"
 )
 
-// TestStatusForOutcome runs setStatus on each kind of outcome and checks the conditions and the
+// TestStatusForOutcome maps every outcome constructor to the conditions it writes and the
 // kstatus that Flux and `kubectl wait` derive from them.
 func TestStatusForOutcome(t *testing.T) {
 	cases := map[string]struct {
-		reason string
-		// outcome inputs
-		outcome outcome
-		retErr  error
+		outcome *outcome
 		// expected outputs
 		wantReady       metav1.ConditionStatus
 		wantSynced      metav1.ConditionStatus
 		wantKstatus     status.Status
 		wantObservedGen int64
 	}{
-		"converged": {
-			outcome:   outcome{ready: true, synced: true, reason: identityv1alpha1.ReasonSynced, message: "ok"},
+		"converged": {outcome: converged("ok"),
 			wantReady: metav1.ConditionTrue, wantSynced: metav1.ConditionTrue, wantKstatus: status.CurrentStatus, wantObservedGen: 2},
-		"waiting for the mobile is progress": {
-			outcome:   outcome{synced: true, reason: identityv1alpha1.ReasonMobileRequired, message: "wait", requeueAfter: slowRetry},
+		"a sibling wait is progress": {outcome: blockedBy(&plan.Blocker{Kind: plan.WaitsForSibling, Reason: plan.ReasonMobileRequired, Message: "wait"}),
 			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionTrue, wantKstatus: status.InProgressStatus, wantObservedGen: 2},
-		"a conflict is stalled": {
-			outcome:   outcome{reason: identityv1alpha1.ReasonConflict, message: "owned elsewhere", stalled: true},
-			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionFalse, wantKstatus: status.FailedStatus, wantObservedGen: 2},
-		"a transient error keeps the old observedGeneration": {
-			outcome:   outcome{reason: identityv1alpha1.ReasonGraphError, message: "retry", err: errors.New("503")},
-			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionFalse, wantKstatus: status.InProgressStatus, wantObservedGen: 1},
-		"throttling is progress, not failure": {
-			outcome:   outcome{reason: identityv1alpha1.ReasonThrottled, message: "later", requeueAfter: time.Second},
+		"an unknown Graph state is progress": {outcome: blockedBy(&plan.Blocker{Kind: plan.UnknownGraphState, Reason: plan.ReasonSmsSignInStateUnknown, Message: "hm"}),
+			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionTrue, wantKstatus: status.InProgressStatus, wantObservedGen: 2},
+		"a blocker an Entra admin must clear is stalled": {outcome: blockedBy(&plan.Blocker{Kind: plan.NeedsEntraAdmin, Reason: plan.ReasonSmsNotAllowedByPolicy, Message: "admin"}),
+			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionTrue, wantKstatus: status.FailedStatus, wantObservedGen: 2},
+		"a blocker only a spec change clears is stalled": {outcome: blockedBy(&plan.Blocker{Kind: plan.NeedsSpecChange, Reason: plan.ReasonInvalidNumber, Message: "fix"}),
+			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionTrue, wantKstatus: status.FailedStatus, wantObservedGen: 2},
+		"ObserveOnly differences are progress": {outcome: plannedOnly("would create"),
+			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionTrue, wantKstatus: status.InProgressStatus, wantObservedGen: 2},
+		"waiting is progress without a sync": {outcome: waitingFor(identityv1alpha1.ReasonThrottled, "later", time.Second),
 			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionFalse, wantKstatus: status.InProgressStatus, wantObservedGen: 2},
+		"a conflict is stalled": {outcome: stalledOn(identityv1alpha1.ReasonConflict, "owned elsewhere", slowRetry),
+			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionFalse, wantKstatus: status.FailedStatus, wantObservedGen: 2},
+		"a transient error keeps the old observedGeneration": {outcome: retrying(identityv1alpha1.ReasonGraphError, "retry", errors.New("503")),
+			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionFalse, wantKstatus: status.InProgressStatus, wantObservedGen: 1},
+		"a Kubernetes API failure is retried under its own reason": {outcome: kubernetesAPIFailed(errors.New("etcd timeout"), "listing"),
+			wantReady: metav1.ConditionFalse, wantSynced: metav1.ConditionFalse, wantKstatus: status.InProgressStatus, wantObservedGen: 1},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -50,10 +53,11 @@ func TestStatusForOutcome(t *testing.T) {
 			pam.Status.ObservedGeneration = 1
 			r := &PhoneAuthMethodReconciler{Now: func() time.Time { return time.Unix(1700000000, 0) }}
 			s := &scope{pam: pam, outcome: tc.outcome}
-			r.setStatus(s, pam.DeepCopy(), tc.retErr)
+			r.setStatus(s, pam.DeepCopy())
 
-			if c := meta.FindStatusCondition(pam.Status.Conditions, identityv1alpha1.ConditionReady); c == nil || c.Status != tc.wantReady {
-				t.Errorf("Ready = %+v, want %s", c, tc.wantReady)
+			ready := meta.FindStatusCondition(pam.Status.Conditions, identityv1alpha1.ConditionReady)
+			if ready == nil || ready.Status != tc.wantReady || ready.Reason != tc.outcome.reason {
+				t.Errorf("Ready = %+v, want %s with reason %s", ready, tc.wantReady, tc.outcome.reason)
 			}
 			if c := meta.FindStatusCondition(pam.Status.Conditions, identityv1alpha1.ConditionSynced); c == nil || c.Status != tc.wantSynced {
 				t.Errorf("Synced = %+v, want %s", c, tc.wantSynced)
@@ -66,6 +70,16 @@ func TestStatusForOutcome(t *testing.T) {
 				t.Errorf("kstatus = %s, want %s", got, tc.wantKstatus)
 			}
 		})
+	}
+}
+
+// TestEveryBlockerKindHasASeverity: a kind the controller does not handle would count as
+// stalled by default; every kind the planner declares must be handled on purpose.
+func TestEveryBlockerKindHasASeverity(t *testing.T) {
+	for _, k := range plan.BlockerKinds {
+		if _, _, known := severityOf(k); !known {
+			t.Errorf("blocker kind %s has no severity in severityOf", k)
+		}
 	}
 }
 
@@ -106,7 +120,9 @@ func TestGraphOutcome(t *testing.T) {
 	if first.message != second.message || strings.Contains(first.message, "abc-123") {
 		t.Errorf("messages must not depend on the request-id: %q vs %q", first.message, second.message)
 	}
-	if requestIDOf(first.graphErr) != "abc-123" {
-		t.Errorf("the Graph error (for the log and event) must keep its request-id")
+	s := &scope{}
+	s.graphFailed(&graph.Error{Status: 401, Class: graph.Unauthorized, RequestID: "abc-123"}, "testing")
+	if requestIDOf(s.graphErr) != "abc-123" || !s.reconnect {
+		t.Errorf("the scope must keep the Graph error (for the log and event, with its request-id) and ask to reconnect after a 401")
 	}
 }

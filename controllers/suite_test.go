@@ -2,12 +2,14 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -29,7 +30,9 @@ import (
 )
 
 // The package shares one real control plane (kube-apiserver + etcd), one Graph emulator over
-// HTTPS and one running manager: tests exercise the reconcilers exactly as deployed.
+// HTTPS and one running manager, set up with the same Setup and ManagerOptions as main.go: tests
+// exercise the reconcilers exactly as deployed. Each fixture is its own emulated tenant, and
+// counts Graph calls for that tenant only.
 var (
 	k8s        client.Client
 	emu        *emulator.Emulator
@@ -43,74 +46,93 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(runSuite(m))
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(false), zap.Level(zapLevel())))
+	code := m.Run()
+	suite.stop()
+	os.Exit(code)
 }
 
-func runSuite(m *testing.M) int {
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(false), zap.Level(zapLevel())))
+// envSuite is started by the first test that needs it (requireSuite), so that the unit tests
+// (`go test ./controllers -run Unit`) run in milliseconds without a control plane.
+type envSuite struct {
+	once    sync.Once
+	err     error
+	cleanup []func()
+}
+
+var suite envSuite
+
+// stop undoes what startSuite started, last first.
+func (s *envSuite) stop() {
+	for i := len(s.cleanup) - 1; i >= 0; i-- {
+		s.cleanup[i]()
+	}
+}
+
+// requireSuite starts the control plane, the emulator and the manager once per process, and
+// fails the test if they cannot start.
+func requireSuite(t *testing.T) {
+	t.Helper()
+	suite.once.Do(func() { suite.err = startSuite() })
+	if suite.err != nil {
+		t.Fatalf("the envtest suite did not start (run the tests with `make test`, which builds the control plane): %v", suite.err)
+	}
+}
+
+func startSuite() error {
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
 	cfg, err := env.Start()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "starting the test control plane failed (run the tests with `make test`, which builds it): %v\n", err)
-		return 1
+		return fmt.Errorf("starting the test control plane: %w", err)
 	}
-	defer func() { _ = env.Stop() }()
+	suite.cleanup = append(suite.cleanup, func() { _ = env.Stop() })
 
 	emu = emulator.New(emulator.Options{Seed: 1, DisableThrottling: true})
 	emuServer = httptest.NewUnstartedServer(emu)
 	emuServer.Config.ErrorLog = log.New(io.Discard, "", 0) // connections cut by fault injection
 	emuServer.StartTLS()
-	defer emuServer.Close()
+	suite.cleanup = append(suite.cleanup, emuServer.Close)
 
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = identityv1alpha1.AddToScheme(scheme)
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache: cache.Options{DefaultTransform: StripCachedMetadata()}}) // as main.go
+	mgr, err := ctrl.NewManager(cfg, ManagerOptions(ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}}))
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "creating the manager: %v\n", err)
-		return 1
+		return fmt.Errorf("creating the manager: %w", err)
 	}
 	k8s = mgr.GetClient()
-	connector := &Connector{
-		Reader: mgr.GetAPIReader(), Namespace: credentialsNamespace, HTTPClient: emuServer.Client(),
-		Limits:    graph.Limits{MaxRetries: 2, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxWait: 2 * time.Second},
-		Throttles: graph.NewThrottles(nil), RecheckAfter: time.Minute,
-	}
-	if err := (&EntraTenantReconciler{Client: mgr.GetClient(), Connector: connector}).SetupWithManager(mgr); err != nil {
-		fmt.Fprintf(os.Stderr, "setting up the tenant controller: %v\n", err)
-		return 1
-	}
-	reconciler = &PhoneAuthMethodReconciler{
-		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Connector: connector,
-		Observer: &Observer{TTL: 2 * time.Second}, Users: &UserCache{},
-		Recorder:                mgr.GetEventRecorder("phoneop"),
-		ResyncPeriod:            time.Hour, // drift is forced with the annotation, so counts stay exact
-		MaxConcurrentReconciles: 4,
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := reconciler.SetupWithManager(ctx, mgr); err != nil {
-		fmt.Fprintf(os.Stderr, "setting up the PhoneAuthMethod controller: %v\n", err)
-		return 1
+	suite.cleanup = append(suite.cleanup, cancel)
+	registered, err := Setup(ctx, mgr, Options{
+		CredentialsNamespace: credentialsNamespace,
+		ResyncPeriod:         time.Hour, // drift is forced with the annotation, so counts stay exact
+		// Small, so that many fixtures' objects converge in parallel without stretching the run.
+		MaxConcurrentReconciles: 4,
+		GraphLimits:             graph.Limits{MaxRetries: 2, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxWait: 2 * time.Second},
+		HTTPClient:              emuServer.Client(),
+		Throttles:               graph.NewThrottles(nil),
+		CredentialRecheck:       time.Minute,
+		ObserverTTL:             2 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("setting up the controllers: %w", err)
 	}
+	reconciler = registered.PhoneAuthMethods
 	go func() {
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintf(os.Stderr, "manager stopped: %v\n", err)
 		}
 	}()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		fmt.Fprintln(os.Stderr, "the manager's cache did not sync")
-		return 1
+		return errors.New("the manager's cache did not sync")
 	}
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: credentialsNamespace}}); err != nil {
-		fmt.Fprintf(os.Stderr, "creating the credentials namespace: %v\n", err)
-		return 1
+		return fmt.Errorf("creating the credentials namespace: %w", err)
 	}
-	return m.Run()
+	return nil
 }
 
 func zapLevel() zapcore.Level {

@@ -17,8 +17,6 @@ const (
 const (
 	// ReasonSynced: Graph matches the spec.
 	ReasonSynced = "Synced"
-	// ReasonCreating: the phone method is being created or changed in Graph.
-	ReasonCreating = "Creating"
 	// ReasonPlanned: ObserveOnly found differences; status.plannedActions lists them.
 	ReasonPlanned = "Planned"
 	// ReasonMobileRequired: an alternateMobile waits for the user's mobile to exist.
@@ -38,6 +36,12 @@ const (
 	ReasonPhoneNumberNotUnique = "PhoneNumberNotUnique"
 	// ReasonSmsSignInNotSupported: the tenant's cloud cannot enable or disable SMS sign-in.
 	ReasonSmsSignInNotSupported = "SmsSignInNotSupported"
+	// ReasonSmsSignInOnlyOnMobile: smsSignIn is set on a phone that is not a mobile.
+	ReasonSmsSignInOnlyOnMobile = "SmsSignInOnlyOnMobile"
+	// ReasonSmsSignInStateUnknown: Graph reports an SMS sign-in state phoneop does not act on.
+	ReasonSmsSignInStateUnknown = "SmsSignInStateUnknown"
+	// ReasonInvalidPhoneType: the phone type is not one Graph knows.
+	ReasonInvalidPhoneType = "InvalidPhoneType"
 	// ReasonThrottled: Graph throttled phoneop; it retries after Retry-After.
 	ReasonThrottled = "Throttled"
 	// ReasonForbidden: the namespace or user is outside the tenant's grant, or the app lacks
@@ -49,8 +53,13 @@ const (
 	ReasonTenantNotReady = "TenantNotReady"
 	// ReasonGraphError: Graph failed transiently; phoneop backs off and retries.
 	ReasonGraphError = "GraphError"
-	// ReasonDeleting: the phone method is being removed from Graph.
-	ReasonDeleting = "Deleting"
+	// ReasonGraphNotSettled: Graph kept differing from the spec after several writes in one
+	// pass; phoneop backs off and re-reads.
+	ReasonGraphNotSettled = "GraphNotSettled"
+	// ReasonKubernetesAPIError: a read or write against the Kubernetes API server failed
+	// (listing objects, reading a Secret or namespace, removing the finalizer); phoneop retries
+	// with backoff. Nothing is wrong with the object or with Graph.
+	ReasonKubernetesAPIError = "KubernetesAPIError"
 	// ReasonCredentialsInvalid: the EntraTenant's credentials could not be loaded or used.
 	ReasonCredentialsInvalid = "CredentialsInvalid"
 	// ReasonDriftCorrected (event only): an out-of-band change in Graph was put back.
@@ -58,6 +67,20 @@ const (
 	// ReasonOrphaned (event only): the object was deleted and its phone method left in Graph
 	// (deletionPolicy Orphan, ObserveOnly, or the tenant, user or ownership is gone).
 	ReasonOrphaned = "Orphaned"
+)
+
+// Event reasons of the Graph writes phoneop makes (Normal events, numbers masked).
+const (
+	// ReasonCreated (event only): phoneop created the phone method in Graph.
+	ReasonCreated = "Created"
+	// ReasonNumberUpdated (event only): phoneop changed the phone method's number in Graph.
+	ReasonNumberUpdated = "NumberUpdated"
+	// ReasonDeleted (event only): phoneop deleted the phone method from Graph.
+	ReasonDeleted = "Deleted"
+	// ReasonSmsSignInEnabled (event only): phoneop enabled SMS sign-in on the mobile.
+	ReasonSmsSignInEnabled = "SmsSignInEnabled"
+	// ReasonSmsSignInDisabled (event only): phoneop disabled SMS sign-in on the mobile.
+	ReasonSmsSignInDisabled = "SmsSignInDisabled"
 )
 
 // Annotations.

@@ -2,8 +2,8 @@ package graph
 
 import "context"
 
-// API is what the reconciler needs from Graph. *Client implements it; unit
-// tests substitute a struct of funcs.
+// The reconciler depends on these small interfaces rather than on *Client, so that its unit
+// tests can substitute graphtest.FakeAPI (a struct of funcs) and run in milliseconds.
 //
 // The contract, which every implementation (fakes included) must keep:
 //   - GetUser, ListPhoneMethods and GetPhoneMethod never write.
@@ -15,15 +15,32 @@ import "context"
 //   - Errors are classed (ClassOf); a Throttled error carries RetryAfterOf,
 //     the time the whole tenant stays paused.
 //   - smsSignInState is passed through as Graph sent it, unknown values too.
-type API interface {
+
+// UserReader resolves users.
+type UserReader interface {
 	GetUser(ctx context.Context, idOrUPN string) (User, error)
+}
+
+// PhoneMethodReader reads a user's phone methods.
+type PhoneMethodReader interface {
 	ListPhoneMethods(ctx context.Context, userID string) ([]PhoneMethod, error)
 	GetPhoneMethod(ctx context.Context, userID, methodID string) (PhoneMethod, error)
+}
+
+// PhoneMethodWriter changes a user's phone methods.
+type PhoneMethodWriter interface {
 	CreatePhoneMethod(ctx context.Context, userID, phoneType, number string) (PhoneMethod, error)
 	UpdatePhoneNumber(ctx context.Context, userID, methodID, number string) error
 	DeletePhoneMethod(ctx context.Context, userID, methodID string) error
 	EnableSMSSignIn(ctx context.Context, userID, methodID string) error
 	DisableSMSSignIn(ctx context.Context, userID, methodID string) error
+}
+
+// API is everything the reconciler calls.
+type API interface {
+	UserReader
+	PhoneMethodReader
+	PhoneMethodWriter
 }
 
 var _ API = (*Client)(nil)

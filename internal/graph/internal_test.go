@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoneop/phoneop/internal/graph/graphtest"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -26,34 +25,6 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(tc.header, now); got != tc.want {
 			t.Errorf("%s: parseRetryAfter(%q) = %s, want %s", name, tc.header, got, tc.want)
 		}
-	}
-}
-
-// TestPauseOnlyExtends: a shorter Retry-After arriving later never cuts a
-// longer pause short.
-func TestPauseOnlyExtends(t *testing.T) {
-	clk := graphtest.NewFakeClock()
-	tt := NewThrottles(clk).forTenant("T", DefaultLimits)
-	tt.pause(time.Minute)
-	tt.pause(time.Second)
-	if got := tt.remaining(); got != time.Minute {
-		t.Errorf("remaining = %s, want 1m", got)
-	}
-	tt.pause(2 * time.Minute)
-	if got := tt.remaining(); got != 2*time.Minute {
-		t.Errorf("remaining = %s, want 2m", got)
-	}
-}
-
-// TestThrottlesSharedPerTenant: tenant ids are case-insensitive keys and
-// different tenants never share.
-func TestThrottlesSharedPerTenant(t *testing.T) {
-	th := NewThrottles(graphtest.NewFakeClock())
-	if th.forTenant("ABC", DefaultLimits) != th.forTenant("abc", DefaultLimits) {
-		t.Error("the same tenant got two throttles")
-	}
-	if th.forTenant("abc", DefaultLimits) == th.forTenant("def", DefaultLimits) {
-		t.Error("two tenants share a throttle")
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
 // Metric labels are the operation, the HTTP status and the tenant id only:
@@ -30,15 +29,10 @@ var (
 		"Time left before requests of a tenant may resume after throttling.", []string{"tenant"}, nil)
 )
 
-func init() {
-	// The manager serves controller-runtime's registry, so registering there
-	// is all it takes for the metrics to show up on /metrics.
-	RegisterMetrics(ctrlmetrics.Registry)
-}
-
-// RegisterMetrics registers the package's collectors with reg, for binaries
-// that serve another registry than controller-runtime's (which gets them
-// at init). Collectors already registered there are skipped.
+// RegisterMetrics registers the package's collectors with reg; the manager
+// passes controller-runtime's registry, which it serves on /metrics.
+// Collectors already registered there are skipped, so calling it twice is
+// harmless.
 func RegisterMetrics(reg prometheus.Registerer) {
 	for _, c := range []prometheus.Collector{requestsTotal, requestDuration, throttledTotal, pauseCollector{DefaultThrottles}} {
 		if err := reg.Register(c); err != nil {

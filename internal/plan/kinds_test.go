@@ -1,41 +1,23 @@
 package plan
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/phoneop/phoneop/internal/gosource"
 )
 
-// reasonConstants parses reasons.go and returns the value of every string constant named
-// Reason*, so that a reason added there is checked without anyone listing it here.
+// reasonConstants returns the value of every string constant named Reason* in reasons.go, so
+// that a reason added there is checked without anyone listing it here.
 func reasonConstants(t *testing.T) []string {
 	t.Helper()
-	file, err := parser.ParseFile(token.NewFileSet(), "reasons.go", nil, 0)
+	consts, err := gosource.StringConstants("reasons.go", "Reason")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, decl := range file.Decls {
-		gd, ok := decl.(*ast.GenDecl)
-		if !ok || gd.Tok != token.CONST {
-			continue
-		}
-		for _, spec := range gd.Specs {
-			vs := spec.(*ast.ValueSpec)
-			for i, name := range vs.Names {
-				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && strings.HasPrefix(name.Name, "Reason") && lit.Kind == token.STRING {
-					v, _ := strconv.Unquote(lit.Value)
-					out = append(out, v)
-				}
-			}
-		}
-	}
-	if len(out) == 0 {
-		t.Fatal("found no Reason constants in reasons.go; did they move?")
+	for _, v := range consts {
+		out = append(out, v)
 	}
 	return out
 }

@@ -1,9 +1,6 @@
 package manifests
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,36 +9,23 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/phoneop/phoneop/internal/gosource"
 )
 
-// reasons parses the condition reasons the operator can set from their Go declarations (every
-// string constant named Reason*), so a reason added to the code without a troubleshooting row
-// fails here.
+// reasons returns the condition reasons the operator can set, from their Go declarations
+// (every string constant named Reason*), so a reason added to the code without a
+// troubleshooting row fails here.
 func reasons(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	for _, f := range []string{"api/v1alpha1/conditions.go", "internal/plan/reasons.go"} {
-		file, err := parser.ParseFile(token.NewFileSet(), filepath.Join(repoRoot(t), f), nil, 0)
+		consts, err := gosource.StringConstants(filepath.Join(repoRoot(t), f), "Reason")
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, decl := range file.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, name := range vs.Names {
-					if !strings.HasPrefix(name.Name, "Reason") || i >= len(vs.Values) {
-						continue
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						v, _ := strconv.Unquote(lit.Value)
-						out = append(out, v)
-					}
-				}
-			}
+		for _, v := range consts {
+			out = append(out, v)
 		}
 	}
 	if len(out) < 20 {

@@ -1,6 +1,7 @@
-// Package graphtest helps test code that uses internal/graph: clocks that
-// drive throttling pauses and retries without sleeping, throwaway client
-// certificates, and a Graph emulator served over real HTTPS.
+// Package graphtest helps test code that uses internal/graph: FakeAPI (a struct of funcs
+// standing in for Graph in unit tests), clocks that drive throttling pauses and retries without
+// sleeping, throwaway client certificates, and a Graph emulator served over real HTTPS.
 //
-// It does not import internal/graph, so that package's own tests can use it.
+// internal/graph's own tests that use it are external tests (package graph_test), because this
+// package imports internal/graph.
 package graphtest

@@ -1,0 +1,99 @@
+package controllers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/phoneop/phoneop/internal/graph"
+)
+
+// Options configure the controllers. main.go fills them from its flags and the envtest suite
+// from test settings; both go through Setup, so the tests run the manager production runs.
+type Options struct {
+	// CredentialsNamespace holds the EntraTenant credential Secrets (required).
+	CredentialsNamespace string
+	// ResyncPeriod is how often a converged object re-reads Graph to catch drift (required).
+	ResyncPeriod time.Duration
+	// MaxConcurrentReconciles bounds parallel PhoneAuthMethod reconciles (required).
+	MaxConcurrentReconciles int
+	// GraphLimits bound each tenant's Graph request rate and retries.
+	GraphLimits graph.Limits
+	// HTTPClient carries token and Graph requests; nil means the default transport. Tests pass
+	// one that trusts the Graph emulator's certificate.
+	HTTPClient *http.Client
+	// Throttles is the per-tenant throttling registry; nil means graph.DefaultThrottles.
+	Throttles *graph.Throttles
+	// CredentialRecheck is how often a cached connection re-reads its Secret's
+	// resourceVersion; zero means 5 minutes.
+	CredentialRecheck time.Duration
+	// ObserverTTL is how long one user's phone-method list is shared between that user's
+	// objects; zero means min(10 s, ResyncPeriod/4). It must stay well under the resync period,
+	// or a resync would be answered from the cache.
+	ObserverTTL time.Duration
+}
+
+// Controllers are the reconcilers Setup registered, for tests that drive them directly.
+type Controllers struct {
+	PhoneAuthMethods *PhoneAuthMethodReconciler
+	Tenants          *EntraTenantReconciler
+}
+
+// Setup registers phoneop's metrics and both reconcilers with the manager, sharing one
+// Connector (one Graph client per tenant, throttling shared per tenant) and one Observer (one
+// read per user).
+func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, error) {
+	if o.CredentialsNamespace == "" {
+		return nil, errors.New("the credentials namespace (--credentials-namespace or POD_NAMESPACE) must name the namespace of the EntraTenant credential Secrets")
+	}
+	if o.ResyncPeriod <= 0 || o.MaxConcurrentReconciles <= 0 {
+		return nil, errors.New("the resync period and the concurrent reconciles must be positive")
+	}
+	graph.RegisterMetrics(metrics.Registry)
+	if err := metrics.Registry.Register(&ObjectsCollector{Reader: mgr.GetClient()}); err != nil {
+		return nil, err
+	}
+	connector := &Connector{
+		Reader:       mgr.GetAPIReader(),
+		Namespace:    o.CredentialsNamespace,
+		HTTPClient:   o.HTTPClient,
+		Limits:       o.GraphLimits,
+		Throttles:    o.Throttles,
+		RecheckAfter: cmp.Or(o.CredentialRecheck, 5*time.Minute),
+	}
+	tenants := &EntraTenantReconciler{Client: mgr.GetClient(), Connector: connector}
+	if err := tenants.SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	phones := &PhoneAuthMethodReconciler{
+		Client:                  mgr.GetClient(),
+		SecretReader:            mgr.GetAPIReader(),
+		Connector:               connector,
+		Observer:                &Observer{TTL: cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4))},
+		Users:                   &UserCache{},
+		Recorder:                mgr.GetEventRecorder("phoneop"),
+		ResyncPeriod:            o.ResyncPeriod,
+		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+	}
+	if err := phones.SetupWithManager(ctx, mgr); err != nil {
+		return nil, err
+	}
+	return &Controllers{PhoneAuthMethods: phones, Tenants: tenants}, nil
+}
+
+// ManagerOptions adds what phoneop needs from the manager to base:
+//   - the cache keeps only what the reconcilers read (StripCachedMetadata);
+//   - Secrets are never cached by the client: phoneNumberFrom and credential Secrets are read
+//     uncached, and only their metadata is watched.
+func ManagerOptions(base ctrl.Options) ctrl.Options {
+	base.Cache.DefaultTransform = StripCachedMetadata()
+	base.Client.Cache = &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}
+	return base
+}
