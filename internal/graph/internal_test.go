@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
 )
 
 func TestParseRetryAfter(t *testing.T) {

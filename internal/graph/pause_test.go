@@ -35,4 +35,3 @@ func TestThrottlesSharedPerTenant(t *testing.T) {
 		t.Error("two tenants share a throttle")
 	}
 }
-
