@@ -1,0 +1,350 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/plan"
+)
+
+// The TestUnit* tests drive converge and apply against graphtest.FakeAPI: no control plane and
+// no HTTP, so they run in milliseconds (`go test ./controllers -run Unit`). Behaviour against a
+// real API server and the emulator over HTTPS is covered by the envtest tests.
+
+const (
+	unitUserID    = "00000000-0000-4000-8000-0000000000aa"
+	unitOldNumber = "+1 2065550100"
+	unitNewNumber = "+1 2065550199"
+)
+
+// phoneBook is a user's phone methods as a fake Graph holds them; the fake's funcs read and
+// change it the way Graph does (fixed method ids, SMS sign-in registered for a new mobile).
+type phoneBook struct {
+	mu      sync.Mutex
+	methods map[string]graph.PhoneMethod // by phone type
+}
+
+func newPhoneBook(methods ...graph.PhoneMethod) *phoneBook {
+	b := &phoneBook{methods: map[string]graph.PhoneMethod{}}
+	for _, m := range methods {
+		b.methods[m.PhoneType] = m
+	}
+	return b
+}
+
+func (b *phoneBook) list(context.Context, string) ([]graph.PhoneMethod, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]graph.PhoneMethod, 0, len(b.methods))
+	for _, t := range []string{"mobile", "alternateMobile", "office"} {
+		if m, ok := b.methods[t]; ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// save stores a number as Graph does: a mobile's SMS sign-in is registered by Graph itself.
+func (b *phoneBook) save(phoneType, number string) graph.PhoneMethod {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := graph.PhoneMethod{ID: plan.WellKnownMethodID(plan.PhoneType(phoneType)), PhoneType: phoneType, PhoneNumber: number, SMSSignInState: "notSupported"}
+	if phoneType == "mobile" {
+		m.SMSSignInState = "ready"
+	}
+	b.methods[phoneType] = m
+	return m
+}
+
+func (b *phoneBook) get(phoneType string) (graph.PhoneMethod, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.methods[phoneType]
+	return m, ok
+}
+
+// fakeGraph returns a FakeAPI backed by book, with every read and write Graph offers; tests
+// override the funcs whose behaviour they are about.
+func fakeGraph(book *phoneBook) *graphtest.FakeAPI {
+	return &graphtest.FakeAPI{
+		ListPhoneMethodsFunc: book.list,
+		CreatePhoneMethodFunc: func(_ context.Context, _, phoneType, number string) (graph.PhoneMethod, error) {
+			return book.save(phoneType, number), nil
+		},
+		UpdatePhoneNumberFunc: func(_ context.Context, _, methodID, number string) error {
+			for _, t := range []string{"mobile", "alternateMobile", "office"} {
+				if m, ok := book.get(t); ok && m.ID == methodID {
+					book.save(t, number)
+				}
+			}
+			return nil
+		},
+		DeletePhoneMethodFunc: func(context.Context, string, string) error { return nil },
+		EnableSMSSignInFunc:   func(context.Context, string, string) error { return nil },
+		DisableSMSSignInFunc:  func(context.Context, string, string) error { return nil },
+	}
+}
+
+// unitWorld is one reconciler and one object's scope, wired to a fake Graph.
+type unitWorld struct {
+	r      *PhoneAuthMethodReconciler
+	api    *graphtest.FakeAPI
+	events *events.FakeRecorder
+	s      *scope
+}
+
+func newUnitWorld(api *graphtest.FakeAPI, mutate ...func(*identityv1alpha1.PhoneAuthMethod)) *unitWorld {
+	sms := identityv1alpha1.SMSSignInEnabled
+	pam := &identityv1alpha1.PhoneAuthMethod{
+		ObjectMeta: metav1.ObjectMeta{Name: "kim-mobile", Namespace: "team", Generation: 1},
+		Spec: identityv1alpha1.PhoneAuthMethodSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"},
+			User: "kim@contoso.com", PhoneType: identityv1alpha1.PhoneTypeMobile, PhoneNumber: unitNewNumber, SMSSignIn: &sms,
+			ManagementPolicy: identityv1alpha1.ManagementPolicyFull, DeletionPolicy: identityv1alpha1.DeletionPolicyOrphan},
+	}
+	for _, m := range mutate {
+		m(pam)
+	}
+	rec := events.NewFakeRecorder(100)
+	r := &PhoneAuthMethodReconciler{
+		Observer: &Observer{TTL: 0}, // every read reaches the fake
+		Users:    &UserCache{}, Recorder: rec, ResyncPeriod: time.Hour,
+		Now: func() time.Time { return time.Unix(1700000000, 0) },
+	}
+	s := &scope{pam: pam, number: pam.Spec.PhoneNumber, user: graph.User{ID: unitUserID, UserPrincipalName: pam.Spec.User},
+		conn: &Connection{TenantID: "tenant-1", Cloud: graph.CloudGlobal, Client: api}}
+	return &unitWorld{r: r, api: api, events: rec, s: s}
+}
+
+func (w *unitWorld) converge(t *testing.T) *outcome {
+	t.Helper()
+	o := w.r.converge(context.Background(), w.s)
+	w.s.outcome = o
+	return o
+}
+
+// eventReasons drains the recorded events and returns their reasons.
+func (w *unitWorld) eventReasons() []string {
+	var out []string
+	for {
+		select {
+		case e := <-w.events.Events:
+			out = append(out, strings.Fields(e)[1]) // "<type> <reason> <note>"
+		default:
+			return out
+		}
+	}
+}
+
+func mobileWith(number, smsState string) graph.PhoneMethod {
+	return graph.PhoneMethod{ID: plan.WellKnownMethodID(plan.Mobile), PhoneType: "mobile", PhoneNumber: number, SMSSignInState: smsState}
+}
+
+func observeOnly(p *identityv1alpha1.PhoneAuthMethod) {
+	p.Spec.ManagementPolicy = identityv1alpha1.ManagementPolicyObserveOnly
+}
+
+func TestUnitLostCreateIsReadBackNotReposted(t *testing.T) {
+	book := newPhoneBook()
+	api := fakeGraph(book)
+	api.CreatePhoneMethodFunc = func(_ context.Context, _, phoneType, number string) (graph.PhoneMethod, error) {
+		book.save(phoneType, number) // Graph saved it; the answer was lost on the way back
+		return graph.PhoneMethod{}, &graph.Error{Op: "createPhoneMethod", Class: graph.Transient, Ambiguous: true}
+	}
+	w := newUnitWorld(api)
+
+	o := w.converge(t)
+	if !o.ready {
+		t.Fatalf("outcome = %+v, want converged after re-reading the lost create", o)
+	}
+	if got, want := strings.Join(api.Calls(), ","), "ListPhoneMethods,CreatePhoneMethod,ListPhoneMethods"; got != want {
+		t.Errorf("Graph calls = %s, want %s (one POST, then a re-list)", got, want)
+	}
+}
+
+func TestUnitConflictIsReReadWithoutASecondPost(t *testing.T) {
+	book := newPhoneBook()
+	api := fakeGraph(book)
+	api.CreatePhoneMethodFunc = func(_ context.Context, _, phoneType, number string) (graph.PhoneMethod, error) {
+		book.save(phoneType, number) // phoneNumberNotUnique: Graph saved the method anyway
+		return graph.PhoneMethod{}, &graph.Error{Op: "createPhoneMethod", Status: 409, Code: "phoneNumberNotUnique", Class: graph.Conflict}
+	}
+	w := newUnitWorld(api)
+
+	if o := w.converge(t); !o.ready {
+		t.Fatalf("outcome = %+v, want converged", o)
+	}
+	if n := api.Count("CreatePhoneMethod"); n != 1 {
+		t.Errorf("POSTs = %d, want 1: a 409 is re-read, never re-posted", n)
+	}
+	if n := api.Count("ListPhoneMethods"); n != 2 {
+		t.Errorf("lists = %d, want 2 (before and after the 409)", n)
+	}
+}
+
+func TestUnitNumberUpdateReplansSMSSignIn(t *testing.T) {
+	// SMS sign-in is off on the old number; Graph registers the new number for SMS by itself,
+	// so the EnableSMS the first plan listed must be dropped after re-reading.
+	book := newPhoneBook(mobileWith(unitOldNumber, "notEnabled"))
+	api := fakeGraph(book)
+	w := newUnitWorld(api)
+
+	o := w.converge(t)
+	if !o.ready {
+		t.Fatalf("outcome = %+v, want converged", o)
+	}
+	if n := api.Count("EnableSMSSignIn"); n != 0 {
+		t.Errorf("enableSmsSignIn calls = %d, want 0: the number write ends the round and SMS is re-planned on Graph's answer", n)
+	}
+	if got, want := strings.Join(api.Calls(), ","), "ListPhoneMethods,UpdatePhoneNumber,ListPhoneMethods"; got != want {
+		t.Errorf("Graph calls = %s, want %s", got, want)
+	}
+	if got := w.eventReasons(); strings.Join(got, ",") != identityv1alpha1.ReasonNumberUpdated {
+		t.Errorf("events = %v, want exactly one %s", got, identityv1alpha1.ReasonNumberUpdated)
+	}
+}
+
+func TestUnitApplyRoundsAreBounded(t *testing.T) {
+	// Graph answers every PATCH with 204 and keeps the old number: phoneop must give up after
+	// maxApplyRounds writes and back off, not PATCH forever.
+	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
+	api := fakeGraph(book)
+	api.UpdatePhoneNumberFunc = func(context.Context, string, string, string) error { return nil }
+	w := newUnitWorld(api)
+
+	o := w.converge(t)
+	if o.reason != identityv1alpha1.ReasonGraphNotSettled || o.err == nil {
+		t.Fatalf("outcome = %+v, want %s returned as an error for backoff", o, identityv1alpha1.ReasonGraphNotSettled)
+	}
+	if n := api.Count("UpdatePhoneNumber"); n != maxApplyRounds {
+		t.Errorf("PATCHes = %d, want %d (one per round)", n, maxApplyRounds)
+	}
+}
+
+func TestUnitObserveOnlyWritesNothing(t *testing.T) {
+	book := newPhoneBook(mobileWith(unitOldNumber, "notEnabled"))
+	api := fakeGraph(book)
+	w := newUnitWorld(api, observeOnly)
+
+	o := w.converge(t)
+	if o.reason != identityv1alpha1.ReasonPlanned || o.ready {
+		t.Fatalf("outcome = %+v, want %s", o, identityv1alpha1.ReasonPlanned)
+	}
+	if n := api.Writes(); n != 0 {
+		t.Errorf("Graph writes = %d in ObserveOnly, want 0 (calls: %v)", n, api.Calls())
+	}
+	if got := w.s.result.Strings(); len(got) != 2 || got[0] != "UpdateNumber mobile +1 *******199" {
+		t.Errorf("planned actions = %v, want the masked UpdateNumber then EnableSMS", got)
+	}
+}
+
+func TestUnitDriftCorrectedOnlyForAPreviouslyReadyObject(t *testing.T) {
+	cases := map[string]struct {
+		priorReady bool
+		wantDrift  bool
+	}{
+		"a Ready object whose phone changed in Graph is drift": {priorReady: true, wantDrift: true},
+		"an object that was never Ready is just converging":    {priorReady: false, wantDrift: false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			// Status recorded the spec's number; an admin since changed it in Entra.
+			book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
+			w := newUnitWorld(fakeGraph(book))
+			w.s.priorReady = tc.priorReady
+			w.s.pam.Status.PhoneMethodID = plan.WellKnownMethodID(plan.Mobile)
+			w.s.pam.Status.PhoneNumber, w.s.pam.Status.SMSSignInState = "+1 *******199", "ready"
+
+			if o := w.converge(t); !o.ready {
+				t.Fatalf("outcome = %+v, want converged", o)
+			}
+			drift := false
+			for _, r := range w.eventReasons() {
+				drift = drift || r == identityv1alpha1.ReasonDriftCorrected
+			}
+			if drift != tc.wantDrift {
+				t.Errorf("DriftCorrected event = %v, want %v", drift, tc.wantDrift)
+			}
+		})
+	}
+}
+
+func TestUnitInvalidNumberRefusedByGraphStalls(t *testing.T) {
+	api := fakeGraph(newPhoneBook())
+	api.CreatePhoneMethodFunc = func(context.Context, string, string, string) (graph.PhoneMethod, error) {
+		return graph.PhoneMethod{}, &graph.Error{Op: "createPhoneMethod", Status: 400, Code: "invalidPhoneNumber", Class: graph.Terminal, RequestID: "req-1"}
+	}
+	w := newUnitWorld(api)
+
+	o := w.converge(t)
+	if o.reason != identityv1alpha1.ReasonInvalidNumber || !o.stalled || o.err != nil {
+		t.Fatalf("outcome = %+v, want stalled %s", o, identityv1alpha1.ReasonInvalidNumber)
+	}
+	if requestIDOf(w.s.graphErr) != "req-1" {
+		t.Errorf("the scope must keep the Graph error for the log and the Warning event")
+	}
+}
+
+// TestUnitRequeue maps outcomes to the controller's result: errors back off, waits come back
+// after their interval, a converged (or stalled-but-observed) object comes back on its resync
+// schedule, and a released object is not requeued.
+func TestUnitRequeue(t *testing.T) {
+	errBoom := &graph.Error{Op: "list", Status: 503, Class: graph.Transient}
+	cases := map[string]struct {
+		o         *outcome
+		observed  bool
+		released  bool
+		wantErr   bool
+		wantAfter func(got time.Duration) bool
+	}{
+		"converged comes back on the resync schedule": {o: converged("ok"), observed: true,
+			wantAfter: func(d time.Duration) bool { return d > 0 && d <= time.Hour+6*time.Minute }},
+		"a transient error backs off": {o: retrying(identityv1alpha1.ReasonGraphError, "retry", errBoom),
+			wantErr: true, wantAfter: func(d time.Duration) bool { return d == 0 }},
+		"throttling waits for Retry-After": {o: waitingFor(identityv1alpha1.ReasonThrottled, "later", 7*time.Second),
+			wantAfter: func(d time.Duration) bool { return d == 7*time.Second }},
+		"a stalled object that read Graph keeps reading it on the resync schedule": {o: stalledOn(identityv1alpha1.ReasonInvalidNumber, "fix", 0), observed: true,
+			wantAfter: func(d time.Duration) bool { return d > 0 && d <= time.Hour+6*time.Minute }},
+		"a stalled object that never read Graph waits for a change": {o: stalledOn(identityv1alpha1.ReasonSecretNotFound, "create it", 0),
+			wantAfter: func(d time.Duration) bool { return d == 0 }},
+		"a released object is left alone": {o: converged(""), released: true,
+			wantAfter: func(d time.Duration) bool { return d == 0 }},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			w := newUnitWorld(fakeGraph(newPhoneBook()))
+			w.s.outcome, w.s.observed, w.s.released = tc.o, tc.observed, tc.released
+			res, err := w.r.resultFor(w.s)
+			if (err != nil) != tc.wantErr {
+				t.Errorf("error = %v, want error %v", err, tc.wantErr)
+			}
+			if !tc.wantAfter(res.RequeueAfter) {
+				t.Errorf("RequeueAfter = %s: not what %q expects", res.RequeueAfter, name)
+			}
+			if res != (ctrl.Result{RequeueAfter: res.RequeueAfter}) {
+				t.Errorf("result = %+v, want only RequeueAfter set", res)
+			}
+		})
+	}
+}
+
+func TestUnitPlanOutcomeFollowsTheBlockerKind(t *testing.T) {
+	w := newUnitWorld(fakeGraph(newPhoneBook()))
+	w.s.result = plan.Result{Wait: &plan.Blocker{Kind: plan.NeedsEntraAdmin, Reason: plan.ReasonAlternateMobileExists, Message: "remove it in Entra."}}
+	if o := planOutcome(w.s); !o.stalled || o.requeueAfter != adminRetry || !o.synced {
+		t.Errorf("an Entra-admin blocker: outcome = %+v, want stalled, synced, retried after %s", o, adminRetry)
+	}
+	w.s.result.Wait.Kind = plan.WaitsForSibling
+	if o := planOutcome(w.s); o.stalled || o.requeueAfter != slowRetry {
+		t.Errorf("a sibling wait: outcome = %+v, want progressing, retried after %s", o, slowRetry)
+	}
+}
