@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,30 +41,80 @@ type config struct {
 
 func parseFlags() config {
 	var c config
-	flag.StringVar(&c.addr, "addr", "127.0.0.1:8443", "listen address (keep it on loopback)")
-	flag.StringVar(&c.seedFile, "seed-file", "", "JSON or YAML seed: tenants, apps, users, SMS policy, phone methods")
-	flag.StringVar(&c.certFile, "tls-cert", "", "serve with this PEM certificate (with -tls-key) instead of a generated one")
-	flag.StringVar(&c.keyFile, "tls-key", "", "PEM private key for -tls-cert")
-	flag.StringVar(&c.certOut, "cert-out", "graph-emulator.crt", "where to write the generated self-signed certificate (trust it with curl --cacert)")
-	flag.BoolVar(&c.plainHTTP, "plain-http", false, "serve plain http (azidentity refuses it; curl only)")
-	flag.BoolVar(&c.admin, "admin", false, "serve the admin API under /_emulator/")
-	flag.BoolVar(&c.quiet, "quiet", false, "do not log requests")
-	flag.Int64Var(&c.opts.Seed, "seed", 1, "seed for deterministic fault injection")
-	flag.DurationVar(&c.opts.Faults.Latency, "latency", 0, "latency added to every Graph request")
-	flag.DurationVar(&c.opts.Faults.Jitter, "jitter", 0, "uniform extra latency in [0, jitter)")
-	flag.Float64Var(&c.opts.Faults.Rate429, "rate-429", 0, "fraction of Graph requests answered 429 with Retry-After")
-	flag.Float64Var(&c.opts.Faults.Rate5xx, "rate-5xx", 0, "fraction answered 503 (with Retry-After) or 504")
-	flag.Float64Var(&c.opts.Faults.RateDrop, "rate-drop", 0, "fraction whose connection is closed before processing")
-	flag.Float64Var(&c.opts.Faults.RateLostResponse, "rate-lost-response", 0, "fraction of writes saved but whose response is lost")
-	flag.IntVar(&c.opts.Faults.RetryAfterSeconds, "retry-after", 1, "Retry-After seconds on injected 429/503")
-	flag.Float64Var(&c.opts.ThrottleScale, "throttle-scale", 1, "multiplies the documented throttling limits (bucket size and refill)")
-	flag.BoolVar(&c.noThrottle, "no-throttle", false, "disable the documented throttling")
-	flag.DurationVar(&c.opts.TokenTTL, "token-ttl", time.Hour, "access token lifetime")
-	flag.DurationVar(&c.opts.ReplicationDelay, "replication-delay", 0, "new users answer 404 for this long")
-	flag.Parse()
-	c.opts.EnableAdmin = c.admin
-	c.opts.DisableThrottling = c.noThrottle
+	fs := newFlagSet(&c, flag.CommandLine)
+	_ = fs.Parse(os.Args[1:]) // flag.ExitOnError: exits on a bad flag
 	return c
+}
+
+// newFlagSet defines every flag on fs, writing into c; it fills in the
+// options that follow from other flags after fs is parsed.
+func newFlagSet(c *config, fs *flag.FlagSet) *parsedFlags {
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8443", "listen address (keep it on loopback)")
+	fs.StringVar(&c.seedFile, "seed-file", "", "JSON or YAML seed: tenants, apps, users, SMS policy, phone methods")
+	fs.StringVar(&c.certFile, "tls-cert", "", "serve with this PEM certificate (with -tls-key) instead of a generated one")
+	fs.StringVar(&c.keyFile, "tls-key", "", "PEM private key for -tls-cert")
+	fs.StringVar(&c.certOut, "cert-out", "graph-emulator.crt", "where to write the generated self-signed certificate (trust it with curl --cacert)")
+	fs.BoolVar(&c.plainHTTP, "plain-http", false, "serve plain http (azidentity refuses it; curl only)")
+	fs.BoolVar(&c.admin, "admin", false, "serve the admin API under /_emulator/")
+	fs.BoolVar(&c.quiet, "quiet", false, "do not log requests")
+	fs.Int64Var(&c.opts.Seed, "seed", 1, "seed for deterministic fault injection (classic faults and quirks)")
+	f := &c.opts.Faults
+	fs.DurationVar(&f.Latency, "latency", 0, "latency added to every Graph request")
+	fs.DurationVar(&f.Jitter, "jitter", 0, "uniform extra latency in [0, jitter)")
+	fs.Float64Var(&f.Rate429, "rate-429", 0, "fraction of Graph requests answered 429 with Retry-After")
+	fs.Float64Var(&f.Rate5xx, "rate-5xx", 0, "fraction answered 503 (with Retry-After) or 504")
+	fs.Float64Var(&f.RateDrop, "rate-drop", 0, "fraction whose connection is closed before processing")
+	fs.Float64Var(&f.RateLostResponse, "rate-lost-response", 0, "fraction of writes saved but whose response is lost")
+	fs.IntVar(&f.RetryAfterSeconds, "retry-after", 1, "Retry-After seconds on injected 429/503")
+	defineQuirkFlags(fs, f)
+	fs.Float64Var(&c.opts.ThrottleScale, "throttle-scale", 1, "multiplies the documented throttling limits (bucket size and refill)")
+	fs.BoolVar(&c.noThrottle, "no-throttle", false, "disable the documented throttling")
+	fs.DurationVar(&c.opts.TokenTTL, "token-ttl", time.Hour, "access token lifetime")
+	fs.DurationVar(&c.opts.ReplicationDelay, "replication-delay", 0, "new users answer 404 for this long")
+	return &parsedFlags{fs: fs, c: c}
+}
+
+// defineQuirkFlags has one flag per production quirk (Faults fields after
+// RetryAfterSeconds; docs/emulator.md, "Production quirks"). All are off
+// by default.
+func defineQuirkFlags(fs *flag.FlagSet, f *emulator.Faults) {
+	fs.Func("number-format", "store numbers written through Graph as nospace (+491701234567), trunk (national trunk 0 toggled: +49 01701234567) or spaced (+49 170 123-4567); default: the documented +49 1701234567",
+		func(s string) error {
+			nf, err := emulator.ParseNumberFormat(s)
+			f.NumberFormat = nf
+			return err
+		})
+	fs.DurationVar(&f.ReadLag, "read-lag", 0, "for this long after a Graph write, list/get of that user answer the state before it")
+	fs.BoolVar(&f.MaskNumbers, "mask-numbers", false, "mask every number on Graph reads (+1 ********34)")
+	fs.Func("mask-users", "mask numbers on Graph reads of these users only (comma-separated object ids or UPNs)",
+		func(s string) error {
+			for _, u := range strings.Split(s, ",") {
+				if u = strings.TrimSpace(u); u != "" {
+					f.MaskUsers = append(f.MaskUsers, u)
+				}
+			}
+			return nil
+		})
+	fs.Float64Var(&f.RateNotUniqueUnsaved, "rate-not-unique-unsaved", 0, "fraction of mobile/alternateMobile writes answered 409 phoneNumberNotUnique without saving")
+	fs.BoolVar(&f.ShuffleLists, "shuffle-lists", false, "answer each list of phone methods in a random order")
+	fs.BoolVar(&f.ExtraProperties, "extra-properties", false, "add @odata.type to list items and beta's createdDateTime/lastUsedDateTime to methods")
+	fs.Float64Var(&f.RateUnknownError, "rate-unknown-error", 0, "fraction of phone-method calls answered 404 UnknownError with backend JSON and URLs in the message")
+}
+
+// parsedFlags finishes the config once the flags are parsed.
+type parsedFlags struct {
+	fs *flag.FlagSet
+	c  *config
+}
+
+// Parse parses args and derives the options that follow from flags.
+func (p *parsedFlags) Parse(args []string) error {
+	if err := p.fs.Parse(args); err != nil {
+		return err
+	}
+	p.c.opts.EnableAdmin = p.c.admin
+	p.c.opts.DisableThrottling = p.c.noThrottle
+	return nil
 }
 
 func main() {

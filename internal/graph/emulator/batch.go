@@ -3,7 +3,6 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,7 +32,7 @@ func (e *Emulator) serveBatch(w http.ResponseWriter, r *http.Request, version st
 	var in struct {
 		Requests []batchRequest `json:"requests"`
 	}
-	b, _ := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
+	b, _ := readBody(r)
 	if err := json.Unmarshal(b, &in); err != nil || len(in.Requests) == 0 {
 		e.writeGraphError(w, gerr(http.StatusBadRequest, "BadRequest", "Invalid batch payload."))
 		return
@@ -79,16 +78,18 @@ func (e *Emulator) batchPart(outer *http.Request, br batchRequest, version strin
 		sub.Header.Set(k, v)
 	}
 	sub.Header.Set("Authorization", outer.Header.Get("Authorization"))
+	sub.Header.Del("Content-Encoding") // a part's body is JSON inside the batch, never encoded on its own
 	rec := httptest.NewRecorder()
 	e.stampGraphHeaders(rec, sub)
 	_, segs := splitGraphPath(sub.URL.EscapedPath())
 	gr := matchGraph(segs)
+	fault := ""
 	if gr.template == RouteBatch {
 		e.writeGraphError(rec, gerr(http.StatusBadRequest, "BadRequest", "Nested batches are not supported."))
 	} else {
-		e.graphRequest(rec, sub, gr, version)
+		fault = e.graphRequest(rec, sub, gr, version)
 	}
-	e.stats.add(e.tokenTenant(sub), sub.Method, gr.template, rec.Code, "")
+	e.stats.add(e.tokenTenant(sub), sub.Method, gr.template, rec.Code, fault)
 	resp := batchResponse{ID: br.ID, Status: rec.Code, Headers: map[string]string{}}
 	for k := range rec.Header() {
 		resp.Headers[k] = rec.Header().Get(k)

@@ -18,6 +18,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -87,8 +88,12 @@ type Options struct {
 	Log func(RequestLog)
 }
 
-// Faults describes injected failures. Rates are probabilities in [0,1]
-// drawn per Graph request from a generator seeded with Options.Seed.
+// Faults describes injected failures and the production quirks the
+// emulator can reproduce (all off in the zero value). Rates are
+// probabilities in [0,1]. The classic faults (latency to RetryAfterSeconds)
+// are drawn per Graph request from a generator seeded with Options.Seed;
+// the quirks from a second one with the same seed, so turning a quirk on
+// never changes which requests get a classic fault.
 type Faults struct {
 	Latency time.Duration `json:"latency,omitempty"` // added to every Graph request
 	Jitter  time.Duration `json:"jitter,omitempty"`  // uniform extra latency in [0,Jitter)
@@ -105,6 +110,40 @@ type Faults struct {
 	RateLostResponse float64 `json:"rateLostResponse,omitempty"`
 	// RetryAfter is the Retry-After (seconds) on injected 429/503; 0 means 1.
 	RetryAfterSeconds int `json:"retryAfterSeconds,omitempty"`
+
+	// The quirks below reproduce what graph-phone-methods.md ("Observed in
+	// production") reports of Graph beyond its docs.
+
+	// NumberFormat stores numbers written through Graph (create, update)
+	// in another form than the documented one; out-of-band numbers are
+	// kept as set.
+	NumberFormat NumberFormat `json:"numberFormat,omitempty"`
+	// ReadLag: for this long after a Graph write changed a user's phone
+	// methods, Graph's list and get of that user answer the state just
+	// before that write. An out-of-band edit of the user ends the lag.
+	ReadLag time.Duration `json:"readLag,omitempty"`
+	// MaskNumbers masks the numbers of every user on Graph reads
+	// ("+1 ********34"), as a caller without full read rights sees them.
+	MaskNumbers bool `json:"maskNumbers,omitempty"`
+	// MaskUsers masks numbers on Graph reads of these users only (object
+	// ids or UPNs, case-insensitive).
+	MaskUsers []string `json:"maskUsers,omitempty"`
+	// RateNotUniqueUnsaved answers this fraction of mobile and
+	// alternateMobile writes that would succeed (a create, or an update
+	// that changes the number) with 409 phoneNumberNotUnique, saving
+	// nothing, as when the number's holder is a soft-deleted user.
+	RateNotUniqueUnsaved float64 `json:"rateNotUniqueUnsaved,omitempty"`
+	// ShuffleLists answers each list of phone methods in a random order.
+	ShuffleLists bool `json:"shuffleLists,omitempty"`
+	// ExtraProperties adds "@odata.type" to list items, and beta's
+	// "createdDateTime" and "lastUsedDateTime" (null) to every method read
+	// or created.
+	ExtraProperties bool `json:"extraProperties,omitempty"`
+	// RateUnknownError answers this fraction of phone-method calls (any
+	// verb, $batch parts included; the user must exist) with 404
+	// UnknownError whose message is backend JSON naming an internal URL.
+	// Nothing is saved.
+	RateUnknownError float64 `json:"rateUnknownError,omitempty"`
 }
 
 // RequestLog describes one answered request, for logging. It deliberately
@@ -163,8 +202,10 @@ type PhoneMethod struct {
 
 // Stat counts answered calls with one (method, route template, status,
 // fault) combination. Fault is "" for normal answers (throttling included),
-// "429"/"5xx" for injected errors, "drop" (Status 0) and "lostResponse"
-// (Status is what the client would have seen).
+// "429"/"5xx" for injected errors, "timeout" for latency beyond Graph's
+// 60 s, "drop" (Status 0), "lostResponse" (Status is what the client would
+// have seen), "unknownError" (Faults.RateUnknownError) and
+// "notUniqueUnsaved" (Faults.RateNotUniqueUnsaved).
 type Stat struct {
 	// Tenant is the tenant id the row counts for, as passed to TenantStats;
 	// "" in Stats, whose rows sum every tenant.
@@ -184,9 +225,10 @@ type Emulator struct {
 	mu      sync.Mutex
 	tenants map[string]*tenant // by lower-case id
 
-	faultMu sync.Mutex
-	faults  Faults
-	rng     *mrand.Rand
+	faultMu  sync.Mutex
+	faults   Faults
+	rng      *mrand.Rand // classic faults
+	quirkRng *mrand.Rand // quirks, kept apart so they leave rng's sequence alone
 
 	throttle *throttler
 	stats    *statsTable
@@ -210,8 +252,9 @@ func New(opts Options) *Emulator {
 		opts:     opts,
 		tokKey:   key,
 		tenants:  map[string]*tenant{},
-		faults:   opts.Faults,
+		faults:   opts.Faults.clone(),
 		rng:      mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		quirkRng: mrand.New(mrand.NewPCG(seed^0xd1b54a32d192ed03, seed)),
 		throttle: newThrottler(opts.ThrottleScale),
 		stats:    newStatsTable(),
 	}
@@ -223,14 +266,21 @@ func (e *Emulator) now() time.Time { return e.opts.Now() }
 func (e *Emulator) SetFaults(f Faults) {
 	e.faultMu.Lock()
 	defer e.faultMu.Unlock()
-	e.faults = f
+	e.faults = f.clone()
 }
 
 // CurrentFaults returns the faults in force.
 func (e *Emulator) CurrentFaults() Faults {
 	e.faultMu.Lock()
 	defer e.faultMu.Unlock()
-	return e.faults
+	return e.faults.clone()
+}
+
+// clone copies the slices too, so a caller changing MaskUsers afterwards
+// never races with requests.
+func (f Faults) clone() Faults {
+	f.MaskUsers = slices.Clone(f.MaskUsers)
+	return f
 }
 
 // Stats returns the call counts, sorted by route, method, status, fault.
@@ -296,7 +346,7 @@ func (e *Emulator) route(w *recordingWriter, r *http.Request) served {
 		e.serveAdmin(w, r)
 		return served{}
 	case p == "/v1.0" || p == "/beta" || strings.HasPrefix(p, "/v1.0/") || strings.HasPrefix(p, "/beta/"):
-		return e.serveGraph(w, r)
+		return e.serveCompressed(w, r)
 	default:
 		return e.serveLogin(w, r)
 	}

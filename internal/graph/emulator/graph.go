@@ -3,7 +3,7 @@ package emulator
 import (
 	"context"
 	"encoding/json"
-	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -101,8 +101,20 @@ type served struct {
 	abort  bool // close the connection after recording
 }
 
+// serveCompressed gzips the answer when the client accepts it, as Graph
+// does (Go's http.Transport asks for gzip by itself and unpacks it
+// transparently; a client that sets Accept-Encoding itself gets gzip).
+func (e *Emulator) serveCompressed(w http.ResponseWriter, r *http.Request) served {
+	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		return e.serveGraph(w, r)
+	}
+	gw := &gzipWriter{ResponseWriter: w}
+	defer gw.finish()
+	return e.serveGraph(gw, r)
+}
+
 // serveGraph applies faults, then answers the Graph request.
-func (e *Emulator) serveGraph(w *recordingWriter, r *http.Request) served {
+func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) served {
 	e.stampGraphHeaders(w, r)
 	version, segs := splitGraphPath(r.URL.EscapedPath())
 	gr := matchGraph(segs)
@@ -118,11 +130,11 @@ func (e *Emulator) serveGraph(w *recordingWriter, r *http.Request) served {
 		return s
 	}
 	if !plan.lost {
-		e.graphRequest(w, r, gr, version)
+		s.fault = e.graphRequest(w, r, gr, version)
 		return s
 	}
 	rec := httptest.NewRecorder()
-	e.graphRequest(rec, r, gr, version)
+	s.fault = e.graphRequest(rec, r, gr, version)
 	if rec.Code >= 200 && rec.Code < 300 {
 		s.status, s.fault, s.abort = rec.Code, "lostResponse", true
 		return s
@@ -132,31 +144,43 @@ func (e *Emulator) serveGraph(w *recordingWriter, r *http.Request) served {
 }
 
 // graphRequest authenticates, checks method, throttling and permissions,
-// then dispatches. It is also used for the parts of a $batch.
-func (e *Emulator) graphRequest(w http.ResponseWriter, r *http.Request, gr graphRoute, version string) {
+// then dispatches. It is also used for the parts of a $batch. It returns
+// the quirk that shaped the answer ("" for none), for stats.
+func (e *Emulator) graphRequest(w http.ResponseWriter, r *http.Request, gr graphRoute, version string) string {
 	claims, ge := e.authenticate(r)
 	if ge == nil {
 		ge = e.precheck(w, r, gr, claims)
 	}
 	if ge != nil {
 		e.writeGraphError(w, ge)
-		return
+		return ""
 	}
 	if gr.template == RouteBatch {
 		e.serveBatch(w, r, version)
-		return
+		return ""
 	}
-	status, body, ge := e.dispatch(r, gr, claims, version)
-	if ge != nil {
-		e.writeGraphError(w, ge)
-		return
+	a := e.dispatch(r, gr, claims, version)
+	switch {
+	case a.err != nil:
+		e.writeGraphError(w, a.err)
+	case a.body == nil:
+		w.WriteHeader(a.status)
+	default:
+		writeJSON(w, a.status, a.body)
 	}
-	if body == nil {
-		w.WriteHeader(status)
-		return
-	}
-	writeJSON(w, status, body)
+	return a.fault
 }
+
+// answer is what a Graph operation answers. It is computed under the
+// state lock and written after it, so no network write happens under it.
+type answer struct {
+	status int
+	body   any // nil: no body
+	err    *graphError
+	fault  string // the quirk that shaped the answer, for stats
+}
+
+func failed(ge *graphError) answer { return answer{err: ge} }
 
 // precheck answers 400 for unknown paths, 405, 429 and 403, in that order.
 func (e *Emulator) precheck(w http.ResponseWriter, r *http.Request, gr graphRoute, c *tokenClaims) *graphError {
@@ -229,81 +253,191 @@ func checkPermission(gr graphRoute, method string, c *tokenClaims) *graphError {
 }
 
 // dispatch runs one Graph operation against the tenant named by the token.
-// It returns what to answer instead of writing, so no network write
-// happens under the state lock.
-func (e *Emulator) dispatch(r *http.Request, gr graphRoute, c *tokenClaims, version string) (int, any, *graphError) {
+func (e *Emulator) dispatch(r *http.Request, gr graphRoute, c *tokenClaims, version string) answer {
+	modes, draw := e.CurrentFaults(), e.drawQuirks() // drawn first: every dispatched call draws
 	var in map[string]json.RawMessage
 	if r.Method == http.MethodPost && gr.template == RoutePhoneList || r.Method == http.MethodPatch {
 		var ge *graphError
 		if in, ge = readObject(r); ge != nil {
-			return 0, nil, ge
+			return failed(ge)
 		}
 	}
 	if gr.template == RoutePhoneList && r.Method == http.MethodGet {
 		if ge := rejectQueryOptions(r.URL.Query()); ge != nil {
-			return 0, nil, ge
+			return failed(ge)
 		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	t, ok := e.tenants[lower(c.TenantID)]
 	if !ok {
-		return 0, nil, errInvalidToken("The tenant of the access token no longer exists.")
+		return failed(errInvalidToken("The tenant of the access token no longer exists."))
 	}
 	u, ge := e.graphUser(t, gr.userKey)
 	if ge != nil {
-		return 0, nil, ge
+		return failed(ge)
 	}
 	ctx := odataContext(r, version, u)
 	if gr.template == RouteUser {
-		return http.StatusOK, map[string]any{"@odata.context": ctx + "/$entity", "id": u.ID, "userPrincipalName": u.UserPrincipalName}, nil
+		return answer{status: http.StatusOK, body: map[string]any{"@odata.context": ctx + "/$entity", "id": u.ID, "userPrincipalName": u.UserPrincipalName}}
 	}
-	return t.phoneOp(r.Method, gr, u, in, ctx)
+	if draw.unknownError < modes.RateUnknownError {
+		return answer{err: errUnknownBackend(t.id, gr), fault: "unknownError"}
+	}
+	pc := phoneCall{t: t, u: u, method: r.Method, route: gr, body: in,
+		ctx: ctx + "/authentication/phoneMethods", modes: modes, draw: draw, now: e.now()}
+	return pc.run()
 }
 
-// phoneOp is the seven phone-method operations.
-func (t *tenant) phoneOp(method string, gr graphRoute, u *user, in map[string]json.RawMessage, ctx string) (int, any, *graphError) {
-	ctx += "/authentication/phoneMethods"
-	if gr.template == RoutePhoneList {
-		if method == http.MethodGet {
-			return http.StatusOK, map[string]any{"@odata.context": ctx, "value": t.list(u)}, nil
+// phoneCall is one of the seven phone-method operations, with the quirks
+// in force for it.
+type phoneCall struct {
+	t      *tenant
+	u      *user
+	method string
+	route  graphRoute
+	body   map[string]json.RawMessage // POST and PATCH only
+	ctx    string                     // OData context of the user's phoneMethods
+	modes  Faults
+	draw   quirkDraw
+	now    time.Time
+}
+
+// run dispatches on route and verb. Writes are wrapped so that a change
+// to the user's methods starts a read lag (Faults.ReadLag).
+func (c *phoneCall) run() answer {
+	if c.method == http.MethodGet {
+		if c.route.template == RoutePhoneList {
+			return c.list()
 		}
-		typ, num, ge := parseCreate(in)
-		if ge != nil {
-			return 0, nil, ge
-		}
-		pm, ge := t.createMethod(u, typ, num)
-		if ge != nil {
-			return 0, nil, ge
-		}
-		return http.StatusCreated, entity(ctx, pm), nil
+		return c.get()
 	}
-	m, ge := methodByID(u, gr.methodID)
+	if c.modes.ReadLag <= 0 {
+		return c.write()
+	}
+	before := copyMethods(c.u.methods)
+	a := c.write()
+	if !sameMethods(before, c.u.methods) {
+		c.u.lag = &lagSnapshot{methods: before, at: c.now}
+	}
+	return a
+}
+
+// write runs create, update, delete, enableSmsSignIn and disableSmsSignIn.
+func (c *phoneCall) write() answer {
+	if c.route.template == RoutePhoneList {
+		return c.create()
+	}
+	m, ge := methodByID(c.u.methods, c.route.methodID)
 	if ge != nil {
-		return 0, nil, ge
+		return failed(ge)
 	}
 	switch {
-	case gr.template == RouteEnableSMS:
-		ge = t.enableSMS(u, m)
-	case gr.template == RouteDisableSMS:
+	case c.route.template == RouteEnableSMS:
+		ge = c.t.enableSMS(c.u, m)
+	case c.route.template == RouteDisableSMS:
 		ge = disableSMS(m)
-	case method == http.MethodGet:
-		return http.StatusOK, entity(ctx, t.view(u, m)), nil
-	case method == http.MethodDelete:
-		ge = deleteMethod(u, m)
-	case method == http.MethodPatch:
-		var p patchBody
-		if p, ge = parsePatch(in); ge == nil {
-			ge = t.updateMethod(u, m, p)
-		}
+	case c.method == http.MethodDelete:
+		ge = deleteMethod(c.u, m)
+	case c.method == http.MethodPatch:
+		return c.update(m)
 	}
-	return http.StatusNoContent, nil, ge
+	if ge != nil {
+		return failed(ge)
+	}
+	return answer{status: http.StatusNoContent}
 }
 
-// entity renders one method with its OData annotations.
-func entity(ctx string, pm PhoneMethod) map[string]any {
-	return map[string]any{"@odata.context": ctx + "/$entity", "@odata.type": phoneEntityType,
-		"id": pm.ID, "phoneNumber": pm.PhoneNumber, "phoneType": pm.PhoneType, "smsSignInState": pm.SMSSignInState}
+func (c *phoneCall) create() answer {
+	typ, num, ge := parseCreate(c.body)
+	if ge != nil {
+		return failed(ge)
+	}
+	n := c.newNumber(num)
+	m, ge := c.t.createMethod(c.u, typ, n, c.now)
+	if ge != nil {
+		return answer{err: ge, fault: clashFault(ge, m == nil)}
+	}
+	return answer{status: http.StatusCreated, body: c.entity(c.render(m, false))}
+}
+
+func (c *phoneCall) update(m *method) answer {
+	p, ge := parsePatch(c.body)
+	if ge != nil {
+		return failed(ge)
+	}
+	var n newNumber
+	if p.PhoneNumber != nil {
+		n = c.newNumber(*p.PhoneNumber)
+	}
+	before := *m
+	if ge := c.t.updateMethod(c.u, m, p, n); ge != nil {
+		return answer{err: ge, fault: clashFault(ge, *m == before)}
+	}
+	return answer{status: http.StatusNoContent}
+}
+
+// newNumber applies the write-side quirks to a validated number.
+func (c *phoneCall) newNumber(number string) newNumber {
+	return newNumber{number: number, display: formatNumber(number, c.modes.NumberFormat),
+		unsavedClash: c.draw.notUnique < c.modes.RateNotUniqueUnsaved}
+}
+
+// clashFault labels the 409 phoneNumberNotUnique that saved nothing: only
+// RateNotUniqueUnsaved answers one (a clash with a visible holder saves).
+func clashFault(ge *graphError, unsaved bool) string {
+	if ge.code == "phoneNumberNotUnique" && unsaved {
+		return "notUniqueUnsaved"
+	}
+	return ""
+}
+
+// list answers the methods reads see, in Graph's usual order or shuffled.
+func (c *phoneCall) list() answer {
+	ms := c.u.readable(c.modes.ReadLag, c.now)
+	items := []map[string]any{}
+	for _, typ := range phoneTypes {
+		if m, ok := ms[typ]; ok {
+			items = append(items, c.render(m, true))
+		}
+	}
+	if c.modes.ShuffleLists {
+		rng := mrand.New(mrand.NewPCG(c.draw.shuffle, c.draw.shuffle>>1))
+		rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+	}
+	return answer{status: http.StatusOK, body: map[string]any{"@odata.context": c.ctx, "value": items}}
+}
+
+func (c *phoneCall) get() answer {
+	m, ge := methodByID(c.u.readable(c.modes.ReadLag, c.now), c.route.methodID)
+	if ge != nil {
+		return failed(ge)
+	}
+	return answer{status: http.StatusOK, body: c.entity(c.render(m, true))}
+}
+
+// render is one method as Graph shows it: the stored number, masked on
+// reads when the modes say so, with beta's extra properties when asked.
+func (c *phoneCall) render(m *method, read bool) map[string]any {
+	num := m.shown()
+	if read && (c.modes.MaskNumbers || userIn(c.modes.MaskUsers, c.u)) {
+		num = maskNumber(m.number)
+	}
+	out := map[string]any{"id": typeIDs[m.phoneType], "phoneNumber": num, "phoneType": m.phoneType,
+		"smsSignInState": c.t.smsState(c.u, m)}
+	if c.modes.ExtraProperties {
+		out["@odata.type"] = phoneEntityType
+		out["createdDateTime"] = m.created.UTC().Format(time.RFC3339)
+		out["lastUsedDateTime"] = nil
+	}
+	return out
+}
+
+// entity adds the OData annotations of a single method.
+func (c *phoneCall) entity(m map[string]any) map[string]any {
+	m["@odata.context"] = c.ctx + "/$entity"
+	m["@odata.type"] = phoneEntityType
+	return m
 }
 
 func odataContext(r *http.Request, version string, u *user) string {
@@ -324,7 +458,7 @@ func rejectQueryOptions(q url.Values) *graphError {
 
 // readObject reads a JSON object body.
 func readObject(r *http.Request) (map[string]json.RawMessage, *graphError) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
+	b, err := readBody(r)
 	if err != nil {
 		return nil, gerr(http.StatusBadRequest, "BadRequest", "Could not read the request body.")
 	}
@@ -370,8 +504,12 @@ func parseFields(in map[string]json.RawMessage) (patchBody, *graphError) {
 			return p, gerr(http.StatusBadRequest, "badRequest", "Invalid phoneType. Valid values are mobile, alternateMobile and office.")
 		}
 	}
-	if p.PhoneNumber != nil && !ValidPhoneNumber(*p.PhoneNumber) {
-		return p, gerr(http.StatusBadRequest, "badRequest", "Invalid phone number. Use the format +{country code} {number}x{extension}.")
+	if p.PhoneNumber != nil {
+		n, ok := graphNumber(*p.PhoneNumber)
+		if !ok {
+			return p, gerr(http.StatusBadRequest, "badRequest", "Invalid phone number. Use the format +{country code} {number}x{extension}.")
+		}
+		p.PhoneNumber = &n
 	}
 	return p, nil
 }
@@ -383,6 +521,9 @@ func parseCreate(in map[string]json.RawMessage) (string, string, *graphError) {
 	}
 	if p.PhoneType == nil || p.PhoneNumber == nil {
 		return "", "", gerr(http.StatusBadRequest, "badRequest", "phoneNumber and phoneType are required.")
+	}
+	if ge := checkExtension(*p.PhoneType, *p.PhoneNumber); ge != nil {
+		return "", "", ge
 	}
 	return *p.PhoneType, *p.PhoneNumber, nil
 }

@@ -81,47 +81,68 @@ func (e *Emulator) Dump() Seed {
 
 // faultsJSON is Faults with durations as Go duration strings ("250ms").
 type faultsJSON struct {
-	Latency           string  `json:"latency,omitempty"`
-	Jitter            string  `json:"jitter,omitempty"`
-	Rate429           float64 `json:"rate429,omitempty"`
-	Rate5xx           float64 `json:"rate5xx,omitempty"`
-	RateDrop          float64 `json:"rateDrop,omitempty"`
-	RateLostResponse  float64 `json:"rateLostResponse,omitempty"`
-	RetryAfterSeconds int     `json:"retryAfterSeconds,omitempty"`
+	Latency              string   `json:"latency,omitempty"`
+	Jitter               string   `json:"jitter,omitempty"`
+	Rate429              float64  `json:"rate429,omitempty"`
+	Rate5xx              float64  `json:"rate5xx,omitempty"`
+	RateDrop             float64  `json:"rateDrop,omitempty"`
+	RateLostResponse     float64  `json:"rateLostResponse,omitempty"`
+	RetryAfterSeconds    int      `json:"retryAfterSeconds,omitempty"`
+	NumberFormat         string   `json:"numberFormat,omitempty"`
+	ReadLag              string   `json:"readLag,omitempty"`
+	MaskNumbers          bool     `json:"maskNumbers,omitempty"`
+	MaskUsers            []string `json:"maskUsers,omitempty"`
+	RateNotUniqueUnsaved float64  `json:"rateNotUniqueUnsaved,omitempty"`
+	ShuffleLists         bool     `json:"shuffleLists,omitempty"`
+	ExtraProperties      bool     `json:"extraProperties,omitempty"`
+	RateUnknownError     float64  `json:"rateUnknownError,omitempty"`
 }
 
 // MarshalJSON writes durations as strings such as "250ms".
 func (f Faults) MarshalJSON() ([]byte, error) {
 	j := faultsJSON{Rate429: f.Rate429, Rate5xx: f.Rate5xx, RateDrop: f.RateDrop,
-		RateLostResponse: f.RateLostResponse, RetryAfterSeconds: f.RetryAfterSeconds}
-	if f.Latency != 0 {
-		j.Latency = f.Latency.String()
-	}
-	if f.Jitter != 0 {
-		j.Jitter = f.Jitter.String()
-	}
+		RateLostResponse: f.RateLostResponse, RetryAfterSeconds: f.RetryAfterSeconds,
+		NumberFormat: string(f.NumberFormat), MaskNumbers: f.MaskNumbers, MaskUsers: f.MaskUsers,
+		RateNotUniqueUnsaved: f.RateNotUniqueUnsaved, ShuffleLists: f.ShuffleLists,
+		ExtraProperties: f.ExtraProperties, RateUnknownError: f.RateUnknownError,
+		Latency: durationText(f.Latency), Jitter: durationText(f.Jitter), ReadLag: durationText(f.ReadLag)}
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON reads durations as strings such as "250ms".
+// UnmarshalJSON reads durations as strings such as "250ms" and refuses an
+// unknown numberFormat.
 func (f *Faults) UnmarshalJSON(b []byte) error {
 	var j faultsJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
 	out := Faults{Rate429: j.Rate429, Rate5xx: j.Rate5xx, RateDrop: j.RateDrop,
-		RateLostResponse: j.RateLostResponse, RetryAfterSeconds: j.RetryAfterSeconds}
+		RateLostResponse: j.RateLostResponse, RetryAfterSeconds: j.RetryAfterSeconds,
+		MaskNumbers: j.MaskNumbers, MaskUsers: j.MaskUsers, RateNotUniqueUnsaved: j.RateNotUniqueUnsaved,
+		ShuffleLists: j.ShuffleLists, ExtraProperties: j.ExtraProperties, RateUnknownError: j.RateUnknownError}
 	var err error
-	if j.Latency != "" {
-		if out.Latency, err = time.ParseDuration(j.Latency); err != nil {
-			return err
-		}
+	if out.NumberFormat, err = ParseNumberFormat(j.NumberFormat); err != nil {
+		return err
 	}
-	if j.Jitter != "" {
-		if out.Jitter, err = time.ParseDuration(j.Jitter); err != nil {
+	for _, d := range []struct {
+		text string
+		dst  *time.Duration
+	}{{j.Latency, &out.Latency}, {j.Jitter, &out.Jitter}, {j.ReadLag, &out.ReadLag}} {
+		if d.text == "" {
+			continue
+		}
+		if *d.dst, err = time.ParseDuration(d.text); err != nil {
 			return err
 		}
 	}
 	*f = out
 	return nil
+}
+
+// durationText is "" for 0, so omitempty leaves unset durations out.
+func durationText(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
 }

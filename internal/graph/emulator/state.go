@@ -27,6 +27,7 @@ type user struct {
 	User
 	created time.Time
 	methods map[string]*method // by phone type
+	lag     *lagSnapshot       // what reads see while Faults.ReadLag lasts; nil: no Graph write yet
 }
 
 // smsReg is whether SMS sign-in was registered on a mobile. Whether it is
@@ -42,8 +43,22 @@ const (
 
 type method struct {
 	phoneType string
-	number    string
-	sms       smsReg
+	// number is the number as the rules see it (uniqueness, "is this a
+	// change"): the documented form for numbers written through Graph.
+	number string
+	// display is the form Graph shows instead, when Faults.NumberFormat
+	// reformatted the number on its write; "" shows number.
+	display string
+	sms     smsReg
+	created time.Time // createdDateTime (Faults.ExtraProperties)
+}
+
+// shown is the number as stored and read back.
+func (m *method) shown() string {
+	if m.display != "" {
+		return m.display
+	}
+	return m.number
 }
 
 // typeIDs maps phone types to Graph's fixed method ids, and back.
@@ -211,8 +226,9 @@ func (e *Emulator) SetPhoneMethod(tenantID, userKey string, m PhoneMethod) error
 	if err != nil {
 		return err
 	}
-	pm := &method{phoneType: m.PhoneType, number: m.PhoneNumber}
+	pm := &method{phoneType: m.PhoneType, number: m.PhoneNumber, created: e.now()}
 	u.methods[m.PhoneType] = pm
+	u.lag = nil // out of band is the truth now, for reads too
 	switch m.SMSSignInState {
 	case SMSReady:
 		pm.sms = smsEnabled
@@ -237,6 +253,7 @@ func (e *Emulator) DeletePhoneMethod(tenantID, userKey, phoneType string) error 
 		return notFoundf("user has no %q phone method", phoneType)
 	}
 	delete(u.methods, phoneType)
+	u.lag = nil
 	return nil
 }
 
@@ -261,10 +278,14 @@ func (t *tenant) user(key string) *user {
 	return t.byUPN[lower(key)]
 }
 
-// list answers the methods in Graph's usual order.
+// phoneTypes is Graph's usual list order.
+var phoneTypes = []string{Mobile, AlternateMobile, Office}
+
+// list answers the current methods in Graph's usual order, for the
+// out-of-band reads (no read lag, no masking).
 func (t *tenant) list(u *user) []PhoneMethod {
 	out := []PhoneMethod{}
-	for _, typ := range []string{Mobile, AlternateMobile, Office} {
+	for _, typ := range phoneTypes {
 		if m, ok := u.methods[typ]; ok {
 			out = append(out, t.view(u, m))
 		}
@@ -273,7 +294,7 @@ func (t *tenant) list(u *user) []PhoneMethod {
 }
 
 func (t *tenant) view(u *user, m *method) PhoneMethod {
-	return PhoneMethod{ID: typeIDs[m.phoneType], PhoneNumber: m.number, PhoneType: m.phoneType,
+	return PhoneMethod{ID: typeIDs[m.phoneType], PhoneNumber: m.shown(), PhoneType: m.phoneType,
 		SMSSignInState: t.smsState(u, m)}
 }
 
@@ -297,18 +318,10 @@ func (t *tenant) smsState(u *user, m *method) string {
 
 // policyIncludes evaluates the tenant's SMS sign-in policy for u.
 func (t *tenant) policyIncludes(u *user) bool {
-	match := func(list []string) bool {
-		for _, k := range list {
-			if strings.EqualFold(k, u.ID) || strings.EqualFold(k, u.UserPrincipalName) {
-				return true
-			}
-		}
+	if userIn(t.policy.ExcludedUsers, u) {
 		return false
 	}
-	if match(t.policy.ExcludedUsers) {
-		return false
-	}
-	return t.policy.AllUsers || match(t.policy.IncludedUsers)
+	return t.policy.AllUsers || userIn(t.policy.IncludedUsers, u)
 }
 
 // numberHeldByOther reports whether another user of the tenant has the
@@ -384,53 +397,94 @@ func (e *Emulator) graphUser(t *tenant, key string) (*user, *graphError) {
 	return u, nil
 }
 
-// methodByID finds a user's method by Graph's fixed id.
-func methodByID(u *user, id string) (*method, *graphError) {
+// methodByID finds a method among a user's methods by Graph's fixed id.
+func methodByID(ms map[string]*method, id string) (*method, *graphError) {
 	typ, ok := typeOfID(id)
 	if !ok {
 		return nil, errMethodNotFound()
 	}
-	m, ok := u.methods[typ]
+	m, ok := ms[typ]
 	if !ok {
 		return nil, errMethodNotFound()
 	}
 	return m, nil
 }
 
+// newNumber is the number a Graph write sets, as the write decided it.
+type newNumber struct {
+	number  string // documented form (graphNumber)
+	display string // stored form under Faults.NumberFormat; "" for number
+	// unsavedClash: the write meets an invisible holder of the number
+	// (Faults.RateNotUniqueUnsaved), so it answers 409 and saves nothing.
+	unsavedClash bool
+}
+
+// set stores the number on m.
+func (n newNumber) set(m *method) { m.number, m.display = n.number, n.display }
+
+// clashes reports whether a write of typ meets an invisible holder; only
+// mobile and alternateMobile numbers are checked for uniqueness.
+func (n newNumber) clashes(typ string) bool {
+	return n.unsavedClash && (typ == Mobile || typ == AlternateMobile)
+}
+
 // createMethod applies rules 1, 2 and 6. On a number clash the method is
-// saved and a 409 phoneNumberNotUnique is returned with it.
-func (t *tenant) createMethod(u *user, typ, number string) (PhoneMethod, *graphError) {
+// saved and a 409 phoneNumberNotUnique is returned with it; an invisible
+// holder answers the same 409 and nothing is saved (nil method).
+func (t *tenant) createMethod(u *user, typ string, n newNumber, now time.Time) (*method, *graphError) {
 	if _, ok := u.methods[typ]; ok {
-		return PhoneMethod{}, gerr(http.StatusConflict, "conflict",
+		return nil, gerr(http.StatusConflict, "conflict",
 			"The user already has a phone method of type '"+typ+"'. Update it instead.")
 	}
 	if typ == AlternateMobile {
 		if _, ok := u.methods[Mobile]; !ok {
-			return PhoneMethod{}, gerr(http.StatusBadRequest, "badRequest",
+			return nil, gerr(http.StatusBadRequest, "badRequest",
 				"An alternateMobile phone can only be added when the user has a mobile phone.")
 		}
 	}
-	m := &method{phoneType: typ, number: number}
+	if n.clashes(typ) {
+		return nil, errNotUniqueUnsaved()
+	}
+	m := &method{phoneType: typ, created: now}
+	n.set(m)
 	u.methods[typ] = m
 	if !t.autoRegister(u, m) {
-		return t.view(u, m), errNotUnique()
+		return m, errNotUnique()
 	}
-	return t.view(u, m), nil
+	return m, nil
 }
 
-// updateMethod applies rules 3 and 6: the type is immutable and a changed
-// mobile number is re-registered for SMS sign-in.
-func (t *tenant) updateMethod(u *user, m *method, p patchBody) *graphError {
+// updateMethod applies rules 3 and 6: the type is immutable (a phoneType
+// equal to the method's is fine: real callers send both fields) and a
+// changed mobile number is re-registered for SMS sign-in.
+func (t *tenant) updateMethod(u *user, m *method, p patchBody, n newNumber) *graphError {
 	if p.PhoneType != nil && *p.PhoneType != m.phoneType {
 		return gerr(http.StatusBadRequest, "badRequest",
 			"The phoneType of a phone method can't be changed. Add the new type, then delete the old one.")
 	}
-	if p.PhoneNumber == nil || *p.PhoneNumber == m.number {
+	if p.PhoneNumber == nil {
 		return nil
 	}
-	m.number = *p.PhoneNumber
+	if ge := checkExtension(m.phoneType, n.number); ge != nil {
+		return ge
+	}
+	if n.number == m.number {
+		return nil
+	}
+	if n.clashes(m.phoneType) {
+		return errNotUniqueUnsaved()
+	}
+	n.set(m)
 	if !t.autoRegister(u, m) {
 		return errNotUnique()
+	}
+	return nil
+}
+
+// checkExtension: Entra offers extensions on office phones only.
+func checkExtension(typ, number string) *graphError {
+	if typ != Office && strings.Contains(number, "x") {
+		return errExtensionNotAllowed(typ)
 	}
 	return nil
 }
