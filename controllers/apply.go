@@ -50,7 +50,7 @@ var graphWrites = map[plan.ActionKind]graphWrite{
 	},
 	plan.UpdateNumber: {
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
-			return graph.PhoneMethod{}, c.UpdatePhoneNumber(ctx, userID, a.MethodID, a.Number)
+			return graph.PhoneMethod{}, c.UpdatePhoneNumber(ctx, userID, a.MethodID, string(a.PhoneType), a.Number)
 		},
 		event: identityv1alpha1.ReasonNumberUpdated, after: reobserveAndEndRound, writesNumber: true,
 	},

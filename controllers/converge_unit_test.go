@@ -81,7 +81,7 @@ func fakeGraph(book *phoneBook) *graphtest.FakeAPI {
 		CreatePhoneMethodFunc: func(_ context.Context, _, phoneType, number string) (graph.PhoneMethod, error) {
 			return book.save(phoneType, number), nil
 		},
-		UpdatePhoneNumberFunc: func(_ context.Context, _, methodID, number string) error {
+		UpdatePhoneNumberFunc: func(_ context.Context, _, methodID, _, number string) error {
 			for _, t := range []string{"mobile", "alternateMobile", "office"} {
 				if m, ok := book.get(t); ok && m.ID == methodID {
 					book.save(t, number)
@@ -218,7 +218,7 @@ func TestUnitApplyRoundsAreBounded(t *testing.T) {
 	// maxApplyRounds writes and back off, not PATCH forever.
 	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
 	api := fakeGraph(book)
-	api.UpdatePhoneNumberFunc = func(context.Context, string, string, string) error { return nil }
+	api.UpdatePhoneNumberFunc = func(context.Context, string, string, string, string) error { return nil }
 	w := newUnitWorld(api)
 
 	o := w.converge(t)

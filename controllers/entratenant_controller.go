@@ -48,6 +48,9 @@ func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			return ctrl.Result{}, errors.Join(o.err, ignoreConflict(perr))
 		}
 	}
+	if o.ready {
+		return ctrl.Result{RequeueAfter: tenantRecheck}, nil
+	}
 	return ctrl.Result{RequeueAfter: o.requeueAfter}, o.err
 }
 
@@ -78,9 +81,7 @@ func (r *EntraTenantReconciler) check(ctx context.Context, tenant *identityv1alp
 		return stalledOn(identityv1alpha1.ReasonCredentialsInvalid,
 			fmt.Sprintf("Getting a token for tenant %s failed; check the app registration's client id, credential and admin consent", tenant.Spec.TenantID), time.Minute)
 	}
-	o := converged("phoneop obtained a Graph token for the tenant")
-	o.requeueAfter = tenantRecheck
-	return o
+	return converged("phoneop obtained a Graph token for the tenant")
 }
 
 // olderDuplicate returns the name of an older EntraTenant for the same tenant id, if any.

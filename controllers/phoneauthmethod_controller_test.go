@@ -351,8 +351,10 @@ func TestTenantWithMalformedCertificateIsNotReady(t *testing.T) {
 	requireSuite(t)
 	g := NewWithT(t)
 	ctx := context.Background()
-	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "garbage-cert", Namespace: credentialsNamespace},
-		StringData: map[string]string{"tls.pem": "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"}})).To(Succeed())
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "garbage-cert", Namespace: credentialsNamespace},
+		StringData: map[string]string{"tls.pem": "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"}}
+	g.Expect(k8s.Create(ctx, secret)).To(Succeed())
+	cleanUp(t, secret)
 	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "garbage-cert"}, Spec: identityv1alpha1.EntraTenantSpec{
 		TenantID: "00000000-0000-4000-8000-000000000003", Cloud: identityv1alpha1.CloudCustom, AuthorityHost: emuServer.URL + "/", GraphEndpoint: emuServer.URL,
 		Credentials: identityv1alpha1.TenantCredentials{ClientCertificate: &identityv1alpha1.ClientCertificateCredential{

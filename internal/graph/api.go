@@ -30,7 +30,7 @@ type PhoneMethodReader interface {
 // PhoneMethodWriter changes a user's phone methods.
 type PhoneMethodWriter interface {
 	CreatePhoneMethod(ctx context.Context, userID, phoneType, number string) (PhoneMethod, error)
-	UpdatePhoneNumber(ctx context.Context, userID, methodID, number string) error
+	UpdatePhoneNumber(ctx context.Context, userID, methodID, phoneType, number string) error
 	DeletePhoneMethod(ctx context.Context, userID, methodID string) error
 	EnableSMSSignIn(ctx context.Context, userID, methodID string) error
 	DisableSMSSignIn(ctx context.Context, userID, methodID string) error

@@ -57,7 +57,7 @@ func TestEveryCall(t *testing.T) {
 		t.Errorf("after enable smsSignInState = %q, want %q", got, graph.SMSSignInReady)
 	}
 
-	must(c.UpdatePhoneNumber(ctx, u.ID, graph.MobileMethodID, numberKim2))
+	must(c.UpdatePhoneNumber(ctx, u.ID, graph.MobileMethodID, "mobile", numberKim2))
 	if got := get(graph.MobileMethodID).PhoneNumber; got != numberKim2 {
 		t.Errorf("after update phoneNumber = %q, want %q", got, numberKim2)
 	}

@@ -30,9 +30,9 @@ func TestErrorClasses(t *testing.T) {
 		graphCalls int
 	}{
 		"InvalidNumberIsTerminal": {
-			reason: "a number without the space after the country code is invalid input",
+			reason: "a number without a country code is invalid input",
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
-				_, err := f.client(t, tenantA).CreatePhoneMethod(ctx, kimID, graph.PhoneTypeMobile, "+12065550100")
+				_, err := f.client(t, tenantA).CreatePhoneMethod(ctx, kimID, graph.PhoneTypeMobile, "206-555-0100")
 				return err
 			},
 			class: graph.Terminal, is: graph.IsTerminal, status: 400, code: "badRequest", graphCalls: 1,
@@ -174,7 +174,7 @@ func TestErrorClasses(t *testing.T) {
 				f.env.Emulator.SetFaults(emulator.Faults{Rate5xx: 1})
 			},
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
-				return f.client(t, tenantA, noRetries).UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, numberKim)
+				return f.client(t, tenantA, noRetries).UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, "mobile", numberKim)
 			},
 			class: graph.Transient, is: graph.IsTransient, graphCalls: 1,
 		},

@@ -109,14 +109,17 @@ func (c *Client) CreatePhoneMethod(ctx context.Context, userID, phoneType, numbe
 
 // UpdatePhoneNumber changes the number of an existing method. The type of a
 // method cannot be changed: add the new type and delete the old instead.
-func (c *Client) UpdatePhoneNumber(ctx context.Context, userID, methodID, number string) error {
+func (c *Client) UpdatePhoneNumber(ctx context.Context, userID, methodID, phoneType, number string) error {
 	const op = "updatePhoneMethod"
-	if err := required(op, userID, methodID, number); err != nil {
+	if err := required(op, userID, methodID, phoneType, number); err != nil {
 		return err
 	}
+	// phoneType goes with the number, as every observed v1.0 caller and the docs' example send
+	// it; Graph refuses a phoneType that differs from the method's.
 	body := struct {
 		PhoneNumber string `json:"phoneNumber"`
-	}{number}
+		PhoneType   string `json:"phoneType"`
+	}{number, phoneType}
 	// Setting a number is idempotent; 204 and 200 with a body both mean done.
 	return c.do(ctx, call{op: op, method: http.MethodPatch, idempotent: true, body: body,
 		path: methodPath(userID, methodID)})

@@ -21,7 +21,7 @@ func TestTransientRetriedBoundedTimes(t *testing.T) {
 			return err
 		}},
 		"UpdatePhoneNumber": {"PATCH", emulator.RoutePhoneItem, func(c *graph.Client, ctx testCtx) error {
-			return c.UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, numberKim2)
+			return c.UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, "mobile", numberKim2)
 		}},
 		"Delete": {"DELETE", emulator.RoutePhoneItem, func(c *graph.Client, ctx testCtx) error {
 			return c.DeletePhoneMethod(ctx, kimID, graph.MobileMethodID)

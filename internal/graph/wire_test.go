@@ -90,6 +90,7 @@ func bend(next http.Handler) http.Handler {
 			return
 		}
 		rec := &bufferedResponse{header: http.Header{}}
+		r.Header.Del("Accept-Encoding") // bend edits the answer's bytes, so they must not be gzipped
 		next.ServeHTTP(rec, r)
 		for k, v := range rec.header {
 			w.Header()[k] = v
@@ -136,7 +137,7 @@ func TestTolerantDecoding(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, numberKim2); err != nil {
+	if err := c.UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, "mobile", numberKim2); err != nil {
 		t.Errorf("PATCH answered 200 with a body: %v", err)
 	}
 	office, err := c.GetPhoneMethod(ctx, kimID, graph.OfficeMethodID)

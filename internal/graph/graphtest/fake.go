@@ -17,7 +17,7 @@ type FakeAPI struct {
 	ListPhoneMethodsFunc  func(ctx context.Context, userID string) ([]graph.PhoneMethod, error)
 	GetPhoneMethodFunc    func(ctx context.Context, userID, methodID string) (graph.PhoneMethod, error)
 	CreatePhoneMethodFunc func(ctx context.Context, userID, phoneType, number string) (graph.PhoneMethod, error)
-	UpdatePhoneNumberFunc func(ctx context.Context, userID, methodID, number string) error
+	UpdatePhoneNumberFunc func(ctx context.Context, userID, methodID, phoneType, number string) error
 	DeletePhoneMethodFunc func(ctx context.Context, userID, methodID string) error
 	EnableSMSSignInFunc   func(ctx context.Context, userID, methodID string) error
 	DisableSMSSignInFunc  func(ctx context.Context, userID, methodID string) error
@@ -100,12 +100,12 @@ func (f *FakeAPI) CreatePhoneMethod(ctx context.Context, userID, phoneType, numb
 	return f.CreatePhoneMethodFunc(ctx, userID, phoneType, number)
 }
 
-func (f *FakeAPI) UpdatePhoneNumber(ctx context.Context, userID, methodID, number string) error {
+func (f *FakeAPI) UpdatePhoneNumber(ctx context.Context, userID, methodID, phoneType, number string) error {
 	f.record("UpdatePhoneNumber")
 	if f.UpdatePhoneNumberFunc == nil {
 		return unexpected("UpdatePhoneNumber")
 	}
-	return f.UpdatePhoneNumberFunc(ctx, userID, methodID, number)
+	return f.UpdatePhoneNumberFunc(ctx, userID, methodID, phoneType, number)
 }
 
 func (f *FakeAPI) DeletePhoneMethod(ctx context.Context, userID, methodID string) error {
