@@ -13,13 +13,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	authorizationv1client "k8s.io/client-go/kubernetes/typed/authorization/v1"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -49,6 +59,59 @@ type options struct {
 	graphRPS             float64
 	graphBurst           int
 	credentialsNamespace string
+	// podNamespace is $POD_NAMESPACE: set by both installs, empty out of cluster.
+	podNamespace string
+	// leaderElectionNamespace is the flag as given; leaseNamespace resolves its default.
+	leaderElectionNamespace string
+	// watchNamespaces is --watch-namespaces as given (comma-separated); watched parses it.
+	watchNamespaces string
+}
+
+// watched returns the namespaces --watch-namespaces names, trimmed, without duplicates and in
+// order, or nil (every namespace) when the flag is empty.
+func (o options) watched() ([]string, error) {
+	var out []string
+	for _, ns := range strings.Split(o.watchNamespaces, ",") {
+		ns = strings.TrimSpace(ns)
+		if ns == "" || slices.Contains(out, ns) {
+			continue
+		}
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return nil, fmt.Errorf("--watch-namespaces: %q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+		}
+		out = append(out, ns)
+	}
+	return out, nil
+}
+
+// cacheNamespaces is what the manager's caches list and watch: nil (every namespace) without
+// --watch-namespaces, otherwise the watched namespaces plus the credentials namespace, whose
+// Secrets the EntraTenant controller watches. Cluster-scoped kinds (EntraTenant, Namespace)
+// are cached cluster-wide either way.
+func (o options) cacheNamespaces() (map[string]cache.Config, error) {
+	watched, err := o.watched()
+	if err != nil || len(watched) == 0 {
+		return nil, err
+	}
+	out := map[string]cache.Config{}
+	for _, ns := range append(watched, o.credentialsNamespace) {
+		if ns != "" {
+			out[ns] = cache.Config{}
+		}
+	}
+	return out, nil
+}
+
+// leaseNamespace is where leader election keeps its Lease: --leader-election-namespace, else
+// the pod's namespace, else the credentials namespace (out of cluster there is no pod, and
+// controller-runtime's own default, the in-cluster service account namespace, fails).
+func (o options) leaseNamespace() string {
+	for _, ns := range []string{o.leaderElectionNamespace, o.podNamespace, o.credentialsNamespace} {
+		if ns != "" {
+			return ns
+		}
+	}
+	return ""
 }
 
 // validate refuses flag values that would silently disable a safeguard: resync (drift would go
@@ -61,8 +124,11 @@ func (o options) validate() error {
 		return errors.New("--graph-requests-per-second and --graph-burst must be positive")
 	case o.maxConcurrent <= 0:
 		return errors.New("--max-concurrent-reconciles must be positive")
+	case o.leaderElect && o.leaseNamespace() == "":
+		return errors.New("--leader-elect needs a namespace for its Lease: set --leader-election-namespace (or --credentials-namespace, or POD_NAMESPACE)")
 	}
-	return nil
+	_, err := o.watched()
+	return err
 }
 
 func parseFlags() (options, zap.Options) {
@@ -76,7 +142,10 @@ func parseFlags() (options, zap.Options) {
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 16, "PhoneAuthMethods reconciled in parallel; each tenant's Graph rate limit still applies.")
 	flag.Float64Var(&o.graphRPS, "graph-requests-per-second", graph.DefaultLimits.RequestsPerSecond, "Graph requests per second per tenant (client-side token bucket, below Graph's documented limit).")
 	flag.IntVar(&o.graphBurst, "graph-burst", graph.DefaultLimits.Burst, "Burst of the per-tenant Graph token bucket.")
-	flag.StringVar(&o.credentialsNamespace, "credentials-namespace", os.Getenv("POD_NAMESPACE"), "Namespace of the EntraTenant credential Secrets (default: the pod's namespace).")
+	o.podNamespace = os.Getenv("POD_NAMESPACE")
+	flag.StringVar(&o.credentialsNamespace, "credentials-namespace", o.podNamespace, "Namespace of the EntraTenant credential Secrets (default: the pod's namespace).")
+	flag.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the pod's namespace, else --credentials-namespace, so that --leader-elect also works out of cluster).")
+	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces whose PhoneAuthMethods and Secrets the manager watches (the credentials namespace is always added); empty (the default) watches every namespace. The install must then grant Secrets and PhoneAuthMethods only there (docs/security.md).")
 	zo := zap.Options{}
 	zo.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -108,13 +177,27 @@ func main() {
 		log.Error(err, "invalid flags")
 		os.Exit(1)
 	}
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), controllers.ManagerOptions(ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsOpts,
-		HealthProbeBindAddress: o.probeAddr,
-		PprofBindAddress:       o.pprofAddr,
-		LeaderElection:         o.leaderElect,
-		LeaderElectionID:       "phoneop.identity.phoneop.dev",
+	namespaces, _ := o.cacheNamespaces() // validate checked the flag
+	cfg := ctrl.GetConfigOrDie()
+	if namespaces != nil {
+		if err := checkNamespaceAccess(context.Background(), cfg, slices.Sorted(maps.Keys(namespaces))); err != nil {
+			log.Error(err, "the manager's identity lacks access that --watch-namespaces needs")
+			os.Exit(1)
+		}
+		log.Info("watching only some namespaces", "namespaces", slices.Sorted(maps.Keys(namespaces)))
+	}
+	mgr, err := ctrl.NewManager(cfg, controllers.ManagerOptions(ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsOpts,
+		HealthProbeBindAddress:  o.probeAddr,
+		PprofBindAddress:        o.pprofAddr,
+		Cache:                   cache.Options{DefaultNamespaces: namespaces},
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "phoneop.identity.phoneop.dev",
+		LeaderElectionNamespace: o.leaseNamespace(),
+		// The process exits as soon as the manager stops (below), so handing the Lease over
+		// at once is safe and makes a rolling update's handover take seconds, not a lease.
+		LeaderElectionReleaseOnCancel: true,
 	}))
 	if err != nil {
 		log.Error(err, "unable to create the manager")
@@ -137,4 +220,41 @@ func main() {
 		log.Error(err, "manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// namespaceAccess is what the caches need in each watched namespace to sync: without it the
+// manager would start, never sync, and log the same error forever.
+var namespaceAccess = []authorizationv1.ResourceAttributes{
+	{Group: "", Resource: "secrets", Verb: "list"},
+	{Group: "", Resource: "secrets", Verb: "watch"},
+	{Group: identityv1alpha1.GroupVersion.Group, Resource: "phoneauthmethods", Verb: "list"},
+	{Group: identityv1alpha1.GroupVersion.Group, Resource: "phoneauthmethods", Verb: "watch"},
+}
+
+// checkNamespaceAccess asks the API server (SelfSubjectAccessReview, which every authenticated
+// identity may create) whether the manager may list and watch Secrets and PhoneAuthMethods in
+// each namespace, and names the first one it may not, with the fix.
+func checkNamespaceAccess(ctx context.Context, cfg *rest.Config, namespaces []string) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	return reviewNamespaceAccess(ctx, cs.AuthorizationV1().SelfSubjectAccessReviews(), namespaces)
+}
+
+func reviewNamespaceAccess(ctx context.Context, reviews authorizationv1client.SelfSubjectAccessReviewInterface, namespaces []string) error {
+	for _, ns := range namespaces {
+		for _, a := range namespaceAccess {
+			a.Namespace = ns
+			review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &a}}
+			got, err := reviews.Create(ctx, review, metav1.CreateOptions{})
+			if err != nil {
+				return fmt.Errorf("asking the API server whether the manager may %s %s in namespace %s: %w", a.Verb, a.Resource, ns, err)
+			}
+			if !got.Status.Allowed {
+				return fmt.Errorf("the manager may not %s %s in namespace %s, which --watch-namespaces (or --credentials-namespace) names: bind the manager-role ClusterRole to its ServiceAccount with a RoleBinding in %s (docs/install.md, \"Namespace-scoped install\")", a.Verb, a.Resource, ns, ns)
+			}
+		}
+	}
+	return nil
 }
