@@ -19,6 +19,8 @@ import (
 //	GET    /_emulator/tenants/{t}/users/{u}/phoneMethods            list (no stats, no throttling)
 //	PUT    /_emulator/tenants/{t}/users/{u}/phoneMethods/{type}     create/replace out of band
 //	DELETE /_emulator/tenants/{t}/users/{u}/phoneMethods/{type}     delete out of band
+//	GET    /_emulator/tenants/{t}/users/{u}/authenticationMethods   the other methods (not phones)
+//	PUT    /_emulator/tenants/{t}/users/{u}/authenticationMethods   replace them: [{"type":"fido2"},…]
 //	GET    /_emulator/stats, DELETE /_emulator/stats               read / reset call counts
 //	       (?tenant={t}: that tenant's only, see TenantStats)
 //	GET    /_emulator/faults, PUT /_emulator/faults                read / replace faults
@@ -101,6 +103,20 @@ func (e *Emulator) adminTenant(w http.ResponseWriter, r *http.Request, tenantID 
 	case len(rest) >= 3 && rest[0] == "users" && rest[2] == "phoneMethods":
 		e.adminPhone(w, r, tenantID, rest[1], rest[3:])
 		return
+	case len(rest) == 3 && rest[0] == "users" && rest[2] == "authenticationMethods" && r.Method == http.MethodGet:
+		ms, err := e.AuthenticationMethods(tenantID, rest[1])
+		if err != nil {
+			adminDone(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, ms)
+		return
+	case len(rest) == 3 && rest[0] == "users" && rest[2] == "authenticationMethods" && r.Method == http.MethodPut:
+		var ms []AuthenticationMethod
+		if !decodeAdmin(w, r, &ms) {
+			return
+		}
+		err = e.SetAuthenticationMethods(tenantID, rest[1], ms)
 	default:
 		adminError(w, http.StatusNotFound, "no such admin route: "+r.Method+" "+r.URL.Path)
 		return

@@ -78,6 +78,9 @@ func (e *Emulator) batchPart(outer *http.Request, br batchRequest, version strin
 		sub.Header.Set(k, v)
 	}
 	sub.Header.Set("Authorization", outer.Header.Get("Authorization"))
+	// A part is served on the outer request's host, so that an @odata.nextLink in its
+	// answer points where the batch went.
+	sub.Host, sub.TLS = outer.Host, outer.TLS
 	sub.Header.Del("Content-Encoding") // a part's body is JSON inside the batch, never encoded on its own
 	rec := httptest.NewRecorder()
 	e.stampGraphHeaders(rec, sub)

@@ -15,22 +15,31 @@ import (
 
 // Route templates, as reported in Stats.
 const (
-	RouteUser        = "/users/{id}"
-	RoutePhoneList   = "/users/{id}/authentication/phoneMethods"
-	RoutePhoneItem   = "/users/{id}/authentication/phoneMethods/{methodId}"
-	RouteEnableSMS   = "/users/{id}/authentication/phoneMethods/{methodId}/enableSmsSignIn"
-	RouteDisableSMS  = "/users/{id}/authentication/phoneMethods/{methodId}/disableSmsSignIn"
-	RouteBatch       = "/$batch"
-	RouteMe          = "/me"
-	RouteUnknown     = "/{unknown}"
-	RouteToken       = "/{tenant}/oauth2/v2.0/token"
-	RouteOpenIDConf  = "/{tenant}/v2.0/.well-known/openid-configuration"
-	RouteInstDiscov  = "/common/discovery/instance"
-	RouteLoginOther  = "/{login-unknown}"
-	serverTimeout    = 60 * time.Second
-	maxRequestBody   = 1 << 20
-	phoneEntityType  = "#microsoft.graph.phoneAuthenticationMethod"
-	graphDefaultHost = "graph.microsoft.com"
+	RouteUser       = "/users/{id}"
+	RoutePhoneList  = "/users/{id}/authentication/phoneMethods"
+	RoutePhoneItem  = "/users/{id}/authentication/phoneMethods/{methodId}"
+	RouteEnableSMS  = "/users/{id}/authentication/phoneMethods/{methodId}/enableSmsSignIn"
+	RouteDisableSMS = "/users/{id}/authentication/phoneMethods/{methodId}/disableSmsSignIn"
+	RouteBatch      = "/$batch"
+	// RouteUsers lists the directory's users (paging, $filter on userPrincipalName).
+	RouteUsers = "/users"
+	// RouteAuthMethods lists every authentication method of a user, phones included.
+	RouteAuthMethods = "/users/{id}/authentication/methods"
+	// Group membership, direct and transitive, with or without the OData cast to users.
+	RouteGroupMembers         = "/groups/{id}/members"
+	RouteGroupMemberUsers     = "/groups/{id}/members/microsoft.graph.user"
+	RouteGroupTransitive      = "/groups/{id}/transitiveMembers"
+	RouteGroupTransitiveUsers = "/groups/{id}/transitiveMembers/microsoft.graph.user"
+	RouteMe                   = "/me"
+	RouteUnknown              = "/{unknown}"
+	RouteToken                = "/{tenant}/oauth2/v2.0/token"
+	RouteOpenIDConf           = "/{tenant}/v2.0/.well-known/openid-configuration"
+	RouteInstDiscov           = "/common/discovery/instance"
+	RouteLoginOther           = "/{login-unknown}"
+	serverTimeout             = 60 * time.Second
+	maxRequestBody            = 1 << 20
+	phoneEntityType           = "#microsoft.graph.phoneAuthenticationMethod"
+	graphDefaultHost          = "graph.microsoft.com"
 )
 
 // graphRoute is a matched Graph path.
@@ -39,6 +48,7 @@ type graphRoute struct {
 	allowed  []string
 	userKey  string
 	methodID string
+	groupKey string // group routes
 	bad      string // the first unknown segment, for 400s
 }
 
@@ -52,10 +62,16 @@ func matchGraph(segs []string) graphRoute {
 		return graphRoute{template: RouteBatch, allowed: []string{http.MethodPost}}
 	case n >= 1 && eq(segs[0], "me"):
 		return graphRoute{template: RouteMe, allowed: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete}}
+	case n == 1 && eq(segs[0], "users"):
+		return graphRoute{template: RouteUsers, allowed: []string{http.MethodGet}}
+	case n >= 1 && eq(segs[0], "groups"):
+		return matchGroup(segs)
 	case n < 2 || !eq(segs[0], "users") || segs[1] == "":
 		return graphRoute{template: RouteUnknown, bad: firstOr(segs)}
 	case n == 2:
 		return graphRoute{template: RouteUser, allowed: []string{http.MethodGet}, userKey: segs[1]}
+	case n == 4 && eq(segs[2], "authentication") && eq(segs[3], "methods"):
+		return graphRoute{template: RouteAuthMethods, allowed: []string{http.MethodGet}, userKey: segs[1]}
 	case n < 4 || !eq(segs[2], "authentication") || !eq(segs[3], "phoneMethods"):
 		return graphRoute{template: RouteUnknown, bad: segs[min(2, n-1)]}
 	case n == 4:
@@ -239,11 +255,23 @@ func checkPermission(gr graphRoute, method string, c *tokenClaims) *graphError {
 	switch {
 	case gr.template == RouteBatch:
 		return nil
-	case gr.template == RouteUser:
-		if has(PermUserReadAll, "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All") {
+	case gr.template == RouteUser || gr.template == RouteUsers:
+		if has(userReadPermissions...) {
 			return nil
 		}
 		return gerr(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	case isGroupRoute(gr.template):
+		if has(groupMemberReadPermissions...) {
+			return nil
+		}
+		return gerr(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	case gr.template == RouteAuthMethods:
+		// Listing every method needs the general permission: the phone-only ones do not
+		// cover passkeys, the Authenticator app and the rest.
+		if has(PermAuthMethodReadAll, PermAuthMethodReadWriteAll) {
+			return nil
+		}
+		return gerr(http.StatusForbidden, "accessDenied", "Request Authorization failed")
 	case method == http.MethodGet && has(PermAuthMethodReadAll, PermAuthMethodReadWriteAll, PermPhoneMethodReadAll, PermPhoneMethodReadWriteAll):
 		return nil
 	case method != http.MethodGet && has(PermAuthMethodReadWriteAll, PermPhoneMethodReadWriteAll):
@@ -262,7 +290,7 @@ func (e *Emulator) dispatch(r *http.Request, gr graphRoute, c *tokenClaims, vers
 			return failed(ge)
 		}
 	}
-	if gr.template == RoutePhoneList && r.Method == http.MethodGet {
+	if (gr.template == RoutePhoneList || gr.template == RouteAuthMethods) && r.Method == http.MethodGet {
 		if ge := rejectQueryOptions(r.URL.Query()); ge != nil {
 			return failed(ge)
 		}
@@ -272,6 +300,9 @@ func (e *Emulator) dispatch(r *http.Request, gr graphRoute, c *tokenClaims, vers
 	t, ok := e.tenants[lower(c.TenantID)]
 	if !ok {
 		return failed(errInvalidToken("The tenant of the access token no longer exists."))
+	}
+	if gr.template == RouteUsers || isGroupRoute(gr.template) {
+		return e.listDirectory(r, gr, t, c, version)
 	}
 	u, ge := e.graphUser(t, gr.userKey)
 	if ge != nil {
@@ -283,6 +314,9 @@ func (e *Emulator) dispatch(r *http.Request, gr graphRoute, c *tokenClaims, vers
 	}
 	if draw.unknownError < modes.RateUnknownError {
 		return answer{err: errUnknownBackend(t.id, gr), fault: "unknownError"}
+	}
+	if gr.template == RouteAuthMethods {
+		return answer{status: http.StatusOK, body: e.authMethodsBody(t, u, ctx, modes)}
 	}
 	pc := phoneCall{t: t, u: u, method: r.Method, route: gr, body: in,
 		ctx: ctx + "/authentication/phoneMethods", modes: modes, draw: draw, now: e.now()}

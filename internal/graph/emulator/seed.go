@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -11,6 +12,8 @@ type Seed struct {
 	Tenants []Tenant   `json:"tenants,omitempty"`
 	Apps    []SeedApp  `json:"apps,omitempty"`
 	Users   []SeedUser `json:"users,omitempty"`
+	// Groups are loaded after the users, so members may name users of the same seed.
+	Groups []Group `json:"groups,omitempty"`
 }
 
 // SeedApp is App with the certificate as PEM text.
@@ -28,6 +31,10 @@ type SeedApp struct {
 type SeedUser struct {
 	User
 	PhoneMethods []PhoneMethod `json:"phoneMethods,omitempty"`
+	// AuthenticationMethods are the user's other methods (passkeys, the Authenticator app, a
+	// password, …), listed with the phones by /authentication/methods. A seed that names a
+	// user again replaces them only when the field is present.
+	AuthenticationMethods []AuthenticationMethod `json:"authenticationMethods,omitempty"`
 }
 
 // LoadSeed adds (or updates) everything in s, tenants first.
@@ -53,6 +60,16 @@ func (e *Emulator) LoadSeed(s Seed) error {
 				return err
 			}
 		}
+		if u.AuthenticationMethods != nil {
+			if err := e.SetAuthenticationMethods(u.TenantID, u.ID, u.AuthenticationMethods); err != nil {
+				return err
+			}
+		}
+	}
+	for _, g := range s.Groups {
+		if err := e.AddGroup(g); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -73,7 +90,11 @@ func (e *Emulator) Dump() Seed {
 		}
 		for _, uk := range sortedKeys(t.users) {
 			u := t.users[uk]
-			s.Users = append(s.Users, SeedUser{User: u.User, PhoneMethods: t.list(u)})
+			s.Users = append(s.Users, SeedUser{User: u.User, PhoneMethods: t.list(u), AuthenticationMethods: slices.Clone(u.others)})
+		}
+		for _, gk := range sortedKeys(t.groups) {
+			g := t.groups[gk]
+			s.Groups = append(s.Groups, Group{TenantID: t.id, ID: g.id, DisplayName: g.displayName, Members: slices.Clone(g.members)})
 		}
 	}
 	return s

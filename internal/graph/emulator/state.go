@@ -13,9 +13,10 @@ import (
 type tenant struct {
 	id     string
 	policy SMSPolicy
-	apps   map[string]*app  // by lower-case client id
-	users  map[string]*user // by lower-case object id
-	byUPN  map[string]*user // by lower-case UPN
+	apps   map[string]*app   // by lower-case client id
+	users  map[string]*user  // by lower-case object id
+	byUPN  map[string]*user  // by lower-case UPN
+	groups map[string]*group // by lower-case id; nil until a group is added
 }
 
 type app struct {
@@ -28,6 +29,9 @@ type user struct {
 	created time.Time
 	methods map[string]*method // by phone type
 	lag     *lagSnapshot       // what reads see while Faults.ReadLag lasts; nil: no Graph write yet
+	// others are the user's authentication methods other than phones (passkeys, the
+	// Authenticator app, a password, …), listed by /authentication/methods.
+	others []AuthenticationMethod
 }
 
 // smsReg is whether SMS sign-in was registered on a mobile. Whether it is
