@@ -87,7 +87,8 @@ type PhoneNumberSource struct {
 // PhoneAuthMethodSpec is the desired phone of one user.
 // The number format rule sits on the spec, not on the field, so that a rejection does not echo
 // the submitted number (personal data) back into CI logs: field-level errors quote the value.
-// +kubebuilder:validation:XValidation:rule="!has(self.phoneNumber) || self.phoneNumber.matches('^[+][1-9][0-9]{0,2} [0-9]{4,15}(x[0-9]{1,10})?$')",fieldPath=".phoneNumber",message="spec.phoneNumber must be in Graph format '+<country code> <4-15 digits>[x<extension>]', for example '+1 5555551234'"
+// +kubebuilder:validation:XValidation:rule="!has(self.phoneNumber) || self.phoneNumber.matches('^[+][1-9][0-9]{0,2} ?[0-9]{4,15}(x[0-9]{1,10})?$')",fieldPath=".phoneNumber",message="spec.phoneNumber must be in Graph format '+<country code> <number>[x<extension>]' or E.164 without the space, digits only, for example '+1 5555551234' or '+15555551234'"
+// +kubebuilder:validation:XValidation:rule="!has(self.phoneNumber) || self.phoneNumber.split('x')[0].split(' ').join().size() <= 16",fieldPath=".phoneNumber",message="spec.phoneNumber has more than 15 digits before the extension; E.164 allows at most 15, country code included"
 // +kubebuilder:validation:XValidation:rule="has(self.phoneNumber) != has(self.phoneNumberFrom)",message="set exactly one of spec.phoneNumber or spec.phoneNumberFrom.secretKeyRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.smsSignIn) || self.phoneType == 'mobile'",fieldPath=".smsSignIn",message="spec.smsSignIn is only allowed when spec.phoneType is mobile; remove smsSignIn for alternateMobile and office phones"
 // +kubebuilder:validation:XValidation:rule="!has(self.phoneNumber) || !self.phoneNumber.contains('x') || self.phoneType == 'office'",fieldPath=".phoneNumber",message="spec.phoneNumber may carry an extension (x123) only when spec.phoneType is office; remove the extension"
@@ -115,9 +116,12 @@ type PhoneAuthMethodSpec struct {
 	// +required
 	PhoneType PhoneType `json:"phoneType"`
 
-	// phoneNumber in Graph format: "+", a country code of 1 to 3 digits not starting with 0,
-	// one space, 4 to 15 digits, and for office phones an optional "x" and 1 to 10 digit
-	// extension, e.g. "+1 2065555554". Exactly one of phoneNumber and phoneNumberFrom is set.
+	// phoneNumber in Graph format: "+", the country code, one space and the national number
+	// ("+1 2065555554"), or E.164 without the space ("+12065555554"); at most 15 digits in
+	// all, and for office phones an optional "x" and 1 to 10 digit extension. phoneop checks
+	// the country code and the length against the country's numbering plan and writes the
+	// number to Graph as "+<country code> <number>". Exactly one of phoneNumber and
+	// phoneNumberFrom is set.
 	// +kubebuilder:validation:MaxLength=32
 	// +optional
 	PhoneNumber string `json:"phoneNumber,omitempty"`
