@@ -181,10 +181,11 @@ func Parse(s string) (Number, error) {
 
 // stable re-parses p until the library strips no further national prefix, so that
 // Parse(n.String()) == n. Real numbers are stable at once (a test checks every country's
-// examples); only runs of prefix digits ("+81 000000000000") take more than one pass. Each
-// pass removes digits, so the loop ends.
+// examples); only runs of prefix digits ("+81 000000000000") take more than one pass. A pass
+// strips at least one digit, so maxDigits passes always suffice; the bound only guards
+// against a rewriting rule in the metadata that would not shorten the number.
 func stable(p *phonenumbers.PhoneNumber) *phonenumbers.PhoneNumber {
-	for {
+	for range maxDigits {
 		nsn := phonenumbers.GetNationalSignificantNumber(p)
 		again, err := phonenumbers.Parse("+"+strconv.Itoa(int(p.GetCountryCode()))+nsn, "ZZ")
 		if err != nil || phonenumbers.GetNationalSignificantNumber(again) == nsn {
@@ -192,6 +193,7 @@ func stable(p *phonenumbers.PhoneNumber) *phonenumbers.PhoneNumber {
 		}
 		p = again
 	}
+	return p
 }
 
 // cutExtension splits "NNNN[xEXT]" at the first x or X.
