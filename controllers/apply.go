@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,8 +36,12 @@ type graphWrite struct {
 	event string
 	// after is what the success tells phoneop.
 	after afterWrite
-	// writesNumber: Graph refusing this write as invalid means the number is invalid.
-	writesNumber bool
+	// expect is the method as the write leaves it (nil: gone), trusted over a read that still
+	// shows the state before the write (Graph's reads lag its writes).
+	expect func(before *graph.PhoneMethod, a plan.Action, answer graph.PhoneMethod) *graph.PhoneMethod
+	// refused is what Graph refusing the write as invalid (400) means; nil: the generic
+	// GraphError outcome.
+	refused func() *outcome
 }
 
 // graphWrites is every Graph write phoneop makes, by planned action. Adding a Graph operation
@@ -46,13 +51,19 @@ var graphWrites = map[plan.ActionKind]graphWrite{
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
 			return c.CreatePhoneMethod(ctx, userID, string(a.PhoneType), a.Number)
 		},
-		event: identityv1alpha1.ReasonCreated, after: takeResponse, writesNumber: true,
+		event: identityv1alpha1.ReasonCreated, after: takeResponse,
+		expect:  func(_ *graph.PhoneMethod, _ plan.Action, answer graph.PhoneMethod) *graph.PhoneMethod { return &answer },
+		refused: numberRefused,
 	},
 	plan.UpdateNumber: {
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
 			return graph.PhoneMethod{}, c.UpdatePhoneNumber(ctx, userID, a.MethodID, string(a.PhoneType), a.Number)
 		},
-		event: identityv1alpha1.ReasonNumberUpdated, after: reobserveAndEndRound, writesNumber: true,
+		event: identityv1alpha1.ReasonNumberUpdated, after: reobserveAndEndRound,
+		expect: func(before *graph.PhoneMethod, a plan.Action, _ graph.PhoneMethod) *graph.PhoneMethod {
+			return changed(before, func(m *graph.PhoneMethod) { m.PhoneNumber = a.Number })
+		},
+		refused: updateRefused,
 	},
 	plan.Delete: {
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
@@ -62,22 +73,30 @@ var graphWrites = map[plan.ActionKind]graphWrite{
 			return graph.PhoneMethod{}, nil // gone, or already gone: the goal is met
 		},
 		event: identityv1alpha1.ReasonDeleted, after: takeResponse,
+		expect: func(*graph.PhoneMethod, plan.Action, graph.PhoneMethod) *graph.PhoneMethod { return nil },
 	},
 	plan.EnableSMS: {
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
 			return graph.PhoneMethod{}, c.EnableSMSSignIn(ctx, userID, a.MethodID)
 		},
 		event: identityv1alpha1.ReasonSmsSignInEnabled, after: reobserve,
+		expect: func(before *graph.PhoneMethod, _ plan.Action, _ graph.PhoneMethod) *graph.PhoneMethod {
+			return changed(before, func(m *graph.PhoneMethod) { m.SMSSignInState = plan.StateReady })
+		},
 	},
 	plan.DisableSMS: {
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
 			return graph.PhoneMethod{}, c.DisableSMSSignIn(ctx, userID, a.MethodID)
 		},
 		event: identityv1alpha1.ReasonSmsSignInDisabled, after: reobserve,
+		expect: func(before *graph.PhoneMethod, _ plan.Action, _ graph.PhoneMethod) *graph.PhoneMethod {
+			return changed(before, func(m *graph.PhoneMethod) { m.SMSSignInState = plan.StateNotEnabled })
+		},
 	},
 }
 
-// apply performs the plan's writes in order, until one ends the round. An ambiguous or
+// apply performs the plan's writes in order, until one ends the round. It never repeats a
+// write Graph accepted against the same observation (the write guard), and an ambiguous or
 // conflicting write is followed by a re-read in the next round, never by a repeated POST. It
 // returns nil to continue with the next round.
 func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcome {
@@ -86,11 +105,18 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcom
 		if !known {
 			return stalledOn(identityv1alpha1.ReasonGraphError, "phoneop planned a Graph write it cannot make; report this as a bug", slowRetry)
 		}
+		before := methodOfType(s.methods, string(a.PhoneType))
+		key := writeKey(a, before)
+		if r.writes.made(s.pam, key) {
+			return writeNotReflected(a, key)
+		}
 		answer, err := w.call(ctx, s.conn.Client, s.user.ID, a)
-		r.Observer.Invalidate(s.conn.TenantID, s.user.ID)
 		if err != nil {
+			r.Observer.Invalidate(s.conn.TenantID, s.user.ID)
 			return r.writeFailed(ctx, s, a, w, err)
 		}
+		r.writes.record(s.pam, key)
+		r.Observer.RecordWrite(s.conn.TenantID, s.user.ID, string(a.PhoneType), before, w.expect(before, a, answer))
 		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, w.event, string(a.Kind), "%s", a.String())
 		switch w.after {
 		case takeResponse:
@@ -112,15 +138,50 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcom
 func (r *PhoneAuthMethodReconciler) writeFailed(ctx context.Context, s *scope, a plan.Action, w graphWrite, err error) *outcome {
 	if graph.IsAmbiguous(err) || graph.IsConflict(err) || graph.IsNotFound(err) {
 		ctrl.LoggerFrom(ctx).Info("Graph write outcome unknown; re-reading before deciding", "action", a.Kind, "requestID", requestIDOf(err))
+		// A 409 on a create usually saved the method; if the re-read shows none, it did not,
+		// and the planner must not post again in this pass.
+		s.createRefused = s.createRefused || a.Kind == plan.Create && graph.IsConflict(err)
 		s.observed = false
 		return nil
 	}
 	o := s.graphFailed(err, "applying "+string(a.Kind))
-	if graph.IsTerminal(err) && w.writesNumber {
-		return stalledOn(identityv1alpha1.ReasonInvalidNumber,
-			"Graph rejected the phone number as invalid; fix spec.phoneNumber (or the Secret it names)", o.requeueAfter)
+	if graph.IsTerminal(err) && w.refused != nil {
+		return w.refused()
 	}
 	return o
+}
+
+// numberRefused: Graph answered a create with 400, which for a number phoneop has parsed
+// means Graph's own rules refuse it.
+func numberRefused() *outcome {
+	return stalledOn(identityv1alpha1.ReasonInvalidNumber,
+		"Graph rejected the phone number as invalid; fix spec.phoneNumber (or the Secret it names)", slowRetry)
+}
+
+// updateRefused: Graph answered a PATCH with 400. Graph gives no code for a bad number, and
+// the number passed phoneop's checks, so this is reported on its own rather than blamed on the
+// number.
+func updateRefused() *outcome {
+	return stalledOn(identityv1alpha1.ReasonUpdateRejected,
+		"Graph refused to change the phone's number; compare the method in Entra with the spec, and quote the Graph request-id of the Warning event to Microsoft support if it persists", slowRetry)
+}
+
+// writeNotReflected: Graph accepted this very write against this very observation before, and
+// the object has not converged since, so writing again would loop.
+func writeNotReflected(a plan.Action, key string) *outcome {
+	return stalledOn(identityv1alpha1.ReasonWriteNotReflected,
+		fmt.Sprintf("Graph accepted phoneop's %s of the %s phone but keeps reporting a value that differs from the spec (observation %s), so phoneop stops writing until the spec or Graph's value changes",
+			a.Kind, a.PhoneType, key), 0)
+}
+
+// changed returns a copy of before with mutate applied (nil when there was no method).
+func changed(before *graph.PhoneMethod, mutate func(*graph.PhoneMethod)) *graph.PhoneMethod {
+	if before == nil {
+		return nil
+	}
+	m := *before
+	mutate(&m)
+	return &m
 }
 
 // answered is the method a write answered with, if it answered with one.

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -214,11 +215,16 @@ func TestUnitNumberUpdateReplansSMSSignIn(t *testing.T) {
 }
 
 func TestUnitApplyRoundsAreBounded(t *testing.T) {
-	// Graph answers every PATCH with 204 and keeps the old number: phoneop must give up after
-	// maxApplyRounds writes and back off, not PATCH forever.
+	// Graph answers every PATCH with 204 and then reports yet another wrong number, so no write
+	// repeats an observation: the round bound is what stops phoneop, which then backs off.
 	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
 	api := fakeGraph(book)
-	api.UpdatePhoneNumberFunc = func(context.Context, string, string, string, string) error { return nil }
+	patches := 0
+	api.UpdatePhoneNumberFunc = func(context.Context, string, string, string, string) error {
+		patches++
+		book.save("mobile", fmt.Sprintf("+1 20655501%02d", patches))
+		return nil
+	}
 	w := newUnitWorld(api)
 
 	o := w.converge(t)
@@ -227,6 +233,102 @@ func TestUnitApplyRoundsAreBounded(t *testing.T) {
 	}
 	if n := api.Count("UpdatePhoneNumber"); n != maxApplyRounds {
 		t.Errorf("PATCHes = %d, want %d (one per round)", n, maxApplyRounds)
+	}
+}
+
+func TestUnitAnAcceptedWriteIsNotRepeatedAgainstTheSameObservation(t *testing.T) {
+	// Graph answers the PATCH with 204 but keeps the old number (or a form phoneop does not
+	// consider equal): phoneop writes once, then stops and says so, in this pass and the next.
+	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
+	api := fakeGraph(book)
+	api.UpdatePhoneNumberFunc = func(context.Context, string, string, string, string) error { return nil }
+	w := newUnitWorld(api)
+
+	for pass := 1; pass <= 2; pass++ {
+		w.s.observed, w.s.methods = false, nil
+		o := w.converge(t)
+		if o.reason != identityv1alpha1.ReasonWriteNotReflected || !o.stalled || o.err != nil {
+			t.Fatalf("pass %d: outcome = %+v, want stalled %s", pass, o, identityv1alpha1.ReasonWriteNotReflected)
+		}
+		if strings.Contains(o.message, "2065550") {
+			t.Errorf("the message leaks a number: %s", o.message)
+		}
+	}
+	if n := api.Count("UpdatePhoneNumber"); n != 1 {
+		t.Errorf("PATCHes = %d over two passes, want 1", n)
+	}
+	// A change of spec is a new story: one more write is allowed.
+	w.s.pam.Generation++
+	w.s.observed = false
+	w.converge(t)
+	if n := api.Count("UpdatePhoneNumber"); n != 2 {
+		t.Errorf("PATCHes after a spec change = %d, want 2", n)
+	}
+}
+
+func TestUnitAStaleReadAfterAWriteIsNotWrittenAgain(t *testing.T) {
+	// Graph applies the PATCH at once but its reads show the old number for a while: within the
+	// settle window phoneop trusts its write, so read lag costs no second write.
+	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
+	api := fakeGraph(book)
+	stale, _ := book.list(context.Background(), "")
+	api.ListPhoneMethodsFunc = func(ctx context.Context, u string) ([]graph.PhoneMethod, error) {
+		if api.Count("UpdatePhoneNumber") > 0 {
+			return stale, nil // the write happened; the read has not caught up
+		}
+		return book.list(ctx, u)
+	}
+	w := newUnitWorld(api)
+	w.r.Observer.Settle = time.Minute
+
+	o := w.converge(t)
+	if !o.ready {
+		t.Fatalf("outcome = %+v, want converged on the trusted write", o)
+	}
+	if n := api.Writes(); n != 1 {
+		t.Errorf("Graph writes = %d, want 1: %v", n, api.Calls())
+	}
+}
+
+func TestUnitAMaskedNumberIsNeverWrittenOver(t *testing.T) {
+	book := newPhoneBook(mobileWith("+1 ********00", "notEnabled"))
+	api := fakeGraph(book)
+	w := newUnitWorld(api)
+
+	o := w.converge(t)
+	if o.reason != identityv1alpha1.ReasonNumberUnreadable || !o.stalled {
+		t.Fatalf("outcome = %+v, want stalled %s", o, identityv1alpha1.ReasonNumberUnreadable)
+	}
+	if n := api.Writes(); n != 0 {
+		t.Errorf("Graph writes = %d, want 0 to a masked method", n)
+	}
+}
+
+func TestUnitAnUnsavedConflictIsNotPostedAgainInThePass(t *testing.T) {
+	// 409 phoneNumberNotUnique that did not save (the holder may be a deleted user).
+	api := fakeGraph(newPhoneBook())
+	api.CreatePhoneMethodFunc = func(context.Context, string, string, string) (graph.PhoneMethod, error) {
+		return graph.PhoneMethod{}, &graph.Error{Op: "createPhoneMethod", Status: 409, Code: "phoneNumberNotUnique", Class: graph.Conflict}
+	}
+	w := newUnitWorld(api)
+
+	o := w.converge(t)
+	if o.reason != identityv1alpha1.ReasonPhoneNumberNotUnique || !o.stalled || o.requeueAfter != adminRetry {
+		t.Fatalf("outcome = %+v, want stalled %s retried after %s", o, identityv1alpha1.ReasonPhoneNumberNotUnique, adminRetry)
+	}
+	if got, want := strings.Join(api.Calls(), ","), "ListPhoneMethods,CreatePhoneMethod,ListPhoneMethods"; got != want {
+		t.Errorf("Graph calls = %s, want %s (one POST, a re-read, no second POST)", got, want)
+	}
+}
+
+func TestUnitARefusedNumberUpdateHasItsOwnReason(t *testing.T) {
+	api := fakeGraph(newPhoneBook(mobileWith(unitOldNumber, "ready")))
+	api.UpdatePhoneNumberFunc = func(context.Context, string, string, string, string) error {
+		return &graph.Error{Op: "updatePhoneMethod", Status: 400, Code: "badRequest", Class: graph.Terminal}
+	}
+	w := newUnitWorld(api)
+	if o := w.converge(t); o.reason != identityv1alpha1.ReasonUpdateRejected || !o.stalled {
+		t.Fatalf("outcome = %+v, want stalled %s", o, identityv1alpha1.ReasonUpdateRejected)
 	}
 }
 

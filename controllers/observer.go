@@ -24,6 +24,11 @@ type Observer struct {
 	// TTL is how long a list answer is reused. Short: it only has to cover the objects of one
 	// user that are reconciled together (they share a resync schedule, see resyncAfter).
 	TTL time.Duration
+	// Settle is how long phoneop trusts a write Graph accepted over a read that still shows the
+	// state before it: Graph's reads lag its writes by seconds (callers wait 5-10 s before
+	// re-listing), and planning against a stale read would repeat the write. Zero trusts no
+	// write.
+	Settle time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -33,7 +38,16 @@ type Observer struct {
 	// versions counts invalidations per user, so that a flight started before a write can
 	// neither be joined nor cached after it.
 	versions map[string]uint64
-	inserts  int
+	// unsettled holds, per user and phone type, the writes that reads may not show yet.
+	unsettled map[string]map[string]unsettledWrite
+	inserts   int
+}
+
+// unsettledWrite is a write Graph accepted: the method before and after it (nil: absent),
+// trusted over a read that still shows before, until the deadline.
+type unsettledWrite struct {
+	before, after *graph.PhoneMethod
+	until         time.Time
 }
 
 type observation struct {
@@ -50,7 +64,7 @@ func (o *Observer) List(ctx context.Context, c phoneMethodLister, tenantID, user
 	version := o.versions[key]
 	if e, ok := o.entries[key]; ok && !fresh && o.now().Sub(e.at) < o.TTL {
 		o.mu.Unlock()
-		return e.methods, nil
+		return o.withUnsettled(key, e.methods), nil
 	}
 	o.mu.Unlock()
 
@@ -65,7 +79,71 @@ func (o *Observer) List(ctx context.Context, c phoneMethodLister, tenantID, user
 	if err != nil {
 		return nil, err
 	}
-	return v.([]graph.PhoneMethod), nil
+	return o.withUnsettled(key, v.([]graph.PhoneMethod)), nil
+}
+
+// RecordWrite remembers a write Graph accepted for the user's method of phoneType, from before
+// to after (nil: absent), so that reads within Settle that still show before are answered with
+// after, and invalidates the user's cached list.
+func (o *Observer) RecordWrite(tenantID, userID, phoneType string, before, after *graph.PhoneMethod) {
+	o.Invalidate(tenantID, userID)
+	if o.Settle <= 0 {
+		return
+	}
+	key := tenantID + "/" + userID
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.unsettled[key] == nil {
+		o.unsettled[key] = map[string]unsettledWrite{}
+	}
+	o.unsettled[key][phoneType] = unsettledWrite{before: before, after: after, until: o.now().Add(o.Settle)}
+}
+
+// withUnsettled overlays the user's unsettled writes on a read: a method that still looks as
+// it did before our write is shown as the write left it. A read showing anything else (the
+// write, or a newer change by someone else) settles the write: from then on Graph's answer
+// counts.
+func (o *Observer) withUnsettled(key string, read []graph.PhoneMethod) []graph.PhoneMethod {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	writes := o.unsettled[key]
+	if len(writes) == 0 {
+		return read
+	}
+	out := read
+	for phoneType, w := range writes {
+		current := methodOfType(read, phoneType)
+		if o.now().After(w.until) || !sameMethod(current, w.before) {
+			delete(writes, phoneType)
+			continue
+		}
+		out = withoutType(out, phoneType)
+		if w.after != nil {
+			out = append(out, *w.after)
+		}
+	}
+	if len(writes) == 0 {
+		delete(o.unsettled, key)
+	}
+	return out
+}
+
+func methodOfType(methods []graph.PhoneMethod, phoneType string) *graph.PhoneMethod {
+	for i := range methods {
+		if methods[i].PhoneType == phoneType {
+			return &methods[i]
+		}
+	}
+	return nil
+}
+
+// sameMethod compares two observations exactly (nil: absent): an unsettled write is trusted
+// only over a read that is precisely the state it replaced.
+func sameMethod(a, b *graph.PhoneMethod) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // Invalidate drops the user's cached list; call it after every write to the user's methods.
@@ -107,6 +185,7 @@ func (o *Observer) init() {
 	if o.entries == nil {
 		o.entries = map[string]observation{}
 		o.versions = map[string]uint64{}
+		o.unsettled = map[string]map[string]unsettledWrite{}
 	}
 }
 

@@ -45,6 +45,10 @@ type PhoneAuthMethodReconciler struct {
 	MaxConcurrentReconciles int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// writes remembers the writes of objects that have not converged since, so that none is
+	// repeated against the same observation.
+	writes WriteGuard
 }
 
 // TenantConnector turns EntraTenants into Graph connections. *Connector implements it; unit
@@ -77,6 +81,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		}
 		r.setStatus(s, before)
 		r.recordTransition(before, s)
+		r.recordFixedLine(before, s)
 		retErr = errors.Join(retErr, r.patchStatus(ctx, before, pam))
 	}()
 
@@ -84,6 +89,9 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		s.outcome = r.reconcileDelete(ctx, s)
 	} else {
 		s.outcome = r.reconcileNormal(ctx, s)
+	}
+	if s.outcome.ready || s.released {
+		r.writes.forget(pam.UID) // converged or gone: a later drift is a new story
 	}
 	if s.reconnect && s.tenant != nil {
 		r.Connector.Forget(s.tenant.UID)
@@ -110,6 +118,15 @@ func (r *PhoneAuthMethodReconciler) recordTransition(before *identityv1alpha1.Ph
 		note += " (Graph request-id " + id + ")"
 	}
 	r.Recorder.Eventf(s.pam, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", note)
+}
+
+// recordFixedLine records one Warning event when the FixedLine condition appears.
+func (r *PhoneAuthMethodReconciler) recordFixedLine(before *identityv1alpha1.PhoneAuthMethod, s *scope) {
+	if !s.fixedLine || meta.FindStatusCondition(before.Status.Conditions, identityv1alpha1.ConditionFixedLine) != nil {
+		return
+	}
+	r.Recorder.Eventf(s.pam, nil, corev1.EventTypeWarning, identityv1alpha1.ReasonFixedLineNumber, "Validate",
+		"The %s number is a fixed line: Graph accepts it, but SMS to it fails; use a mobile number", s.pam.Spec.PhoneType)
 }
 
 // patchStatus writes the status when, and only when, it differs from what was read: a steady

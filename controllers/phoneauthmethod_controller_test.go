@@ -480,3 +480,97 @@ func TestASecondConnectionToOneTenantIsRefused(t *testing.T) {
 		g.Expect(got.Status.Conditions).To(ContainElement(HaveField("Type", identityv1alpha1.ConditionStalled)))
 	}, eventually, poll).Should(Succeed())
 }
+
+// withFaults sets the emulator's faults (and quirks) for the rest of the test.
+func withFaults(t *testing.T, f emulator.Faults) {
+	emu.SetFaults(f)
+	t.Cleanup(func() { emu.SetFaults(emulator.Faults{}) })
+}
+
+// Graph as production callers observe it (graph-phone-methods.md, "Observed in production"):
+// each test turns on the emulator's mode for one behaviour and fails without phoneop's handling.
+
+func TestAReformattedNumberIsNotDrift(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("rea@contoso.com")
+	withFaults(t, emulator.Faults{NumberFormat: emulator.NumberFormatNoSpace})
+	p := f.pam("rea-mobile", "rea@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550140", smsEnabled)
+	f.createReady(p)
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+12065550140"), "the emulator stores its own form")
+
+	// A forced resync reads the reformatted number again: the same number, so no write.
+	f.resetStats()
+	requestReconcile(f, p, "reformat-1")
+	f.g.Eventually(func() string { return f.get(p).Status.LastHandledReconcileAt }, eventually, poll).Should(Equal("reformat-1"))
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(f.graphWrites()).To(Equal(0), "a number Graph stores in another form is not drift: %+v", f.stats())
+	f.g.Expect(f.eventReasons(p)).NotTo(ContainElement(identityv1alpha1.ReasonDriftCorrected))
+}
+
+func TestReadLagCostsReadsNotWrites(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("lag@contoso.com")
+	p := f.pam("lag-mobile", "lag@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550141")
+	f.createReady(p)
+	withFaults(t, emulator.Faults{ReadLag: 5 * time.Second}) // under the manager's 15 s settle window
+	f.resetStats()
+
+	f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) { p.Spec.PhoneNumber = "+1 2065550142" })
+	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550142"))
+	f.g.Expect(f.count(http.MethodPatch, emulator.RoutePhoneItem)).To(Equal(1), "a stale read after the PATCH must not repeat it: %+v", f.stats())
+}
+
+func TestAMaskedNumberIsNeverWrittenOver(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("mas@contoso.com")
+	f.editInGraph(userID, "mobile", "+1 2065550143")
+	withFaults(t, emulator.Faults{MaskUsers: []string{userID}})
+	f.resetStats()
+
+	p := f.pam("mas-mobile", "mas@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550144")
+	f.create(p)
+	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonNumberUnreadable)
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus), "an admin must grant the permission")
+	f.g.Expect(f.graphWrites()).To(Equal(0), "a masked number is never written over: %+v", f.stats())
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550143"))
+}
+
+func TestAConflictThatDidNotSaveIsNotPostedAgain(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("unq@contoso.com")
+	withFaults(t, emulator.Faults{RateNotUniqueUnsaved: 1})
+	f.resetStats()
+
+	p := f.pam("unq-mobile", "unq@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550145")
+	f.create(p)
+	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonPhoneNumberNotUnique)
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
+	f.g.Expect(f.count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1), "one POST, a re-read, then a slow retry: %+v", f.stats())
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).To(BeNil())
+}
+
+func TestAnExtensionOnAMobileFromASecretIsInvalid(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("ext@contoso.com")
+	f.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ext-phone", Namespace: f.namespace}, StringData: map[string]string{"number": "+1 2065550146x12"}})
+	f.resetStats()
+	p := f.pam("ext-mobile", "ext@contoso.com", identityv1alpha1.PhoneTypeMobile, "", func(p *identityv1alpha1.PhoneAuthMethod) {
+		p.Spec.PhoneNumberFrom = &identityv1alpha1.PhoneNumberSource{SecretKeyRef: identityv1alpha1.SecretKeySelector{Name: "ext-phone", Key: "number"}}
+	})
+	f.create(p)
+	f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonInvalidNumber)
+	f.g.Expect(f.graphWrites()).To(Equal(0))
+}
+
+func TestAFixedLineMobileIsReportedNotBlocked(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("fix@contoso.com")
+	p := f.pam("fix-mobile", "fix@contoso.com", identityv1alpha1.PhoneTypeMobile, "+44 2071838750") // a London landline
+	f.create(p)
+	got := f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(got.Status.Conditions).To(ContainElement(And(HaveField("Type", identityv1alpha1.ConditionFixedLine),
+		HaveField("Status", metav1.ConditionTrue), HaveField("Reason", identityv1alpha1.ReasonFixedLineNumber))))
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.CurrentStatus), "a warning, not a failure")
+	f.g.Eventually(func() []string { return f.eventReasons(p) }, eventually, poll).Should(ContainElement(identityv1alpha1.ReasonFixedLineNumber))
+}

@@ -36,6 +36,10 @@ type scope struct {
 	user graph.User
 	// number is the desired number (spec or Secret), set by desiredNumber.
 	number string
+	// numberChecked: desiredNumber ran; fixedLine: number is a fixed line although the object
+	// is a mobile or alternateMobile. The FixedLine condition changes only when checked, so a
+	// pass that stops earlier (tenant not Ready) does not make it flap.
+	numberChecked, fixedLine bool
 	// methods is the latest observation of the user's phone methods; observed tells whether
 	// an observation happened at all.
 	methods  []graph.PhoneMethod
@@ -53,6 +57,9 @@ type scope struct {
 	// reconnect: Graph rejected the tenant's token; drop the connection so that the next pass
 	// reloads the credentials.
 	reconnect bool
+	// createRefused: Graph answered a create with 409 in this pass; if the re-read shows no
+	// method, the create did not save, and the planner must not post again.
+	createRefused bool
 	// notOurs: the phone is not this object's to delete (tenant or user gone, grant refused,
 	// another object owns it); a deletion releases the finalizer without touching Graph.
 	notOurs bool
@@ -190,6 +197,24 @@ func (r *PhoneAuthMethodReconciler) checkGrant(s *scope) *outcome {
 
 // desiredNumber reads the desired number from the spec or the referenced Secret.
 func (r *PhoneAuthMethodReconciler) desiredNumber(ctx context.Context, s *scope) *outcome {
+	o := r.readDesiredNumber(ctx, s)
+	s.numberChecked = true
+	s.fixedLine = o == nil && isFixedLineMobile(s.pam.Spec.PhoneType, s.number)
+	return o
+}
+
+// isFixedLineMobile reports a mobile or alternateMobile whose number libphonenumber classifies
+// as a fixed line: Graph accepts it, SMS to it fails, so it is reported but not blocked.
+func isFixedLineMobile(t identityv1alpha1.PhoneType, number string) bool {
+	if t == identityv1alpha1.PhoneTypeOffice {
+		return false
+	}
+	n, err := phone.Parse(phone.Normalize(number))
+	return err == nil && phone.IsFixedLine(n)
+}
+
+// readDesiredNumber sets s.number from the spec or the Secret it names.
+func (r *PhoneAuthMethodReconciler) readDesiredNumber(ctx context.Context, s *scope) *outcome {
 	from := s.pam.Spec.PhoneNumberFrom
 	if from == nil {
 		s.number = s.pam.Spec.PhoneNumber
@@ -343,7 +368,9 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 			}
 			s.methods, s.observed, fresh = methods, true, false
 		}
-		s.result = plan.Plan(desired, observedFrom(s.methods, siblingAlternate), policy)
+		observed := observedFrom(s.methods, siblingAlternate)
+		observed.CreateRefused = s.createRefused
+		s.result = plan.Plan(desired, observed, policy)
 		observeOnly := pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly
 		if round == 0 && s.priorReady && len(s.result.Actions) > 0 && !desired.Deleting && !observeOnly && graphChangedSinceStatus(pam, s.methods) {
 			// The writes that follow get events of their own; this one says why they happen.

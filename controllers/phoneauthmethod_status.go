@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -48,6 +49,9 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 	}
 	gen := pam.Generation
 	setReadiness(&st.Conditions, gen, o)
+	if s.numberChecked {
+		setFixedLine(&st.Conditions, gen, s.fixedLine)
+	}
 	if o.synced && o.err == nil {
 		setCondition(&st.Conditions, gen, identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "The last read of Graph (and any writes) succeeded")
 	} else {
@@ -60,6 +64,16 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 		now := metav1.NewTime(r.now().Truncate(time.Second))
 		st.LastSyncTime = &now
 	}
+}
+
+// setFixedLine shows or removes the FixedLine warning condition.
+func setFixedLine(conds *[]metav1.Condition, gen int64, fixedLine bool) {
+	if !fixedLine {
+		meta.RemoveStatusCondition(conds, identityv1alpha1.ConditionFixedLine)
+		return
+	}
+	setCondition(conds, gen, identityv1alpha1.ConditionFixedLine, metav1.ConditionTrue, identityv1alpha1.ReasonFixedLineNumber,
+		"The number is a fixed line, so SMS sign-in and SMS codes to this phone will fail; use a mobile number")
 }
 
 // recordObservation copies Graph's view of the object's phone type into status, masked.

@@ -38,6 +38,9 @@ type Options struct {
 	// objects; zero means min(10 s, ResyncPeriod/4). It must stay well under the resync period,
 	// or a resync would be answered from the cache.
 	ObserverTTL time.Duration
+	// SettleWindow is how long a write Graph accepted is trusted over a read that still shows
+	// the state before it (Graph's reads lag its writes; callers wait 5-10 s); zero means 15 s.
+	SettleWindow time.Duration
 }
 
 // Controllers are the reconcilers Setup registered, for tests that drive them directly.
@@ -73,10 +76,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		return nil, err
 	}
 	phones := &PhoneAuthMethodReconciler{
-		Client:                  mgr.GetClient(),
-		SecretReader:            mgr.GetAPIReader(),
-		Connector:               connector,
-		Observer:                &Observer{TTL: cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4))},
+		Client:       mgr.GetClient(),
+		SecretReader: mgr.GetAPIReader(),
+		Connector:    connector,
+		Observer: &Observer{
+			TTL:    cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4)),
+			Settle: cmp.Or(o.SettleWindow, 15*time.Second),
+		},
 		Users:                   &UserCache{},
 		Recorder:                mgr.GetEventRecorder("phoneop"),
 		ResyncPeriod:            o.ResyncPeriod,

@@ -115,7 +115,7 @@ func startSuite() error {
 		HTTPClient:              emuServer.Client(),
 		Throttles:               graph.NewThrottles(nil),
 		CredentialRecheck:       time.Minute,
-		ObserverTTL:             2 * time.Second,
+		ObserverTTL:             10 * time.Second, // as in production: min(10 s, resync/4)
 	})
 	if err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)

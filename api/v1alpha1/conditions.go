@@ -11,6 +11,10 @@ const (
 	ConditionReconciling = "Reconciling"
 	// ConditionStalled is True when retrying cannot help until a person changes something.
 	ConditionStalled = "Stalled"
+	// ConditionFixedLine is True when the desired number of a mobile or alternateMobile is a
+	// fixed line: Graph accepts it, but SMS to it fails. Present only when True; it never
+	// blocks the object.
+	ConditionFixedLine = "FixedLine"
 )
 
 // Condition reasons; the same strings are used as event reasons.
@@ -42,6 +46,17 @@ const (
 	ReasonSmsSignInStateUnknown = "SmsSignInStateUnknown"
 	// ReasonInvalidPhoneType: the phone type is not one Graph knows.
 	ReasonInvalidPhoneType = "InvalidPhoneType"
+	// ReasonNumberUnreadable: Graph shows the existing method's number masked or empty, so
+	// phoneop writes nothing; the app lacks the permission to read full numbers.
+	ReasonNumberUnreadable = "NumberUnreadable"
+	// ReasonWriteNotReflected: Graph accepted a write but keeps reporting a value that differs
+	// from the spec; phoneop stops writing until the spec or Graph's value changes.
+	ReasonWriteNotReflected = "WriteNotReflected"
+	// ReasonFixedLineNumber: the desired number of a mobile or alternateMobile is a fixed line
+	// (condition FixedLine, and a Warning event when it appears).
+	ReasonFixedLineNumber = "FixedLineNumber"
+	// ReasonUpdateRejected: Graph refused to change the number of an existing method (400).
+	ReasonUpdateRejected = "UpdateRejected"
 	// ReasonThrottled: Graph throttled phoneop; it retries after Retry-After.
 	ReasonThrottled = "Throttled"
 	// ReasonForbidden: the namespace or user is outside the tenant's grant, or the app lacks

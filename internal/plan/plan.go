@@ -1,6 +1,13 @@
 package plan
 
-import "github.com/phoneop/phoneop/internal/phone"
+import (
+	"errors"
+
+	"github.com/phoneop/phoneop/internal/phone"
+)
+
+// errExtensionOnlyOnOffice explains an extension on a mobile or alternate.
+var errExtensionOnlyOnOffice = errors.New("an extension is allowed only on office phones")
 
 // Plan returns the ordered Graph writes that make got match want, or the
 // reason it has to wait. It never looks at anything but its arguments.
@@ -51,6 +58,17 @@ func planApply(want Desired, got Observed, p Policy) Result {
 	n, err := phone.Parse(phone.Normalize(want.Number))
 	if err != nil {
 		return Result{Wait: invalidNumber(err)}
+	}
+	if n.Extension != "" && want.PhoneType != Office {
+		// Entra supports extensions on office phones only; admission checks
+		// the spec, but a number from a Secret reaches only the planner.
+		return Result{Wait: invalidNumber(errExtensionOnlyOnOffice)}
+	}
+	if m, exists := got.find(want.PhoneType); exists && phone.IsMasked(m.Number) {
+		return Result{Wait: numberUnreadable(want.PhoneType)}
+	}
+	if _, exists := got.find(want.PhoneType); !exists && got.CreateRefused {
+		return Result{Wait: createRefused()}
 	}
 	if want.PhoneType == AlternateMobile {
 		// Graph only adds an alternate to a user with a mobile, and never

@@ -55,6 +55,59 @@ type planCase struct {
 
 func planCases() map[string]planCase {
 	return map[string]planCase{
+		// --- what Graph is observed to do (Graph-as-observed, see graph-phone-methods.md) ---
+		"a masked observed number is never written over": {
+			reason:   "A caller without full read rights sees +1 ********34; comparing or overwriting it would loop.",
+			want:     Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled},
+			got:      observed(mobile("+1 ********54", StateNotEnabled)),
+			policy:   global,
+			wantWait: blocker(NeedsEntraAdmin, ReasonNumberUnreadable),
+		},
+		"an empty observed number is never written over": {
+			reason:   "An empty number on an existing method says nothing about the number.",
+			want:     Desired{PhoneType: Office, Number: kimOffice},
+			got:      observed(office("")),
+			policy:   global,
+			wantWait: blocker(NeedsEntraAdmin, ReasonNumberUnreadable),
+		},
+		"a number stored without the space is the same number": {
+			reason: "Graph accepts and may return E.164 without the space; that is not drift.",
+			want:   Desired{PhoneType: Mobile, Number: kimMobile},
+			got:    observed(mobile("+12065555554", StateReady)),
+			policy: global,
+		},
+		"a number stored with separators is the same number": {
+			reason: "Spacing and punctuation are not part of the number.",
+			want:   Desired{PhoneType: Mobile, Number: kimMobile},
+			got:    observed(mobile("+1 206-555-5554", StateReady)),
+			policy: global,
+		},
+		"a number stored with the national trunk prefix is the same number": {
+			reason: "+44 07700900123 and +44 7700900123 dial the same phone.",
+			want:   Desired{PhoneType: Office, Number: "+44 7700900123"},
+			got:    observed(office("+44 07700900123")),
+			policy: global,
+		},
+		"an extension on a mobile is invalid": {
+			reason:   "Entra supports extensions on office phones only; a Secret's number is checked here, not at admission.",
+			want:     Desired{PhoneType: Mobile, Number: "+1 2065555554x12"},
+			got:      observed(),
+			policy:   global,
+			wantWait: blocker(NeedsSpecChange, ReasonInvalidNumber),
+		},
+		"a refused create that did not save waits for an admin": {
+			reason:   "409 phoneNumberNotUnique usually saves the method; when the re-read shows none, posting again would be refused again.",
+			want:     Desired{PhoneType: Mobile, Number: kimMobile},
+			got:      Observed{CreateRefused: true},
+			policy:   global,
+			wantWait: blocker(NeedsEntraAdmin, ReasonPhoneNumberNotUnique),
+		},
+		"a refused create that saved the method converges": {
+			reason: "The usual 409: the method is there after the re-read.",
+			want:   Desired{PhoneType: Mobile, Number: kimMobile},
+			got:    Observed{Methods: []Method{mobile(kimMobile, StatePhoneNumberNotUnique)}, CreateRefused: true},
+			policy: global,
+		},
 		// --- the number ---
 		"a missing mobile is created": {
 			reason:      "No mobile in Graph means Create with the desired number.",
@@ -421,7 +474,7 @@ func TestBlockerMessagesDoNotEchoInput(t *testing.T) {
 		got  Observed
 	}{
 		"an invalid number is not echoed": {
-			want: Desired{PhoneType: Mobile, Number: "+1 206-555-5554"},
+			want: Desired{PhoneType: Mobile, Number: "+999 2065555554"}, // no country has +999
 		},
 		"a phone type that looks like a number is not echoed": {
 			want: Desired{PhoneType: "+1 2065555554", Number: kimMobile},

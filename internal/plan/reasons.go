@@ -36,6 +36,11 @@ const (
 	// ReasonInvalidPhoneType: the desired phoneType is not one Graph knows.
 	// Terminal until the spec changes.
 	ReasonInvalidPhoneType = "InvalidPhoneType"
+	// ReasonNumberUnreadable: Graph shows the existing method's number
+	// masked or empty (the caller lacks full read rights), so it can be
+	// neither compared nor safely written over. An admin must grant the
+	// permission.
+	ReasonNumberUnreadable = "NumberUnreadable"
 )
 
 // The constructors below keep every message one sentence that says what
@@ -56,6 +61,18 @@ func alternateMobileExists() *Blocker {
 func unmanagedAlternateExists() *Blocker {
 	return &Blocker{NeedsEntraAdmin, ReasonAlternateMobileExists,
 		"Graph cannot delete the mobile while the user has an alternateMobile that no PhoneAuthMethod manages; remove it in Entra, or set deletionPolicy Orphan."}
+}
+
+func numberUnreadable(t PhoneType) *Blocker {
+	return &Blocker{NeedsEntraAdmin, ReasonNumberUnreadable,
+		fmt.Sprintf("Graph shows the %s phone's number masked or empty, so phoneop cannot compare it and writes nothing; grant the app UserAuthenticationMethod.ReadWrite.All (or UserAuthMethod-Phone.ReadWrite.All) with admin consent, since a caller with only an admin role sees masked numbers.", t)}
+}
+
+// createRefused: Graph answered the create with 409 and did not save it;
+// the holder of the number may be a (soft-)deleted user nobody can list.
+func createRefused() *Blocker {
+	return &Blocker{NeedsEntraAdmin, ReasonPhoneNumberNotUnique,
+		"Graph refused to create the phone because another user, possibly a deleted one, holds the number; an admin must free the number in Entra or the spec must name another number."}
 }
 
 func smsNotAllowedByPolicy() *Blocker {

@@ -1,0 +1,70 @@
+package controllers
+
+import (
+	"fmt"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/plan"
+)
+
+// WriteGuard makes loops on writes impossible by construction: each object makes a given write
+// (action and value) against a given observation of Graph at most once per spec generation,
+// until it converges. If Graph accepts a write and then keeps reporting a value phoneop does
+// not consider equal (a form it stores differently, a write it silently drops), the second
+// attempt is refused here instead of repeating every pass and every resync.
+//
+// It lives in the process: after a restart an object may repeat one write per observation.
+// Memory follows the objects with unconverged writes only; converging forgets them.
+type WriteGuard struct {
+	mu      sync.Mutex
+	objects map[types.UID]guardedWrites
+}
+
+type guardedWrites struct {
+	generation int64
+	keys       map[string]bool
+}
+
+// writeKey identifies a write and the observation it is made against, as a short hash: it is
+// shown in conditions, and must never carry a number.
+func writeKey(a plan.Action, before *graph.PhoneMethod) string {
+	observed := "absent"
+	if before != nil {
+		observed = before.ID + "|" + before.PhoneNumber + "|" + before.SMSSignInState
+	}
+	return fmt.Sprintf("%08x", uint32(hashOf(string(a.Kind)+"|"+string(a.PhoneType)+"|"+a.Number+"|"+observed)))
+}
+
+// made reports whether the object already made this write for its current generation.
+func (g *WriteGuard) made(pam *identityv1alpha1.PhoneAuthMethod, key string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	w, ok := g.objects[pam.UID]
+	return ok && w.generation == pam.Generation && w.keys[key]
+}
+
+// record remembers a write Graph accepted.
+func (g *WriteGuard) record(pam *identityv1alpha1.PhoneAuthMethod, key string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.objects == nil {
+		g.objects = map[types.UID]guardedWrites{}
+	}
+	w, ok := g.objects[pam.UID]
+	if !ok || w.generation != pam.Generation {
+		w = guardedWrites{generation: pam.Generation, keys: map[string]bool{}}
+	}
+	w.keys[key] = true
+	g.objects[pam.UID] = w
+}
+
+// forget drops an object's writes: it converged (a later drift is a new story) or is gone.
+func (g *WriteGuard) forget(uid types.UID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.objects, uid)
+}
