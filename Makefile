@@ -95,6 +95,7 @@ chart-sync: manifests ## Copy the generated CRDs and manager RBAC rules into cha
 	rm -f charts/phoneop/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/phoneop/crds/
 	cp config/rbac/role.yaml charts/phoneop/files/manager-role.yaml
+	cp config/components/namespace-scoped/cluster_role.yaml charts/phoneop/files/manager-cluster-role.yaml
 
 .PHONY: helm
 helm: ## Build the pinned helm (hack/tools/go.mod) into bin/ and print its path.

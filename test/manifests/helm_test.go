@@ -150,7 +150,8 @@ func TestHelmChartRefusesUnsafeValues(t *testing.T) {
 func TestChartCopiesAreCurrent(t *testing.T) {
 	root := repoRoot(t)
 	copies := map[string]string{ // chart copy -> generated original
-		"charts/phoneop/files/manager-role.yaml": "config/rbac/role.yaml",
+		"charts/phoneop/files/manager-role.yaml":         "config/rbac/role.yaml",
+		"charts/phoneop/files/manager-cluster-role.yaml": "config/components/namespace-scoped/cluster_role.yaml",
 	}
 	bases, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
 	if err != nil || len(bases) == 0 {

@@ -23,3 +23,25 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- define "phoneop.serviceAccountName" -}}
 {{- default (printf "%s-controller-manager" (include "phoneop.fullname" .)) .Values.serviceAccount.name -}}
 {{- end -}}
+
+{{/* credentialsNamespace: where EntraTenant credential Secrets are read. */}}
+{{- define "phoneop.credentialsNamespace" -}}
+{{- default .Release.Namespace .Values.credentialsNamespace -}}
+{{- end -}}
+
+{{/*
+rbacNamespaces: with watchNamespaces, the namespaces the manager-role is bound in (the watched
+ones and the credentials namespace), as a JSON array; it fails on a value that is not a list
+of namespace names, so a typo cannot render a manager that watches nothing.
+*/}}
+{{- define "phoneop.rbacNamespaces" -}}
+{{- if not (kindIs "slice" .Values.watchNamespaces) -}}
+{{- fail "watchNamespaces must be a list of namespace names, e.g. [team-a, team-b]" -}}
+{{- end -}}
+{{- range .Values.watchNamespaces -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$" (toString .)) -}}
+{{- fail (printf "watchNamespaces: %q is not a namespace name" (toString .)) -}}
+{{- end -}}
+{{- end -}}
+{{- append .Values.watchNamespaces (include "phoneop.credentialsNamespace" .) | uniq | toJson -}}
+{{- end -}}
