@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/export"
+	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/selection"
+)
+
+// builtinPolicies are the managementPolicy values this build knows, used when the CRD cannot
+// be read; a test keeps the list equal to the API's enum marker.
+var builtinPolicies = []string{string(identityv1alpha1.ManagementPolicyFull), string(identityv1alpha1.ManagementPolicyObserveOnly)}
+
+const crdName = "phoneauthmethods.identity.phoneop.dev"
+
+// allowedPolicies is spec.managementPolicy's enum as the cluster's CRD declares it, so that
+// a policy added to the API later is accepted without a new plugin; without a readable CRD,
+// the values this build knows.
+func allowedPolicies(ctx context.Context, kube client.Client) (values []string, fromCluster bool) {
+	if kube == nil {
+		return builtinPolicies, false
+	}
+	crd := &unstructured.Unstructured{}
+	crd.SetAPIVersion("apiextensions.k8s.io/v1")
+	crd.SetKind("CustomResourceDefinition")
+	if err := kube.Get(ctx, types.NamespacedName{Name: crdName}, crd); err != nil {
+		return builtinPolicies, false
+	}
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	for _, v := range versions {
+		vm, ok := v.(map[string]any)
+		if !ok || vm["name"] != identityv1alpha1.GroupVersion.Version {
+			continue
+		}
+		enum, _, _ := unstructured.NestedSlice(vm, "schema", "openAPIV3Schema", "properties", "spec", "properties", "managementPolicy", "enum")
+		for _, e := range enum {
+			if s, ok := e.(string); ok {
+				values = append(values, s)
+			}
+		}
+	}
+	if len(values) == 0 {
+		return builtinPolicies, false
+	}
+	return values, true
+}
+
+func checkPolicy(ctx context.Context, kube client.Client, policy string) error {
+	allowed, fromCluster := allowedPolicies(ctx, kube)
+	if slices.Contains(allowed, policy) {
+		return nil
+	}
+	where := "the values this plugin knows"
+	if fromCluster {
+		where = "the values the cluster's PhoneAuthMethod CRD allows"
+	}
+	return usagef("--policy %q is not one of %s (%s)", policy, strings.Join(allowed, ", "), where)
+}
+
+// managed is what the tenant's PhoneAuthMethods claim.
+type managed struct {
+	// phones maps export.ManagedKey(user, phoneType) to "namespace/name", by spec.user and by
+	// the resolved status.userId.
+	phones map[string]string
+	// namespaces maps a lower-case user key (spec.user, status.userId) to its namespaces.
+	namespaces map[string][]string
+	// users are the distinct users named, once each.
+	users []selection.User
+}
+
+func managedPhones(ctx context.Context, kube client.Client, tenant string) (*managed, error) {
+	var list identityv1alpha1.PhoneAuthMethodList
+	if err := kube.List(ctx, &list); err != nil {
+		return nil, err
+	}
+	m := &managed{phones: map[string]string{}, namespaces: map[string][]string{}}
+	seen := map[string]bool{}
+	sort.Slice(list.Items, func(i, j int) bool {
+		a, b := list.Items[i], list.Items[j]
+		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+	})
+	for _, p := range list.Items {
+		if p.Spec.TenantRef.Name != tenant {
+			continue
+		}
+		keys := []string{p.Spec.User, p.Status.UserID}
+		for _, u := range keys {
+			if u == "" {
+				continue
+			}
+			k := export.ManagedKey(u, string(p.Spec.PhoneType))
+			if _, ok := m.phones[k]; !ok {
+				m.phones[k] = p.Namespace + "/" + p.Name
+			}
+			lu := strings.ToLower(u)
+			if !slices.Contains(m.namespaces[lu], p.Namespace) {
+				m.namespaces[lu] = append(m.namespaces[lu], p.Namespace)
+			}
+		}
+		if seen[strings.ToLower(p.Spec.User)] || (p.Status.UserID != "" && seen[strings.ToLower(p.Status.UserID)]) {
+			continue
+		}
+		for _, k := range keys {
+			if k != "" {
+				seen[strings.ToLower(k)] = true
+			}
+		}
+		u := selection.User{UPN: p.Spec.User, ID: p.Status.UserID}
+		if !strings.Contains(p.Spec.User, "@") {
+			u = selection.User{ID: p.Spec.User}
+		}
+		m.users = append(m.users, u)
+	}
+	sort.Slice(m.users, func(i, j int) bool { return strings.ToLower(m.users[i].Key()) < strings.ToLower(m.users[j].Key()) })
+	return m, nil
+}
+
+// namespaceNote warns when the namespace would make the objects Forbidden.
+func namespaceNote(ctx context.Context, kube client.Client, t *identityv1alpha1.EntraTenant, ns string) string {
+	if kube == nil || t == nil || t.Spec.AllowedNamespaces == nil {
+		return ""
+	}
+	sel, err := metav1.LabelSelectorAsSelector(t.Spec.AllowedNamespaces)
+	if err != nil {
+		return ""
+	}
+	var n corev1.Namespace
+	if err := kube.Get(ctx, types.NamespacedName{Name: ns}, &n); err != nil {
+		return fmt.Sprintf("note: namespace %s does not exist (or cannot be read): create it with labels EntraTenant %s selects (%s) before applying", ns, t.Name, sel)
+	}
+	if !sel.Matches(labels.Set(n.Labels)) {
+		return fmt.Sprintf("warning: EntraTenant %s does not allow namespace %s (allowedNamespaces %s): its objects will be Forbidden until the namespace carries those labels", t.Name, ns, sel)
+	}
+	return ""
+}
+

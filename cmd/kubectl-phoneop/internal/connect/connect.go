@@ -1,0 +1,314 @@
+// Package connect gives the plugin a Graph client for one tenant, and a Kubernetes client
+// when a kubeconfig is usable. Credentials come from the EntraTenant in the cluster (its
+// Secret in the operator's credentials namespace, read with the kubeconfig's own rights) or
+// from azidentity's default chain (environment, workload identity, managed identity, az
+// login), so that a person can run the plugin from a laptop. The Graph client is
+// internal/graph's, with its per-tenant throttle, retries and error classes.
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graph"
+)
+
+// Credential sources.
+const (
+	// FromEntraTenant reads the EntraTenant and its credential Secret from the cluster.
+	FromEntraTenant = "entratenant"
+	// FromAzidentity uses azidentity's DefaultAzureCredential.
+	FromAzidentity = "azidentity"
+)
+
+// Options are the connection flags.
+type Options struct {
+	// Tenant is the EntraTenant's name: the tenantRef of exported objects and, with
+	// FromEntraTenant, where the credentials are read.
+	Tenant string
+	// CredentialsFrom is FromEntraTenant or FromAzidentity.
+	CredentialsFrom string
+	// CredentialsNamespace holds the EntraTenants' credential Secrets.
+	CredentialsNamespace string
+	// TenantID, Cloud, AuthorityHost and GraphEndpoint describe the tenant when it is not
+	// read from the cluster (FromAzidentity); empty values are taken from the EntraTenant
+	// when the cluster is reachable.
+	TenantID, Cloud, AuthorityHost, GraphEndpoint string
+	// Kubeconfig and Context select the cluster; empty means the usual rules (KUBECONFIG,
+	// ~/.kube/config, current context).
+	Kubeconfig, Context string
+	// Limits bound the Graph request rate (internal/graph's defaults for zero fields).
+	Limits graph.Limits
+	// HTTPClient carries token and Graph requests; nil means the default transport (which
+	// honours SSL_CERT_FILE, how the emulator's certificate is trusted).
+	HTTPClient *http.Client
+}
+
+// Conn is a tenant's Graph client, and what the cluster told about the tenant.
+type Conn struct {
+	Graph    *graph.Client
+	TenantID string
+	// Kube is nil when no kubeconfig could be loaded (FromAzidentity only).
+	Kube client.Client
+	// EntraTenant is nil when it was not read (no cluster, or not found with FromAzidentity).
+	EntraTenant *identityv1alpha1.EntraTenant
+	// Throttles is the per-tenant throttling registry the client uses.
+	Throttles *graph.Throttles
+}
+
+// Error is a failure to connect whose message says what to do.
+type Error struct{ msg string }
+
+func (e *Error) Error() string { return e.msg }
+
+func fail(format string, args ...any) error { return &Error{msg: fmt.Sprintf(format, args...)} }
+
+// Connect builds the Graph client for o.Tenant.
+func Connect(ctx context.Context, o Options) (*Conn, error) {
+	switch o.CredentialsFrom {
+	case FromEntraTenant, FromAzidentity:
+	default:
+		return nil, fail("--credentials-from must be %s or %s, not %q", FromEntraTenant, FromAzidentity, o.CredentialsFrom)
+	}
+	if o.Tenant == "" {
+		return nil, fail("set --tenant to the EntraTenant's name (kubectl get entratenants lists them)")
+	}
+	conn := &Conn{Throttles: graph.NewThrottles(nil)}
+	kube, kubeErr := KubeClient(o.Kubeconfig, o.Context)
+	if kubeErr == nil {
+		conn.Kube = kube
+	}
+	if o.CredentialsFrom == FromEntraTenant {
+		if kubeErr != nil {
+			return nil, fail("cannot use the kubeconfig (%v): set --kubeconfig/--context, or use --credentials-from=%s --tenant-id=<GUID>", kubeErr, FromAzidentity)
+		}
+		return conn, connectFromTenant(ctx, conn, o)
+	}
+	return conn, connectFromAzidentity(ctx, conn, o)
+}
+
+// KubeClient loads the kubeconfig (explicit path or the usual rules) and checks nothing
+// else: the first request says whether the cluster answers.
+func KubeClient(kubeconfig, kubeContext string) (client.Client, error) {
+	cfg, err := RESTConfig(kubeconfig, kubeContext)
+	if err != nil {
+		return nil, err
+	}
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := identityv1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	return client.New(cfg, client.Options{Scheme: scheme})
+}
+
+// RESTConfig is the kubeconfig as client-go reads it for kubectl.
+func RESTConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+		&clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	return cfg, nil
+}
+
+// connectFromTenant reads the EntraTenant and its Secret, as the manager does.
+func connectFromTenant(ctx context.Context, conn *Conn, o Options) error {
+	t, err := getTenant(ctx, conn.Kube, o.Tenant)
+	if err != nil {
+		return err
+	}
+	conn.EntraTenant = t
+	src, err := credentialSource(ctx, conn.Kube, o.CredentialsNamespace, t)
+	if err != nil {
+		return err
+	}
+	cloud := graph.Cloud(t.Spec.Cloud)
+	ep, err := graph.EndpointsFor(cloud, t.Spec.AuthorityHost, t.Spec.GraphEndpoint)
+	if err != nil {
+		return fail("EntraTenant %q has unusable endpoints (%v): fix its spec", t.Name, err)
+	}
+	cred, err := graph.NewCredential(t.Spec.TenantID, ep, src, o.HTTPClient)
+	if err != nil {
+		if src.WorkloadIdentity {
+			return fail("EntraTenant %q uses workload identity, which needs the operator's projected token: run with --credentials-from=%s (az login or AZURE_* variables)", t.Name, FromAzidentity)
+		}
+		return fail("EntraTenant %q: the credentials could not be loaded (%v): fix Secret %s in %s", t.Name, err, secretName(t), o.CredentialsNamespace)
+	}
+	return conn.build(t.Spec.TenantID, cloud, ep, cred, o)
+}
+
+// connectFromAzidentity uses DefaultAzureCredential against the tenant's cloud; tenant id
+// and cloud come from the flags, else from the EntraTenant when the cluster has it.
+func connectFromAzidentity(ctx context.Context, conn *Conn, o Options) error {
+	if conn.Kube != nil && (o.TenantID == "" || o.Cloud == "") {
+		if t, err := getTenant(ctx, conn.Kube, o.Tenant); err == nil {
+			conn.EntraTenant = t
+			o.TenantID = cmpOr(o.TenantID, t.Spec.TenantID)
+			if o.Cloud == "" {
+				o.Cloud, o.AuthorityHost, o.GraphEndpoint = string(t.Spec.Cloud), t.Spec.AuthorityHost, t.Spec.GraphEndpoint
+			}
+		}
+	}
+	if o.TenantID == "" {
+		return fail("set --tenant-id to the Entra tenant's GUID (or let the plugin read it from EntraTenant %q with a working kubeconfig)", o.Tenant)
+	}
+	cloud := graph.Cloud(cmpOr(o.Cloud, string(graph.CloudGlobal)))
+	ep, err := graph.EndpointsFor(cloud, o.AuthorityHost, o.GraphEndpoint)
+	if err != nil {
+		return fail("%v: fix --cloud, --authority-host or --graph-endpoint", err)
+	}
+	opts := &azidentity.DefaultAzureCredentialOptions{TenantID: o.TenantID, DisableInstanceDiscovery: cloud == graph.CloudCustom,
+		ClientOptions: azcore.ClientOptions{Cloud: azcloud.Configuration{ActiveDirectoryAuthorityHost: ep.AuthorityHost}}}
+	if o.HTTPClient != nil {
+		opts.ClientOptions.Transport = o.HTTPClient
+	}
+	cred, err := azidentity.NewDefaultAzureCredential(opts)
+	if err != nil {
+		return fail("no Azure credential found (%v): run az login, or set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET", err)
+	}
+	return conn.build(o.TenantID, cloud, ep, cred, o)
+}
+
+func (conn *Conn) build(tenantID string, cloud graph.Cloud, ep graph.Endpoints, cred azcore.TokenCredential, o Options) error {
+	c, err := graph.NewClient(graph.Config{TenantID: tenantID, Cloud: cloud, Endpoints: ep, Credential: cred,
+		HTTPClient: o.HTTPClient, Limits: o.Limits, Throttles: conn.Throttles,
+		UserAgent: "kubectl-phoneop/" + graph.Version})
+	if err != nil {
+		return fail("%v: check the tenant's cloud and endpoints", err)
+	}
+	conn.Graph, conn.TenantID = c, tenantID
+	return nil
+}
+
+func getTenant(ctx context.Context, kube client.Client, name string) (*identityv1alpha1.EntraTenant, error) {
+	var t identityv1alpha1.EntraTenant
+	err := kube.Get(ctx, types.NamespacedName{Name: name}, &t)
+	switch {
+	case err == nil:
+		return &t, nil
+	case apierrors.IsNotFound(err):
+		return nil, fail("EntraTenant %q not found in the cluster: check --tenant and --context (kubectl get entratenants)", name)
+	case apierrors.IsForbidden(err):
+		return nil, fail("your kubeconfig may not read EntraTenant %q: ask for get on entratenants.identity.phoneop.dev, or use --credentials-from=%s", name, FromAzidentity)
+	}
+	return nil, fail("reading EntraTenant %q failed (%v): check that the cluster is reachable with this kubeconfig", name, err)
+}
+
+// credentialSource mirrors the manager's: exactly one of client secret, certificate or
+// workload identity, the secrets from the credentials namespace only.
+func credentialSource(ctx context.Context, kube client.Client, ns string, t *identityv1alpha1.EntraTenant) (graph.CredentialSource, error) {
+	c := t.Spec.Credentials
+	switch {
+	case c.WorkloadIdentity != nil:
+		return graph.CredentialSource{ClientID: c.WorkloadIdentity.ClientID, WorkloadIdentity: true}, nil
+	case c.ClientSecret != nil:
+		v, err := secretValue(ctx, kube, ns, t, c.ClientSecret.SecretRef)
+		return graph.CredentialSource{ClientID: c.ClientSecret.ClientID, ClientSecret: string(v)}, err
+	case c.ClientCertificate != nil:
+		v, err := secretValue(ctx, kube, ns, t, c.ClientCertificate.SecretRef)
+		if err != nil {
+			return graph.CredentialSource{}, err
+		}
+		src := graph.CredentialSource{ClientID: c.ClientCertificate.ClientID, CertificatePEMOrPFX: v}
+		if ref := c.ClientCertificate.PasswordRef; ref != nil {
+			p, err := secretValue(ctx, kube, ns, t, *ref)
+			if err != nil {
+				return graph.CredentialSource{}, err
+			}
+			src.CertificatePassword = string(p)
+		}
+		return src, nil
+	}
+	return graph.CredentialSource{}, fail("EntraTenant %q sets no credentials: set one of spec.credentials.clientSecret, clientCertificate or workloadIdentity", t.Name)
+}
+
+func secretValue(ctx context.Context, kube client.Client, ns string, t *identityv1alpha1.EntraTenant, ref identityv1alpha1.CredentialSecretReference) ([]byte, error) {
+	var s corev1.Secret
+	err := kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, &s)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, fail("EntraTenant %q: Secret %s/%s does not exist: check --credentials-namespace (the operator's namespace)", t.Name, ns, ref.Name)
+	case apierrors.IsForbidden(err):
+		return nil, fail("your kubeconfig may not read Secret %s/%s of EntraTenant %q: ask for get on that Secret, or use --credentials-from=%s", ns, ref.Name, t.Name, FromAzidentity)
+	case err != nil:
+		return nil, fail("reading Secret %s/%s failed (%v): check that the cluster is reachable", ns, ref.Name, err)
+	}
+	v, ok := s.Data[ref.Key]
+	if !ok || len(v) == 0 {
+		return nil, fail("EntraTenant %q: Secret %s/%s has no key %q: add it", t.Name, ns, ref.Name, ref.Key)
+	}
+	return v, nil
+}
+
+func secretName(t *identityv1alpha1.EntraTenant) string {
+	c := t.Spec.Credentials
+	switch {
+	case c.ClientSecret != nil:
+		return c.ClientSecret.SecretRef.Name
+	case c.ClientCertificate != nil:
+		return c.ClientCertificate.SecretRef.Name
+	}
+	return ""
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Explain turns a Graph error into one sentence that says what to do. Errors are
+// internal/graph's: they never carry a body, a message or a number.
+func Explain(err error, what string) string {
+	var ge *graph.Error
+	if !errors.As(err, &ge) {
+		return fmt.Sprintf("%s failed: %v", what, err)
+	}
+	switch ge.Class {
+	case graph.Forbidden:
+		return fmt.Sprintf("%s: Graph refused it (%s): grant the app registration the permission it needs (%s) with admin consent, or use an identity that has it", what, ge.Error(), permissionFor(ge.Op))
+	case graph.Unauthorized:
+		return fmt.Sprintf("%s: the credentials were refused (%s): check the EntraTenant's Secret, or az login again", what, ge.Error())
+	case graph.Throttled:
+		return fmt.Sprintf("%s: Graph kept throttling the tenant (%s): rerun later (export --resume continues where it stopped) or lower --graph-requests-per-second", what, ge.Error())
+	case graph.NotFound:
+		return fmt.Sprintf("%s: Graph does not know it (%s): check the group id or user", what, ge.Error())
+	case graph.Transient:
+		return fmt.Sprintf("%s: Graph did not answer (%s): rerun (export --resume continues where it stopped)", what, ge.Error())
+	}
+	return fmt.Sprintf("%s: %s: check the flags", what, ge.Error())
+}
+
+func permissionFor(op string) string {
+	switch {
+	case strings.Contains(op, "Group"):
+		return "GroupMember.Read.All"
+	case strings.Contains(op, "AuthenticationMethods"):
+		return "UserAuthenticationMethod.Read.All"
+	case strings.Contains(op, "PhoneMethods"):
+		return "UserAuthMethod-Phone.Read.All or UserAuthenticationMethod.Read.All"
+	}
+	return "User.Read.All"
+}

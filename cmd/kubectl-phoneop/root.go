@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/spf13/cobra"
+
+	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/connect"
+	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/progress"
+	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/selection"
+	"github.com/phoneop/phoneop/internal/graph"
+)
+
+// common are the flags every command shares.
+type common struct {
+	conn        connect.Options
+	rps         float64
+	concurrency int
+	noProgress  bool
+	// Selection (export, and report with --scope tenant).
+	sel selection.Selection
+
+	requests atomic.Int64 // Graph HTTP requests, token traffic excluded
+}
+
+func newRootCommand() *cobra.Command {
+	c := &common{}
+	root := &cobra.Command{
+		Use:   "kubectl-phoneop",
+		Short: "Export a tenant's phone methods to PhoneAuthMethods, and report who depends on phones alone",
+		Long: `kubectl phoneop reads Microsoft Entra users' authentication methods through Microsoft Graph
+(batched, through phoneop's per-tenant throttle) and never writes to Graph.
+
+  export   write the users' existing phones as PhoneAuthMethods (ObserveOnly by default),
+           numbers in Secrets in a separate directory, ready for Git and kubectl apply -k
+  report   list the users whose only MFA methods are phones (at risk when Microsoft-provided
+           SMS and voice end on 2027-02-01), counted per namespace and phone type
+
+Credentials come from the EntraTenant in the cluster (its Secret in --credentials-namespace,
+read with your kubeconfig's rights) or, with --credentials-from=azidentity, from azidentity's
+default chain: AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET (or a certificate),
+workload identity, a managed identity, or az login. To trust a private CA (the Graph
+emulator), point SSL_CERT_FILE at its certificate.
+
+Exit codes: 0 done, 1 failed, 2 bad flags, 3 done but some users could not be read (rerun;
+export --resume reads only those).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	f := root.PersistentFlags()
+	f.StringVar(&c.conn.Tenant, "tenant", "", "name of the EntraTenant (required): exported objects name it in spec.tenantRef, and with --credentials-from=entratenant its credentials are used")
+	f.StringVar(&c.conn.CredentialsFrom, "credentials-from", connect.FromEntraTenant, "where the Graph credentials come from: entratenant (the EntraTenant's Secret, read with your kubeconfig) or azidentity (environment, workload identity, managed identity, az login)")
+	f.StringVar(&c.conn.CredentialsNamespace, "credentials-namespace", "phoneop-system", "namespace of the EntraTenants' credential Secrets (the operator's --credentials-namespace)")
+	f.StringVar(&c.conn.TenantID, "tenant-id", "", "Entra tenant GUID, for --credentials-from=azidentity when the EntraTenant cannot be read from the cluster")
+	f.StringVar(&c.conn.Cloud, "cloud", "", "Global, USGov, USGovDoD, China or Custom, for --credentials-from=azidentity without the EntraTenant (default Global)")
+	f.StringVar(&c.conn.AuthorityHost, "authority-host", "", "login authority URL, with --cloud=Custom")
+	f.StringVar(&c.conn.GraphEndpoint, "graph-endpoint", "", "Graph root URL (without /v1.0), with --cloud=Custom")
+	f.StringVar(&c.conn.Kubeconfig, "kubeconfig", "", "path of the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
+	f.StringVar(&c.conn.Context, "context", "", "kubeconfig context to use (default: the current one)")
+	f.Float64Var(&c.rps, "graph-requests-per-second", graph.DefaultLimits.RequestsPerSecond, "Graph requests per second for the tenant (each part of a $batch counts); Graph allows 350-800 per second depending on tenant size, shared with the operator")
+	f.IntVar(&c.concurrency, "concurrency", 4, "batches of 20 users in flight at once")
+	f.BoolVar(&c.noProgress, "no-progress", false, "print no progress (by default a bar on a terminal, a line every 5 % otherwise, on stderr)")
+	root.AddCommand(newExportCommand(c), newReportCommand(c))
+	return root
+}
+
+// selectionFlags adds --domain, --group and --users-file.
+func (c *common) selectionFlags(cmd *cobra.Command, what string) {
+	f := cmd.Flags()
+	f.StringSliceVar(&c.sel.Domains, "domain", nil, what+" only users whose userPrincipalName is in this domain (repeatable or comma-separated); Graph serves it as an advanced query")
+	f.StringVar(&c.sel.Group, "group", "", what+" only members of this group (object id), nested groups included; the app needs GroupMember.Read.All")
+	f.StringVar(&c.sel.File, "users-file", "", what+" only the users in this file: one userPrincipalName per line, optionally followed by the namespace of its objects; # starts a comment")
+}
+
+// connect builds the Graph client (and the Kubernetes client when the kubeconfig works).
+func (c *common) connect(ctx context.Context) (*connect.Conn, error) {
+	if c.conn.Tenant == "" {
+		return nil, usagef("set --tenant to the EntraTenant's name (kubectl get entratenants lists them)")
+	}
+	if c.rps <= 0 || c.concurrency <= 0 {
+		return nil, usagef("--graph-requests-per-second and --concurrency must be positive")
+	}
+	o := c.conn
+	o.Limits = graph.Limits{RequestsPerSecond: c.rps, Burst: max(1, int(c.rps))}
+	o.HTTPClient = &http.Client{Transport: countingTransport{base: http.DefaultTransport, n: &c.requests}}
+	return connect.Connect(ctx, o)
+}
+
+// progressOut is where progress goes: stderr, as a bar when it is a terminal.
+func (c *common) progressOut() (*os.File, bool) {
+	if c.noProgress {
+		return nil, false
+	}
+	return os.Stderr, progress.IsTerminal(os.Stderr)
+}
+
+// resolveUsers lists the selection, printing what it found.
+func (c *common) resolveUsers(ctx context.Context, g *graph.Client) ([]selection.User, []selection.User, error) {
+	if err := c.sel.Validate(); err != nil {
+		return nil, nil, usagef("%v", err)
+	}
+	users, noUPN, err := selection.Resolve(ctx, g, c.sel)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s", connect.Explain(err, "listing "+c.sel.Describe()))
+	}
+	if !c.noProgress {
+		fmt.Fprintf(os.Stderr, "found %d users (%s)\n", len(users), c.sel.Describe())
+	}
+	return users, noUPN, nil
+}
+
+// countingTransport counts Graph requests (not the login authority's).
+type countingTransport struct {
+	base http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(r.URL.Path, "/v1.0/") || strings.HasPrefix(r.URL.Path, "/beta/") {
+		t.n.Add(1)
+	}
+	return t.base.RoundTrip(r)
+}
