@@ -62,6 +62,10 @@ build: manifests generate fmt vet ## Build the manager binary into bin/manager.
 run: manifests generate fmt vet ## Run the manager against the cluster in your kubeconfig.
 	go run ./main.go
 
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-phoneop (put bin/ on PATH: kubectl phoneop --help).
+	CGO_ENABLED=0 go build -trimpath -ldflags "-X github.com/phoneop/phoneop/internal/graph.Version=$(VERSION)" -o bin/kubectl-phoneop ./cmd/kubectl-phoneop
+
 ##@ Deployment (install manifests, Helm chart, image; see docs/)
 
 KUBECTL ?= kubectl

@@ -145,4 +145,3 @@ func namespaceNote(ctx context.Context, kube client.Client, t *identityv1alpha1.
 	}
 	return ""
 }
-

@@ -106,4 +106,3 @@ func runReport(cmd *cobra.Command, c *common, rf reportFlags) error {
 	}
 	return nil
 }
-

@@ -16,6 +16,11 @@ import (
 	"github.com/phoneop/phoneop/internal/graph"
 )
 
+// baseTransport carries the plugin's HTTP requests; tests point it at the emulator's TLS
+// server. The default transport trusts SSL_CERT_FILE, which is how the emulator is trusted
+// outside tests.
+var baseTransport http.RoundTripper = http.DefaultTransport
+
 // common are the flags every command shares.
 type common struct {
 	conn        connect.Options
@@ -88,7 +93,7 @@ func (c *common) connect(ctx context.Context) (*connect.Conn, error) {
 	}
 	o := c.conn
 	o.Limits = graph.Limits{RequestsPerSecond: c.rps, Burst: max(1, int(c.rps))}
-	o.HTTPClient = &http.Client{Transport: countingTransport{base: http.DefaultTransport, n: &c.requests}}
+	o.HTTPClient = &http.Client{Transport: countingTransport{base: baseTransport, n: &c.requests}}
 	return connect.Connect(ctx, o)
 }
 
