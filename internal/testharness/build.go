@@ -43,9 +43,11 @@ func Build(ctx context.Context, moduleDir, binDir string) error {
 // build runs Build unless Options.BinDir names prebuilt binaries.
 func (h *Harness) build(ctx context.Context) error {
 	if h.opts.BinDir != "" {
+		h.BinDir = h.opts.BinDir
 		return nil
 	}
 	h.opts.BinDir = filepath.Join(h.Dir, "bin")
+	h.BinDir = h.opts.BinDir
 	return Build(ctx, h.opts.ModuleDir, h.opts.BinDir)
 }
 

@@ -14,10 +14,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -31,12 +34,19 @@ func (h *Harness) startControlPlane(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// A certificate directory of our own (not a temporary one envtest removes on stop) keeps
+	// the serving and service-account keys across RestartAPIServer.
+	certDir := filepath.Join(h.Dir, "kube-apiserver")
+	if err := os.MkdirAll(certDir, 0o700); err != nil {
+		return err
+	}
 	h.env = &envtest.Environment{
 		CRDDirectoryPaths:        []string{filepath.Join(h.opts.ModuleDir, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing:    true,
 		BinaryAssetsDirectory:    assets,
 		ControlPlaneStartTimeout: h.opts.StartTimeout,
 	}
+	h.env.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir}
 	if h.Config, err = h.env.Start(); err != nil {
 		return err
 	}
@@ -77,4 +87,40 @@ func (h *Harness) assetsDir(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("hack/control-plane.sh: %w", err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// StopAPIServer stops kube-apiserver (etcd keeps running, with everything stored); the
+// manager's watches and requests fail until StartAPIServer.
+func (h *Harness) StopAPIServer() error {
+	return h.env.ControlPlane.APIServer.Stop()
+}
+
+// StartAPIServer starts kube-apiserver again on the same address with the same certificates
+// and keys, so every kubeconfig and token the run handed out stays valid, and waits until it
+// serves.
+func (h *Harness) StartAPIServer() error {
+	return h.env.ControlPlane.APIServer.Start()
+}
+
+// ServiceAccountKubeconfig writes a kubeconfig that authenticates as ServiceAccount
+// namespace/name with a bound token (TokenRequest, one hour), creating the ServiceAccount if
+// it does not exist, and returns its path: run a manager with it (ManagerOptions.Kubeconfig)
+// to exercise exactly the RBAC an install grants that ServiceAccount.
+func (h *Harness) ServiceAccountKubeconfig(ctx context.Context, namespace, name string) (string, error) {
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	if err := client.IgnoreAlreadyExists(h.Client.Create(ctx, sa)); err != nil {
+		return "", err
+	}
+	seconds := int64(3600)
+	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &seconds}}
+	if err := h.Client.SubResource("token").Create(ctx, sa, tr); err != nil {
+		return "", fmt.Errorf("requesting a token for ServiceAccount %s/%s: %w", namespace, name, err)
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: h.Config.Host, CertificateAuthorityData: h.Config.CAData}
+	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	cfg.Contexts["default"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: name}
+	cfg.CurrentContext = "default"
+	path := filepath.Join(h.Dir, "kubeconfig-"+namespace+"-"+name)
+	return path, clientcmd.WriteToFile(*cfg, path)
 }

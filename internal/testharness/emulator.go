@@ -33,6 +33,13 @@ var listeningLine = regexp.MustCompile(`graph-emulator listening on (https://[0-
 // waits until it answers over TLS with its own certificate.
 func (h *Harness) startEmulator(ctx context.Context) error {
 	args := []string{"-addr=127.0.0.1:0", "-admin", "-cert-out=" + h.EmulatorCert}
+	if h.opts.GraphProxy {
+		// The proxy must serve the emulator's certificate, so the harness makes the key.
+		if err := h.writeEmulatorCert(); err != nil {
+			return err
+		}
+		args = append(args, "-tls-cert="+h.EmulatorCert, "-tls-key="+h.emulatorKey())
+	}
 	if h.opts.SeedFile != "" {
 		args = append(args, "-seed-file="+h.opts.SeedFile)
 	}

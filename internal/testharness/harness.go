@@ -58,6 +58,14 @@ type Options struct {
 	// StartTimeout bounds each wait for a component to become ready; 0 means 2 minutes
 	// (the machines are small and shared).
 	StartTimeout time.Duration
+	// NoManager makes Start start no manager: the test starts its own with StartManager
+	// (several replicas, another identity, RBAC applied first). ManagerLog, MetricsURL, Scrape
+	// and ManagerRunning then refer to no manager.
+	NoManager bool
+	// GraphProxy puts a TLS proxy between the manager and the emulator (Harness.Proxy) that
+	// can refuse connections or fail the token endpoint, to test outages; the EntraTenants
+	// the harness writes then point at it.
+	GraphProxy bool
 	// Logf receives one line per step; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -80,11 +88,17 @@ type Harness struct {
 	EmulatorLog, ManagerLog string
 	// MetricsURL is the manager's plain-http Prometheus endpoint (…/metrics).
 	MetricsURL string
+	// Proxy is the Graph proxy (Options.GraphProxy), nil without it.
+	Proxy *GraphProxy
+	// BinDir holds the manager and graph-emulator binaries this run uses; pass it as
+	// Options.BinDir to another harness to skip the build.
+	BinDir string
 
 	opts     Options
 	env      *envtest.Environment
 	emulator *process
-	manager  *process
+	manager  *Manager   // the default manager, nil with Options.NoManager
+	managers []*Manager // every manager started, the default one included
 	ownsDir  bool
 }
 
@@ -108,14 +122,20 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	if err := h.makeDir(); err != nil {
 		return nil, err
 	}
-	steps := []struct {
+	type step struct {
 		name string
 		run  func(context.Context) error
-	}{
+	}
+	steps := []step{
 		{"build manager and graph-emulator", h.build},
 		{"start kube-apiserver and etcd", h.startControlPlane},
 		{"start the Graph emulator", h.startEmulator},
-		{"start the manager", h.startManager},
+	}
+	if o.GraphProxy {
+		steps = append(steps, step{"start the Graph proxy", h.startProxy})
+	}
+	if !o.NoManager {
+		steps = append(steps, step{"start the manager", h.startManager})
 	}
 	for _, s := range steps {
 		began := time.Now()
@@ -132,12 +152,16 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 // directory if Start created it. It is safe to call more than once.
 func (h *Harness) Stop() error {
 	var errs []error
-	for _, p := range []*process{h.manager, h.emulator} {
-		if p != nil {
-			errs = append(errs, p.stop(10*time.Second))
-		}
+	for _, m := range h.managers {
+		errs = append(errs, m.Stop())
 	}
-	h.manager, h.emulator = nil, nil
+	if h.emulator != nil {
+		errs = append(errs, h.emulator.stop(10*time.Second))
+	}
+	if h.Proxy != nil {
+		errs = append(errs, h.Proxy.Close())
+	}
+	h.manager, h.managers, h.emulator, h.Proxy = nil, nil, nil, nil
 	if h.env != nil {
 		errs = append(errs, h.env.Stop())
 		h.env = nil

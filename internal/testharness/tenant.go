@@ -82,8 +82,8 @@ func (h *Harness) TenantObjects(t *Tenant) []client.Object {
 		Spec: identityv1alpha1.EntraTenantSpec{
 			TenantID:      t.TenantID,
 			Cloud:         identityv1alpha1.CloudCustom,
-			AuthorityHost: h.EmulatorURL + "/", // azidentity wants the authority with a slash
-			GraphEndpoint: h.EmulatorURL,
+			AuthorityHost: h.GraphURL() + "/", // azidentity wants the authority with a slash
+			GraphEndpoint: h.GraphURL(),
 			Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
 				ClientID:  t.ClientID,
 				SecretRef: identityv1alpha1.CredentialSecretReference{Name: t.SecretName(), Key: "clientSecret"},
@@ -134,8 +134,10 @@ func (h *Harness) waitTenantReady(ctx context.Context, name string) error {
 				return nil
 			}
 		}
-		if err := h.ManagerRunning(); err != nil {
-			return err
+		if h.manager != nil {
+			if err := h.manager.Running(); err != nil {
+				return err
+			}
 		}
 		select {
 		case <-ctx.Done():
