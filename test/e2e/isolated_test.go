@@ -46,7 +46,7 @@ func isolated(t *testing.T, o testharness.Options) *testharness.Harness {
 		t.Fatalf("starting an isolated harness: %v", err)
 	}
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() || os.Getenv("PHONEOP_E2E_LOGS") != "" {
 			logs, _ := filepath.Glob(filepath.Join(hs.Dir, "manager*.log"))
 			for _, l := range logs {
 				t.Logf("last lines of %s (numbers masked):\n%s", filepath.Base(l), maskNumbers(fileTail(l, 30)))
