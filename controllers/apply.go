@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -42,6 +43,9 @@ type graphWrite struct {
 	// refused is what Graph refusing the write as invalid (400) means; nil: the generic
 	// GraphError outcome.
 	refused func() *outcome
+	// destructive: the write changes or removes a phone that exists, and spends the tenant's
+	// change budget.
+	destructive bool
 }
 
 // graphWrites is every Graph write phoneop makes, by planned action. Adding a Graph operation
@@ -59,7 +63,7 @@ var graphWrites = map[plan.ActionKind]graphWrite{
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
 			return graph.PhoneMethod{}, c.UpdatePhoneNumber(ctx, userID, a.MethodID, string(a.PhoneType), a.Number)
 		},
-		event: identityv1alpha1.ReasonNumberUpdated, after: reobserveAndEndRound,
+		event: identityv1alpha1.ReasonNumberUpdated, after: reobserveAndEndRound, destructive: true,
 		expect: func(before *graph.PhoneMethod, a plan.Action, _ graph.PhoneMethod) *graph.PhoneMethod {
 			return changed(before, func(m *graph.PhoneMethod) { m.PhoneNumber = a.Number })
 		},
@@ -72,7 +76,7 @@ var graphWrites = map[plan.ActionKind]graphWrite{
 			}
 			return graph.PhoneMethod{}, nil // gone, or already gone: the goal is met
 		},
-		event: identityv1alpha1.ReasonDeleted, after: takeResponse,
+		event: identityv1alpha1.ReasonDeleted, after: takeResponse, destructive: true,
 		expect: func(*graph.PhoneMethod, plan.Action, graph.PhoneMethod) *graph.PhoneMethod { return nil },
 	},
 	plan.EnableSMS: {
@@ -110,12 +114,18 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcom
 		if r.writes.made(s.pam, key) {
 			return writeNotReflected(a, key)
 		}
+		if w.destructive {
+			if ok, wait := r.Budgets.take(s.conn.TenantID, s.tenant.Spec.ChangeBudget.DestructiveWritesPerHour()); !ok {
+				return budgetExceeded(s.tenant, wait)
+			}
+		}
 		answer, err := w.call(ctx, s.conn.Client, s.user.ID, a)
 		if err != nil {
 			r.Observer.Invalidate(s.conn.TenantID, s.user.ID)
 			return r.writeFailed(ctx, s, a, w, err)
 		}
 		r.writes.record(s.pam, key)
+		s.created = s.created || a.Kind == plan.Create
 		r.Observer.RecordWrite(s.conn.TenantID, s.user.ID, string(a.PhoneType), before, w.expect(before, a, answer))
 		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, w.event, string(a.Kind), "%s", a.String())
 		switch w.after {
@@ -172,6 +182,15 @@ func writeNotReflected(a plan.Action, key string) *outcome {
 	return stalledOn(identityv1alpha1.ReasonWriteNotReflected,
 		fmt.Sprintf("Graph accepted phoneop's %s of the %s phone but keeps reporting a value that differs from the spec (observation %s), so phoneop stops writing until the spec or Graph's value changes",
 			a.Kind, a.PhoneType, key), 0)
+}
+
+// budgetExceeded: the tenant's destructive writes for the rolling hour are used up. A wait,
+// not a failure: time frees the budget, and raising the cap wakes every object of the tenant.
+// The message holds no countdown, which would cost a status write per retry.
+func budgetExceeded(t *identityv1alpha1.EntraTenant, wait time.Duration) *outcome {
+	return waitingFor(identityv1alpha1.ReasonChangeBudgetExceeded,
+		fmt.Sprintf("EntraTenant %q allows %d destructive writes (number changes and deletes of existing phones) per rolling hour and they are used up; phoneop resumes as the hour frees them, or at once when spec.changeBudget.maxDestructiveWritesPerHour is raised",
+			t.Name, t.Spec.ChangeBudget.DestructiveWritesPerHour()), max(wait, time.Second))
 }
 
 // changed returns a copy of before with mutate applied (nil when there was no method).

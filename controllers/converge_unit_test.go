@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -118,11 +120,12 @@ func newUnitWorld(api *graphtest.FakeAPI, mutate ...func(*identityv1alpha1.Phone
 	rec := events.NewFakeRecorder(100)
 	r := &PhoneAuthMethodReconciler{
 		Observer: &Observer{TTL: 0}, // every read reaches the fake
-		Users:    &UserCache{}, Recorder: rec, ResyncPeriod: time.Hour,
+		Users:    &UserCache{}, Budgets: &ChangeBudgets{}, Recorder: rec, ResyncPeriod: time.Hour,
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
 	}
 	s := &scope{pam: pam, number: pam.Spec.PhoneNumber, user: graph.User{ID: unitUserID, UserPrincipalName: pam.Spec.User},
-		conn: &Connection{TenantID: "tenant-1", Cloud: graph.CloudGlobal, Client: api}}
+		tenant: &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}},
+		conn:   &Connection{TenantID: "tenant-1", Cloud: graph.CloudGlobal, Client: api}}
 	return &unitWorld{r: r, api: api, events: rec, s: s}
 }
 
@@ -448,5 +451,98 @@ func TestUnitPlanOutcomeFollowsTheBlockerKind(t *testing.T) {
 	w.s.result.Wait.Kind = plan.WaitsForSibling
 	if o := planOutcome(w.s); o.stalled || o.requeueAfter != slowRetry {
 		t.Errorf("a sibling wait: outcome = %+v, want progressing, retried after %s", o, slowRetry)
+	}
+}
+
+func TestUnitChangeBudgetRollsOverAnHour(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	b := &ChangeBudgets{Now: func() time.Time { return now }}
+	for i := range 2 {
+		if ok, _ := b.take("Tenant-A", 2); !ok {
+			t.Fatalf("write %d refused within a budget of 2", i+1)
+		}
+		now = now.Add(10 * time.Minute)
+	}
+	ok, wait := b.take("tenant-a", 2) // tenant ids are case-insensitive
+	if ok || wait != 40*time.Minute {
+		t.Fatalf("third write: ok=%v wait=%s, want refused until the first leaves the hour (40m)", ok, wait)
+	}
+	if left := b.remaining("tenant-a", 2); left != 0 {
+		t.Errorf("remaining = %d, want 0", left)
+	}
+	if ok, _ := b.take("tenant-b", 2); !ok {
+		t.Error("another tenant's budget was spent")
+	}
+	now = now.Add(41 * time.Minute)
+	if ok, _ := b.take("tenant-a", 2); !ok {
+		t.Error("a write was refused after the oldest left the rolling hour")
+	}
+	if ok, wait := b.take("tenant-c", 0); ok || wait <= 0 {
+		t.Errorf("a cap of 0 allowed a write (ok=%v wait=%s)", ok, wait)
+	}
+}
+
+func TestUnitTheChangeBudgetCapsNumberChangesNotCreates(t *testing.T) {
+	none := int32(0)
+	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
+	api := fakeGraph(book)
+	w := newUnitWorld(api)
+	w.s.tenant.Spec.ChangeBudget.MaxDestructiveWritesPerHour = &none
+
+	o := w.converge(t)
+	if o.reason != identityv1alpha1.ReasonChangeBudgetExceeded || o.stalled || o.requeueAfter <= 0 {
+		t.Fatalf("outcome = %+v, want a progressing %s wait", o, identityv1alpha1.ReasonChangeBudgetExceeded)
+	}
+	if n := api.Writes(); n != 0 {
+		t.Errorf("Graph writes = %d past the budget, want 0", n)
+	}
+
+	// Creating a missing phone is not destructive: it needs no budget.
+	created := newUnitWorld(fakeGraph(newPhoneBook()))
+	created.s.tenant.Spec.ChangeBudget.MaxDestructiveWritesPerHour = &none
+	if o := created.converge(t); !o.ready {
+		t.Errorf("a create with a budget of 0: outcome = %+v, want converged", o)
+	}
+}
+
+// TestUnitPausedKeepsReadyAndIsNeverFailed: pausing keeps Ready as it was, removes Reconciling
+// and Stalled, and says Paused on Synced. kstatus has no suspended state and reads Ready alone:
+// a paused Ready object is Current, a paused object that was not Ready stays InProgress (never
+// Failed). Argo CD shows every paused object as Suspended (test/manifests).
+func TestUnitPausedKeepsReadyAndIsNeverFailed(t *testing.T) {
+	cases := map[string]struct {
+		before      *outcome
+		wantKstatus status.Status
+	}{
+		"a Ready object":                  {converged("ok"), status.CurrentStatus},
+		"an object still making progress": {waitingFor(identityv1alpha1.ReasonMobileRequired, "wait", slowRetry), status.InProgressStatus},
+		"a stalled object":                {stalledOn(identityv1alpha1.ReasonConflict, "owned", slowRetry), status.InProgressStatus},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			pam := &identityv1alpha1.PhoneAuthMethod{ObjectMeta: metav1.ObjectMeta{Generation: 1}}
+			r := &PhoneAuthMethodReconciler{Now: func() time.Time { return time.Unix(1700000000, 0) }}
+			r.setStatus(&scope{pam: pam, outcome: tc.before}, pam.DeepCopy())
+			readyBefore := *meta.FindStatusCondition(pam.Status.Conditions, identityv1alpha1.ConditionReady)
+
+			pam.Generation = 2 // a spec change while paused is not acted on, and not "in progress"
+			r.setStatus(&scope{pam: pam, outcome: pausedBy("paused")}, pam.DeepCopy())
+			ready := meta.FindStatusCondition(pam.Status.Conditions, identityv1alpha1.ConditionReady)
+			if ready.Status != readyBefore.Status || ready.Reason != readyBefore.Reason {
+				t.Errorf("Ready changed from %s/%s to %s/%s", readyBefore.Status, readyBefore.Reason, ready.Status, ready.Reason)
+			}
+			synced := meta.FindStatusCondition(pam.Status.Conditions, identityv1alpha1.ConditionSynced)
+			if synced == nil || synced.Status != metav1.ConditionFalse || synced.Reason != identityv1alpha1.ReasonPaused {
+				t.Errorf("Synced = %+v, want False/Paused", synced)
+			}
+			for _, c := range []string{identityv1alpha1.ConditionReconciling, identityv1alpha1.ConditionStalled} {
+				if meta.FindStatusCondition(pam.Status.Conditions, c) != nil {
+					t.Errorf("a paused object still shows %s", c)
+				}
+			}
+			if got := kstatusOf(t, pam); got != tc.wantKstatus {
+				t.Errorf("kstatus = %s, want %s", got, tc.wantKstatus)
+			}
+		})
 	}
 }

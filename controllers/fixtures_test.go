@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -48,6 +49,13 @@ type fixtureOption func(*emulator.Tenant, *identityv1alpha1.EntraTenantSpec)
 func withSMSPolicyFor(users ...string) fixtureOption {
 	return func(t *emulator.Tenant, _ *identityv1alpha1.EntraTenantSpec) {
 		t.SMSSignIn = emulator.SMSPolicy{IncludedUsers: users}
+	}
+}
+
+// withChangeBudget sets the tenant's destructive writes per rolling hour.
+func withChangeBudget(n int32) fixtureOption {
+	return func(_ *emulator.Tenant, spec *identityv1alpha1.EntraTenantSpec) {
+		spec.ChangeBudget.MaxDestructiveWritesPerHour = &n
 	}
 }
 
@@ -194,15 +202,60 @@ func (f *fixture) editInGraph(userID, phoneType, number string) {
 // through) shows the new generation, so that no later check passes on the stale object.
 func (f *fixture) update(p *identityv1alpha1.PhoneAuthMethod, mutate func(*identityv1alpha1.PhoneAuthMethod)) {
 	f.t.Helper()
-	latest := f.get(p)
-	mutate(latest)
-	f.g.Expect(k8s.Update(f.ctx, latest)).To(Succeed())
+	var latest *identityv1alpha1.PhoneAuthMethod
+	// The manager writes status concurrently, so the cached copy may be one write behind:
+	// retry on a conflict, as kubectl edit would.
+	f.g.Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		latest = f.get(p)
+		mutate(latest)
+		return k8s.Update(f.ctx, latest)
+	})).To(Succeed())
 	f.g.Eventually(func() bool {
 		got := &identityv1alpha1.PhoneAuthMethod{}
 		err := k8s.Get(f.ctx, client.ObjectKeyFromObject(p), got)
 		// Gone is fine too: the update may have released a deleting object's finalizer.
 		return apierrors.IsNotFound(err) || err == nil && got.Generation == latest.Generation
 	}, eventually, poll).Should(BeTrue())
+}
+
+// annotate sets (or, with value "", removes) an annotation, as `kubectl annotate` would.
+func (f *fixture) annotate(obj client.Object, key, value string) {
+	f.t.Helper()
+	f.g.Expect(k8s.Get(f.ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	annotations := obj.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	if value == "" {
+		delete(annotations, key)
+	} else {
+		annotations[key] = value
+	}
+	obj.SetAnnotations(annotations)
+	f.g.Expect(k8s.Patch(f.ctx, obj, patch)).To(Succeed())
+}
+
+// entraTenant returns the fixture's EntraTenant, for edits.
+func (f *fixture) entraTenant() *identityv1alpha1.EntraTenant {
+	return &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: f.tenant}}
+}
+
+// waitForSynced waits until the object's Synced condition has reason, for the current
+// generation.
+func (f *fixture) waitForSynced(p *identityv1alpha1.PhoneAuthMethod, reason string) *identityv1alpha1.PhoneAuthMethod {
+	f.t.Helper()
+	var got *identityv1alpha1.PhoneAuthMethod
+	f.g.Eventually(func(g Gomega) {
+		got = &identityv1alpha1.PhoneAuthMethod{}
+		g.Expect(k8s.Get(f.ctx, client.ObjectKeyFromObject(p), got)).To(Succeed())
+		c := meta.FindStatusCondition(got.Status.Conditions, identityv1alpha1.ConditionSynced)
+		g.Expect(c).NotTo(BeNil(), "no Synced condition yet")
+		g.Expect(c.Reason).To(Equal(reason), "Synced reason (message: %s)", c.Message)
+		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+	}, eventually, poll).Should(Succeed())
+	assertKstatusInvariants(f.t, got)
+	return got
 }
 
 // get re-reads an object.

@@ -41,6 +41,8 @@ type outcome struct {
 	requeueAfter time.Duration
 	// err: a transient failure, returned to controller-runtime for exponential backoff.
 	err error
+	// paused: the pass made no Graph call on purpose; Ready keeps what it said before.
+	paused bool
 }
 
 // converged: Graph matches the spec.
@@ -96,6 +98,18 @@ func severityOf(k plan.BlockerKind) (stalled bool, after time.Duration, known bo
 		return true, 0, true // the spec change wakes the object; the resync keeps reading Graph
 	}
 	return true, slowRetry, false
+}
+
+// pausedBy: phoneop.dev/paused stops every Graph call for the object. Neither progressing nor
+// failed: Ready is left as it was, and removing the annotation wakes the object.
+func pausedBy(message string) *outcome {
+	return &outcome{paused: true, reason: identityv1alpha1.ReasonPaused, message: message}
+}
+
+// keptExisting: CreateOnly found a phone already registered and left it as it is. Ready: the
+// policy's goal (never overwrite) is met.
+func keptExisting(message string) *outcome {
+	return &outcome{ready: true, synced: true, reason: identityv1alpha1.ReasonExistingPhoneKept, message: message}
 }
 
 // plannedOnly: ObserveOnly found differences and wrote nothing.

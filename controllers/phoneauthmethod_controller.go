@@ -36,6 +36,8 @@ type PhoneAuthMethodReconciler struct {
 	Observer *Observer
 	// Users remembers resolved users, so a steady state costs no user lookups.
 	Users *UserCache
+	// Budgets caps each tenant's destructive writes per rolling hour.
+	Budgets *ChangeBudgets
 	// Recorder records an Event for every Graph write and drift correction.
 	Recorder events.EventRecorder
 	// ResyncPeriod is how often a converged object re-reads Graph to catch drift.

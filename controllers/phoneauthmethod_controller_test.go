@@ -2,12 +2,14 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,7 +56,8 @@ func TestSteadyStateCostsOneReadAndNoWrites(t *testing.T) {
 	res, err := reconciler.Reconcile(f.ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 	f.g.Expect(err).NotTo(HaveOccurred())
 	f.g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "a converged object comes back on its resync schedule")
-	f.g.Expect(res.RequeueAfter).To(BeNumerically("<=", reconciler.ResyncPeriod+time.Second))
+	// resyncAfter jitters each cycle by up to ±10 % of the period.
+	f.g.Expect(res.RequeueAfter).To(BeNumerically("<=", reconciler.ResyncPeriod*11/10+time.Second))
 	f.g.Expect(f.count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1))
 	f.g.Expect(f.count(http.MethodGet, emulator.RouteUser)).To(Equal(0), "the user is resolved once, not per resync")
 	f.g.Expect(f.graphWrites()).To(Equal(0))
@@ -573,4 +576,118 @@ func TestAFixedLineMobileIsReportedNotBlocked(t *testing.T) {
 		HaveField("Status", metav1.ConditionTrue), HaveField("Reason", identityv1alpha1.ReasonFixedLineNumber))))
 	f.g.Expect(kstatusOf(t, got)).To(Equal(status.CurrentStatus), "a warning, not a failure")
 	f.g.Eventually(func() []string { return f.eventReasons(p) }, eventually, poll).Should(ContainElement(identityv1alpha1.ReasonFixedLineNumber))
+}
+
+// Brownfield tenants: prefill without overwriting, pause, and a change budget.
+
+func TestCreateOnlyPrefillsAndKeepsWhatUsersRegistered(t *testing.T) {
+	f := newFixture(t)
+	hasPhone := f.addUser("own@contoso.com")
+	newHire := f.addUser("new@contoso.com")
+	f.editInGraph(hasPhone, "mobile", "+1 2065550150") // registered by the user in MySignIns
+	createOnly := func(p *identityv1alpha1.PhoneAuthMethod) {
+		p.Spec.ManagementPolicy = identityv1alpha1.ManagementPolicyCreateOnly
+	}
+	f.resetStats()
+
+	kept := f.pam("own-mobile", "own@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550151", createOnly, deletionPolicyDelete)
+	f.create(kept)
+	got := f.waitForReady(kept, metav1.ConditionTrue, identityv1alpha1.ReasonExistingPhoneKept)
+	f.g.Expect(got.Status.PlannedActions).To(Equal([]string{"UpdateNumber mobile +1 *******151"}), "what Full would do")
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.CurrentStatus))
+	f.g.Expect(f.graphMethod(hasPhone, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550150"), "never overwritten")
+
+	prefilled := f.pam("new-mobile", "new@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550152", createOnly)
+	f.createReady(prefilled)
+	f.g.Expect(f.graphMethod(newHire, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550152"))
+	f.g.Expect(f.count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1))
+	f.g.Expect(f.count(http.MethodPatch, "")).To(Equal(0))
+
+	// CreateOnly never deletes, whatever the deletion policy says.
+	f.g.Expect(k8s.Delete(f.ctx, kept)).To(Succeed())
+	waitGone(t, kept)
+	f.g.Expect(f.graphMethod(hasPhone, identityv1alpha1.PhoneTypeMobile)).NotTo(BeNil())
+	f.g.Expect(f.count(http.MethodDelete, "")).To(Equal(0))
+}
+
+func TestPauseStopsEveryGraphCall(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("pau@contoso.com")
+	p := f.pam("pau-mobile", "pau@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550153")
+	f.createReady(p)
+
+	f.annotate(p, identityv1alpha1.AnnotationPaused, "true")
+	f.resetStats()
+	f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) { p.Spec.PhoneNumber = "+1 2065550154" })
+	got := f.waitForSynced(p, identityv1alpha1.ReasonPaused)
+	f.g.Expect(got.Status.Conditions).To(ContainElement(And(HaveField("Type", identityv1alpha1.ConditionReady), HaveField("Status", metav1.ConditionTrue))),
+		"Ready is left as it was")
+	f.g.Expect(kstatusOf(t, got)).To(Equal(status.CurrentStatus), "paused is neither progressing nor failed")
+	graphCalls := func() int {
+		return f.count("", "") - f.count(http.MethodPost, emulator.RouteToken) - f.count(http.MethodGet, emulator.RouteOpenIDConf)
+	}
+	f.g.Expect(graphCalls()).To(Equal(0), "a paused object makes no Graph call: %+v", f.stats())
+
+	f.annotate(p, identityv1alpha1.AnnotationPaused, "")
+	f.waitForSynced(p, identityv1alpha1.ReasonSynced)
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550154"))
+}
+
+func TestPausingATenantPausesItsObjects(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("tpa@contoso.com")
+	p := f.pam("tpa-mobile", "tpa@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550155")
+	f.createReady(p)
+
+	f.annotate(f.entraTenant(), identityv1alpha1.AnnotationPaused, "true")
+	f.waitForSynced(p, identityv1alpha1.ReasonPaused)
+	f.resetStats()
+	f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) { p.Spec.PhoneNumber = "+1 2065550156" })
+	f.waitForSynced(p, identityv1alpha1.ReasonPaused)
+	f.g.Expect(f.graphWrites()).To(Equal(0))
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550155"))
+
+	f.annotate(f.entraTenant(), identityv1alpha1.AnnotationPaused, "")
+	f.waitForSynced(p, identityv1alpha1.ReasonSynced)
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550156"))
+}
+
+func TestTheChangeBudgetCapsDestructiveWrites(t *testing.T) {
+	f := newFixture(t, withChangeBudget(1))
+	users := []string{f.addUser("bud1@contoso.com"), f.addUser("bud2@contoso.com")}
+	objects := []*identityv1alpha1.PhoneAuthMethod{
+		f.pam("bud1-mobile", "bud1@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550157"),
+		f.pam("bud2-mobile", "bud2@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550158"),
+	}
+	for _, p := range objects {
+		f.createReady(p) // creates of missing phones spend no budget
+	}
+
+	// A bad commit changes both numbers: one change goes through, the other waits.
+	f.resetStats()
+	for i, p := range objects {
+		f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) { p.Spec.PhoneNumber = fmt.Sprintf("+1 20655501%d", 60+i) })
+	}
+	waiting := 0
+	f.g.Eventually(func() int {
+		waiting = 0
+		for _, p := range objects {
+			if c := meta.FindStatusCondition(f.get(p).Status.Conditions, identityv1alpha1.ConditionReady); c != nil && c.Reason == identityv1alpha1.ReasonChangeBudgetExceeded {
+				waiting++
+			}
+		}
+		return waiting
+	}, eventually, poll).Should(Equal(1))
+	f.g.Expect(f.count(http.MethodPatch, emulator.RoutePhoneItem)).To(Equal(1), "one destructive write per hour: %+v", f.stats())
+
+	// Raising the cap resumes the waiting object at once (it would otherwise wait an hour).
+	tenant := f.entraTenant()
+	f.g.Expect(k8s.Get(f.ctx, client.ObjectKeyFromObject(tenant), tenant)).To(Succeed())
+	five := int32(5)
+	tenant.Spec.ChangeBudget.MaxDestructiveWritesPerHour = &five
+	f.g.Expect(k8s.Update(f.ctx, tenant)).To(Succeed())
+	for i, p := range objects {
+		f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+		f.g.Expect(f.graphMethod(users[i], identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal(fmt.Sprintf("+1 20655501%d", 60+i)))
+	}
 }

@@ -57,6 +57,9 @@ type scope struct {
 	// reconnect: Graph rejected the tenant's token; drop the connection so that the next pass
 	// reloads the credentials.
 	reconnect bool
+	// created: phoneop created the method in this pass (CreateOnly may still set its SMS
+	// sign-in).
+	created bool
 	// createRefused: Graph answered a create with 409 in this pass; if the re-read shows no
 	// method, the create did not save, and the planner must not post again.
 	createRefused bool
@@ -111,8 +114,8 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 		s.released = true
 		return converged("")
 	}
-	if pam.Spec.DeletionPolicy != identityv1alpha1.DeletionPolicyDelete || pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly {
-		return r.release(ctx, s, "The phone method was left in Graph (deletionPolicy Orphan or managementPolicy ObserveOnly)")
+	if pam.Spec.DeletionPolicy != identityv1alpha1.DeletionPolicyDelete || pam.Spec.ManagementPolicy != identityv1alpha1.ManagementPolicyFull {
+		return r.release(ctx, s, "The phone method was left in Graph (deletionPolicy Orphan, or managementPolicy ObserveOnly or CreateOnly, which never delete)")
 	}
 	if pam.Status.UserID == "" && pam.Status.PhoneMethodID == "" {
 		return r.release(ctx, s, "Nothing to delete: phoneop never created or found this phone method")
@@ -157,6 +160,9 @@ func (r *PhoneAuthMethodReconciler) release(ctx context.Context, s *scope, orpha
 // and connects. A refusal makes no Graph call at all.
 func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope) *outcome {
 	pam := s.pam
+	if isPaused(pam) {
+		return pausedBy(fmt.Sprintf("The object carries %s: \"true\", so phoneop makes no Graph call for it; remove the annotation to resume", identityv1alpha1.AnnotationPaused))
+	}
 	tenant := &identityv1alpha1.EntraTenant{}
 	if err := r.Get(ctx, types.NamespacedName{Name: pam.Spec.TenantRef.Name}, tenant); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -166,6 +172,9 @@ func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope)
 		return kubernetesAPIFailed(err, "reading the EntraTenant")
 	}
 	s.tenant = tenant
+	if isPaused(tenant) {
+		return pausedBy(fmt.Sprintf("EntraTenant %q carries %s: \"true\", so phoneop makes no Graph call for its objects; remove the annotation to resume", tenant.Name, identityv1alpha1.AnnotationPaused))
+	}
 	labels, err := r.namespaceLabels(ctx, pam.Namespace)
 	if err != nil {
 		return kubernetesAPIFailed(err, "reading the namespace's labels")
@@ -183,6 +192,11 @@ func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope)
 	}
 	s.conn = conn
 	return nil
+}
+
+// isPaused reports the phoneop.dev/paused annotation set to "true".
+func isPaused(o metav1.Object) bool {
+	return o.GetAnnotations()[identityv1alpha1.AnnotationPaused] == "true"
 }
 
 // checkGrant applies the tenant's namespace and user scope with what is known so far.
@@ -236,8 +250,9 @@ func (r *PhoneAuthMethodReconciler) readDesiredNumber(ctx context.Context, s *sc
 	}
 	s.number = strings.TrimSpace(string(value))
 	if _, err := phone.Parse(phone.Normalize(s.number)); err != nil {
+		// phone's errors say why (too short, invalid country code, …) and never hold the number.
 		return stalledOn(identityv1alpha1.ReasonInvalidNumber,
-			fmt.Sprintf("The number in Secret %q key %q is not in Graph format '+<country code> <number>'; fix the Secret", from.SecretKeyRef.Name, from.SecretKeyRef.Key), 0)
+			fmt.Sprintf("The number in Secret %q key %q is not a valid phone number (%v); write it as '+<country code> <number>' or E.164 and fix the Secret", from.SecretKeyRef.Name, from.SecretKeyRef.Key, err), 0)
 	}
 	return nil
 }
@@ -348,7 +363,6 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 	if fresh {
 		pam.Status.LastHandledReconcileAt = pam.Annotations[identityv1alpha1.AnnotationReconcileRequestedAt]
 	}
-	desired := desiredFrom(s)
 	siblingAlternate, err := r.alternateObjectExists(ctx, s)
 	if err != nil {
 		return kubernetesAPIFailed(err, "listing the user's other PhoneAuthMethods")
@@ -368,6 +382,7 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 			}
 			s.methods, s.observed, fresh = methods, true, false
 		}
+		desired := desiredFrom(s)
 		observed := observedFrom(s.methods, siblingAlternate)
 		observed.CreateRefused = s.createRefused
 		s.result = plan.Plan(desired, observed, policy)
@@ -393,7 +408,8 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 // desiredFrom turns the spec into the planner's input.
 func desiredFrom(s *scope) plan.Desired {
 	pam := s.pam
-	d := plan.Desired{PhoneType: plan.PhoneType(pam.Spec.PhoneType), Number: s.number, Deleting: !pam.DeletionTimestamp.IsZero()}
+	d := plan.Desired{PhoneType: plan.PhoneType(pam.Spec.PhoneType), Number: s.number, Deleting: !pam.DeletionTimestamp.IsZero(),
+		CreateOnly: pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyCreateOnly, CreatedThisPass: s.created}
 	if pam.Spec.SMSSignIn != nil {
 		d.SMSSignIn = plan.SMSSignIn(*pam.Spec.SMSSignIn)
 	}

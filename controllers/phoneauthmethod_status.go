@@ -15,12 +15,15 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/phone"
+	"github.com/phoneop/phoneop/internal/plan"
 )
 
 // planOutcome turns a successful observation's plan into the outcome.
 func planOutcome(s *scope) *outcome {
 	r := s.result
 	switch {
+	case r.Kept:
+		return keptExisting(describeKept(s.pam.Spec.PhoneType, r))
 	case r.UpToDate():
 		if !s.pam.DeletionTimestamp.IsZero() {
 			return converged("The phone method is gone from Graph")
@@ -33,6 +36,14 @@ func planOutcome(s *scope) *outcome {
 		// applies them first).
 		return plannedOnly(fmt.Sprintf("ObserveOnly: phoneop would %s; set spec.managementPolicy to Full to apply", strings.Join(r.Strings(), ", ")))
 	}
+}
+
+// describeKept says that CreateOnly kept an existing phone, and what Full would have done.
+func describeKept(t identityv1alpha1.PhoneType, r plan.Result) string {
+	if len(r.Withheld) == 0 {
+		return fmt.Sprintf("CreateOnly kept the %s phone already registered in Graph as it is", t)
+	}
+	return fmt.Sprintf("CreateOnly kept the %s phone already registered in Graph; Full would %s (see status.plannedActions)", t, strings.Join(r.Strings(), ", "))
 }
 
 // setStatus turns the pass's facts into status fields and conditions. observedGeneration
@@ -48,6 +59,11 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 		}
 	}
 	gen := pam.Generation
+	if o.paused {
+		setPaused(&st.Conditions, gen, o)
+		st.ObservedGeneration = gen
+		return
+	}
 	setReadiness(&st.Conditions, gen, o)
 	if s.numberChecked {
 		setFixedLine(&st.Conditions, gen, s.fixedLine)
@@ -64,6 +80,17 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 		now := metav1.NewTime(r.now().Truncate(time.Second))
 		st.LastSyncTime = &now
 	}
+}
+
+// setPaused reports a paused object: Synced=False (Paused), Ready as it was (or Unknown when it
+// never had one), and neither Reconciling nor Stalled, so kstatus and Argo CD show it as
+// neither progressing nor failed.
+func setPaused(conds *[]metav1.Condition, gen int64, o *outcome) {
+	if meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady) == nil {
+		setCondition(conds, gen, identityv1alpha1.ConditionReady, metav1.ConditionUnknown, o.reason, o.message)
+	}
+	clearProgress(conds)
+	setCondition(conds, gen, identityv1alpha1.ConditionSynced, metav1.ConditionFalse, o.reason, o.message)
 }
 
 // setFixedLine shows or removes the FixedLine warning condition.
@@ -93,8 +120,8 @@ func recordObservation(st *identityv1alpha1.PhoneAuthMethodStatus, methods []gra
 func (r *PhoneAuthMethodReconciler) resultFor(s *scope) (ctrl.Result, error) {
 	o := s.outcome
 	switch {
-	case s.released:
-		return ctrl.Result{}, o.err
+	case s.released || o.paused:
+		return ctrl.Result{}, o.err // a paused object wakes when its (or its tenant's) annotation changes
 	case o.err != nil:
 		return ctrl.Result{}, o.err
 	case o.ready:

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -60,8 +61,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		return nil, errors.New("the resync period and the concurrent reconciles must be positive")
 	}
 	graph.RegisterMetrics(metrics.Registry)
-	if err := metrics.Registry.Register(&ObjectsCollector{Reader: mgr.GetClient()}); err != nil {
-		return nil, err
+	budgets := &ChangeBudgets{}
+	for _, c := range []prometheus.Collector{&ObjectsCollector{Reader: mgr.GetClient()}, &BudgetCollector{Reader: mgr.GetClient(), Budgets: budgets}} {
+		if err := metrics.Registry.Register(c); err != nil {
+			return nil, err
+		}
 	}
 	connector := &Connector{
 		Reader:       mgr.GetAPIReader(),
@@ -84,6 +88,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 			Settle: cmp.Or(o.SettleWindow, 15*time.Second),
 		},
 		Users:                   &UserCache{},
+		Budgets:                 budgets,
 		Recorder:                mgr.GetEventRecorder("phoneop"),
 		ResyncPeriod:            o.ResyncPeriod,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,

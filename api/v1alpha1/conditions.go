@@ -55,6 +55,15 @@ const (
 	// ReasonFixedLineNumber: the desired number of a mobile or alternateMobile is a fixed line
 	// (condition FixedLine, and a Warning event when it appears).
 	ReasonFixedLineNumber = "FixedLineNumber"
+	// ReasonExistingPhoneKept: managementPolicy CreateOnly found a phone already registered in
+	// Graph and kept it (Ready); status.plannedActions says what Full would change.
+	ReasonExistingPhoneKept = "ExistingPhoneKept"
+	// ReasonPaused: the object or its EntraTenant carries phoneop.dev/paused: "true"; phoneop
+	// makes no Graph call for it (Synced=False, Ready unchanged).
+	ReasonPaused = "Paused"
+	// ReasonChangeBudgetExceeded: the tenant's change budget of destructive writes for the
+	// rolling hour is used up; the object waits until a write frees up or the cap is raised.
+	ReasonChangeBudgetExceeded = "ChangeBudgetExceeded"
 	// ReasonUpdateRejected: Graph refused to change the number of an existing method (400).
 	ReasonUpdateRejected = "UpdateRejected"
 	// ReasonThrottled: Graph throttled phoneop; it retries after Retry-After.
@@ -103,6 +112,10 @@ const (
 	// AnnotationReconcileRequestedAt forces an immediate re-observation of Graph when its value
 	// changes (any string; a timestamp by convention, as in Flux).
 	AnnotationReconcileRequestedAt = "phoneop.dev/reconcile-requested-at"
+	// AnnotationPaused set to "true" on a PhoneAuthMethod stops every Graph call for it; on an
+	// EntraTenant it pauses all of its PhoneAuthMethods. Removing it (or any other value)
+	// resumes.
+	AnnotationPaused = "phoneop.dev/paused"
 )
 
 // Finalizer lets phoneop remove (or deliberately orphan) the Graph phone method before the

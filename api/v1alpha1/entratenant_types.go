@@ -150,6 +150,36 @@ type EntraTenantSpec struct {
 	// userScope limits which users may be managed through this tenant.
 	// +optional
 	UserScope UserScope `json:"userScope,omitempty"`
+
+	// changeBudget caps the destructive Graph writes phoneop makes through this tenant, so that
+	// a bad commit cannot strip or rewrite thousands of MFA phones at once.
+	// +kubebuilder:default={}
+	// +optional
+	ChangeBudget ChangeBudget `json:"changeBudget,omitempty"`
+}
+
+// DefaultMaxDestructiveWritesPerHour is the change budget of a tenant that sets none.
+const DefaultMaxDestructiveWritesPerHour = 50
+
+// ChangeBudget caps destructive writes: number changes and deletes of phones that already
+// exist in Graph (drift corrections included). Creating a missing phone is never capped.
+type ChangeBudget struct {
+	// maxDestructiveWritesPerHour is how many destructive writes phoneop makes through this
+	// tenant in any rolling hour; beyond it, objects wait (reason ChangeBudgetExceeded) until
+	// the hour frees one or the cap is raised. 0 allows none.
+	// +kubebuilder:default=50
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100000
+	// +optional
+	MaxDestructiveWritesPerHour *int32 `json:"maxDestructiveWritesPerHour,omitempty"`
+}
+
+// DestructiveWritesPerHour returns the tenant's cap, with the default when unset.
+func (b ChangeBudget) DestructiveWritesPerHour() int {
+	if b.MaxDestructiveWritesPerHour == nil {
+		return DefaultMaxDestructiveWritesPerHour
+	}
+	return int(*b.MaxDestructiveWritesPerHour)
 }
 
 // EntraTenantStatus reports whether phoneop can talk to the tenant.

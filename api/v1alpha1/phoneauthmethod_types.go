@@ -42,12 +42,17 @@ const (
 )
 
 // ManagementPolicy says whether phoneop may write to Graph for this object.
-// +kubebuilder:validation:Enum=Full;ObserveOnly
+// +kubebuilder:validation:Enum=Full;CreateOnly;ObserveOnly
 type ManagementPolicy string
 
 const (
 	// ManagementPolicyFull lets phoneop create, update and delete the phone method.
 	ManagementPolicyFull ManagementPolicy = "Full"
+	// ManagementPolicyCreateOnly prefills: phoneop creates the phone method when the user has
+	// none of this type (and sets SMS sign-in on the phone it created), and otherwise leaves
+	// Graph alone: a phone the user or a help desk registered is kept, status.plannedActions
+	// says what Full would change, and the object never updates or deletes it.
+	ManagementPolicyCreateOnly ManagementPolicy = "CreateOnly"
 	// ManagementPolicyObserveOnly is plan mode: phoneop reads Graph and reports in
 	// status.plannedActions what Full would do, but never writes.
 	ManagementPolicyObserveOnly ManagementPolicy = "ObserveOnly"
@@ -142,7 +147,8 @@ type PhoneAuthMethodSpec struct {
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 
-	// managementPolicy is Full (the default: phoneop writes to Graph) or ObserveOnly (plan
+	// managementPolicy is Full (the default: phoneop writes to Graph), CreateOnly (prefill:
+	// create a missing phone, never change or delete an existing one) or ObserveOnly (plan
 	// mode: phoneop only reads and lists in status.plannedActions what Full would do).
 	// +kubebuilder:default=Full
 	// +optional

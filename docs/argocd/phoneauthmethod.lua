@@ -1,8 +1,9 @@
 -- Argo CD health check for identity.phoneop.dev/PhoneAuthMethod.
 -- Healthy: Ready=True for the current spec. Degraded: Stalled=True (a person must act:
 -- Conflict, Forbidden, InvalidNumber, ...). Suspended: ObserveOnly found differences
--- (status.plannedActions; phoneop never writes). Progressing: anything else phoneop is still
--- working on, including a spec it has not reconciled yet.
+-- (status.plannedActions; phoneop never writes), or the object is paused (phoneop.dev/paused).
+-- Progressing: anything else phoneop is still working on, including a spec it has not
+-- reconciled yet.
 local hs = {}
 
 local function condition(t)
@@ -35,6 +36,15 @@ local function describe(c)
     return c.reason .. ": " .. c.message
   end
   return c.reason
+end
+
+-- Paused (phoneop.dev/paused on the object or its EntraTenant): phoneop makes no Graph call, so
+-- the object is neither progressing nor failed.
+local synced = condition("Synced")
+if synced ~= nil and synced.status == "False" and synced.reason == "Paused" then
+  hs.status = "Suspended"
+  hs.message = describe(synced)
+  return hs
 end
 
 local stalled = condition("Stalled")

@@ -65,6 +65,9 @@ func planApply(want Desired, got Observed, p Policy) Result {
 		return Result{Wait: invalidNumber(errExtensionOnlyOnOffice)}
 	}
 	if m, exists := got.find(want.PhoneType); exists && phone.IsMasked(m.Number) {
+		if want.CreateOnly && !want.CreatedThisPass {
+			return Result{Kept: true} // kept whatever it holds: no need to read it
+		}
 		return Result{Wait: numberUnreadable(want.PhoneType)}
 	}
 	if _, exists := got.find(want.PhoneType); !exists && got.CreateRefused {
@@ -80,7 +83,18 @@ func planApply(want Desired, got Observed, p Policy) Result {
 	}
 	numberActions, current, numberChanging := planNumber(want.PhoneType, n.String(), got)
 	smsActions, wait := planSMS(want, current, numberChanging, p)
-	return Result{Actions: append(numberActions, smsActions...), Wait: wait}
+	full := Result{Actions: append(numberActions, smsActions...), Wait: wait}
+	if _, exists := got.find(want.PhoneType); exists && want.CreateOnly && !want.CreatedThisPass {
+		return keepExisting(full)
+	}
+	return full
+}
+
+// keepExisting is CreateOnly on a phone Graph already has: nothing is
+// written, and what Full would do is reported. A blocker of Full's plan
+// concerns a change that is not going to be made, so it is dropped too.
+func keepExisting(full Result) Result {
+	return Result{Withheld: full.Actions, Kept: !full.UpToDate()}
 }
 
 // planNumber returns the write that puts number in place for type t (none

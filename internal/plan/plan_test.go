@@ -49,12 +49,66 @@ type planCase struct {
 	got    Observed
 	policy Policy
 	// expected outputs
-	wantActions []Action
-	wantWait    *Blocker
+	wantActions  []Action
+	wantWait     *Blocker
+	wantWithheld []Action
+	wantKept     bool
 }
 
 func planCases() map[string]planCase {
 	return map[string]planCase{
+		// --- CreateOnly: prefill, never overwrite ---
+		"createonly creates a missing mobile like full": {
+			reason: "A new hire has no phone yet: prefill it, SMS sign-in included.",
+			want:   Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSDisabled, CreateOnly: true},
+			got:    observed(),
+			policy: global,
+			wantActions: []Action{{Kind: Create, PhoneType: Mobile, Number: kimMobile},
+				{Kind: DisableSMS, PhoneType: Mobile, MethodID: mobileID}},
+		},
+		"createonly keeps a different number the user registered": {
+			reason:       "The user's own phone is never overwritten; Full's change is only reported.",
+			want:         Desired{PhoneType: Mobile, Number: kimNewMobile, CreateOnly: true},
+			got:          observed(mobile(kimMobile, StateReady)),
+			policy:       global,
+			wantWithheld: []Action{{Kind: UpdateNumber, PhoneType: Mobile, MethodID: mobileID, Number: kimNewMobile}},
+			wantKept:     true,
+		},
+		"createonly keeps sms sign-in of an existing phone": {
+			reason:       "SMS sign-in of a phone phoneop did not create is left as it is.",
+			want:         Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled, CreateOnly: true},
+			got:          observed(mobile(kimMobile, StateNotEnabled)),
+			policy:       global,
+			wantWithheld: []Action{{Kind: EnableSMS, PhoneType: Mobile, MethodID: mobileID}},
+			wantKept:     true,
+		},
+		"createonly sets sms sign-in on the phone it just created": {
+			reason:      "The phone is phoneop's own from this pass: SMS sign-in follows the spec.",
+			want:        Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled, CreateOnly: true, CreatedThisPass: true},
+			got:         observed(mobile(kimMobile, StateNotEnabled)),
+			policy:      global,
+			wantActions: []Action{{Kind: EnableSMS, PhoneType: Mobile, MethodID: mobileID}},
+		},
+		"createonly with the phone as specified is simply up to date": {
+			reason: "Nothing kept, nothing withheld.",
+			want:   Desired{PhoneType: Office, Number: kimOffice, CreateOnly: true},
+			got:    observed(office(kimOffice)),
+			policy: global,
+		},
+		"createonly keeps a masked phone without reading it": {
+			reason:   "CreateOnly never changes an existing phone, so a masked number needs no permission.",
+			want:     Desired{PhoneType: Mobile, Number: kimMobile, CreateOnly: true},
+			got:      observed(mobile("+1 ********54", StateReady)),
+			policy:   global,
+			wantKept: true,
+		},
+		"createonly alternate still waits for the mobile": {
+			reason:   "Creating the alternate needs the mobile first, as in Full.",
+			want:     Desired{PhoneType: AlternateMobile, Number: kimAlternate, CreateOnly: true},
+			got:      observed(),
+			policy:   global,
+			wantWait: blocker(WaitsForSibling, ReasonMobileRequired),
+		},
 		// --- what Graph is observed to do (Graph-as-observed, see graph-phone-methods.md) ---
 		"a masked observed number is never written over": {
 			reason:   "A caller without full read rights sees +1 ********34; comparing or overwriting it would loop.",
@@ -436,6 +490,9 @@ func TestPlan(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantWait, got.Wait, ignoreMessage); diff != "" {
 				t.Errorf("%s\nPlan(...).Wait: -want, +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.wantWithheld, got.Withheld, cmpopts.EquateEmpty()); diff != "" || got.Kept != tc.wantKept {
+				t.Errorf("%s\nPlan(...).Withheld: -want, +got:\n%s\nKept = %v, want %v", tc.reason, diff, got.Kept, tc.wantKept)
 			}
 			wantUpToDate := len(tc.wantActions) == 0 && tc.wantWait == nil
 			if got.UpToDate() != wantUpToDate {

@@ -78,6 +78,13 @@ type Desired struct {
 	// Deleting is true when the object is being deleted with
 	// deletionPolicy Delete (Orphan never reaches the planner).
 	Deleting bool
+	// CreateOnly prefills: a missing phone is created (with SMS sign-in as
+	// desired), and an existing one is kept whatever it holds; the changes
+	// Full would make are returned as Result.Withheld.
+	CreateOnly bool
+	// CreatedThisPass is true when the reconciler created the method
+	// earlier in this pass, so CreateOnly may still set its SMS sign-in.
+	CreatedThisPass bool
 }
 
 // Method is one phone method as Graph listed it.
@@ -200,10 +207,16 @@ var BlockerKinds = []BlockerKind{WaitsForSibling, NeedsEntraAdmin, NeedsSpecChan
 
 // Result is the plan: Actions to apply in order, then, if Wait is set, the
 // reason the object still will not be up to date after applying them.
-// Actions listed before a Wait are always safe to apply.
+// Actions listed before a Wait are always safe to apply. Withheld are the
+// actions Full would make that CreateOnly keeps from an existing phone:
+// never applied, only reported.
 type Result struct {
-	Actions []Action
-	Wait    *Blocker
+	Actions  []Action
+	Wait     *Blocker
+	Withheld []Action
+	// Kept is true when CreateOnly left an existing phone that Full would
+	// change (or that Graph shows masked) as it is.
+	Kept bool
 }
 
 // UpToDate reports whether Graph already matches the spec: nothing to do
@@ -212,11 +225,11 @@ func (r Result) UpToDate() bool {
 	return len(r.Actions) == 0 && r.Wait == nil
 }
 
-// Strings returns the masked descriptions of the actions, ready for
-// status.plannedActions.
+// Strings returns the masked descriptions of the actions (those to apply,
+// then those withheld), ready for status.plannedActions.
 func (r Result) Strings() []string {
-	out := make([]string, 0, len(r.Actions))
-	for _, a := range r.Actions {
+	out := make([]string, 0, len(r.Actions)+len(r.Withheld))
+	for _, a := range append(r.Actions, r.Withheld...) {
 		out = append(out, a.String())
 	}
 	return out

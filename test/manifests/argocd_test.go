@@ -148,6 +148,21 @@ func TestArgoCDHealthPhoneAuthMethod(t *testing.T) {
 				{type: Ready, status: "False", reason: Planned, message: "ObserveOnly: 1 planned action", observedGeneration: 1},
 				{type: Reconciling, status: "True", reason: Planned, message: "ObserveOnly: 1 planned action", observedGeneration: 1}]}}`,
 			wantStatus: "Suspended", wantMessage: "Planned"},
+		"suspended: paused while Ready": {
+			object: `{metadata: {generation: 2, annotations: {phoneop.dev/paused: "true"}}, status: {observedGeneration: 2, conditions: [
+				{type: Ready, status: "True", reason: Synced, message: "matches", observedGeneration: 1},
+				{type: Synced, status: "False", reason: Paused, message: "The object carries phoneop.dev/paused", observedGeneration: 2}]}}`,
+			wantStatus: "Suspended", wantMessage: "Paused"},
+		"suspended, not degraded: paused while not Ready": {
+			object: `{metadata: {generation: 1}, status: {observedGeneration: 1, conditions: [
+				{type: Ready, status: "False", reason: Conflict, message: "owned elsewhere", observedGeneration: 1},
+				{type: Synced, status: "False", reason: Paused, message: "EntraTenant contoso carries phoneop.dev/paused", observedGeneration: 1}]}}`,
+			wantStatus: "Suspended", wantMessage: "Paused"},
+		"healthy: CreateOnly kept an existing phone": {
+			object: `{metadata: {generation: 1}, spec: {managementPolicy: CreateOnly}, status: {observedGeneration: 1, plannedActions: ["UpdateNumber mobile +1 *******151"], conditions: [
+				{type: Ready, status: "True", reason: ExistingPhoneKept, message: "CreateOnly kept the mobile phone", observedGeneration: 1},
+				{type: Synced, status: "True", reason: Synced, message: "ok", observedGeneration: 1}]}}`,
+			wantStatus: "Healthy", wantMessage: "ExistingPhoneKept"},
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 // serves. Keep this the one list. Sources:
 //   - internal/graph/metrics.go: phoneop_graph_*;
 //   - controllers/metrics.go: phoneop_phoneauthmethods;
+//   - controllers/budget.go: phoneop_change_budget_remaining;
 //   - controller-runtime v0.25 (pkg/internal/controller/metrics, pkg/metrics/workqueue.go):
 //     controller_runtime_* and workqueue_*.
 //
@@ -27,6 +28,7 @@ var knownMetrics = map[string]metricKind{
 	"phoneop_graph_throttled_total":             counter,   // {operation}
 	"phoneop_graph_tenant_pause_seconds":        gauge,     // {tenant}
 	"phoneop_phoneauthmethods":                  gauge,     // {namespace, ready, reason}
+	"phoneop_change_budget_remaining":           gauge,     // {tenant}
 	"controller_runtime_reconcile_total":        counter,   // {controller, result}
 	"controller_runtime_reconcile_errors_total": counter,   // {controller}
 	"controller_runtime_reconcile_time_seconds": histogram, // {controller}
@@ -47,6 +49,8 @@ var wantAlerts = map[string]string{
 	"PhoneopGraphThrottled":    "15m",
 	"PhoneopGraphUnauthorized": "5m",
 	"PhoneopReconcileErrors":   "15m",
+	// A bad commit stripping phones must be noticed within minutes.
+	"PhoneopChangeBudgetExhausted": "5m",
 }
 
 func TestPrometheusRules(t *testing.T) {
