@@ -41,6 +41,10 @@ type Tenant struct {
 	// InEmulator says the emulator already knows the tenant and app (Options.SeedFile), so
 	// only the Kubernetes side is created.
 	InEmulator bool
+	// MaxDestructiveWritesPerHour is the EntraTenant's change budget; nil = the API default
+	// (50). Benchmarks that correct drift at scale raise it, so that they measure throughput
+	// rather than the safety cap.
+	MaxDestructiveWritesPerHour *int32
 }
 
 // SecretName is the credential Secret's name in CredentialsNamespace.
@@ -89,6 +93,7 @@ func (h *Harness) TenantObjects(t *Tenant) []client.Object {
 				SecretRef: identityv1alpha1.CredentialSecretReference{Name: t.SecretName(), Key: "clientSecret"},
 			}},
 			AllowedNamespaces: &metav1.LabelSelector{MatchLabels: map[string]string{TenantLabel: t.Name}},
+			ChangeBudget:      identityv1alpha1.ChangeBudget{MaxDestructiveWritesPerHour: t.MaxDestructiveWritesPerHour},
 		},
 	})
 }
