@@ -242,20 +242,10 @@ func (f *fixture) entraTenant() *identityv1alpha1.EntraTenant {
 }
 
 // waitForSynced waits until the object's Synced condition has reason, for the current
-// generation.
+// generation, and returns the object.
 func (f *fixture) waitForSynced(p *identityv1alpha1.PhoneAuthMethod, reason string) *identityv1alpha1.PhoneAuthMethod {
 	f.t.Helper()
-	var got *identityv1alpha1.PhoneAuthMethod
-	f.g.Eventually(func(g Gomega) {
-		got = &identityv1alpha1.PhoneAuthMethod{}
-		g.Expect(k8s.Get(f.ctx, client.ObjectKeyFromObject(p), got)).To(Succeed())
-		c := meta.FindStatusCondition(got.Status.Conditions, identityv1alpha1.ConditionSynced)
-		g.Expect(c).NotTo(BeNil(), "no Synced condition yet")
-		g.Expect(c.Reason).To(Equal(reason), "Synced reason (message: %s)", c.Message)
-		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
-	}, eventually, poll).Should(Succeed())
-	assertKstatusInvariants(f.t, got)
-	return got
+	return f.waitForCondition(p, identityv1alpha1.ConditionSynced, "", reason)
 }
 
 // get re-reads an object.
@@ -266,19 +256,29 @@ func (f *fixture) get(p *identityv1alpha1.PhoneAuthMethod) *identityv1alpha1.Pho
 	return got
 }
 
-// waitForReason waits until the object's Ready condition has status and reason, for the
+// waitForReady waits until the object's Ready condition has status and reason, for the
 // current generation, and returns the object.
 func (f *fixture) waitForReady(p *identityv1alpha1.PhoneAuthMethod, want metav1.ConditionStatus, reason string) *identityv1alpha1.PhoneAuthMethod {
+	f.t.Helper()
+	return f.waitForCondition(p, identityv1alpha1.ConditionReady, want, reason)
+}
+
+// waitForCondition waits until the object's condition of type condType has reason (and
+// status want, unless "") for the current generation, checks the kstatus invariants, and
+// returns the object.
+func (f *fixture) waitForCondition(p *identityv1alpha1.PhoneAuthMethod, condType string, want metav1.ConditionStatus, reason string) *identityv1alpha1.PhoneAuthMethod {
 	f.t.Helper()
 	var got *identityv1alpha1.PhoneAuthMethod
 	f.g.Eventually(func(g Gomega) {
 		got = &identityv1alpha1.PhoneAuthMethod{}
 		g.Expect(k8s.Get(f.ctx, client.ObjectKeyFromObject(p), got)).To(Succeed())
-		c := meta.FindStatusCondition(got.Status.Conditions, identityv1alpha1.ConditionReady)
-		g.Expect(c).NotTo(BeNil(), "no Ready condition yet")
+		c := meta.FindStatusCondition(got.Status.Conditions, condType)
+		g.Expect(c).NotTo(BeNil(), "no %s condition yet", condType)
 		g.Expect(c.ObservedGeneration).To(Equal(got.Generation))
-		g.Expect(c.Reason).To(Equal(reason), "Ready reason (message: %s)", c.Message)
-		g.Expect(c.Status).To(Equal(want))
+		g.Expect(c.Reason).To(Equal(reason), "%s reason (message: %s)", condType, c.Message)
+		if want != "" {
+			g.Expect(c.Status).To(Equal(want))
+		}
 	}, eventually, poll).Should(Succeed())
 	assertKstatusInvariants(f.t, got)
 	return got
