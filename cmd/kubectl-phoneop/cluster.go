@@ -21,7 +21,7 @@ import (
 
 // builtinPolicies are the managementPolicy values this build knows, used when the CRD cannot
 // be read; a test keeps the list equal to the API's enum marker.
-var builtinPolicies = []string{string(identityv1alpha1.ManagementPolicyFull), string(identityv1alpha1.ManagementPolicyObserveOnly)}
+var builtinPolicies = []string{string(identityv1alpha1.ManagementPolicyFull), string(identityv1alpha1.ManagementPolicyCreateOnly), string(identityv1alpha1.ManagementPolicyObserveOnly)}
 
 const crdName = "phoneauthmethods.identity.phoneop.dev"
 

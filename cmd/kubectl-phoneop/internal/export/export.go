@@ -307,7 +307,7 @@ func (w *writer) phones(u selection.User, who, ns string, methods []graph.PhoneM
 	for _, m := range sortedMethods(methods) {
 		number, reason := exportable(m)
 		if reason == "" {
-			reason = w.managedBy(u, m.PhoneType)
+			reason = w.managedBy(u, m.PhoneType, ns+"/"+objectName(prefix, m.PhoneType))
 		}
 		if reason != "" {
 			rec.LeftOut = append(rec.LeftOut, LeftOut{User: who, PhoneType: m.PhoneType, Number: maskedForList(m.PhoneNumber), Reason: reason})
@@ -370,12 +370,14 @@ func maskedForList(raw string) string {
 	return phone.Mask(raw)
 }
 
-func (w *writer) managedBy(u selection.User, phoneType string) string {
+// managedBy names the PhoneAuthMethod that already manages the phone, unless it is the very
+// object this export writes (a rerun over an applied export).
+func (w *writer) managedBy(u selection.User, phoneType, self string) string {
 	for _, k := range []string{u.ID, u.UPN} {
 		if k == "" {
 			continue
 		}
-		if by, ok := w.o.Managed[ManagedKey(k, phoneType)]; ok {
+		if by, ok := w.o.Managed[ManagedKey(k, phoneType)]; ok && by != self {
 			return "already managed by PhoneAuthMethod " + by + "; a second object would only conflict"
 		}
 	}

@@ -91,7 +91,9 @@ func options(dir string) export.Options {
 	return export.Options{TenantRef: "contoso", TenantID: tenantID, Selection: "test", Namespace: "team-a",
 		Policy: identityv1alpha1.ManagementPolicyObserveOnly, SMSSignIn: true,
 		OutputDir: filepath.Join(dir, "out"), SecretsDir: filepath.Join(dir, "secrets"),
-		Managed: map[string]string{export.ManagedKey("SAM@contoso.com", "mobile"): "team-b/sam-mobile"},
+		Managed: map[string]string{export.ManagedKey("SAM@contoso.com", "mobile"): "team-b/sam-mobile",
+			// the object this export writes itself, applied by an earlier run: not a reason to leave it out
+			export.ManagedKey("kim@contoso.com", "mobile"): "team-a/kim.contoso.com-mobile"},
 		Scope:   &identityv1alpha1.UserScope{AllowedDomains: []string{"contoso.com"}, DeniedUsers: []string{"breakglass@contoso.com"}}}
 }
 

@@ -122,6 +122,9 @@ func withHash(base string, u selection.User) string {
 	return base + "-" + hex.EncodeToString(sum[:4])
 }
 
+// objectName is the PhoneAuthMethod of one of the user's phones.
+func objectName(prefix, phoneType string) string { return prefix + "-" + typeSuffix[phoneType] }
+
 // secretName is the user's Secret; its keys are the phone types.
 func secretName(prefix string) string { return prefix + "-phones" }
 
@@ -129,7 +132,7 @@ func secretName(prefix string) string { return prefix + "-phones" }
 func newObject(o Options, ns, prefix, user string, m graph.PhoneMethod, number string) *identityv1alpha1.PhoneAuthMethod {
 	obj := &identityv1alpha1.PhoneAuthMethod{
 		TypeMeta: metav1.TypeMeta{APIVersion: identityv1alpha1.GroupVersion.String(), Kind: "PhoneAuthMethod"},
-		ObjectMeta: metav1.ObjectMeta{Name: prefix + "-" + typeSuffix[m.PhoneType], Namespace: ns,
+		ObjectMeta: metav1.ObjectMeta{Name: objectName(prefix, m.PhoneType), Namespace: ns,
 			Labels: map[string]string{ExportedLabel: "true"}},
 		Spec: identityv1alpha1.PhoneAuthMethodSpec{
 			TenantRef:        identityv1alpha1.TenantReference{Name: o.TenantRef},
