@@ -94,7 +94,7 @@ func options(dir string) export.Options {
 		Managed: map[string]string{export.ManagedKey("SAM@contoso.com", "mobile"): "team-b/sam-mobile",
 			// the object this export writes itself, applied by an earlier run: not a reason to leave it out
 			export.ManagedKey("kim@contoso.com", "mobile"): "team-a/kim.contoso.com-mobile"},
-		Scope:   &identityv1alpha1.UserScope{AllowedDomains: []string{"contoso.com"}, DeniedUsers: []string{"breakglass@contoso.com"}}}
+		Scope: &identityv1alpha1.UserScope{AllowedDomains: []string{"contoso.com"}, DeniedUsers: []string{"breakglass@contoso.com"}}}
 }
 
 func readObjects(t *testing.T, path string) []identityv1alpha1.PhoneAuthMethod {
