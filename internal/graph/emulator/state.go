@@ -17,6 +17,10 @@ type tenant struct {
 	users  map[string]*user  // by lower-case object id
 	byUPN  map[string]*user  // by lower-case UPN
 	groups map[string]*group // by lower-case id; nil until a group is added
+	// mobiles indexes users by the numberKey of a mobile number they hold or held: a superset,
+	// checked against the current state on use, so that numberHeldByOther costs the few users
+	// sharing a number instead of a scan of the tenant. Every write of a mobile number adds to it.
+	mobiles map[string]map[*user]struct{}
 }
 
 type app struct {
@@ -232,6 +236,7 @@ func (e *Emulator) SetPhoneMethod(tenantID, userKey string, m PhoneMethod) error
 	}
 	pm := &method{phoneType: m.PhoneType, number: m.PhoneNumber, created: e.now()}
 	u.methods[m.PhoneType] = pm
+	t.indexMobile(u, pm)
 	u.lag = nil // out of band is the truth now, for reads too
 	switch m.SMSSignInState {
 	case SMSReady:
@@ -333,9 +338,9 @@ func (t *tenant) policyIncludes(u *user) bool {
 // extension.
 func (t *tenant) numberHeldByOther(u *user, number string) bool {
 	key := numberKey(number)
-	for _, o := range t.users {
-		if o == u {
-			continue
+	for o := range t.mobiles[key] {
+		if o == u || t.users[lower(o.ID)] != o {
+			continue // the user itself, or a deleted user
 		}
 		om, ok := o.methods[Mobile]
 		if ok && om.sms == smsEnabled && t.policyIncludes(o) && numberKey(om.number) == key {
@@ -343,6 +348,21 @@ func (t *tenant) numberHeldByOther(u *user, number string) bool {
 		}
 	}
 	return false
+}
+
+// indexMobile records that u holds m's number, if m is a mobile.
+func (t *tenant) indexMobile(u *user, m *method) {
+	if m.phoneType != Mobile {
+		return
+	}
+	if t.mobiles == nil {
+		t.mobiles = map[string]map[*user]struct{}{}
+	}
+	key := numberKey(m.number)
+	if t.mobiles[key] == nil {
+		t.mobiles[key] = map[*user]struct{}{}
+	}
+	t.mobiles[key][u] = struct{}{}
 }
 
 // autoRegister does what Graph does when a mobile is added or its number
@@ -452,6 +472,7 @@ func (t *tenant) createMethod(u *user, typ string, n newNumber, now time.Time) (
 	m := &method{phoneType: typ, created: now}
 	n.set(m)
 	u.methods[typ] = m
+	t.indexMobile(u, m)
 	if !t.autoRegister(u, m) {
 		return m, errNotUnique()
 	}
@@ -479,6 +500,7 @@ func (t *tenant) updateMethod(u *user, m *method, p patchBody, n newNumber) *gra
 		return errNotUniqueUnsaved()
 	}
 	n.set(m)
+	t.indexMobile(u, m)
 	if !t.autoRegister(u, m) {
 		return errNotUnique()
 	}
