@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -544,5 +545,30 @@ func TestUnitPausedKeepsReadyAndIsNeverFailed(t *testing.T) {
 				t.Errorf("kstatus = %s, want %s", got, tc.wantKstatus)
 			}
 		})
+	}
+}
+
+func TestUnitASpentRequestBudgetRequeuesWithoutTouchingStatus(t *testing.T) {
+	api := fakeGraph(newPhoneBook())
+	api.ListPhoneMethodsFunc = func(context.Context, string) ([]graph.PhoneMethod, error) {
+		return nil, &graph.Error{Op: "listPhoneMethods", Code: graph.CodeClientThrottled, Class: graph.Throttled, RetryAfter: 3 * time.Second}
+	}
+	w := newUnitWorld(api)
+	w.s.pam.Status.Conditions = []metav1.Condition{{Type: identityv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: identityv1alpha1.ReasonSynced}}
+	before := w.s.pam.DeepCopy()
+
+	o := w.converge(t)
+	if !o.deferred {
+		t.Fatalf("outcome = %+v, want deferred", o)
+	}
+	w.r.setStatus(w.s, before)
+	if !equality.Semantic.DeepEqual(before.Status, w.s.pam.Status) {
+		t.Errorf("a deferred pass changed status: %+v", w.s.pam.Status)
+	}
+	if w.s.graphErr != nil {
+		t.Errorf("nothing was sent, so there is no Graph error to log or warn about: %v", w.s.graphErr)
+	}
+	if res, err := w.r.resultFor(w.s); err != nil || res.RequeueAfter != 3*time.Second {
+		t.Errorf("result = %+v, %v; want a requeue after the bucket's 3 s", res, err)
 	}
 }

@@ -43,6 +43,9 @@ type outcome struct {
 	err error
 	// paused: the pass made no Graph call on purpose; Ready keeps what it said before.
 	paused bool
+	// deferred: the tenant's request budget is spent for now; the object comes back later
+	// with its status untouched, so a large onboarding costs no status writes for waiting.
+	deferred bool
 }
 
 // converged: Graph matches the spec.
@@ -104,6 +107,12 @@ func severityOf(k plan.BlockerKind) (stalled bool, after time.Duration, known bo
 // failed: Ready is left as it was, and removing the annotation wakes the object.
 func pausedBy(message string) *outcome {
 	return &outcome{paused: true, reason: identityv1alpha1.ReasonPaused, message: message}
+}
+
+// deferredFor: the Graph call was not sent because the tenant's token buckets would have held
+// the worker too long; the object is requeued instead, and nothing about it changed.
+func deferredFor(after time.Duration) *outcome {
+	return &outcome{deferred: true, reason: identityv1alpha1.ReasonThrottled, requeueAfter: max(after, time.Second)}
 }
 
 // keptExisting: CreateOnly found a phone already registered and left it as it is. Ready: the

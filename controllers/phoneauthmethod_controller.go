@@ -109,7 +109,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 // is not: once per transition, not per retry, with Graph's request-id when there is one.
 func (r *PhoneAuthMethodReconciler) recordTransition(before *identityv1alpha1.PhoneAuthMethod, s *scope) {
 	o := s.outcome
-	if o.ready || s.released || !(o.stalled || s.graphErr != nil || o.err != nil) {
+	if o.ready || s.released || o.deferred || !(o.stalled || s.graphErr != nil || o.err != nil) {
 		return // converged, gone, or an ordinary wait (e.g. MobileRequired): nothing to warn about
 	}
 	if prev := meta.FindStatusCondition(before.Status.Conditions, identityv1alpha1.ConditionReady); prev != nil && prev.Reason == o.reason {

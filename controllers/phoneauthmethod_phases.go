@@ -72,6 +72,9 @@ type scope struct {
 
 // graphFailed records a Graph failure on the scope and returns its outcome.
 func (s *scope) graphFailed(err error, doing string) *outcome {
+	if graph.IsClientThrottled(err) {
+		return deferredFor(graph.RetryAfterOf(err)) // nothing was sent, nothing failed
+	}
 	s.graphErr = err
 	s.reconnect = graph.ClassOf(err) == graph.Unauthorized
 	return graphOutcome(err, doing)

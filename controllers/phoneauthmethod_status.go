@@ -50,6 +50,9 @@ func describeKept(t identityv1alpha1.PhoneType, r plan.Result) string {
 // moves only when the pass decided something (no error to retry).
 func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1.PhoneAuthMethod) {
 	pam, o := s.pam, s.outcome
+	if o.deferred {
+		return // the pass only learnt "not now": writing that would cost a status write per object
+	}
 	st := &pam.Status
 	if s.observed {
 		recordObservation(st, s.methods, pam.Spec.PhoneType)

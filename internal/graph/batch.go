@@ -136,7 +136,7 @@ func (c *Client) sendBatch(ctx context.Context, op string, reqs []BatchGet, pend
 			}
 		}
 		out.Responses = nil
-		e := c.attempt(ctx, cl, body)
+		e, _, _ := c.attempt(ctx, cl, body) // each part is throttled on its own: see partError
 		if e == nil {
 			parts := make(map[string]batchPart, len(out.Responses))
 			for _, p := range out.Responses {

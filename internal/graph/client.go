@@ -16,15 +16,17 @@ var Version = "dev"
 // Limits bound how hard a tenant's clients push Graph. Zero fields take the
 // defaults of DefaultLimits.
 type Limits struct {
-	// RequestsPerSecond and Burst size the tenant's token bucket for all
-	// requests. Graph allows 3,500 resource units per 10 s to the smallest
-	// tenants (350/s; larger tenants get 500/s and 800/s); the default sits
-	// just under the smallest tier, which phoneop cannot tell from here.
+	// RequestsPerSecond and Burst cap the tenant's bucket for all requests.
+	// The bucket starts as Graph's documented one for the smallest tenants
+	// (3,500 resource units per 10 s: a full bucket of 3,500 refilled at
+	// 350/s) and its rate then follows Graph's answers (adaptive.go): slower
+	// on 429s and near-limit usage headers, faster while answers are clean,
+	// never above RequestsPerSecond. Larger tenants get 500/s and 800/s.
 	RequestsPerSecond float64
 	Burst             int
-	// WritesPerSecond and WriteBurst size the extra bucket for writes
-	// (POST, PATCH, DELETE). Graph allows 3,000 writes per 150 s per
-	// app and tenant (20/s).
+	// WritesPerSecond and WriteBurst cap the extra bucket for writes (POST,
+	// PATCH, DELETE), which starts as Graph's documented one: 3,000 writes
+	// per 150 s per app and tenant (a full bucket of 3,000 refilled at 20/s).
 	WritesPerSecond float64
 	WriteBurst      int
 	// MaxRetries is how many times a call is retried after its first
@@ -37,32 +39,32 @@ type Limits struct {
 	// MaxPause clamps a Retry-After, so a bogus header cannot stall a
 	// tenant for hours.
 	MaxPause time.Duration
-	// MaxWait is the longest a call blocks in a tenant pause; a longer pause
-	// returns a Throttled error at once so the worker can requeue.
+	// MaxWait is the longest a call blocks in a tenant pause or for a token;
+	// a longer wait returns a Throttled error at once (IsClientThrottled for
+	// our own buckets), so the worker can requeue instead of being held.
 	MaxWait time.Duration
 	// RequestTimeout bounds one HTTP attempt. It must stay under the
 	// service's own 60 s, so that we, not the service, decide when to give up.
 	RequestTimeout time.Duration
 }
 
-// DefaultLimits are the limits used for zero fields. The rates sit just
-// under Graph's documented limits (350 RU/s for the smallest tenants, 20
-// writes/s per app and tenant), so that the write budget, not our own
-// limiter, bounds a large onboarding (docs/benchmarks.md: 10 writes/s made
-// 1,400 objects take 1.98 × the bound). The bursts stay small next to
-// Graph's buckets (3,500 RU, 3,000 writes): right after a restart or a
-// leader change Graph's bucket may be empty while ours is full, and each
-// token of burst can then cost one 429.
+// DefaultLimits are the limits used for zero fields. The rates and bursts
+// are upper caps: each tenant starts at Graph's documented buckets, full, as
+// Graph's start (so an onboarding spends the initial bucket at once instead
+// of trickling), and adapts from there. The caps leave room above the
+// documented rates because the phone-method backend's limits are not
+// documented and may be higher (the largest directory tier allows 800 RU/s);
+// probing costs a 429 now and then, each of which pauses the whole tenant.
 var DefaultLimits = Limits{
-	RequestsPerSecond: 330,
-	Burst:             330,
-	WritesPerSecond:   19,
-	WriteBurst:        100,
+	RequestsPerSecond: 800,
+	Burst:             documentedRequestBucket,
+	WritesPerSecond:   2 * documentedWriteRate,
+	WriteBurst:        documentedWriteBucket,
 	MaxRetries:        4,
 	MinBackoff:        500 * time.Millisecond,
 	MaxBackoff:        30 * time.Second,
 	MaxPause:          5 * time.Minute,
-	MaxWait:           10 * time.Second,
+	MaxWait:           2 * time.Second,
 	RequestTimeout:    30 * time.Second,
 }
 

@@ -146,6 +146,18 @@ func IsUnauthorized(err error) bool { return ClassOf(err) == Unauthorized }
 // IsTransient reports a failure worth retrying with backoff.
 func IsTransient(err error) bool { return ClassOf(err) == Transient }
 
+// CodeClientThrottled is the Code of a call phoneop did not send because the
+// tenant's own token buckets would have held it longer than Limits.MaxWait.
+const CodeClientThrottled = "clientThrottled"
+
+// IsClientThrottled reports a call that was not sent because the tenant's
+// request budget is spent for now (RetryAfterOf says for how long): nothing
+// is wrong, the work just has to come back later without holding a worker.
+func IsClientThrottled(err error) bool {
+	e, ok := asError(err)
+	return ok && e.Code == CodeClientThrottled
+}
+
 // IsAmbiguous reports a create whose outcome is unknown: re-read the user's
 // methods before doing anything else.
 func IsAmbiguous(err error) bool {

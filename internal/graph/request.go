@@ -47,7 +47,10 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		if err := c.throttle.admit(ctx, isWrite(cl.method), c.limits.MaxWait); err != nil {
 			return c.notAdmitted(cl, err, last)
 		}
-		e := c.attempt(ctx, cl, body)
+		e, answered, usage := c.attempt(ctx, cl, body)
+		if answered {
+			c.throttle.observe(isWrite(cl.method), signalOf(e != nil && e.Status == http.StatusTooManyRequests, usage))
+		}
 		if e == nil {
 			return nil
 		}
@@ -68,6 +71,10 @@ func (c *Client) do(ctx context.Context, cl call) error {
 // too long to wait for, or the caller's context ended.
 func (c *Client) notAdmitted(cl call, err error, last *Error) error {
 	var long errPauseTooLong
+	if errors.As(err, &long) && long.ours {
+		// Nothing was sent: our own bucket says the tenant's budget is spent for now.
+		return &Error{Op: cl.op, Code: CodeClientThrottled, Class: Throttled, RetryAfter: long.remaining}
+	}
 	if errors.As(err, &long) {
 		if last == nil {
 			last = &Error{Op: cl.op, Code: "tenantPaused", Class: Throttled}
@@ -148,18 +155,19 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// attempt makes one HTTP request and returns nil on any 2xx.
-func (c *Client) attempt(ctx context.Context, cl call, body []byte) *Error {
+// attempt makes one HTTP request and returns nil on any 2xx; answered says Graph answered at
+// all, and usage is its x-ms-throttle-limit-percentage (0 when absent).
+func (c *Client) attempt(ctx context.Context, cl call, body []byte) (e *Error, answered bool, usage float64) {
 	ctx, cancel := context.WithTimeout(ctx, c.limits.RequestTimeout)
 	defer cancel()
 	crid := uuid.NewString()
 	token, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
 	if err != nil {
-		return tokenError(cl.op, err)
+		return tokenError(cl.op, err), false, 0
 	}
 	req, err := c.newRequest(ctx, cl, body, token.Token, crid)
 	if err != nil {
-		return &Error{Op: cl.op, Class: Terminal, Code: "invalidRequest", ClientRequestID: crid, Err: err}
+		return &Error{Op: cl.op, Class: Terminal, Code: "invalidRequest", ClientRequestID: crid, Err: err}, false, 0
 	}
 	var wrote atomic.Bool
 	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
@@ -170,12 +178,13 @@ func (c *Client) attempt(ctx context.Context, cl call, body []byte) *Error {
 	if err != nil {
 		observe(cl.op, "error", start)
 		return &Error{Op: cl.op, Class: Transient, ClientRequestID: crid, Err: err,
-			Ambiguous: !cl.idempotent && wrote.Load()}
+			Ambiguous: !cl.idempotent && wrote.Load()}, false, 0
 	}
 	defer resp.Body.Close()
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	observe(cl.op, strconv.Itoa(resp.StatusCode), start)
-	return c.interpret(cl, resp, data, readErr, crid)
+	usage, _ = strconv.ParseFloat(resp.Header.Get("x-ms-throttle-limit-percentage"), 64)
+	return c.interpret(cl, resp, data, readErr, crid), true, usage
 }
 
 // newRequest builds the HTTP request with the headers every call carries.

@@ -46,26 +46,25 @@ func NewThrottles(clock Clock) *Throttles {
 
 // forTenant returns the tenant's shared state, creating it on first use.
 // The latest limits win, so a changed EntraTenant takes effect on the next
-// client built for it.
+// client built for it; an adapted rate is kept, within the new caps.
 func (t *Throttles) forTenant(tenantID string, l Limits) *tenantThrottle {
 	key := strings.ToLower(tenantID)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	tt, ok := t.tenants[key]
 	if !ok {
+		now := t.clock.Now()
 		tt = &tenantThrottle{
 			tenant:   key,
 			clock:    t.clock,
-			requests: rate.NewLimiter(rate.Limit(l.RequestsPerSecond), l.Burst),
-			writes:   rate.NewLimiter(rate.Limit(l.WritesPerSecond), l.WriteBurst),
+			requests: newAdaptiveRate(now, documentedRequestRate, documentedRequestBucket, l.RequestsPerSecond, l.Burst),
+			writes:   newAdaptiveRate(now, documentedWriteRate, documentedWriteBucket, l.WritesPerSecond, l.WriteBurst),
 		}
 		t.tenants[key] = tt
 		return tt
 	}
-	tt.requests.SetLimit(rate.Limit(l.RequestsPerSecond))
-	tt.requests.SetBurst(l.Burst)
-	tt.writes.SetLimit(rate.Limit(l.WritesPerSecond))
-	tt.writes.SetBurst(l.WriteBurst)
+	tt.requests.setCaps(t.clock.Now(), l.RequestsPerSecond, l.Burst)
+	tt.writes.setCaps(t.clock.Now(), l.WritesPerSecond, l.WriteBurst)
 	return tt
 }
 
@@ -85,8 +84,8 @@ func (t *Throttles) pauses() map[string]time.Duration {
 type tenantThrottle struct {
 	tenant   string
 	clock    Clock
-	requests *rate.Limiter // every request: Graph's resource-unit bucket
-	writes   *rate.Limiter // POST/PATCH/DELETE: Graph's separate write bucket
+	requests *adaptiveRate // every request: Graph's resource-unit bucket
+	writes   *adaptiveRate // POST/PATCH/DELETE: Graph's separate write bucket
 
 	mu          sync.Mutex
 	pausedUntil time.Time
@@ -114,22 +113,32 @@ func (tt *tenantThrottle) remaining() time.Duration {
 	return 0
 }
 
-// errPauseTooLong is returned by admit when the pause left exceeds what the
-// caller is willing to block for.
-type errPauseTooLong struct{ remaining time.Duration }
+// errPauseTooLong is returned by admit when the tenant cannot send soon: a
+// Retry-After pause, or our own token buckets, would hold the caller longer
+// than it is willing to block for. The caller should requeue its work, so
+// that a throttled tenant does not hold every worker of the operator.
+type errPauseTooLong struct {
+	remaining time.Duration
+	// ours: our own token bucket, not Graph, said "not yet".
+	ours bool
+}
 
-func (e errPauseTooLong) Error() string { return "tenant paused by Graph throttling" }
+func (e errPauseTooLong) Error() string {
+	if e.ours {
+		return "tenant's request budget is spent for now"
+	}
+	return "tenant paused by Graph throttling"
+}
 
-// admit blocks until the tenant may send one more request: the pause has
-// passed and the token buckets have a token. A pause longer than maxWait is
-// not waited out; the caller gets errPauseTooLong and should requeue, so that
-// a throttled tenant does not hold every worker of the operator.
+// admit waits until the tenant may send one more request: the pause has
+// passed and the token buckets have a token. A pause, or a wait for tokens,
+// longer than maxWait is not waited out; the caller gets errPauseTooLong.
 func (tt *tenantThrottle) admit(ctx context.Context, write bool, maxWait time.Duration) error {
 	for {
 		if err := tt.waitPause(ctx, maxWait); err != nil {
 			return err
 		}
-		if err := tt.take(ctx, write); err != nil {
+		if err := tt.take(ctx, write, maxWait); err != nil {
 			return err
 		}
 		// A 429 seen by another worker while we waited for a token starts
@@ -151,21 +160,54 @@ func (tt *tenantThrottle) waitPause(ctx context.Context, maxWait time.Duration) 
 		if d > maxWait {
 			return errPauseTooLong{remaining: d}
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tt.clock.After(d):
+		if err := tt.sleep(ctx, d); err != nil {
+			return err
 		}
 	}
 }
 
-// take consumes a token from the tenant's buckets.
-func (tt *tenantThrottle) take(ctx context.Context, write bool) error {
-	if err := tt.requests.Wait(ctx); err != nil {
-		return err
-	}
+// take reserves a token from the tenant's buckets (both, for a write) and
+// waits for it, unless that would take longer than maxWait: then nothing is
+// reserved and the caller is told how long the wait would have been.
+func (tt *tenantThrottle) take(ctx context.Context, write bool, maxWait time.Duration) error {
+	now := tt.clock.Now()
+	r := tt.requests.reserve(now)
+	d := r.DelayFrom(now)
+	var w *rate.Reservation
 	if write {
-		return tt.writes.Wait(ctx)
+		w = tt.writes.reserve(now)
+		d = max(d, w.DelayFrom(now))
 	}
-	return nil
+	if d > maxWait || !r.OK() || (w != nil && !w.OK()) {
+		r.CancelAt(now)
+		if w != nil {
+			w.CancelAt(now)
+		}
+		return errPauseTooLong{remaining: max(d, time.Second), ours: true}
+	}
+	return tt.sleep(ctx, d)
+}
+
+func (tt *tenantThrottle) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-tt.clock.After(d):
+		return nil
+	}
+}
+
+// observe feeds an answer back into the tenant's rates: a 429 halves the rate
+// of the bucket it concerns (and empties it, since Graph's is empty too),
+// Graph's usage header near the limit slows it, and clean answers speed it up
+// again towards the cap.
+func (tt *tenantThrottle) observe(write bool, signal throttleSignal) {
+	now := tt.clock.Now()
+	tt.requests.observe(now, signal)
+	if write {
+		tt.writes.observe(now, signal)
+	}
 }

@@ -134,3 +134,28 @@ func countStatus(f *fixture, method, route string, status int) int {
 	}
 	return n
 }
+
+// TestASpentBudgetRequeuesInsteadOfBlocking: when the tenant's own write bucket would hold a
+// call longer than MaxWait, the call is not sent and not waited for: it fails at once with a
+// client-throttled error saying when to come back, so the worker can take other work.
+func TestASpentBudgetRequeuesInsteadOfBlocking(t *testing.T) {
+	f := newFixture(t)
+	ctx := testContext(t)
+	c := f.client(t, tenantA, func(cfg *graph.Config) {
+		cfg.Limits.WritesPerSecond, cfg.Limits.WriteBurst, cfg.Limits.MaxWait = 0.2, 1, 100*time.Millisecond
+	})
+	if err := c.EnableSMSSignIn(ctx, kimID, graph.MobileMethodID); err != nil && graph.IsClientThrottled(err) {
+		t.Fatalf("the first write was held by our own bucket: %v", err)
+	}
+	f.env.Emulator.ResetStats()
+	err := c.DisableSMSSignIn(ctx, kimID, graph.MobileMethodID)
+	if !graph.IsClientThrottled(err) || !graph.IsThrottled(err) {
+		t.Fatalf("second write = %v, want a client-throttled error", err)
+	}
+	if d := graph.RetryAfterOf(err); d < 4*time.Second || d > 5*time.Second {
+		t.Errorf("RetryAfterOf = %s, want the bucket's refill time (5 s at 0.2 writes/s)", d)
+	}
+	if n := f.graphCalls(); n != 0 {
+		t.Errorf("the refused write reached Graph (%d calls)", n)
+	}
+}
