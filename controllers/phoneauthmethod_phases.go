@@ -117,7 +117,7 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 		s.released = true
 		return converged("")
 	}
-	if pam.Spec.DeletionPolicy != identityv1alpha1.DeletionPolicyDelete || pam.Spec.ManagementPolicy != identityv1alpha1.ManagementPolicyFull {
+	if pam.Spec.DeletionPolicy != identityv1alpha1.DeletionPolicyDelete || !mayDelete(pam.Spec.ManagementPolicy) {
 		return r.release(ctx, s, "The phone method was left in Graph (deletionPolicy Orphan, or managementPolicy ObserveOnly or CreateOnly, which never delete)")
 	}
 	if pam.Status.UserID == "" && pam.Status.PhoneMethodID == "" {
@@ -133,6 +133,12 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 		return r.releaseIfNotOurs(ctx, s, o)
 	}
 	return r.release(ctx, s, "") // the Deleted event of the Graph write already tells the story
+}
+
+// mayDelete reports whether the management policy lets phoneop delete the phone: only Full
+// (the default, also when the field is empty) does.
+func mayDelete(p identityv1alpha1.ManagementPolicy) bool {
+	return p == identityv1alpha1.ManagementPolicyFull || p == ""
 }
 
 // releaseIfNotOurs releases the finalizer without touching Graph when the outcome proves the
