@@ -151,7 +151,7 @@ func Run(ctx context.Context, g Reader, users []selection.User, tenant, sel, lis
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Tenant: tenant, Selection: sel, Categories: map[string]int{}, Batches: batches}
+	rep := &Report{Tenant: tenant, Selection: sel, Categories: map[string]int{}, Batches: batches, Listed: []User{}, Counts: []Count{}}
 	byNS := map[string]*Count{}
 	for i, r := range rows {
 		if failed[i] != "" {
