@@ -71,6 +71,7 @@ func newFlagSet(c *config, fs *flag.FlagSet) *parsedFlags {
 	fs.BoolVar(&c.noThrottle, "no-throttle", false, "disable the documented throttling")
 	fs.DurationVar(&c.opts.TokenTTL, "token-ttl", time.Hour, "access token lifetime")
 	fs.DurationVar(&c.opts.ReplicationDelay, "replication-delay", 0, "new users answer 404 for this long")
+	fs.DurationVar(&c.opts.AuditLag, "audit-lag", 2*time.Minute, "an audit log entry becomes readable this long after the change it records (Entra: 2 minutes at the 95th percentile); 0 delivers at once")
 	return &parsedFlags{fs: fs, c: c}
 }
 

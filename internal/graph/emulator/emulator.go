@@ -80,6 +80,10 @@ type Options struct {
 	// ReplicationDelay makes a user answer 404 for this long after it was
 	// added, like Entra's eventually consistent directory. 0 disables.
 	ReplicationDelay time.Duration
+	// AuditLag is how long an audit log entry takes to become readable after the change it
+	// records (Entra: 2 minutes at the 95th percentile, 5 at the 99th); 0 delivers at once.
+	// hack/graph-emulator's -audit-lag defaults to 2 minutes.
+	AuditLag time.Duration
 	// Now is the clock (token expiry, throttling, replication delay,
 	// dates in responses); nil means time.Now.
 	Now func() time.Time
@@ -232,6 +236,9 @@ type Emulator struct {
 
 	throttle *throttler
 	stats    *statsTable
+
+	// audit holds each tenant's audit log, by lower-case tenant id; guarded by mu.
+	audit map[string]*auditLog
 }
 
 // New returns an emulator with no tenants.

@@ -66,6 +66,8 @@ func matchGraph(segs []string) graphRoute {
 		return graphRoute{template: RouteUsers, allowed: []string{http.MethodGet}}
 	case n >= 1 && eq(segs[0], "groups"):
 		return matchGroup(segs)
+	case n == 2 && eq(segs[0], "auditLogs") && eq(segs[1], "directoryAudits"):
+		return graphRoute{template: RouteDirectoryAudits, allowed: []string{http.MethodGet}}
 	case n < 2 || !eq(segs[0], "users") || segs[1] == "":
 		return graphRoute{template: RouteUnknown, bad: firstOr(segs)}
 	case n == 2:
@@ -255,6 +257,11 @@ func checkPermission(gr graphRoute, method string, c *tokenClaims) *graphError {
 	switch {
 	case gr.template == RouteBatch:
 		return nil
+	case gr.template == RouteDirectoryAudits:
+		if has(PermAuditLogReadAll) {
+			return nil
+		}
+		return errAuditForbidden()
 	case gr.template == RouteUser || gr.template == RouteUsers:
 		if has(userReadPermissions...) {
 			return nil
@@ -304,6 +311,9 @@ func (e *Emulator) dispatch(r *http.Request, gr graphRoute, c *tokenClaims, vers
 	if gr.template == RouteUsers || isGroupRoute(gr.template) {
 		return e.listDirectory(r, gr, t, c, version)
 	}
+	if gr.template == RouteDirectoryAudits {
+		return e.listAudits(r, t, version, e.opts.AuditLag)
+	}
 	u, ge := e.graphUser(t, gr.userKey)
 	if ge != nil {
 		return failed(ge)
@@ -319,7 +329,8 @@ func (e *Emulator) dispatch(r *http.Request, gr graphRoute, c *tokenClaims, vers
 		return answer{status: http.StatusOK, body: e.authMethodsBody(t, u, ctx, modes)}
 	}
 	pc := phoneCall{t: t, u: u, method: r.Method, route: gr, body: in,
-		ctx: ctx + "/authentication/phoneMethods", modes: modes, draw: draw, now: e.now()}
+		ctx: ctx + "/authentication/phoneMethods", modes: modes, draw: draw, now: e.now(),
+		appID: c.AppID, audit: e.auditLogOf(t)}
 	return pc.run()
 }
 
@@ -335,10 +346,13 @@ type phoneCall struct {
 	modes  Faults
 	draw   quirkDraw
 	now    time.Time
+	appID  string    // the calling app, named in the audit entry of a write
+	audit  *auditLog // the tenant's audit log
 }
 
 // run dispatches on route and verb. Writes are wrapped so that a change
-// to the user's methods starts a read lag (Faults.ReadLag).
+// to the user's methods is recorded in the audit log, initiated by the calling
+// app, and starts a read lag (Faults.ReadLag).
 func (c *phoneCall) run() answer {
 	if c.method == http.MethodGet {
 		if c.route.template == RoutePhoneList {
@@ -346,12 +360,15 @@ func (c *phoneCall) run() answer {
 		}
 		return c.get()
 	}
-	if c.modes.ReadLag <= 0 {
-		return c.write()
-	}
 	before := copyMethods(c.u.methods)
 	a := c.write()
-	if !sameMethods(before, c.u.methods) {
+	if sameMethods(before, c.u.methods) {
+		return a
+	}
+	activity, reason := graphWriteActivity(c.route.template, c.method)
+	c.audit.record(AuditEntry{ActivityDisplayName: activity, ResultReason: reason, InitiatedByAppID: c.appID,
+		TargetUserID: c.u.ID, TargetUPN: c.u.UserPrincipalName}, c.now)
+	if c.modes.ReadLag > 0 {
 		c.u.lag = &lagSnapshot{methods: before, at: c.now}
 	}
 	return a

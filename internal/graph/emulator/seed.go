@@ -56,7 +56,7 @@ func (e *Emulator) LoadSeed(s Seed) error {
 			return err
 		}
 		for _, m := range u.PhoneMethods {
-			if err := e.SetPhoneMethod(u.TenantID, u.ID, m); err != nil {
+			if err := e.setPhoneMethod(u.TenantID, u.ID, m, false); err != nil {
 				return err
 			}
 		}

@@ -194,11 +194,12 @@ func (e *Emulator) DeleteUser(tenantID, userKey string) error {
 	return nil
 }
 
-// Reset forgets every tenant, app, user and throttling bucket. Stats and
+// Reset forgets every tenant, app, user, audit log and throttling bucket. Stats and
 // faults are kept (reset them separately).
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	e.tenants = map[string]*tenant{}
+	e.audit = nil
 	e.mu.Unlock()
 	e.throttle.reset()
 }
@@ -216,12 +217,19 @@ func (e *Emulator) PhoneMethods(tenantID, userKey string) ([]PhoneMethod, error)
 }
 
 // SetPhoneMethod creates or replaces a phone method out of band, as an
-// admin in the Entra portal would (drift). Only the type is validated.
+// admin in the Entra portal would (drift), and records it in the audit log
+// as initiated by the user Admin. Only the type is validated.
 // m.SMSSignInState selects the SMS registration: "ready" registers,
 // "notEnabled" marks it disabled, "notConfigured" leaves it unregistered,
 // and "" does what Graph does on a write (register a mobile when the policy
 // includes the user and the number is free).
 func (e *Emulator) SetPhoneMethod(tenantID, userKey string, m PhoneMethod) error {
+	return e.setPhoneMethod(tenantID, userKey, m, true)
+}
+
+// setPhoneMethod is SetPhoneMethod; audited is false for seeds, which describe the state
+// before the emulator started rather than changes made while it runs.
+func (e *Emulator) setPhoneMethod(tenantID, userKey string, m PhoneMethod, audited bool) error {
 	if _, ok := typeIDs[m.PhoneType]; !ok {
 		return errorf("invalid phoneType %q", m.PhoneType)
 	}
@@ -235,6 +243,13 @@ func (e *Emulator) SetPhoneMethod(tenantID, userKey string, m PhoneMethod) error
 		return err
 	}
 	pm := &method{phoneType: m.PhoneType, number: m.PhoneNumber, created: e.now()}
+	if audited {
+		activity, reason := ActivityAdminRegistered, "Admin registered phone method for user"
+		if _, replaced := u.methods[m.PhoneType]; replaced {
+			activity, reason = ActivityAdminUpdated, "Admin changed phone method for user"
+		}
+		e.recordOutOfBand(t, u, activity, reason)
+	}
 	u.methods[m.PhoneType] = pm
 	t.indexMobile(u, pm)
 	u.lag = nil // out of band is the truth now, for reads too
@@ -250,11 +265,12 @@ func (e *Emulator) SetPhoneMethod(tenantID, userKey string, m PhoneMethod) error
 }
 
 // DeletePhoneMethod removes a phone method out of band, without Graph's
-// rules (a mobile may go while an alternateMobile stays).
+// rules (a mobile may go while an alternateMobile stays), and records it in
+// the audit log as initiated by the user Admin.
 func (e *Emulator) DeletePhoneMethod(tenantID, userKey, phoneType string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	_, u, err := e.lookupLocked(tenantID, userKey)
+	t, u, err := e.lookupLocked(tenantID, userKey)
 	if err != nil {
 		return err
 	}
@@ -263,6 +279,7 @@ func (e *Emulator) DeletePhoneMethod(tenantID, userKey, phoneType string) error 
 	}
 	delete(u.methods, phoneType)
 	u.lag = nil
+	e.recordOutOfBand(t, u, ActivityAdminDeleted, "Admin deleted phone method for user")
 	return nil
 }
 
