@@ -39,10 +39,11 @@ func (b *ChangeBudgets) take(tenantID string, limit int) (ok bool, wait time.Dur
 	now := b.now()
 	key := strings.ToLower(tenantID)
 	recent := b.recentLocked(key, now)
+	if limit <= 0 {
+		return false, budgetWindow // a cap of 0: only raising it helps
+	}
 	if len(recent) >= limit {
-		if len(recent) == 0 {
-			return false, budgetWindow // a cap of 0: only raising it helps
-		}
+		// One write frees up when the oldest writes beyond limit-1 have left the window.
 		return false, recent[len(recent)-limit].Add(budgetWindow).Sub(now)
 	}
 	if b.writes == nil {

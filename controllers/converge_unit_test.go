@@ -481,6 +481,19 @@ func TestUnitChangeBudgetRollsOverAnHour(t *testing.T) {
 	if ok, wait := b.take("tenant-c", 0); ok || wait <= 0 {
 		t.Errorf("a cap of 0 allowed a write (ok=%v wait=%s)", ok, wait)
 	}
+	// Lowering the cap below what the window already holds: to 0 (a freeze), and to 1.
+	if ok, wait := b.take("tenant-a", 0); ok || wait != time.Hour {
+		t.Errorf("a cap lowered to 0 after writes: ok=%v wait=%s, want refused for the window", ok, wait)
+	}
+	now = now.Add(time.Minute)
+	b.take("tenant-d", 3)
+	now = now.Add(time.Minute)
+	b.take("tenant-d", 3)
+	now = now.Add(time.Minute)
+	b.take("tenant-d", 3)
+	if ok, wait := b.take("tenant-d", 1); ok || wait != time.Hour {
+		t.Errorf("a cap lowered to 1 below 3 writes in the window: ok=%v wait=%s, want refused until the newest leaves the window (1h)", ok, wait)
+	}
 }
 
 func TestUnitTheChangeBudgetCapsNumberChangesNotCreates(t *testing.T) {

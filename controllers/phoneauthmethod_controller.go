@@ -78,8 +78,10 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	before := pam.DeepCopy()
 	s := &scope{pam: pam, priorReady: isReadyAndCurrent(pam)}
 	defer func() {
-		if s.released {
-			return // the finalizer is gone and so, soon, is the object
+		if s.released || s.outcome == nil {
+			// Released: the finalizer is gone and so, soon, is the object. No outcome: a phase
+			// panicked; controller-runtime reports it, and a status write would panic again.
+			return
 		}
 		r.setStatus(s, before)
 		r.recordTransition(before, s)
