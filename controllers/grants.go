@@ -62,12 +62,8 @@ func namespaceAllowed(in grantInput) (string, bool) {
 }
 
 func userNotDenied(in grantInput) (string, bool) {
-	for _, denied := range in.tenant.Spec.UserScope.DeniedUsers {
-		for _, id := range []string{in.user, in.userPrincipalName, in.userID} {
-			if id != "" && strings.EqualFold(id, denied) {
-				return fmt.Sprintf("EntraTenant %q denies managing this user (spec.userScope.deniedUsers); phoneop will not touch the user's phones", in.tenant.Name), true
-			}
-		}
+	if in.tenant.Spec.UserScope.Denies(in.user, in.userPrincipalName, in.userID) {
+		return fmt.Sprintf("EntraTenant %q denies managing this user (spec.userScope.deniedUsers); phoneop will not touch the user's phones", in.tenant.Name), true
 	}
 	return "", false
 }
@@ -86,22 +82,8 @@ func userDomainInScope(in grantInput) (string, bool) {
 		// before any phone-method call.
 		return "", false
 	}
-	for _, d := range domains {
-		if domainMatches(upn, d) {
-			return "", false
-		}
+	if in.tenant.Spec.UserScope.AllowsDomainOf(upn) {
+		return "", false
 	}
 	return fmt.Sprintf("EntraTenant %q allows only users in %s (spec.userScope.allowedDomains); use a user of those domains or ask a cluster admin to extend the scope", in.tenant.Name, strings.Join(domains, ", ")), true
-}
-
-// domainMatches reports whether upn's domain is domain or a subdomain of it, case-insensitively.
-// "kim@eu.contoso.com" matches "contoso.com"; "kim@evilcontoso.com" does not.
-func domainMatches(upn, domain string) bool {
-	at := strings.LastIndex(upn, "@")
-	if at < 0 {
-		return false
-	}
-	host := strings.ToLower(upn[at+1:])
-	domain = strings.ToLower(strings.TrimPrefix(domain, "@"))
-	return host == domain || strings.HasSuffix(host, "."+domain)
 }

@@ -390,30 +390,13 @@ func (w *writer) outOfScope(u selection.User) string {
 	if s == nil {
 		return ""
 	}
-	for _, d := range s.DeniedUsers {
-		if strings.EqualFold(d, u.UPN) || (u.ID != "" && strings.EqualFold(d, u.ID)) {
-			return "EntraTenant " + w.o.TenantRef + " denies this user (spec.userScope.deniedUsers)"
-		}
+	if s.Denies(u.UPN, u.ID) {
+		return "EntraTenant " + w.o.TenantRef + " denies this user (spec.userScope.deniedUsers)"
 	}
-	if len(s.AllowedDomains) == 0 || u.UPN == "" {
+	if u.UPN == "" || s.AllowsDomainOf(u.UPN) {
 		return ""
 	}
-	for _, d := range s.AllowedDomains {
-		if domainMatches(u.UPN, d) {
-			return ""
-		}
-	}
 	return "outside EntraTenant " + w.o.TenantRef + "'s spec.userScope.allowedDomains (" + strings.Join(s.AllowedDomains, ", ") + ")"
-}
-
-func domainMatches(upn, domain string) bool {
-	at := strings.LastIndex(upn, "@")
-	if at < 0 {
-		return false
-	}
-	host := strings.ToLower(upn[at+1:])
-	domain = strings.ToLower(strings.TrimPrefix(domain, "@"))
-	return host == domain || strings.HasSuffix(host, "."+domain)
 }
 
 // finish writes the kustomizations and the summary, removes files a previous run wrote that
