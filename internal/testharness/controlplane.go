@@ -9,10 +9,13 @@ package testharness
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -90,9 +93,26 @@ func (h *Harness) assetsDir(ctx context.Context) (string, error) {
 }
 
 // StopAPIServer stops kube-apiserver (etcd keeps running, with everything stored); the
-// manager's watches and requests fail until StartAPIServer.
+// manager's watches and requests fail until StartAPIServer. kube-apiserver closes its
+// listener at once but may take longer than envtest's stop timeout to drain long-running
+// requests, in which case envtest kills it: either way it is down when this returns.
 func (h *Harness) StopAPIServer() error {
-	return h.env.ControlPlane.APIServer.Stop()
+	err := h.env.ControlPlane.APIServer.Stop()
+	if err != nil && !strings.Contains(err.Error(), "timeout waiting for process") {
+		return err
+	}
+	u, perr := url.Parse(h.Config.Host)
+	if perr != nil {
+		return perr
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		c, derr := net.DialTimeout("tcp", u.Host, time.Second)
+		if derr != nil {
+			return nil
+		}
+		_ = c.Close()
+	}
+	return fmt.Errorf("kube-apiserver still accepts connections on %s after being stopped (%v)", u.Host, err)
 }
 
 // StartAPIServer starts kube-apiserver again on the same address with the same certificates

@@ -44,6 +44,7 @@ type GraphProxy struct {
 	mu          sync.Mutex
 	srv         *http.Server // nil while refusing
 	tokenStatus int          // 0: forward token requests
+	holdWrites  time.Duration
 	counts      ProxyCounts
 }
 
@@ -51,8 +52,9 @@ type GraphProxy struct {
 type ProxyCounts struct {
 	// Token counts token requests, TokenFailed those answered with FailTokens' status.
 	Token, TokenFailed int
-	// Graph counts Graph calls (everything but the login authority's token and discovery).
-	Graph int
+	// Graph counts Graph calls (everything but the login authority's token and discovery),
+	// GraphWrites those that are not GETs.
+	Graph, GraphWrites int
 	// Authority counts the login authority's other requests (discovery documents).
 	Authority int
 }
@@ -89,7 +91,11 @@ func (h *Harness) startProxy(context.Context) error {
 	p := &GraphProxy{URL: "https://" + addr, addr: addr,
 		tlsCfg: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
 	p.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if status := p.count(r); status != 0 {
+		status, hold := p.count(r)
+		if hold > 0 {
+			time.Sleep(hold)
+		}
+		if status != 0 {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(status)
 			// The shape of the Microsoft identity platform's error answers.
@@ -102,8 +108,9 @@ func (h *Harness) startProxy(context.Context) error {
 	return p.Accept()
 }
 
-// count records a request and returns the status to fail it with (0: forward it).
-func (p *GraphProxy) count(r *http.Request) int {
+// count records a request and returns the status to fail it with (0: forward it) and how
+// long to hold it first.
+func (p *GraphProxy) count(r *http.Request) (int, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
@@ -111,14 +118,26 @@ func (p *GraphProxy) count(r *http.Request) int {
 		p.counts.Token++
 		if p.tokenStatus != 0 {
 			p.counts.TokenFailed++
-			return p.tokenStatus
+			return p.tokenStatus, 0
 		}
 	case isGraph(strings.TrimPrefix(r.URL.Path, "/v1.0")):
 		p.counts.Graph++
+		if r.Method != http.MethodGet {
+			p.counts.GraphWrites++
+			return 0, p.holdWrites
+		}
 	default:
 		p.counts.Authority++
 	}
-	return 0
+	return 0, 0
+}
+
+// HoldWrites delays every Graph write (not GETs) by d before forwarding it, so a test can
+// act between a write being sent and its answer (0: forward at once).
+func (p *GraphProxy) HoldWrites(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.holdWrites = d
 }
 
 // Accept (re)opens the proxy's listener on its address; a no-op while it is open.
@@ -141,8 +160,7 @@ func (p *GraphProxy) Accept() error {
 	if err != nil {
 		return fmt.Errorf("graph proxy: listening again on %s: %w", p.addr, err)
 	}
-	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: p.tlsCfg,
-		ErrorLog: nil}
+	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: p.tlsCfg}
 	p.srv = srv
 	go func() { _ = srv.Serve(tls.NewListener(ln, p.tlsCfg)) }()
 	return nil

@@ -38,6 +38,9 @@ func isolated(t *testing.T, o testharness.Options) *testharness.Harness {
 	}
 	o.BinDir = h.BinDir
 	o.NoManager = true
+	if dir := os.Getenv("PHONEOP_E2E_WORKDIR"); dir != "" {
+		o.WorkDir = filepath.Join(dir, t.Name()) // kept after the run, to debug
+	}
 	if o.Logf == nil && testing.Verbose() {
 		o.Logf = t.Logf
 	}
