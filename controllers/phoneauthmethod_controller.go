@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 )
@@ -42,6 +43,12 @@ type PhoneAuthMethodReconciler struct {
 	Recorder events.EventRecorder
 	// ResyncPeriod is how often a converged object re-reads Graph to catch drift.
 	ResyncPeriod time.Duration
+	// Sweeps stretches ResyncPeriod for the tenants whose change feed is healthy; nil keeps
+	// ResyncPeriod for every tenant.
+	Sweeps SweepSchedule
+	// Wakes, when set, is the change feed's source of objects to re-read now (or, after the
+	// feed failed, at their normal resync).
+	Wakes source.Source
 	// MaxConcurrentReconciles bounds parallel reconciles; the tenant's rate limiter, not this,
 	// bounds the Graph request rate.
 	MaxConcurrentReconciles int
@@ -173,17 +180,23 @@ func isReadyAndCurrent(pam *identityv1alpha1.PhoneAuthMethod) bool {
 //     deletion waits for its alternate;
 //   - the EntraTenant: its readiness or grant changed;
 //   - Secrets (metadata only) named by phoneNumberFrom;
-//   - Namespace labels (metadata only): a tenant's grant may have started or stopped matching.
+//   - Namespace labels (metadata only): a tenant's grant may have started or stopped matching;
+//   - the change feed (Wakes): users someone changed outside phoneop.
 func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if err := addIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if r.Wakes != nil {
+		b = b.WatchesRawSource(r.Wakes)
+	}
+	return b.
 		For(&identityv1alpha1.PhoneAuthMethod{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&identityv1alpha1.PhoneAuthMethod{}, handler.EnqueueRequestsFromMapFunc(r.siblingsOf),
 			builder.WithPredicates(siblingChanged)).
-		Watches(&identityv1alpha1.EntraTenant{}, handler.EnqueueRequestsFromMapFunc(r.objectsOfTenant)).
+		Watches(&identityv1alpha1.EntraTenant{}, handler.EnqueueRequestsFromMapFunc(r.objectsOfTenant),
+			builder.WithPredicates(notOnlyChangeFeed)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.objectsInNamespace),
 			builder.OnlyMetadata, builder.WithPredicates(predicate.LabelChangedPredicate{})).

@@ -119,7 +119,8 @@ func recordObservation(st *identityv1alpha1.PhoneAuthMethodStatus, methods []gra
 // resultFor maps the outcome to the controller's result (one mapping, used by every branch).
 // Errors return to controller-runtime for exponential backoff; throttling requeues after
 // Retry-After without an error so that backoff does not stack on top of it; a converged
-// object comes back on its user's resync schedule.
+// object comes back on its user's resync schedule (the tenant's sweep period while its change
+// feed is healthy).
 func (r *PhoneAuthMethodReconciler) resultFor(s *scope) (ctrl.Result, error) {
 	o := s.outcome
 	switch {
@@ -128,11 +129,11 @@ func (r *PhoneAuthMethodReconciler) resultFor(s *scope) (ctrl.Result, error) {
 	case o.err != nil:
 		return ctrl.Result{}, o.err
 	case o.ready:
-		return ctrl.Result{RequeueAfter: resyncAfter(s.pam.Spec.TenantRef.Name+"/"+s.user.ID, r.ResyncPeriod, r.now())}, nil
+		return ctrl.Result{RequeueAfter: r.nextResync(s)}, nil
 	case o.requeueAfter == 0 && s.observed:
 		// Waiting for a spec change (ObserveOnly, a terminal blocker) still re-reads Graph on
 		// the resync schedule, so plans and drift stay current.
-		return ctrl.Result{RequeueAfter: resyncAfter(s.pam.Spec.TenantRef.Name+"/"+s.user.ID, r.ResyncPeriod, r.now())}, nil
+		return ctrl.Result{RequeueAfter: r.nextResync(s)}, nil
 	default:
 		return ctrl.Result{RequeueAfter: o.requeueAfter}, nil
 	}

@@ -42,17 +42,20 @@ type Options struct {
 	// SettleWindow is how long a write Graph accepted is trusted over a read that still shows
 	// the state before it (Graph's reads lag its writes; callers wait 5-10 s); zero means 15 s.
 	SettleWindow time.Duration
+	// ChangeFeedTick is how often the change feeds check for a due poll; zero means one second.
+	ChangeFeedTick time.Duration
 }
 
 // Controllers are the reconcilers Setup registered, for tests that drive them directly.
 type Controllers struct {
 	PhoneAuthMethods *PhoneAuthMethodReconciler
 	Tenants          *EntraTenantReconciler
+	Feeds            *ChangeFeeds
 }
 
-// Setup registers phoneop's metrics and both reconcilers with the manager, sharing one
-// Connector (one Graph client per tenant, throttling shared per tenant) and one Observer (one
-// read per user).
+// Setup registers phoneop's metrics, both reconcilers and the change feeds with the manager,
+// sharing one Connector (one Graph client per tenant, throttling shared per tenant) and one
+// Observer (one read per user).
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, error) {
 	if o.CredentialsNamespace == "" {
 		return nil, errors.New("the credentials namespace (--credentials-namespace or POD_NAMESPACE) must name the namespace of the EntraTenant credential Secrets")
@@ -62,11 +65,6 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	}
 	graph.RegisterMetrics(metrics.Registry)
 	budgets := &ChangeBudgets{}
-	for _, c := range []prometheus.Collector{&ObjectsCollector{Reader: mgr.GetClient()}, &BudgetCollector{Reader: mgr.GetClient(), Budgets: budgets}} {
-		if err := metrics.Registry.Register(c); err != nil {
-			return nil, err
-		}
-	}
 	connector := &Connector{
 		Reader:       mgr.GetAPIReader(),
 		Namespace:    o.CredentialsNamespace,
@@ -75,28 +73,41 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Throttles:    o.Throttles,
 		RecheckAfter: cmp.Or(o.CredentialRecheck, 5*time.Minute),
 	}
+	observer := &Observer{
+		TTL:    cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4)),
+		Settle: cmp.Or(o.SettleWindow, 15*time.Second),
+	}
+	feeds := &ChangeFeeds{Client: mgr.GetClient(), Connector: connector, Observer: observer, ResyncPeriod: o.ResyncPeriod, Tick: o.ChangeFeedTick}
+	for _, c := range []prometheus.Collector{&ObjectsCollector{Reader: mgr.GetClient()}, &BudgetCollector{Reader: mgr.GetClient(), Budgets: budgets},
+		&FeedCollector{Reader: mgr.GetClient(), Feeds: feeds}} {
+		if err := metrics.Registry.Register(c); err != nil {
+			return nil, err
+		}
+	}
 	tenants := &EntraTenantReconciler{Client: mgr.GetClient(), Connector: connector}
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
 	phones := &PhoneAuthMethodReconciler{
-		Client:       mgr.GetClient(),
-		SecretReader: mgr.GetAPIReader(),
-		Connector:    connector,
-		Observer: &Observer{
-			TTL:    cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4)),
-			Settle: cmp.Or(o.SettleWindow, 15*time.Second),
-		},
+		Client:                  mgr.GetClient(),
+		SecretReader:            mgr.GetAPIReader(),
+		Connector:               connector,
+		Observer:                observer,
 		Users:                   &UserCache{},
 		Budgets:                 budgets,
 		Recorder:                mgr.GetEventRecorder("phoneop"),
 		ResyncPeriod:            o.ResyncPeriod,
+		Sweeps:                  feeds,
+		Wakes:                   feeds.Source(),
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 	}
 	if err := phones.SetupWithManager(ctx, mgr); err != nil {
 		return nil, err
 	}
-	return &Controllers{PhoneAuthMethods: phones, Tenants: tenants}, nil
+	if err := mgr.Add(feeds); err != nil {
+		return nil, err
+	}
+	return &Controllers{PhoneAuthMethods: phones, Tenants: tenants, Feeds: feeds}, nil
 }
 
 // ManagerOptions adds what phoneop needs from the manager to base:

@@ -38,6 +38,7 @@ var (
 	emu        *emulator.Emulator
 	emuServer  *httptest.Server
 	reconciler *PhoneAuthMethodReconciler
+	feeds      *ChangeFeeds
 )
 
 const (
@@ -90,7 +91,7 @@ func startSuite() error {
 	}
 	suite.cleanup = append(suite.cleanup, func() { _ = env.Stop() })
 
-	emu = emulator.New(emulator.Options{Seed: 1, DisableThrottling: true})
+	emu = emulator.New(emulator.Options{Seed: 1, DisableThrottling: true, AuditLag: time.Second})
 	emuServer = httptest.NewUnstartedServer(emu)
 	emuServer.Config.ErrorLog = log.New(io.Discard, "", 0) // connections cut by fault injection
 	emuServer.StartTLS()
@@ -120,7 +121,7 @@ func startSuite() error {
 	if err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
 	}
-	reconciler = registered.PhoneAuthMethods
+	reconciler, feeds = registered.PhoneAuthMethods, registered.Feeds
 	go func() {
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintf(os.Stderr, "manager stopped: %v\n", err)

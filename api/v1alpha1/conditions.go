@@ -15,6 +15,11 @@ const (
 	// fixed line: Graph accepts it, but SMS to it fails. Present only when True; it never
 	// blocks the object.
 	ConditionFixedLine = "FixedLine"
+	// ConditionChangeFeed, on an EntraTenant with spec.changeFeed enabled, is True while
+	// phoneop reads the tenant's audit log and so re-reads converged objects only every
+	// sweepPeriod; False when the feed fails and objects fall back to --resync-period; Unknown
+	// until the first poll. Absent when the feed is off.
+	ConditionChangeFeed = "ChangeFeed"
 )
 
 // Condition reasons; the same strings are used as event reasons.
@@ -86,6 +91,27 @@ const (
 	ReasonKubernetesAPIError = "KubernetesAPIError"
 	// ReasonCredentialsInvalid: the EntraTenant's credentials could not be loaded or used.
 	ReasonCredentialsInvalid = "CredentialsInvalid"
+	// ReasonAuditLogRead (ChangeFeed=True): the last poll of the audit log succeeded;
+	// converged objects re-read Graph every spec.changeFeed.sweepPeriod.
+	ReasonAuditLogRead = "AuditLogRead"
+	// ReasonChangeFeedStarting (ChangeFeed=Unknown): the feed has not polled yet; objects
+	// keep --resync-period until it has.
+	ReasonChangeFeedStarting = "ChangeFeedStarting"
+	// ReasonAuditLogForbidden (ChangeFeed=False): Graph answered 403 to the audit log: the app
+	// lacks AuditLog.Read.All or its admin consent; objects fall back to --resync-period.
+	ReasonAuditLogForbidden = "AuditLogForbidden"
+	// ReasonAuditLogThrottled (ChangeFeed=False): Graph has throttled the audit log for longer
+	// than the feed may lag; objects fall back to --resync-period.
+	ReasonAuditLogThrottled = "AuditLogThrottled"
+	// ReasonAuditLogUnavailable (ChangeFeed=False): the audit log could not be read for longer
+	// than the feed may lag (Graph errors, timeouts, no token); objects fall back to
+	// --resync-period.
+	ReasonAuditLogUnavailable = "AuditLogUnavailable"
+	// ReasonAuditLogGap (ChangeFeed=False): part of the audit log is beyond reach (the
+	// watermark is older than the log's retention, or one poll met more entries than it may
+	// page through); phoneop starts again from now and re-reads every object once at
+	// --resync-period before it trusts the feed again.
+	ReasonAuditLogGap = "AuditLogGap"
 	// ReasonDriftCorrected (event only): an out-of-band change in Graph was put back.
 	ReasonDriftCorrected = "DriftCorrected"
 	// ReasonOrphaned (event only): the object was deleted and its phone method left in Graph

@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -156,6 +158,62 @@ type EntraTenantSpec struct {
 	// +kubebuilder:default={}
 	// +optional
 	ChangeBudget ChangeBudget `json:"changeBudget,omitempty"`
+
+	// changeFeed makes phoneop read Entra's audit log to notice phone changes made outside it,
+	// so that the full re-read of every user becomes a rare safety net. Off unless enabled.
+	// +optional
+	ChangeFeed *ChangeFeed `json:"changeFeed,omitempty"`
+}
+
+// Defaults of a change feed that leaves them unset.
+const (
+	DefaultChangeFeedPollInterval = time.Minute
+	DefaultChangeFeedSweepPeriod  = 24 * time.Hour
+)
+
+// ChangeFeed reads the tenant's audit log (GET /auditLogs/directoryAudits, entries of the
+// service "Authentication Methods") every pollInterval and re-reads, at once, exactly the
+// managed users whose phone methods someone else changed. While the feed works, converged
+// objects re-read Graph only every sweepPeriod; while it fails, every --resync-period, and the
+// EntraTenant's ChangeFeed condition says why. Needs the application permission
+// AuditLog.Read.All (docs/entra-app.md).
+type ChangeFeed struct {
+	// enabled turns the change feed on.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// pollInterval is how often phoneop reads the audit log: 5s to 1h, default 1m. Entra
+	// delivers audit entries minutes after the change, so polling faster than every 30 s buys
+	// little.
+	// +kubebuilder:default="1m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('5s') && duration(self) <= duration('1h')",message="spec.changeFeed.pollInterval must be between 5s and 1h"
+	// +optional
+	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+	// sweepPeriod is how often a converged object re-reads Graph while the feed is healthy (the
+	// safety net for changes the audit log does not show): 5m to 168h, default 24h, spread
+	// evenly over the period per user.
+	// +kubebuilder:default="24h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('5m') && duration(self) <= duration('168h')",message="spec.changeFeed.sweepPeriod must be between 5m and 168h"
+	// +optional
+	SweepPeriod *metav1.Duration `json:"sweepPeriod,omitempty"`
+}
+
+// IsEnabled reports whether the spec turns the change feed on (a nil feed is off).
+func (f *ChangeFeed) IsEnabled() bool { return f != nil && f.Enabled }
+
+// Interval returns pollInterval, with the default when unset.
+func (f *ChangeFeed) Interval() time.Duration {
+	if f == nil || f.PollInterval == nil || f.PollInterval.Duration <= 0 {
+		return DefaultChangeFeedPollInterval
+	}
+	return f.PollInterval.Duration
+}
+
+// Sweep returns sweepPeriod, with the default when unset.
+func (f *ChangeFeed) Sweep() time.Duration {
+	if f == nil || f.SweepPeriod == nil || f.SweepPeriod.Duration <= 0 {
+		return DefaultChangeFeedSweepPeriod
+	}
+	return f.SweepPeriod.Duration
 }
 
 // DefaultMaxDestructiveWritesPerHour is the change budget of a tenant that sets none.
@@ -188,11 +246,29 @@ type EntraTenantStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Ready (credentials load and a token was obtained).
+	// conditions: Ready (credentials load and a token was obtained) and, with
+	// spec.changeFeed enabled, ChangeFeed (the audit log is read; objects sweep every
+	// sweepPeriod).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// changeFeed is where the change feed resumes after a restart; absent while the feed is
+	// off.
+	// +optional
+	ChangeFeed *ChangeFeedStatus `json:"changeFeed,omitempty"`
+}
+
+// ChangeFeedStatus is the persisted position of the change feed.
+type ChangeFeedStatus struct {
+	// watermark is the start of the last successful poll of the audit log: every entry that
+	// had arrived by then has been read. The next poll (after a restart too) asks for entries
+	// from watermark minus an overlap of 10 minutes, because Entra delivers entries minutes
+	// late. Written when the ChangeFeed condition changes and otherwise at most every
+	// 5 minutes, so a restart re-reads at most 15 minutes of the log.
+	// +optional
+	Watermark *metav1.Time `json:"watermark,omitempty"`
 }
 
 // EntraTenant is a cluster-scoped connection to a Microsoft Entra tenant that a cluster admin
@@ -203,6 +279,7 @@ type EntraTenantStatus struct {
 // +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.spec.tenantId`
 // +kubebuilder:printcolumn:name="Cloud",type=string,JSONPath=`.spec.cloud`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Feed",type=string,JSONPath=`.status.conditions[?(@.type=="ChangeFeed")].status`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type EntraTenant struct {
 	metav1.TypeMeta   `json:",inline"`

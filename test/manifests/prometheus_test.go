@@ -18,6 +18,7 @@ import (
 //   - internal/graph/metrics.go: phoneop_graph_*;
 //   - controllers/metrics.go: phoneop_phoneauthmethods;
 //   - controllers/budget.go: phoneop_change_budget_remaining;
+//   - controllers/changefeed_metrics.go: phoneop_change_feed_*;
 //   - controller-runtime v0.25 (pkg/internal/controller/metrics, pkg/metrics/workqueue.go):
 //     controller_runtime_* and workqueue_*.
 //
@@ -29,6 +30,11 @@ var knownMetrics = map[string]metricKind{
 	"phoneop_graph_tenant_pause_seconds":        gauge,     // {tenant}
 	"phoneop_phoneauthmethods":                  gauge,     // {namespace, ready, reason}
 	"phoneop_change_budget_remaining":           gauge,     // {tenant}
+	"phoneop_change_feed_enabled":               gauge,     // {tenant}
+	"phoneop_change_feed_healthy":               gauge,     // {tenant}
+	"phoneop_change_feed_lag_seconds":           gauge,     // {tenant}
+	"phoneop_change_feed_entries_total":         counter,   // {tenant}
+	"phoneop_change_feed_users_woken_total":     counter,   // {tenant}
 	"controller_runtime_reconcile_total":        counter,   // {controller, result}
 	"controller_runtime_reconcile_errors_total": counter,   // {controller}
 	"controller_runtime_reconcile_time_seconds": histogram, // {controller}
@@ -51,6 +57,8 @@ var wantAlerts = map[string]string{
 	"PhoneopReconcileErrors":   "15m",
 	// A bad commit stripping phones must be noticed within minutes.
 	"PhoneopChangeBudgetExhausted": "5m",
+	// A failing change feed costs reads and delays drift detection, but loses nothing.
+	"PhoneopChangeFeedDown": "15m",
 }
 
 func TestPrometheusRules(t *testing.T) {

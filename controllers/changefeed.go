@@ -1,0 +1,265 @@
+package controllers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+)
+
+// ChangeFeeds reads the audit log of every EntraTenant with spec.changeFeed enabled and wakes
+// exactly the managed users someone changed outside phoneop (see docs/operations.md, "Change
+// feed"). While a tenant's feed is healthy, its converged objects re-read Graph only every
+// sweepPeriod (SweepPeriod); when it fails they fall back to --resync-period.
+//
+// It is a manager Runnable that needs leader election: only the replica that reconciles
+// polls, and it stops with the manager.
+type ChangeFeeds struct {
+	// Client reads EntraTenants and PhoneAuthMethods from the manager's cache and writes the
+	// tenants' status (watermark, ChangeFeed condition).
+	Client client.Client
+	// Connector turns EntraTenants into Graph connections (shared with the reconcilers, so
+	// the feed's reads count against the same tenant throttle).
+	Connector TenantConnector
+	// Observer is the reconciler's; a woken user's cached list is dropped first.
+	Observer *Observer
+	// ResyncPeriod is --resync-period, the fallback.
+	ResyncPeriod time.Duration
+	// Tick is how often tenants are checked for a due poll; zero means one second.
+	Tick time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	wakes chan event.TypedGenericEvent[wakeEvent]
+	mu    sync.Mutex
+	feeds map[string]*tenantFeed // by EntraTenant name
+	polls sync.WaitGroup
+}
+
+// tenantFeed is one tenant's feed. The poll goroutine owns seen; the other fields are read by
+// reconcilers and scrapes and guarded by ChangeFeeds.mu.
+type tenantFeed struct {
+	uid      types.UID
+	tenantID string // the Entra tenant id, the metrics' label
+	// watermark is the start of the last successful poll; persisted is the one last written
+	// to the tenant's status.
+	watermark, persisted time.Time
+	facts                feedFacts
+	health               feedHealth
+	nextPoll             time.Time
+	polling              bool
+	seen                 seenEntries
+	// entries counts the new entries read, woken the users re-read because of them.
+	entries, woken uint64
+}
+
+var (
+	_ manager.Runnable               = (*ChangeFeeds)(nil)
+	_ manager.LeaderElectionRunnable = (*ChangeFeeds)(nil)
+	_ SweepSchedule                  = (*ChangeFeeds)(nil)
+)
+
+// NeedLeaderElection implements manager.LeaderElectionRunnable: a standby must not poll, nor
+// wake objects it does not reconcile.
+func (f *ChangeFeeds) NeedLeaderElection() bool { return true }
+
+// Start implements manager.Runnable: every Tick it starts the polls that are due, until ctx
+// ends, then waits for the polls in flight.
+func (f *ChangeFeeds) Start(ctx context.Context) error {
+	tick := time.NewTicker(f.tick())
+	defer tick.Stop()
+	for {
+		f.scan(ctx)
+		select {
+		case <-ctx.Done():
+			f.polls.Wait()
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// SweepPeriod implements SweepSchedule: the tenant's sweepPeriod while its feed is healthy.
+func (f *ChangeFeeds) SweepPeriod(tenant string) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if feed, ok := f.feeds[tenant]; ok && feed.health.healthy() {
+		return feed.facts.sweep
+	}
+	return 0
+}
+
+// scan starts the due polls and stops the feeds of tenants that turned theirs off or are gone.
+func (f *ChangeFeeds) scan(ctx context.Context) {
+	var list identityv1alpha1.EntraTenantList
+	if err := f.Client.List(ctx, &list); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing EntraTenants for the change feed")
+		return
+	}
+	present := map[string]bool{}
+	for i := range list.Items {
+		t := &list.Items[i]
+		present[t.Name] = true
+		if !t.Spec.ChangeFeed.IsEnabled() {
+			f.stop(ctx, t)
+			continue
+		}
+		if feed := f.due(t); feed != nil {
+			f.polls.Add(1)
+			go func() {
+				defer f.polls.Done()
+				f.poll(ctx, t, feed)
+			}()
+		}
+	}
+	f.forgetGone(present)
+}
+
+// due returns the tenant's feed when a poll should start now (marking it polling), else nil.
+// A paused tenant is not polled, and its pause does not count as a failure.
+func (f *ChangeFeeds) due(t *identityv1alpha1.EntraTenant) *tenantFeed {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	feed := f.feedOf(t, now)
+	feed.facts.interval, feed.facts.sweep = t.Spec.ChangeFeed.Interval(), t.Spec.ChangeFeed.Sweep()
+	if isPaused(t) {
+		feed.facts.okSince = now
+		return nil
+	}
+	if feed.polling || now.Before(feed.nextPoll) {
+		return nil
+	}
+	feed.polling = true
+	return feed
+}
+
+// feedOf returns the tenant's feed, taking it over from the tenant's status when this process
+// has none yet (or the EntraTenant was re-created). The caller holds f.mu.
+func (f *ChangeFeeds) feedOf(t *identityv1alpha1.EntraTenant, now time.Time) *tenantFeed {
+	if feed, ok := f.feeds[t.Name]; ok && feed.uid == t.UID {
+		return feed
+	}
+	if f.feeds == nil {
+		f.feeds = map[string]*tenantFeed{}
+	}
+	feed := takeOver(t, now)
+	f.feeds[t.Name] = feed
+	return feed
+}
+
+// takeOver starts a tenant's feed from what its status persisted: the watermark (or now, for a
+// feed never run), and whether the feed was healthy, so that a restart does not send every
+// object back to --resync-period. Every object reads Graph once when the manager starts, and
+// the first poll covers the log since the watermark.
+func takeOver(t *identityv1alpha1.EntraTenant, now time.Time) *tenantFeed {
+	feed := &tenantFeed{uid: t.UID, tenantID: t.Spec.TenantID, watermark: now, seen: seenEntries{}}
+	if st := t.Status.ChangeFeed; st != nil && st.Watermark != nil {
+		feed.watermark = st.Watermark.Time
+		feed.persisted = st.Watermark.Time
+		_, gap := pollWindow(feed.watermark, now)
+		feed.facts.trusted = !gap && meta.IsStatusConditionTrue(t.Status.Conditions, identityv1alpha1.ConditionChangeFeed)
+	}
+	feed.facts.okSince = now
+	feed.facts.interval, feed.facts.sweep = t.Spec.ChangeFeed.Interval(), t.Spec.ChangeFeed.Sweep()
+	feed.facts.now = now
+	feed.health = decideHealth(feed.facts)
+	return feed
+}
+
+// stop ends the feed of a tenant that turned it off: its objects go back to --resync-period,
+// and the feed's condition and watermark leave the status.
+func (f *ChangeFeeds) stop(ctx context.Context, t *identityv1alpha1.EntraTenant) {
+	f.mu.Lock()
+	feed, ok := f.feeds[t.Name]
+	if ok && !feed.polling {
+		delete(f.feeds, t.Name)
+	}
+	f.mu.Unlock()
+	if ok && !feed.polling && feed.health.healthy() {
+		f.fallBack(ctx, t.Name)
+	}
+	if t.Status.ChangeFeed == nil && meta.FindStatusCondition(t.Status.Conditions, identityv1alpha1.ConditionChangeFeed) == nil {
+		return
+	}
+	patch := t.DeepCopy()
+	patch.Status.ChangeFeed = nil
+	meta.RemoveStatusCondition(&patch.Status.Conditions, identityv1alpha1.ConditionChangeFeed)
+	if err := f.Client.Status().Patch(ctx, patch, client.MergeFromWithOptions(t, client.MergeFromWithOptimisticLock{})); err != nil {
+		ctrl.LoggerFrom(ctx).V(1).Info("clearing the change feed's status; retrying", "tenant", t.Name, "error", ignoreConflict(err))
+	}
+}
+
+// forgetGone drops the feeds of deleted EntraTenants (their objects wait for the tenant).
+func (f *ChangeFeeds) forgetGone(present map[string]bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for name, feed := range f.feeds {
+		if !present[name] && !feed.polling {
+			delete(f.feeds, name)
+		}
+	}
+}
+
+// persistStatus writes the feed's condition and watermark to the tenant's status when the
+// condition changed, or the watermark moved persistEvery past the one written. t is the
+// cached tenant the poll started from; the patch is optimistic, so it never overwrites a newer
+// status (a conflict is retried by the next poll).
+func (f *ChangeFeeds) persistStatus(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed) {
+	f.mu.Lock()
+	health, watermark, persisted := feed.health, feed.watermark, feed.persisted
+	f.mu.Unlock()
+	patch := t.DeepCopy()
+	setCondition(&patch.Status.Conditions, t.Generation, identityv1alpha1.ConditionChangeFeed, health.status, health.reason, health.message)
+	conditionChanged := !equalConditions(t.Status.Conditions, patch.Status.Conditions)
+	if !conditionChanged && !persisted.IsZero() && watermark.Sub(persisted) < persistEvery {
+		return
+	}
+	patch.Status.ChangeFeed = &identityv1alpha1.ChangeFeedStatus{Watermark: &metav1.Time{Time: watermark.UTC().Truncate(time.Second)}}
+	if err := f.Client.Status().Patch(ctx, patch, client.MergeFromWithOptions(t, client.MergeFromWithOptimisticLock{})); err != nil {
+		if err = ignoreConflict(err); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "writing the change feed's status", "tenant", t.Name)
+		}
+		return
+	}
+	f.mu.Lock()
+	feed.persisted = watermark
+	f.mu.Unlock()
+}
+
+// equalConditions compares condition lists by type, status, reason and message.
+func equalConditions(a, b []metav1.Condition) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, c := range a {
+		o := meta.FindStatusCondition(b, c.Type)
+		if o == nil || o.Status != c.Status || o.Reason != c.Reason || o.Message != c.Message || o.ObservedGeneration != c.ObservedGeneration {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *ChangeFeeds) tick() time.Duration {
+	if f.Tick > 0 {
+		return f.Tick
+	}
+	return time.Second
+}
+
+func (f *ChangeFeeds) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
