@@ -261,3 +261,52 @@ func TestHelmChartRefusesBadWatchNamespaces(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCrossNamespaceSecretReference: a PhoneAuthMethod can name a Secret only in its own
+// namespace and an EntraTenant only in the operator's, because neither reference has a
+// namespace field: the CRDs' schemas list exactly name and key, and the API server refuses a
+// namespace in strict mode (and prunes it otherwise), so no object can point phoneop at a
+// Secret elsewhere.
+func TestNoCrossNamespaceSecretReference(t *testing.T) {
+	for crd, path := range map[string][]string{
+		"identity.phoneop.dev_phoneauthmethods.yaml": {"spec", "phoneNumberFrom", "secretKeyRef"},
+		"identity.phoneop.dev_entratenants.yaml":     {"spec", "credentials", "clientSecret", "secretRef"},
+	} {
+		b, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "crd", "bases", crd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		versions, _, _ := unstructured.NestedSlice(doc, "spec", "versions")
+		node, _, _ := unstructured.NestedMap(versions[0].(map[string]any), "schema", "openAPIV3Schema")
+		for _, p := range path {
+			node, _, _ = unstructured.NestedMap(node, "properties", p)
+		}
+		props, _, _ := unstructured.NestedMap(node, "properties")
+		var names []string
+		for k := range props {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"key", "name"}) {
+			t.Errorf("%s: %s has properties %v, want exactly [key name] (no namespace)", crd, strings.Join(path, "."), names)
+		}
+	}
+	createNamespace(t, "team-refs")
+	pam := []byte(`apiVersion: identity.phoneop.dev/v1alpha1
+kind: PhoneAuthMethod
+metadata: {name: kim-mobile, namespace: team-refs}
+spec:
+  tenantRef: {name: contoso}
+  user: kim@contoso.com
+  phoneType: mobile
+  phoneNumberFrom: {secretKeyRef: {name: kim-phone, key: number, namespace: kube-system}}
+`)
+	out, err := tryKubectl(t, pam, "apply", "--dry-run=server", "--validate=strict", "-f", "-")
+	if err == nil || !strings.Contains(err.Error()+string(out), "namespace") {
+		t.Errorf("a secretKeyRef naming another namespace was accepted: %v %s", err, out)
+	}
+}
