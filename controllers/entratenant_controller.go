@@ -29,6 +29,9 @@ const tenantRecheck = 10 * time.Minute
 type EntraTenantReconciler struct {
 	client.Client
 	Connector *Connector
+	// Owns, when set, tells the tenants this manager's shard reconciles (main.go, --shard);
+	// the others are left to their own shard's manager. Nil reconciles every tenant.
+	Owns func(*identityv1alpha1.EntraTenant) bool
 }
 
 // Reconcile connects to the tenant and obtains a token.
@@ -36,6 +39,9 @@ func (r *EntraTenantReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	tenant := &identityv1alpha1.EntraTenant{}
 	if err := r.Get(ctx, req.NamespacedName, tenant); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.Owns != nil && !r.Owns(tenant) {
+		return ctrl.Result{}, nil
 	}
 	before := tenant.DeepCopy()
 	o := r.check(ctx, tenant)
