@@ -45,6 +45,8 @@ type Tenant struct {
 	// (50). Benchmarks that correct drift at scale raise it, so that they measure throughput
 	// rather than the safety cap.
 	MaxDestructiveWritesPerHour *int32
+	// Labels go on the EntraTenant, e.g. the shard label (a manager's --shard); nil = none.
+	Labels map[string]string
 }
 
 // SecretName is the credential Secret's name in CredentialsNamespace.
@@ -82,7 +84,7 @@ func (h *Harness) TenantObjects(t *Tenant) []client.Object {
 			Name: t.Namespace, Labels: map[string]string{TenantLabel: t.Name}}})
 	}
 	return append(objs, &identityv1alpha1.EntraTenant{
-		ObjectMeta: metav1.ObjectMeta{Name: t.Name},
+		ObjectMeta: metav1.ObjectMeta{Name: t.Name, Labels: t.Labels},
 		Spec: identityv1alpha1.EntraTenantSpec{
 			TenantID:      t.TenantID,
 			Cloud:         identityv1alpha1.CloudCustom,
