@@ -219,8 +219,10 @@ func main() {
 		os.Exit(1)
 	}
 	// Every shard reads every EntraTenant (shardCache); only the tenant's own shard checks its
-	// credentials and writes its status.
+	// credentials and writes its status (the change feed's watermark and condition included;
+	// every shard polls the feeds its own objects need).
 	ctrls.Tenants.Owns = o.ownsTenant
+	ctrls.Feeds.Owns = o.ownsTenant
 	log.Info("sharding", "shard", o.shard, "selector", o.shardSelector().String(), "shardCount", o.shardCount, "lease", o.leaderElectionID())
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		log.Error(err, "unable to set up the health check")

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -36,6 +37,10 @@ type ChangeFeeds struct {
 	ResyncPeriod time.Duration
 	// Tick is how often tenants are checked for a due poll; zero means one second.
 	Tick time.Duration
+	// Owns, when set, tells the tenants whose status this manager's shard writes (main.go,
+	// --shard); every shard polls the feeds its objects need and wakes its own objects, but
+	// only the tenant's own shard persists the watermark and the condition. Nil owns all.
+	Owns func(*identityv1alpha1.EntraTenant) bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -188,7 +193,7 @@ func (f *ChangeFeeds) stop(ctx context.Context, t *identityv1alpha1.EntraTenant)
 	if ok && !feed.polling && feed.health.healthy() {
 		f.fallBack(ctx, t.Name)
 	}
-	if t.Status.ChangeFeed == nil && meta.FindStatusCondition(t.Status.Conditions, identityv1alpha1.ConditionChangeFeed) == nil {
+	if (f.Owns != nil && !f.Owns(t)) || t.Status.ChangeFeed == nil && meta.FindStatusCondition(t.Status.Conditions, identityv1alpha1.ConditionChangeFeed) == nil {
 		return
 	}
 	patch := t.DeepCopy()
@@ -211,29 +216,44 @@ func (f *ChangeFeeds) forgetGone(present map[string]bool) {
 }
 
 // persistStatus writes the feed's condition and watermark to the tenant's status when the
-// condition changed, or the watermark moved persistEvery past the one written. t is the
-// cached tenant the poll started from; the patch is optimistic, so it never overwrites a newer
-// status (a conflict is retried by the next poll).
+// condition changed, or the watermark moved persistEvery past the one written. The patch is
+// optimistic, so it never overwrites a newer status (the tenant reconciler writes Ready to the
+// same list of conditions); on a conflict it is computed again from the cache.
 func (f *ChangeFeeds) persistStatus(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed) {
+	if f.Owns != nil && !f.Owns(t) {
+		return
+	}
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		latest := &identityv1alpha1.EntraTenant{}
+		if err := f.Client.Get(ctx, client.ObjectKeyFromObject(t), latest); err != nil {
+			return err
+		}
+		return f.patchStatus(ctx, latest, feed)
+	})
+	if client.IgnoreNotFound(err) != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "writing the change feed's status", "tenant", t.Name)
+	}
+}
+
+// patchStatus is one attempt of persistStatus against t, the tenant as last read.
+func (f *ChangeFeeds) patchStatus(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed) error {
 	f.mu.Lock()
 	health, watermark, persisted := feed.health, feed.watermark, feed.persisted
 	f.mu.Unlock()
 	patch := t.DeepCopy()
 	setCondition(&patch.Status.Conditions, t.Generation, identityv1alpha1.ConditionChangeFeed, health.status, health.reason, health.message)
 	conditionChanged := !equalConditions(t.Status.Conditions, patch.Status.Conditions)
-	if !conditionChanged && !persisted.IsZero() && watermark.Sub(persisted) < persistEvery {
-		return
+	if !conditionChanged && t.Status.ChangeFeed != nil && !persisted.IsZero() && watermark.Sub(persisted) < persistEvery {
+		return nil
 	}
 	patch.Status.ChangeFeed = &identityv1alpha1.ChangeFeedStatus{Watermark: &metav1.Time{Time: watermark.UTC().Truncate(time.Second)}}
 	if err := f.Client.Status().Patch(ctx, patch, client.MergeFromWithOptions(t, client.MergeFromWithOptimisticLock{})); err != nil {
-		if err = ignoreConflict(err); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "writing the change feed's status", "tenant", t.Name)
-		}
-		return
+		return err
 	}
 	f.mu.Lock()
 	feed.persisted = watermark
 	f.mu.Unlock()
+	return nil
 }
 
 // equalConditions compares condition lists by type, status, reason and message.

@@ -539,3 +539,19 @@ func TestUnitFeedErrorsAreClassed(t *testing.T) {
 		t.Errorf("unknown error: %s", c)
 	}
 }
+
+func TestUnitFeedOfAnotherShardWritesNoStatus(t *testing.T) {
+	w := newFeedWorld(t)
+	w.f.Owns = func(*identityv1alpha1.EntraTenant) bool { return false }
+	w.api.answers = []func(graph.AuditQuery) ([]graph.AuditEntry, error){answer(auditEntry("1", unitNow, "", "kim-id"))}
+	w.pollOnce(t)
+	if c := w.condition(t); c != nil {
+		t.Errorf("a shard that does not own the tenant wrote %+v", c)
+	}
+	if now, _ := w.woken(); !slices.Equal(now, []string{"kim-mobile"}) {
+		t.Errorf("woken %v: the shard still wakes its own objects", now)
+	}
+	if w.f.SweepPeriod("contoso") == 0 {
+		t.Error("the shard's own objects do not sweep although its feed is healthy")
+	}
+}
