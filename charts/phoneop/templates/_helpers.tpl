@@ -45,3 +45,22 @@ of namespace names, so a typo cannot render a manager that watches nothing.
 {{- end -}}
 {{- append .Values.watchNamespaces (include "phoneop.credentialsNamespace" .) | uniq | toJson -}}
 {{- end -}}
+
+{{/*
+shards: values.shards as a JSON array of shard names; it fails on a value that is not a list of
+distinct DNS labels, since each name becomes --shard, a Lease and a Deployment name.
+*/}}
+{{- define "phoneop.shards" -}}
+{{- if not (kindIs "slice" .Values.shards) -}}
+{{- fail "shards must be a list of shard names, e.g. [shard1, shard2]" -}}
+{{- end -}}
+{{- range .Values.shards -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$" (toString .)) -}}
+{{- fail (printf "shards: %q is not a shard name (lower-case letters, digits and '-', at most 63)" (toString .)) -}}
+{{- end -}}
+{{- end -}}
+{{- if ne (len .Values.shards) (len (uniq .Values.shards)) -}}
+{{- fail "shards: a shard is listed twice" -}}
+{{- end -}}
+{{- .Values.shards | toJson -}}
+{{- end -}}
