@@ -11,23 +11,32 @@ import (
 // N) alone. Without markers the block goes before the line "<!-- bench results end -->",
 // else at the end.
 func UpdateDoc(path string, n int, block string) error {
+	return UpdateDocBlock(path, fmt.Sprintf("N=%d", n), "<!-- bench results end -->", block)
+}
+
+// UpdateDocBlock is UpdateDoc for any block: between the markers "<!-- bench KEY begin -->"
+// and "<!-- bench KEY end -->", else before the anchor line, else at the end.
+func UpdateDocBlock(path, key, anchor, block string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return os.WriteFile(path, []byte(replaceBlock(string(old), n, block)), 0o644)
+	return os.WriteFile(path, []byte(replaceKeyedBlock(string(old), key, anchor, block)), 0o644)
 }
 
 func replaceBlock(doc string, n int, block string) string {
-	begin := fmt.Sprintf("<!-- bench N=%d begin -->", n)
-	end := fmt.Sprintf("<!-- bench N=%d end -->", n)
+	return replaceKeyedBlock(doc, fmt.Sprintf("N=%d", n), "<!-- bench results end -->", block)
+}
+
+func replaceKeyedBlock(doc, key, anchor, block string) string {
+	begin := fmt.Sprintf("<!-- bench %s begin -->", key)
+	end := fmt.Sprintf("<!-- bench %s end -->", key)
 	wrapped := begin + "\n" + strings.TrimRight(block, "\n") + "\n" + end
 	if i := strings.Index(doc, begin); i >= 0 {
 		if j := strings.Index(doc[i:], end); j >= 0 {
 			return doc[:i] + wrapped + doc[i+j+len(end):]
 		}
 	}
-	const anchor = "<!-- bench results end -->"
 	if i := strings.Index(doc, anchor); i >= 0 {
 		return doc[:i] + wrapped + "\n\n" + doc[i:]
 	}

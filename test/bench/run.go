@@ -2,7 +2,9 @@
 // real pieces (test control plane, Graph emulator binary, manager binary) through
 // internal/testharness, creates N PhoneAuthMethods, and measures convergence time against
 // the lower bound, Graph calls, the steady state, drift correction and the manager's
-// footprint. cmd/bench is the command line; `make bench` runs it.
+// footprint. RunFidelity runs it against the emulator's production quirks instead (Graph as
+// observed: reformatted numbers, read lag, unsaved conflicts, masked users) and counts Graph
+// writes per needed action. cmd/bench is the command line; `make bench` runs it.
 package bench
 
 import (
@@ -20,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/phone"
 	"github.com/phoneop/phoneop/internal/testharness"
 )
 
@@ -50,6 +53,21 @@ type Config struct {
 	WorkDir string
 	// Logf receives progress lines.
 	Logf func(format string, args ...any)
+	// EmulatorRequestLog logs every Graph request in the emulator's log (route template,
+	// status, fault, request-id; never a user or a number), to match the manager's log by
+	// request-id.
+	EmulatorRequestLog bool
+	// Fidelity, when enabled, makes the run a fidelity run (RunFidelity): Graph as observed
+	// in production instead of as documented.
+	Fidelity Fidelity
+}
+
+// quiet is the emulator's -quiet unless the request log is wanted.
+func (c *Config) quiet() []string {
+	if c.EmulatorRequestLog {
+		return nil
+	}
+	return []string{"-quiet"}
 }
 
 func (c *Config) defaults() {
@@ -104,8 +122,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	h, err := testharness.Start(ctx, testharness.Options{
 		WorkDir:  workDir,
 		SeedFile: seedFile,
-		EmulatorArgs: []string{"-quiet", "-latency=" + cfg.Latency.String(), "-jitter=" + cfg.Jitter.String(),
-			"-throttle-scale=1"}, // the documented limits, unscaled
+		EmulatorArgs: append(cfg.quiet(), "-latency="+cfg.Latency.String(), "-jitter="+cfg.Jitter.String(),
+			"-throttle-scale=1"), // the documented limits, unscaled
 		ManagerEnv:   cfg.ManagerEnv,
 		ManagerArgs:  append([]string{fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Concurrency)}, cfg.ManagerArgs...),
 		ResyncPeriod: cfg.ResyncPeriod,
@@ -200,9 +218,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// Phase 3: an admin changes 1 % of the users' mobiles in the portal.
 	if !cfg.SkipDrift {
-		if err := measureDrift(ctx, h, tr, w, tenant.TenantID, cfg, res); err != nil {
+		d, err := measureDrift(ctx, h, tr, w.users, tenant.TenantID, cfg)
+		if err != nil {
 			return nil, err
 		}
+		res.DriftUsers, res.DriftUncorrected, res.DriftTime = d.users, d.uncorrected, d.time
+		res.Drift, res.DriftObjectWrites = d.counts, d.objectWrites
 	}
 
 	if res.Proc, err = readProc(pid); err != nil {
@@ -245,66 +266,61 @@ func snapshot(ctx context.Context, h *testharness.Harness) (counters, error) {
 // minus is the phase between two readings. Emulator stats are subtracted entry by entry
 // rather than reset, so nothing is lost between reset and the next reading.
 func (c counters) minus(before counters) phaseCounts {
-	type key struct {
-		method, route string
-		status        int
-		fault         string
-	}
-	prior := map[key]int{}
-	for _, s := range before.stats {
-		prior[key{s.Method, s.Route, s.Status, s.Fault}] += s.Count
-	}
-	var diff testharness.Stats
-	for _, s := range c.stats {
-		s.Count -= prior[key{s.Method, s.Route, s.Status, s.Fault}]
-		if s.Count != 0 {
-			diff = append(diff, s)
-		}
-	}
-	return phaseCounts{graph: summarize(diff), manager: c.metrics.minus(before.metrics)}
+	return phaseCounts{graph: summarize(statsMinus(c.stats, before.stats)), manager: c.metrics.minus(before.metrics)}
 }
 
-// measureDrift changes the mobile of DriftPercent of the users out of band (the admin API,
-// which Graph's stats do not count) and waits until phoneop has put every one back.
-func measureDrift(ctx context.Context, h *testharness.Harness, tr *tracker, w workload, tenantID string, cfg Config, res *Result) error {
+// driftOutcome is what the drift phase measured.
+type driftOutcome struct {
+	users, uncorrected int
+	time               time.Duration
+	counts             phaseCounts
+	objectWrites       int
+}
+
+// measureDrift changes the mobile of DriftPercent of the candidates out of band (the admin
+// API, which Graph's stats do not count) and waits until phoneop has put every one back.
+func measureDrift(ctx context.Context, h *testharness.Harness, tr *tracker, candidates []user, tenantID string, cfg Config) (driftOutcome, error) {
+	var out driftOutcome
 	every := max(1, int(100/max(cfg.DriftPercent, 0.01)))
 	var drifted []user
-	for i := every / 2; i < len(w.users); i += every {
-		drifted = append(drifted, w.users[i])
+	for i := every / 2; i < len(candidates); i += every {
+		drifted = append(drifted, candidates[i])
 	}
-	if len(drifted) == 0 && len(w.users) > 0 {
-		drifted = w.users[len(w.users)/2 : len(w.users)/2+1] // a small run still drifts one user
+	if len(drifted) == 0 && len(candidates) > 0 {
+		drifted = candidates[len(candidates)/2 : len(candidates)/2+1] // a small run still drifts one user
 	}
 	tr.quietFor(ctx, 2*time.Second, time.Minute)
 	before, err := snapshot(ctx, h)
 	if err != nil {
-		return err
+		return out, err
 	}
 	tr.resetWrites()
 	cfg.Logf("bench: drift: changing the mobile of %d users out of band", len(drifted))
 	start := time.Now()
 	for _, u := range drifted {
 		if err := h.SetPhoneMethod(ctx, tenantID, u.id, "mobile", u.driftNumber()); err != nil {
-			return err
+			return out, err
 		}
 	}
 	// Poll (out of band, uncounted) until every drifted mobile is back; give up after two
-	// periods so that a miss is reported rather than waited on forever.
+	// periods so that a miss is reported rather than waited on forever. Graph may store the
+	// number in another form than phoneop wrote (-number-format), so numbers are compared as
+	// phoneop compares them.
 	pending := drifted
 	deadline := start.Add(2*cfg.ResyncPeriod + 30*time.Second)
 	for len(pending) > 0 && time.Now().Before(deadline) {
 		if err := sleep(ctx, time.Second); err != nil {
-			return err
+			return out, err
 		}
 		var still []user
 		for _, u := range pending {
 			methods, err := h.PhoneMethods(ctx, tenantID, u.id)
 			if err != nil {
-				return err
+				return out, err
 			}
 			ok := false
 			for _, m := range methods {
-				ok = ok || (m.PhoneType == "mobile" && m.PhoneNumber == u.number(identityv1alpha1.PhoneTypeMobile))
+				ok = ok || (m.PhoneType == "mobile" && phone.Equal(m.PhoneNumber, u.number(identityv1alpha1.PhoneTypeMobile)))
 			}
 			if !ok {
 				still = append(still, u)
@@ -312,17 +328,17 @@ func measureDrift(ctx context.Context, h *testharness.Harness, tr *tracker, w wo
 		}
 		pending = still
 	}
-	res.DriftUsers = len(drifted)
-	res.DriftUncorrected = len(pending)
-	res.DriftTime = time.Since(start)
+	out.users = len(drifted)
+	out.uncorrected = len(pending)
+	out.time = time.Since(start)
 	after, err := snapshot(ctx, h)
 	if err != nil {
-		return err
+		return out, err
 	}
-	res.Drift = after.minus(before)
-	res.Drift.duration = res.DriftTime
-	res.DriftObjectWrites = tr.writeCount()
-	return nil
+	out.counts = after.minus(before)
+	out.counts.duration = out.time
+	out.objectWrites = tr.writeCount()
+	return out, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 )
@@ -21,6 +22,8 @@ import (
 // its current generation) and how many times objects were written after a given moment: the
 // watch sees every write, the manager's status patches included, without polling.
 type tracker struct {
+	// reader reads the watched objects from the watch's cache (no API-server request).
+	reader  client.Reader
 	mu      sync.Mutex
 	readyAt map[string]time.Time // namespace/name → first Ready
 	writes  int                  // update events since the last resetWrites
@@ -28,12 +31,17 @@ type tracker struct {
 	lastMod time.Time            // time of the latest update event
 }
 
-func startTracker(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, namespace string) (*tracker, error) {
+func startTracker(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, namespaces ...string) (*tracker, error) {
 	t := &tracker{readyAt: map[string]time.Time{}, changed: make(chan struct{}, 1)}
-	c, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultNamespaces: map[string]cache.Config{namespace: {}}})
+	watched := map[string]cache.Config{}
+	for _, ns := range namespaces {
+		watched[ns] = cache.Config{}
+	}
+	c, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultNamespaces: watched})
 	if err != nil {
 		return nil, err
 	}
+	t.reader = c
 	inf, err := c.GetInformer(ctx, &identityv1alpha1.PhoneAuthMethod{})
 	if err != nil {
 		return nil, err
@@ -146,4 +154,20 @@ func (t *tracker) quietFor(ctx context.Context, d, max time.Duration) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// objects lists every watched PhoneAuthMethod as the watch last saw it.
+func (t *tracker) objects(ctx context.Context) ([]identityv1alpha1.PhoneAuthMethod, error) {
+	var list identityv1alpha1.PhoneAuthMethodList
+	if err := t.reader.List(ctx, &list); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// lastWrite is the time of the latest update event.
+func (t *tracker) lastWrite() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lastMod
 }

@@ -27,6 +27,10 @@ type user struct {
 	index int
 	id    string // object id
 	upn   string
+	// german: the user's numbers are German (+49), a country with a national trunk prefix,
+	// so that every reformatting the emulator can store (-number-format trunk included)
+	// applies to them; otherwise North American (+1).
+	german bool
 }
 
 func newUser(i int) user {
@@ -34,13 +38,29 @@ func newUser(i int) user {
 }
 
 // Numbers in Graph format, one prefix per type; the drift number differs from the mobile's.
+// German mobiles and alternates are mobile numbers (015x), German offices fixed lines
+// (Berlin, 030), as libphonenumber classifies them.
 func (u user) number(t identityv1alpha1.PhoneType) string {
+	if u.german {
+		switch t {
+		case identityv1alpha1.PhoneTypeAlternateMobile:
+			return fmt.Sprintf("+49 152%08d", u.index)
+		case identityv1alpha1.PhoneTypeOffice:
+			return fmt.Sprintf("+49 30%08d", u.index)
+		}
+		return fmt.Sprintf("+49 151%08d", u.index)
+	}
 	prefix := map[identityv1alpha1.PhoneType]int{identityv1alpha1.PhoneTypeMobile: 2,
 		identityv1alpha1.PhoneTypeAlternateMobile: 3, identityv1alpha1.PhoneTypeOffice: 4}[t]
 	return fmt.Sprintf("+1 %d%09d", prefix, u.index)
 }
 
-func (u user) driftNumber() string { return fmt.Sprintf("+1 9%09d", u.index) }
+func (u user) driftNumber() string {
+	if u.german {
+		return fmt.Sprintf("+49 159%08d", u.index)
+	}
+	return fmt.Sprintf("+1 9%09d", u.index)
+}
 
 // types is the phones user i declares. The optional types are spread over the users by
 // strides coprime to 100 (any 100 consecutive users hold exactly the percentages), so that a

@@ -29,6 +29,7 @@ func main() {
 		doc                    string
 		plotDir                string
 		command                string
+		fidelity               string
 	)
 	flag.IntVar(&cfg.N, "n", 1000, "users (each gets a mobile; -alternate and -office percent more)")
 	flag.IntVar(&cfg.Mix.AlternatePercent, "alternate", 30, "percent of users with an alternateMobile")
@@ -40,16 +41,28 @@ func main() {
 	flag.StringVar(&managerArg, "manager-args", "", "further manager flags, space separated")
 	flag.StringVar(&managerEnv, "manager-env", "", "environment for the manager only, space separated (e.g. GOMEMLIMIT=150MiB, as a Deployment sets it)")
 	flag.Float64Var(&cfg.DriftPercent, "drift", 1, "percent of users whose mobile is changed out of band")
+	flag.BoolVar(&cfg.SkipSteadyState, "skip-steady", false, "skip the steady-state phase")
+	flag.BoolVar(&cfg.SkipDrift, "skip-drift", false, "skip the drift phase")
+	flag.BoolVar(&cfg.EmulatorRequestLog, "emulator-log", false, "log every Graph request in the work dir's graph-emulator.log (route, status, fault, request-id), to match the manager's log")
 	flag.DurationVar(&cfg.ReadyTimeout, "timeout", time.Hour, "give up when not everything is Ready by then")
 	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and result.json here (default: bin/bench/n<N>)")
 	flag.StringVar(&doc, "doc", "docs/benchmarks.md", "markdown file to put the results in (\"\": print only)")
 	flag.StringVar(&plotDir, "plot-dir", "docs/benchmarks", "directory for the PNG plot")
 	flag.StringVar(&command, "command", "", "the command to record in the report (default: this command line)")
+	flag.StringVar(&fidelity, "fidelity", "", "run against Graph as observed instead of as documented (docs/benchmarks.md, \"Graph as observed\"): the number format Graph stores numbers in, nospace, trunk, spaced, a comma-separated list (one creation wave each) or all")
+	flag.DurationVar(&cfg.Fidelity.ReadLag, "read-lag", 10*time.Second, "with -fidelity: the emulator's -read-lag")
+	flag.Float64Var(&cfg.Fidelity.UnsavedRate, "unsaved", 0.05, "with -fidelity: the emulator's -rate-not-unique-unsaved (mobile and alternate creates answered 409 and not saved)")
+	flag.IntVar(&cfg.Fidelity.MaskedPercent, "masked", 2, "with -fidelity: percent of users whose numbers Graph masks (their phones seeded, in a tenant of their own)")
+	flag.BoolVar(&cfg.Fidelity.WaitSlowRetry, "slow-retry", true, "with -fidelity: wait for the slow retry (10 minutes) of the objects left PhoneNumberNotUnique")
+	flag.BoolVar(&cfg.Fidelity.Reread, "reread", false, "with -fidelity: force one more pass of every object (reconcile-requested-at) once the read lag has passed")
 	flag.Parse()
 	cfg.ManagerArgs = strings.Fields(managerArg)
 	cfg.ManagerEnv = strings.Fields(managerEnv)
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("n%d", cfg.N))
+		if fidelity != "" {
+			cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("fidelity-n%d-%s", cfg.N, strings.ReplaceAll(fidelity, ",", "-")))
+		}
 	}
 	if command == "" {
 		command = "go run ./test/bench/cmd/bench " + strings.Join(os.Args[1:], " ")
@@ -60,6 +73,15 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if fidelity != "" {
+		formats, err := bench.ParseNumberFormats(fidelity)
+		if err != nil {
+			log.Fatal(err)
+		}
+		cfg.Fidelity.NumberFormats = formats
+		runFidelity(ctx, cfg, doc, command)
+		return
+	}
 	res, err := bench.Run(ctx, cfg)
 	if err != nil {
 		log.Fatalf("bench: %v (logs in %s)", err, cfg.WorkDir)
@@ -104,4 +126,20 @@ func relativeTo(doc, target string) string {
 		return target
 	}
 	return filepath.ToSlash(rel)
+}
+
+// runFidelity runs a fidelity benchmark and puts its block into doc.
+func runFidelity(ctx context.Context, cfg bench.Config, doc, command string) {
+	res, err := bench.RunFidelity(ctx, cfg)
+	if err != nil {
+		log.Fatalf("bench: %v (logs in %s)", err, cfg.WorkDir)
+	}
+	md := res.Markdown(command)
+	fmt.Println(md)
+	if doc != "" {
+		if err := bench.UpdateDocBlock(doc, res.DocKey(), bench.FidelityAnchor, md); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("bench: results written to %s", doc)
+	}
 }
