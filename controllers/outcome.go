@@ -131,6 +131,9 @@ func plannedOnly(message string) *outcome {
 // changes on every retry costs a status write per retry. The request-id goes to the log and to
 // the Warning event of the transition instead (see scope.graphErr).
 func graphOutcome(err error, doing string) *outcome {
+	if graph.IsTokenFailure(err) {
+		return tokenOutcome(err, doing)
+	}
 	switch graph.ClassOf(err) {
 	case graph.Throttled:
 		return waitingFor(identityv1alpha1.ReasonThrottled,
@@ -148,6 +151,17 @@ func graphOutcome(err error, doing string) *outcome {
 			fmt.Sprintf("Graph refused %s as invalid; check the spec, phoneop retries slowly", doing), slowRetry)
 	}
 	return retrying(identityv1alpha1.ReasonGraphError, fmt.Sprintf("Graph failed while %s; phoneop backs off and retries", doing), err)
+}
+
+// tokenOutcome explains a call that never reached Graph because the tenant's authority gave
+// no token: unreachable or failing (retried with backoff), or refusing the credential.
+func tokenOutcome(err error, doing string) *outcome {
+	if graph.ClassOf(err) == graph.Transient {
+		return retrying(identityv1alpha1.ReasonTenantNotReady,
+			fmt.Sprintf("Getting a token from the tenant's login endpoint (Entra ID) failed while %s; Graph was not called, and phoneop retries with backoff", doing), err)
+	}
+	return waitingFor(identityv1alpha1.ReasonTenantNotReady,
+		fmt.Sprintf("The tenant's login endpoint refused a token for phoneop's credential while %s; check the EntraTenant's credentials and the app registration", doing), time.Minute)
 }
 
 // connectOutcome explains a failed tenant connection: credentials a person must fix, or a

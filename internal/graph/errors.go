@@ -146,6 +146,17 @@ func IsUnauthorized(err error) bool { return ClassOf(err) == Unauthorized }
 // IsTransient reports a failure worth retrying with backoff.
 func IsTransient(err error) bool { return ClassOf(err) == Transient }
 
+// CodeTokenAcquisitionFailed is the Code of a call that was not sent because no token could
+// be obtained from the tenant's authority (Entra ID's login endpoint), not because Graph
+// answered.
+const CodeTokenAcquisitionFailed = "tokenAcquisitionFailed"
+
+// IsTokenFailure reports a call that failed at the authority, before reaching Graph.
+func IsTokenFailure(err error) bool {
+	e, ok := asError(err)
+	return ok && e.Code == CodeTokenAcquisitionFailed
+}
+
 // CodeClientThrottled is the Code of a call phoneop did not send because the
 // tenant's own token buckets would have held it longer than Limits.MaxWait.
 const CodeClientThrottled = "clientThrottled"

@@ -284,7 +284,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // or unreachable is Transient. azidentity's message embeds the token
 // endpoint's body, so only the HTTP status goes into the summary.
 func tokenError(op string, err error) *Error {
-	return &Error{Op: op, Class: tokenClass(err), Code: "tokenAcquisitionFailed", Err: tokenCause{err}}
+	return &Error{Op: op, Class: tokenClass(err), Code: CodeTokenAcquisitionFailed, Err: tokenCause{err}}
 }
 
 func tokenClass(err error) Class {
