@@ -94,9 +94,41 @@ func TestHelmChartShards(t *testing.T) {
 	}
 }
 
+// TestHelmChartShardCount: shardCount overrides shards + 1; 1 (sharding by tenant, each tenant
+// spent by one process) renders no --shard-count at all.
+func TestHelmChartShardCount(t *testing.T) {
+	for values, want := range map[string]string{
+		"shards: [s1]\nshardCount: 1\n": "",
+		"shards: [s1]\nshardCount: 4\n": "--shard-count=4",
+		"shards: [s1]\n":                "--shard-count=2",
+	} {
+		for _, o := range decode(t, helmTemplate(t, "phoneop", "phoneop-shards", values)) {
+			if o.GetKind() != "Deployment" {
+				continue
+			}
+			d := &appsv1.Deployment{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, d); err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			for _, a := range d.Spec.Template.Spec.Containers[0].Args {
+				if strings.HasPrefix(a, "--shard-count") {
+					got = a
+				}
+			}
+			if got != want {
+				t.Errorf("values %q: %s has %q, want %q", values, d.Name, got, want)
+			}
+		}
+	}
+}
+
 // TestHelmChartRefusesBadShards: a shard name becomes a flag, a Lease and a Deployment name.
 func TestHelmChartRefusesBadShards(t *testing.T) {
 	for values, wantErr := range map[string]string{
+		"shardCount: 0\n":                             "shardCount must be",
+		"shardCount: 1.5\n":                           "shardCount must be",
+		"shardCount: many\n":                          "shardCount must be",
 		"shards: [Shard_1]\n":                         "is not a shard name",
 		"shards: [a, a]\n":                            "listed twice",
 		"shards: shard1\n":                            "must be a list",
