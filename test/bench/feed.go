@@ -40,6 +40,10 @@ import (
 // period × users × 2 an hour); feed on as measured, at the real poll interval and sweep
 // period.
 
+// feedOverlap is how far each of the feed's polls reaches back before the previous one
+// (controllers.feedOverlap).
+const feedOverlap = 10 * time.Minute
+
 // FeedConfig is one change-feed benchmark run.
 type FeedConfig struct {
 	N               int
@@ -178,8 +182,10 @@ func RunFeed(ctx context.Context, cfg FeedConfig) (*FeedResult, error) {
 	res.AllReady = time.Since(start)
 	cfg.Logf("bench: all %d Ready in %s", len(w.objects), res.AllReady.Round(time.Second))
 
-	// Feed off.
-	if res.Off, err = b.mode(ctx, "feed off", 2*cfg.ResyncPeriod, 2*cfg.ResyncPeriod+30*time.Second, 0); err != nil {
+	// Feed off. Settling for a resync period (plus its 10 % jitter) drains the reads that fell
+	// due while the workers waited on the write budget.
+	settle := cfg.ResyncPeriod * 12 / 10
+	if res.Off, err = b.mode(ctx, "feed off", settle, 2*cfg.ResyncPeriod, 2*cfg.ResyncPeriod+30*time.Second, 0); err != nil {
 		return nil, err
 	}
 
@@ -190,8 +196,13 @@ func RunFeed(ctx context.Context, cfg FeedConfig) (*FeedResult, error) {
 	}
 	res.FeedHealthyAfter = time.Since(enabled)
 	cfg.Logf("bench: ChangeFeed=True after %s", res.FeedHealthyAfter.Round(time.Second))
+	// Feed on. Settling moves every object to the sweep schedule (its last read on the resync
+	// period comes within 1.1 periods) and lets the feed's overlap (10 minutes) pass the last
+	// burst of changes (onboarding, the drift): until then each poll re-reads those entries,
+	// E/999 extra pages per poll, the cost of surviving late entries, not the steady state's.
+	settle = max(cfg.ResyncPeriod*12/10, feedOverlap+cfg.PollInterval+30*time.Second)
 	target := cfg.AuditLag + cfg.PollInterval + 30*time.Second
-	if res.On, err = b.mode(ctx, "feed on", cfg.FeedWindow, 2*target, 1); err != nil {
+	if res.On, err = b.mode(ctx, "feed on", settle, cfg.FeedWindow, 2*target, 1); err != nil {
 		return nil, err
 	}
 	res.Finished = time.Now()
@@ -221,13 +232,13 @@ type feedBench struct {
 	drifted int
 }
 
-// mode settles for one resync period (objects still due on the previous schedule drain),
-// watches the steady state for window, then times a drift, giving up after deadline.
-func (b *feedBench) mode(ctx context.Context, name string, window, deadline time.Duration, phase int) (feedMode, error) {
+// mode settles, watches the steady state for window, then times a drift, giving up after
+// deadline.
+func (b *feedBench) mode(ctx context.Context, name string, settle, window, deadline time.Duration, phase int) (feedMode, error) {
 	var m feedMode
 	b.tr.quietFor(ctx, 5*time.Second, 2*time.Minute)
-	b.cfg.Logf("bench: %s: settling for one resync period (%s)", name, b.cfg.ResyncPeriod)
-	if err := sleep(ctx, b.cfg.ResyncPeriod+5*time.Second); err != nil {
+	b.cfg.Logf("bench: %s: settling for %s", name, settle)
+	if err := sleep(ctx, settle); err != nil {
 		return m, err
 	}
 	b.cfg.Logf("bench: %s: steady state for %s", name, window)
