@@ -134,8 +134,17 @@ BENCH_ARGS ?=
 # documented: numbers stored in that form, 10 s read lag, 5 % unsaved 409s, shuffled lists,
 # 2 % masked users (docs/benchmarks.md, "Graph as observed"; about 13 minutes at N=1000).
 FIDELITY ?=
+# FEED=1 measures the change feed instead (docs/benchmarks.md, "Change feed"): the steady
+# state's Graph calls per hour and the drift detection with the feed off and on (about 30
+# minutes at N=1000, 45 at N=10000; BENCH_ARGS go to test/bench/cmd/feedbench).
+FEED ?=
 
 .PHONY: bench
-bench: ## Benchmark N PhoneAuthMethods against the emulated Graph limits (FIDELITY=nospace|trunk|spaced|all: Graph as observed); writes docs/benchmarks.md.
+bench: ## Benchmark N PhoneAuthMethods against the emulated Graph limits (FIDELITY=nospace|trunk|spaced|all: Graph as observed; FEED=1: the change feed); writes docs/benchmarks.md.
+ifneq ($(FEED),)
+	KUBEBUILDER_ASSETS="$$($(CONTROL_PLANE))" go run ./test/bench/cmd/feedbench -n $(N) $(BENCH_ARGS) \
+		-command "make bench FEED=1 N=$(N)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')"
+else
 	KUBEBUILDER_ASSETS="$$($(CONTROL_PLANE))" go run ./test/bench/cmd/bench -n $(N) $(if $(FIDELITY),-fidelity $(FIDELITY)) $(BENCH_ARGS) \
 		-command "make bench N=$(N)$(if $(FIDELITY), FIDELITY=$(FIDELITY))$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')"
+endif
