@@ -94,9 +94,9 @@ func (o options) leaderElectionID() string {
 
 // shardLimits gives this manager its share of each tenant's Graph budget: every cap (request
 // and write rates and buckets) divided by --shard-count, so that the shards together never
-// exceed the caps one manager would have. Each tenant's limiter starts at Graph's documented
-// buckets within these caps (graph/adaptive.go), so the buckets the shards start with add up
-// to Graph's documented ones; see docs/install.md, "Sharding", for the rates.
+// exceed the caps one manager would have, and the share of Graph's documented buckets each
+// tenant's limiter starts from (graph/adaptive.go), so that the shards' starting rates and
+// buckets add up to Graph's documented ones.
 func shardLimits(l graph.Limits, shards int) graph.Limits {
 	if shards <= 1 {
 		return l
@@ -106,5 +106,6 @@ func shardLimits(l graph.Limits, shards int) graph.Limits {
 	l.WritesPerSecond /= n
 	l.Burst = max(1, l.Burst/shards)
 	l.WriteBurst = max(1, l.WriteBurst/shards)
+	l.Share = 1 / n
 	return l
 }

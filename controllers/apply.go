@@ -148,9 +148,12 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcom
 func (r *PhoneAuthMethodReconciler) writeFailed(ctx context.Context, s *scope, a plan.Action, w graphWrite, err error) *outcome {
 	if graph.IsAmbiguous(err) || graph.IsConflict(err) || graph.IsNotFound(err) {
 		ctrl.LoggerFrom(ctx).Info("Graph write outcome unknown; re-reading before deciding", "action", a.Kind, "requestID", requestIDOf(err))
-		// A 409 on a create usually saved the method; if the re-read shows none, it did not,
-		// and the planner must not post again in this pass.
-		s.createRefused = s.createRefused || a.Kind == plan.Create && graph.IsConflict(err)
+		// A 409 on a number write usually saved it; if the re-read shows the number still not
+		// in place, it did not, and no pass writes it again until the slow retry is due.
+		if graph.IsConflict(err) && (a.Kind == plan.Create || a.Kind == plan.UpdateNumber) {
+			s.numberWriteRefused = true
+			r.writes.recordRefusal(s.pam, r.now())
+		}
 		s.observed = false
 		return nil
 	}

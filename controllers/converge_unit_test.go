@@ -585,3 +585,83 @@ func TestUnitASpentRequestBudgetRequeuesWithoutTouchingStatus(t *testing.T) {
 		t.Errorf("result = %+v, %v; want a requeue after the bucket's 3 s", res, err)
 	}
 }
+
+func TestUnitARefusedNumberWriteWaitsForTheSlowRetryAcrossPasses(t *testing.T) {
+	cases := map[string]struct {
+		book  *phoneBook
+		write string
+	}{
+		"a create answered 409 that did not save":  {newPhoneBook(), "CreatePhoneMethod"},
+		"an update answered 409 that did not save": {newPhoneBook(mobileWith(unitOldNumber, "ready")), "UpdatePhoneNumber"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			api := fakeGraph(tc.book)
+			notUnique := &graph.Error{Op: "write", Status: 409, Code: "phoneNumberNotUnique", Class: graph.Conflict}
+			api.CreatePhoneMethodFunc = func(context.Context, string, string, string) (graph.PhoneMethod, error) {
+				return graph.PhoneMethod{}, notUnique
+			}
+			api.UpdatePhoneNumberFunc = func(context.Context, string, string, string, string) error { return notUnique }
+			w := newUnitWorld(api)
+			now := time.Unix(1700000000, 0)
+			w.r.Now = func() time.Time { return now }
+
+			// Pass 1 writes once and stops; pass 2 (a sibling woke the object a minute later)
+			// writes nothing; pass 3, after the slow retry, tries once more.
+			for pass, wantWrites := range []int{1, 1, 2} {
+				w.s.observed, w.s.methods, w.s.numberWriteRefused = false, nil, false
+				o := w.converge(t)
+				if o.reason != identityv1alpha1.ReasonPhoneNumberNotUnique || !o.stalled {
+					t.Fatalf("pass %d: outcome = %+v, want stalled %s", pass+1, o, identityv1alpha1.ReasonPhoneNumberNotUnique)
+				}
+				if n := api.Count(tc.write); n != wantWrites {
+					t.Fatalf("pass %d: %s calls = %d, want %d", pass+1, tc.write, n, wantWrites)
+				}
+				if pass == 0 {
+					now = now.Add(time.Minute)
+				} else {
+					now = now.Add(adminRetry)
+				}
+			}
+		})
+	}
+}
+
+// TestUnitAStaleReadCachedInTheSettleWindowStaysStale: a list read during Graph's read lag
+// and cached is still stale when the cache serves it after the settle window has passed.
+func TestUnitAStaleReadCachedInTheSettleWindowStaysStale(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	now := t0
+	o := &Observer{TTL: 10 * time.Second, Settle: 15 * time.Second, Now: func() time.Time { return now }}
+	before := mobileWith(unitOldNumber, "ready")
+	after := mobileWith(unitNewNumber, "ready")
+	stale := &countingStaleLister{methods: []graph.PhoneMethod{before}}
+	o.RecordWrite("t", "u", "mobile", &before, &after)
+
+	now = t0.Add(9 * time.Second) // the read lags: Graph still shows the old number
+	if got, _ := o.List(context.Background(), stale, "t", "u", false); got[0].PhoneNumber != unitNewNumber {
+		t.Fatalf("within the window: %s, want the write trusted", got[0].PhoneNumber)
+	}
+	now = t0.Add(18 * time.Second) // past the window, but the cached read was made within it
+	got, _ := o.List(context.Background(), stale, "t", "u", false)
+	if stale.calls != 1 {
+		t.Fatalf("the second read was not served from the cache (%d Graph reads)", stale.calls)
+	}
+	if got[0].PhoneNumber != unitNewNumber {
+		t.Errorf("a read made during the lag and served after the window: %s, want the write still trusted", got[0].PhoneNumber)
+	}
+	now = t0.Add(30 * time.Second) // a fresh read after the window is Graph's word
+	if got, _ := o.List(context.Background(), stale, "t", "u", false); got[0].PhoneNumber != unitOldNumber || stale.calls != 2 {
+		t.Errorf("after the window a fresh read must count: %s (%d reads)", got[0].PhoneNumber, stale.calls)
+	}
+}
+
+type countingStaleLister struct {
+	methods []graph.PhoneMethod
+	calls   int
+}
+
+func (l *countingStaleLister) ListPhoneMethods(context.Context, string) ([]graph.PhoneMethod, error) {
+	l.calls++
+	return l.methods, nil
+}

@@ -64,7 +64,7 @@ func (o *Observer) List(ctx context.Context, c phoneMethodLister, tenantID, user
 	version := o.versions[key]
 	if e, ok := o.entries[key]; ok && !fresh && o.now().Sub(e.at) < o.TTL {
 		o.mu.Unlock()
-		return o.withUnsettled(key, e.methods), nil
+		return o.withUnsettled(key, e.methods, e.at), nil
 	}
 	o.mu.Unlock()
 
@@ -79,7 +79,7 @@ func (o *Observer) List(ctx context.Context, c phoneMethodLister, tenantID, user
 	if err != nil {
 		return nil, err
 	}
-	return o.withUnsettled(key, v.([]graph.PhoneMethod)), nil
+	return o.withUnsettled(key, v.([]graph.PhoneMethod), o.now()), nil
 }
 
 // RecordWrite remembers a write Graph accepted for the user's method of phoneType, from before
@@ -99,11 +99,13 @@ func (o *Observer) RecordWrite(tenantID, userID, phoneType string, before, after
 	o.unsettled[key][phoneType] = unsettledWrite{before: before, after: after, until: o.now().Add(o.Settle)}
 }
 
-// withUnsettled overlays the user's unsettled writes on a read: a method that still looks as
-// it did before our write is shown as the write left it. A read showing anything else (the
-// write, or a newer change by someone else) settles the write: from then on Graph's answer
-// counts.
-func (o *Observer) withUnsettled(key string, read []graph.PhoneMethod) []graph.PhoneMethod {
+// withUnsettled overlays the user's unsettled writes on a read made at readAt: a method that,
+// within Settle of our write, still looks as it did before the write is shown as the write left
+// it. What counts is when the read was made, not when it is served: a stale read cached during
+// the window stays stale when the cache hands it out after the window. A read showing anything
+// else (the write, or a newer change by someone else), or made after the window, settles the
+// write: from then on Graph's answer counts.
+func (o *Observer) withUnsettled(key string, read []graph.PhoneMethod, readAt time.Time) []graph.PhoneMethod {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	writes := o.unsettled[key]
@@ -113,7 +115,7 @@ func (o *Observer) withUnsettled(key string, read []graph.PhoneMethod) []graph.P
 	out := read
 	for phoneType, w := range writes {
 		current := methodOfType(read, phoneType)
-		if o.now().After(w.until) || !sameMethod(current, w.before) {
+		if readAt.After(w.until) || !sameMethod(current, w.before) {
 			delete(writes, phoneType)
 			continue
 		}
@@ -177,6 +179,16 @@ func (o *Observer) sweep() {
 	for k, e := range o.entries {
 		if now.Sub(e.at) >= o.TTL {
 			delete(o.entries, k)
+		}
+	}
+	for k, writes := range o.unsettled {
+		for phoneType, w := range writes {
+			if now.Sub(w.until) >= o.TTL { // no read made in its window can still be served
+				delete(writes, phoneType)
+			}
+		}
+		if len(writes) == 0 {
+			delete(o.unsettled, k)
 		}
 	}
 }

@@ -60,9 +60,10 @@ type scope struct {
 	// created: phoneop created the method in this pass (CreateOnly may still set its SMS
 	// sign-in).
 	created bool
-	// createRefused: Graph answered a create with 409 in this pass; if the re-read shows no
-	// method, the create did not save, and the planner must not post again.
-	createRefused bool
+	// numberWriteRefused: Graph answered a number write (create or update) with 409, in this
+	// pass or within the slow retry before it; if the re-read shows the number still not in
+	// place, the write did not save, and the planner must not write it again.
+	numberWriteRefused bool
 	// notOurs: the phone is not this object's to delete (tenant or user gone, grant refused,
 	// another object owns it); a deletion releases the finalizer without touching Graph.
 	notOurs bool
@@ -376,6 +377,7 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 	if err != nil {
 		return kubernetesAPIFailed(err, "listing the user's other PhoneAuthMethods")
 	}
+	s.numberWriteRefused = r.writes.refusedSince(pam, r.now().Add(-adminRetry))
 	policy := plan.Policy{SMSSignInSupported: s.conn.Cloud.SupportsSMSSignIn()}
 	for round := 0; round < maxApplyRounds; round++ {
 		if !s.observed || fresh {
@@ -393,7 +395,7 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 		}
 		desired := desiredFrom(s)
 		observed := observedFrom(s.methods, siblingAlternate)
-		observed.CreateRefused = s.createRefused
+		observed.NumberWriteRefused = s.numberWriteRefused
 		s.result = plan.Plan(desired, observed, policy)
 		observeOnly := pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly
 		if round == 0 && s.priorReady && len(s.result.Actions) > 0 && !desired.Deleting && !observeOnly && graphChangedSinceStatus(pam, s.methods) {

@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 
@@ -19,6 +20,11 @@ import (
 //
 // It lives in the process: after a restart an object may repeat one write per observation.
 // Memory follows the objects with unconverged writes only; converging forgets them.
+//
+// It also remembers when Graph last refused a number write of the object with a conflict that
+// did not save (409 phoneNumberNotUnique, the holder possibly a deleted user): until the slow
+// retry is due, no pass writes that number again, whatever wakes the object (a sibling's change,
+// for one).
 type WriteGuard struct {
 	mu      sync.Mutex
 	objects map[types.UID]guardedWrites
@@ -27,6 +33,7 @@ type WriteGuard struct {
 type guardedWrites struct {
 	generation int64
 	keys       map[string]bool
+	refusedAt  time.Time
 }
 
 // writeKey identifies a write and the observation it is made against, as a short hash: it is
@@ -51,6 +58,32 @@ func (g *WriteGuard) made(pam *identityv1alpha1.PhoneAuthMethod, key string) boo
 func (g *WriteGuard) record(pam *identityv1alpha1.PhoneAuthMethod, key string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	w := g.entryLocked(pam)
+	w.keys[key] = true
+	g.objects[pam.UID] = w
+}
+
+// recordRefusal remembers that Graph refused a number write of the object with a conflict.
+func (g *WriteGuard) recordRefusal(pam *identityv1alpha1.PhoneAuthMethod, at time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	w := g.entryLocked(pam)
+	w.refusedAt = at
+	g.objects[pam.UID] = w
+}
+
+// refusedSince reports whether Graph refused a number write of the object, for its current
+// generation, after since.
+func (g *WriteGuard) refusedSince(pam *identityv1alpha1.PhoneAuthMethod, since time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	w, ok := g.objects[pam.UID]
+	return ok && w.generation == pam.Generation && w.refusedAt.After(since)
+}
+
+// entryLocked returns the object's entry for its current generation, fresh if the generation
+// moved on.
+func (g *WriteGuard) entryLocked(pam *identityv1alpha1.PhoneAuthMethod) guardedWrites {
 	if g.objects == nil {
 		g.objects = map[types.UID]guardedWrites{}
 	}
@@ -58,8 +91,7 @@ func (g *WriteGuard) record(pam *identityv1alpha1.PhoneAuthMethod, key string) {
 	if !ok || w.generation != pam.Generation {
 		w = guardedWrites{generation: pam.Generation, keys: map[string]bool{}}
 	}
-	w.keys[key] = true
-	g.objects[pam.UID] = w
+	return w
 }
 
 // forget drops an object's writes: it converged (a later drift is a new story) or is gone.

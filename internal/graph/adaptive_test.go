@@ -108,3 +108,14 @@ func TestTakeRefusesAWaitLongerThanMaxWaitWithoutSpendingTokens(t *testing.T) {
 		t.Errorf("the refused take kept a request token (%v left of 100)", got)
 	}
 }
+
+func TestShardsStartFromTheirShareOfGraphsBuckets(t *testing.T) {
+	th := NewThrottles(nil)
+	tt := th.forTenant("t", Limits{RequestsPerSecond: 400, Burst: 1750, WritesPerSecond: 20, WriteBurst: 1500, Share: 0.5})
+	if r, b := tt.writes.current(), tt.writes.lim.Burst(); r != documentedWriteRate/2 || b != documentedWriteBucket/2 {
+		t.Errorf("one of two shards starts writes at %v/s with a bucket of %d, want half of Graph's (%v, %d)", r, b, documentedWriteRate/2, documentedWriteBucket/2)
+	}
+	if r := tt.requests.current(); r != documentedRequestRate/2 {
+		t.Errorf("one of two shards starts requests at %v/s, want %v", r, documentedRequestRate/2)
+	}
+}

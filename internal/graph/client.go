@@ -29,6 +29,10 @@ type Limits struct {
 	// per 150 s per app and tenant (a full bucket of 3,000 refilled at 20/s).
 	WritesPerSecond float64
 	WriteBurst      int
+	// Share is the fraction of Graph's documented buckets (rates and sizes) a tenant's limiter
+	// starts from: 1/N when N processes (shards) share each tenant, so that together they start
+	// at Graph's documented budget. Zero means 1.
+	Share float64
 	// MaxRetries is how many times a call is retried after its first
 	// attempt. Negative means no retries.
 	MaxRetries int

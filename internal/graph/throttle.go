@@ -53,12 +53,17 @@ func (t *Throttles) forTenant(tenantID string, l Limits) *tenantThrottle {
 	defer t.mu.Unlock()
 	tt, ok := t.tenants[key]
 	if !ok {
-		now := t.clock.Now()
+		now, share := t.clock.Now(), l.Share
+		if share <= 0 || share > 1 {
+			share = 1
+		}
 		tt = &tenantThrottle{
-			tenant:   key,
-			clock:    t.clock,
-			requests: newAdaptiveRate(now, documentedRequestRate, documentedRequestBucket, l.RequestsPerSecond, l.Burst),
-			writes:   newAdaptiveRate(now, documentedWriteRate, documentedWriteBucket, l.WritesPerSecond, l.WriteBurst),
+			tenant: key,
+			clock:  t.clock,
+			requests: newAdaptiveRate(now, documentedRequestRate*share, max(1, int(documentedRequestBucket*share)),
+				l.RequestsPerSecond, l.Burst),
+			writes: newAdaptiveRate(now, documentedWriteRate*share, max(1, int(documentedWriteBucket*share)),
+				l.WritesPerSecond, l.WriteBurst),
 		}
 		t.tenants[key] = tt
 		return tt

@@ -70,9 +70,6 @@ func planApply(want Desired, got Observed, p Policy) Result {
 		}
 		return Result{Wait: numberUnreadable(want.PhoneType)}
 	}
-	if _, exists := got.find(want.PhoneType); !exists && got.CreateRefused {
-		return Result{Wait: createRefused()}
-	}
 	if want.PhoneType == AlternateMobile {
 		// Graph only adds an alternate to a user with a mobile, and never
 		// lets a mobile go while an alternate exists, so no mobile means
@@ -86,6 +83,11 @@ func planApply(want Desired, got Observed, p Policy) Result {
 	full := Result{Actions: append(numberActions, smsActions...), Wait: wait}
 	if _, exists := got.find(want.PhoneType); exists && want.CreateOnly && !want.CreatedThisPass {
 		return keepExisting(full)
+	}
+	if numberChanging && got.NumberWriteRefused {
+		// The number is still not in place after Graph refused to write it: writing it again
+		// would only be refused again.
+		return Result{Wait: numberWriteRefused()}
 	}
 	return full
 }

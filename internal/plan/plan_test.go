@@ -152,14 +152,21 @@ func planCases() map[string]planCase {
 		"a refused create that did not save waits for an admin": {
 			reason:   "409 phoneNumberNotUnique usually saves the method; when the re-read shows none, posting again would be refused again.",
 			want:     Desired{PhoneType: Mobile, Number: kimMobile},
-			got:      Observed{CreateRefused: true},
+			got:      Observed{NumberWriteRefused: true},
+			policy:   global,
+			wantWait: blocker(NeedsEntraAdmin, ReasonPhoneNumberNotUnique),
+		},
+		"a refused update that did not save waits for an admin": {
+			reason:   "A PATCH answered 409 without saving leaves the old number: patching again would be refused again.",
+			want:     Desired{PhoneType: Mobile, Number: kimNewMobile},
+			got:      Observed{Methods: []Method{mobile(kimMobile, StateReady)}, NumberWriteRefused: true},
 			policy:   global,
 			wantWait: blocker(NeedsEntraAdmin, ReasonPhoneNumberNotUnique),
 		},
 		"a refused create that saved the method converges": {
 			reason: "The usual 409: the method is there after the re-read.",
 			want:   Desired{PhoneType: Mobile, Number: kimMobile},
-			got:    Observed{Methods: []Method{mobile(kimMobile, StatePhoneNumberNotUnique)}, CreateRefused: true},
+			got:    Observed{Methods: []Method{mobile(kimMobile, StatePhoneNumberNotUnique)}, NumberWriteRefused: true},
 			policy: global,
 		},
 		// --- the number ---

@@ -68,11 +68,12 @@ func numberUnreadable(t PhoneType) *Blocker {
 		fmt.Sprintf("Graph shows the %s phone's number masked or empty, so phoneop cannot compare it and writes nothing; grant the app UserAuthenticationMethod.ReadWrite.All (or UserAuthMethod-Phone.ReadWrite.All) with admin consent, since a caller with only an admin role sees masked numbers.", t)}
 }
 
-// createRefused: Graph answered the create with 409 and did not save it;
-// the holder of the number may be a (soft-)deleted user nobody can list.
-func createRefused() *Blocker {
+// numberWriteRefused: Graph answered the create or update with 409 and did
+// not save it; the holder of the number may be a (soft-)deleted user nobody
+// can list.
+func numberWriteRefused() *Blocker {
 	return &Blocker{NeedsEntraAdmin, ReasonPhoneNumberNotUnique,
-		"Graph refused to create the phone because another user, possibly a deleted one, holds the number; an admin must free the number in Entra or the spec must name another number."}
+		"Graph refused to write the number because another user, possibly a deleted one, holds it; an admin must free the number in Entra or the spec must name another number."}
 }
 
 func smsNotAllowedByPolicy() *Blocker {

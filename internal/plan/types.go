@@ -104,11 +104,12 @@ type Observed struct {
 	// mobile waits for it, so that the alternate object is deleted first
 	// even before its Graph method has gone.
 	SiblingAlternateExists bool
-	// CreateRefused is true when Graph answered a create of the desired
-	// type with a conflict earlier in this pass. A 409 phoneNumberNotUnique
-	// usually saves the method anyway; if the method is still absent, it did
-	// not, and posting again would only be refused again.
-	CreateRefused bool
+	// NumberWriteRefused is true when Graph answered a number write (a
+	// create or an update) of the desired type with a conflict recently. A
+	// 409 phoneNumberNotUnique usually saves the write anyway; if the number
+	// is still not in place, it did not, and writing again would only be
+	// refused again until an admin frees the number.
+	NumberWriteRefused bool
 }
 
 // find returns the observed method of type t, if any. Graph allows one
