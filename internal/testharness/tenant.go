@@ -47,6 +47,9 @@ type Tenant struct {
 	MaxDestructiveWritesPerHour *int32
 	// Labels go on the EntraTenant, e.g. the shard label (a manager's --shard); nil = none.
 	Labels map[string]string
+	// Permissions are the emulated app's application permissions; nil = read-write phone
+	// methods and User.Read.All. A change feed needs emulator.PermAuditLogReadAll too.
+	Permissions []string
 }
 
 // SecretName is the credential Secret's name in CredentialsNamespace.
@@ -122,8 +125,16 @@ func emulatorSeed(t *Tenant) emulator.Seed {
 	return emulator.Seed{
 		Tenants: []emulator.Tenant{{ID: t.TenantID, SMSSignIn: policy}},
 		Apps: []emulator.SeedApp{{TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
-			Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}}},
+			Permissions: permissionsOf(t)}},
 	}
+}
+
+// permissionsOf is the app's permissions: the tenant's, or phoneop's usual two.
+func permissionsOf(t *Tenant) []string {
+	if t.Permissions != nil {
+		return t.Permissions
+	}
+	return []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}
 }
 
 // waitTenantReady polls the EntraTenant's Ready condition until it is True.
