@@ -103,7 +103,8 @@ func TestChangeFeedCorrectsAnOutOfBandChangeWithHourlyResync(t *testing.T) {
 	g.Expect(after.woken-before.woken).To(Equal(uint64(1)), "only kim was re-read; lee and phoneop's own write woke nobody")
 	g.Expect(f.count(http.MethodPatch, emulator.RoutePhoneItem)).To(Equal(1), "one correction")
 	g.Expect(f.count(http.MethodGet, emulator.RoutePhoneList)).To(BeNumerically("<=", 2), "kim's lists only: lee is never re-read")
-	g.Expect(f.eventReasons(kimMobile)).To(ContainElement(identityv1alpha1.ReasonDriftCorrected))
+	// Events are written asynchronously by the event broadcaster.
+	g.Eventually(func() []string { return f.eventReasons(kimMobile) }, eventually, poll).Should(ContainElement(identityv1alpha1.ReasonDriftCorrected))
 }
 
 // TestChangeFeedWithoutPermissionFallsBack: without AuditLog.Read.All the feed reports
