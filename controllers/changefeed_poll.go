@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -165,24 +164,13 @@ func (f *ChangeFeeds) wakeUsers(ctx context.Context, tenant, tenantID string, us
 // objectsOfUser finds the tenant's objects of a user by object id or UPN through the user
 // index, each once.
 func (f *ChangeFeeds) objectsOfUser(ctx context.Context, tenant string, u changedUser) ([]identityv1alpha1.PhoneAuthMethod, error) {
-	var out []identityv1alpha1.PhoneAuthMethod
-	seen := map[types.UID]bool{}
+	var keys []string
 	for _, name := range []string{u.id, u.upn} {
-		if name == "" {
-			continue
-		}
-		var list identityv1alpha1.PhoneAuthMethodList
-		if err := f.Client.List(ctx, &list, client.MatchingFields{indexUser: userKey(tenant, name)}); err != nil {
-			return nil, err
-		}
-		for i := range list.Items {
-			if !seen[list.Items[i].UID] {
-				seen[list.Items[i].UID] = true
-				out = append(out, list.Items[i])
-			}
+		if name != "" {
+			keys = append(keys, userKey(tenant, name))
 		}
 	}
-	return out, nil
+	return listByUserKeys(ctx, f.Client, keys)
 }
 
 // fallBack sends the tenant's objects back to --resync-period after its feed failed: each

@@ -90,11 +90,17 @@ func (r *PhoneAuthMethodReconciler) siblingsOf(ctx context.Context, o client.Obj
 // objectsOfUser lists, from the cache, every object naming p's user in p's tenant, by UPN or by
 // object id, each once.
 func (r *PhoneAuthMethodReconciler) objectsOfUser(ctx context.Context, p *identityv1alpha1.PhoneAuthMethod) ([]identityv1alpha1.PhoneAuthMethod, error) {
+	return listByUserKeys(ctx, r, userKeys(p))
+}
+
+// listByUserKeys lists, from the cache, the objects under any of the user index keys, each
+// once.
+func listByUserKeys(ctx context.Context, reader client.Reader, keys []string) ([]identityv1alpha1.PhoneAuthMethod, error) {
 	var out []identityv1alpha1.PhoneAuthMethod
 	seen := map[types.UID]bool{}
-	for _, key := range userKeys(p) {
+	for _, key := range keys {
 		var list identityv1alpha1.PhoneAuthMethodList
-		if err := r.List(ctx, &list, client.MatchingFields{indexUser: key}); err != nil {
+		if err := reader.List(ctx, &list, client.MatchingFields{indexUser: key}); err != nil {
 			return nil, err
 		}
 		for i := range list.Items {
