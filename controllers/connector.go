@@ -54,6 +54,9 @@ type Connector struct {
 
 	mu    sync.Mutex
 	cache map[types.UID]cachedConnection
+	// forgotten counts Forget calls per tenant, so that a connect that started before a Forget
+	// cannot put the forgotten connection back when it finishes.
+	forgotten map[types.UID]uint64
 }
 
 type cachedConnection struct {
@@ -85,6 +88,7 @@ func (c *Connector) Reload(ctx context.Context, t *identityv1alpha1.EntraTenant)
 func (c *Connector) connect(ctx context.Context, t *identityv1alpha1.EntraTenant, reload bool) (*Connection, error) {
 	c.mu.Lock()
 	cached, ok := c.cache[t.UID]
+	epoch := c.forgotten[t.UID]
 	c.mu.Unlock()
 	if ok && !reload && cached.generation == t.Generation && time.Since(cached.checkedAt) < c.RecheckAfter {
 		return cached.conn, nil
@@ -93,15 +97,14 @@ func (c *Connector) connect(ctx context.Context, t *identityv1alpha1.EntraTenant
 	if err != nil {
 		return nil, err
 	}
-	if ok && cached.generation == t.Generation && cached.secretRV == secretRV {
-		c.remember(t, cachedConnection{conn: cached.conn, generation: t.Generation, secretRV: secretRV, checkedAt: time.Now()})
+	if ok && cached.generation == t.Generation && cached.secretRV == secretRV && c.remember(t, epoch, cachedConnection{conn: cached.conn, generation: t.Generation, secretRV: secretRV, checkedAt: time.Now()}) {
 		return cached.conn, nil
 	}
 	conn, err := c.build(t, src)
 	if err != nil {
 		return nil, err
 	}
-	c.remember(t, cachedConnection{conn: conn, generation: t.Generation, secretRV: secretRV, checkedAt: time.Now()})
+	c.remember(t, epoch, cachedConnection{conn: conn, generation: t.Generation, secretRV: secretRV, checkedAt: time.Now()})
 	return conn, nil
 }
 
@@ -111,6 +114,10 @@ func (c *Connector) Forget(uid types.UID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.cache, uid)
+	if c.forgotten == nil {
+		c.forgotten = map[types.UID]uint64{}
+	}
+	c.forgotten[uid]++
 }
 
 // Verify obtains a token, proving that the credentials and the authority work.
@@ -119,13 +126,19 @@ func (c *Connection) Verify(ctx context.Context) error {
 	return err
 }
 
-func (c *Connector) remember(t *identityv1alpha1.EntraTenant, e cachedConnection) {
+// remember caches e unless the tenant was forgotten since epoch was read; it reports whether
+// it did. A new connection is still used by its caller, it is just not kept.
+func (c *Connector) remember(t *identityv1alpha1.EntraTenant, epoch uint64, e cachedConnection) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.forgotten[t.UID] != epoch {
+		return false
+	}
 	if c.cache == nil {
 		c.cache = map[types.UID]cachedConnection{}
 	}
 	c.cache[t.UID] = e
+	return true
 }
 
 func (c *Connector) build(t *identityv1alpha1.EntraTenant, src graph.CredentialSource) (*Connection, error) {
