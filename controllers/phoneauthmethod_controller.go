@@ -72,7 +72,7 @@ type TenantConnector interface {
 
 // Reconcile is the spine: fetch, finalizer, then the phases, with status written once in a
 // deferred patch (Cluster API) and only when it changed.
-func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	pam := &identityv1alpha1.PhoneAuthMethod{}
 	if err := r.Get(ctx, req.NamespacedName, pam); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -97,6 +97,9 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.recordTransition(before, s)
 		r.recordFixedLine(before, s)
 		retErr = errors.Join(retErr, r.patchStatus(ctx, before, pam))
+		if retErr != nil {
+			res = ctrl.Result{} // an error requeues with backoff; a RequeueAfter beside it is ignored
+		}
 	}()
 
 	if !pam.DeletionTimestamp.IsZero() {
