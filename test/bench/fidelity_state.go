@@ -122,10 +122,11 @@ func judge(w fidelityWorkload, objs []identityv1alpha1.PhoneAuthMethod, handled 
 }
 
 // expected says whether an object's final state is the one its case allows: a masked user's
-// phone NumberUnreadable (and nothing else); any other phone Ready, except that a create
-// Graph answered 409 phoneNumberNotUnique without saving leaves a mobile or alternate
-// PhoneNumberNotUnique until a later pass succeeds, and an alternate whose mobile is not Ready
-// waits for it (MobileRequired).
+// phone NumberUnreadable (and nothing else); any other phone Ready, except that a create or
+// number change Graph answered 409 phoneNumberNotUnique without saving leaves a mobile or
+// alternate PhoneNumberNotUnique until its slow retry succeeds (the operator does not write that
+// number again before), and an alternate whose mobile is not Ready waits for it
+// (MobileRequired).
 func expected(o fidelityObject, s objectState, mobile objectState) bool {
 	if !s.current {
 		return false
@@ -139,7 +140,7 @@ func expected(o fidelityObject, s objectState, mobile objectState) bool {
 	t := o.obj.Spec.PhoneType
 	switch s.reason {
 	case identityv1alpha1.ReasonPhoneNumberNotUnique:
-		return o.c == caseMissing && t != identityv1alpha1.PhoneTypeOffice
+		return (o.c == caseMissing || o.c == caseDiffers) && t != identityv1alpha1.PhoneTypeOffice
 	case identityv1alpha1.ReasonMobileRequired:
 		return t == identityv1alpha1.PhoneTypeAlternateMobile && !(mobile.current && mobile.ready)
 	}
