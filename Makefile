@@ -136,7 +136,7 @@ BENCH_ARGS ?=
 FIDELITY ?=
 # FEED=1 measures the change feed instead (docs/benchmarks.md, "Change feed"): the steady
 # state's Graph calls per hour and the drift detection with the feed off and on (about 30
-# minutes at N=1000, 45 at N=10000; BENCH_ARGS go to test/bench/cmd/feedbench).
+# minutes at N=1000, 40 at N=10000; BENCH_ARGS go to test/bench/cmd/feedbench).
 FEED ?=
 
 .PHONY: bench
