@@ -18,12 +18,16 @@ func TestLowerBound(t *testing.T) {
 		wantBinding string
 	}{
 		"10,000 users: 14,000 creates at 20 writes/s": {
-			work:    Work{Users: 10000, Writes: 14000, Reads: 10000, Latency: 30 * time.Millisecond, Concurrency: 16},
+			work:    Work{Users: 10000, Writes: 14000, Reads: 20000, Latency: 30 * time.Millisecond, Concurrency: 16},
 			wantMax: 700 * time.Second, wantBinding: "writes",
 		},
 		"one user, slow Graph, one worker: latency binds": {
-			work:    Work{Users: 1, Writes: 2, Reads: 1, Latency: time.Second, Concurrency: 1},
-			wantMax: 3 * time.Second, wantBinding: "latency",
+			work:    Work{Users: 1, Writes: 2, Reads: 2, Latency: time.Second, Concurrency: 1},
+			wantMax: 4 * time.Second, wantBinding: "latency",
+		},
+		"Graph's limits halved: 10 writes/s": {
+			work:    Work{Users: 3000, Writes: 4200, Reads: 6000, ThrottleScale: 0.5, Latency: 30 * time.Millisecond, Concurrency: 16},
+			wantMax: 420 * time.Second, wantBinding: "writes",
 		},
 	}
 	for name, c := range cases {
@@ -32,8 +36,51 @@ func TestLowerBound(t *testing.T) {
 			if b.Max() != c.wantMax || b.Binding() != c.wantBinding {
 				t.Errorf("bound %s (%s), want %s (%s)", b.Max(), b.Binding(), c.wantMax, c.wantBinding)
 			}
-			if b.BurstAware > b.Max() {
-				t.Errorf("the burst-aware floor %s exceeds the sustained bound %s", b.BurstAware, b.Max())
+		})
+	}
+}
+
+func TestFloor(t *testing.T) {
+	const latency = 30 * time.Millisecond
+	cases := map[string]struct {
+		work        Work
+		created     time.Duration
+		wantFloor   time.Duration
+		wantBinding string
+	}{
+		"10,000 users: the writes beyond the first 3,000 at 20/s": {
+			work:    Work{Users: 10000, Writes: 14000, Reads: 20000, Latency: latency},
+			created: 18 * time.Second, wantFloor: 550 * time.Second, wantBinding: "Graph's buckets",
+		},
+		"1,000 users: every write fits in the full bucket, so creating the objects binds": {
+			work:    Work{Users: 1000, Writes: 1400, Reads: 2000, Latency: latency},
+			created: 2 * time.Second, wantFloor: 2*time.Second + 90*time.Millisecond, wantBinding: "creation + critical path",
+		},
+		"3,000 users at half the limits: 1,500 writes free, then 10/s": {
+			work:    Work{Users: 3000, Writes: 4200, Reads: 6000, Latency: latency, ThrottleScale: 0.5},
+			created: 5 * time.Second, wantFloor: 270 * time.Second, wantBinding: "Graph's buckets",
+		},
+		"3,000 users at twice the limits: 6,000 writes free": {
+			work:    Work{Users: 3000, Writes: 4200, Reads: 6000, Latency: latency, ThrottleScale: 2},
+			created: 5 * time.Second, wantFloor: 5*time.Second + 90*time.Millisecond, wantBinding: "creation + critical path",
+		},
+		"reads binding: 20,000 RU beyond a small tenant's 3,500": {
+			work:    Work{Users: 40, Writes: 0, Reads: 23500, Latency: latency},
+			created: time.Second, wantFloor: 57142857142 * time.Nanosecond, wantBinding: "Graph's buckets",
+		},
+		"concurrency is not part of the floor": {
+			work:    Work{Users: 1000, Writes: 1400, Reads: 2000, Latency: latency, Concurrency: 1},
+			created: 2 * time.Second, wantFloor: 2*time.Second + 90*time.Millisecond, wantBinding: "creation + critical path",
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := NewFloor(c.work, c.created)
+			if f.Max() != c.wantFloor || f.Binding() != c.wantBinding {
+				t.Errorf("floor %s (%s), want %s (%s)", f.Max(), f.Binding(), c.wantFloor, c.wantBinding)
+			}
+			if b := LowerBound(c.work); c.work.Concurrency > 0 && f.Buckets > b.Max() {
+				t.Errorf("the buckets' floor %s exceeds the sustained bound %s", f.Buckets, b.Max())
 			}
 		})
 	}

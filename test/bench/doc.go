@@ -11,8 +11,11 @@ import (
 // N) alone. Without markers the block goes before the line "<!-- bench results end -->",
 // else at the end.
 func UpdateDoc(path string, n int, block string) error {
-	return UpdateDocBlock(path, fmt.Sprintf("N=%d", n), "<!-- bench results end -->", block)
+	return UpdateDocBlock(path, fmt.Sprintf("N=%d", n), ResultsAnchor, block)
 }
+
+// ResultsAnchor ends the main benchmark's results: a new block goes before it.
+const ResultsAnchor = "<!-- bench results end -->"
 
 // UpdateDocBlock is UpdateDoc for any block: between the markers "<!-- bench KEY begin -->"
 // and "<!-- bench KEY end -->", else before the anchor line, else at the end.

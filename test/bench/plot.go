@@ -15,8 +15,8 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// Plot draws objects Ready over time (blue) against the bound: the most objects that can be
-// Ready at each instant at the bound's pace (orange, dashed), and 1.25 × bound (grey) as the
+// Plot draws objects Ready over time (blue) against the floor: the most objects that can be
+// Ready at each instant at the floor's pace (orange, dashed), and 1.25 × floor (grey) as the
 // target line. Plain image/png with a bitmap font: a chart this simple needs no plotting
 // library.
 func Plot(w io.Writer, ready []time.Duration, objects int, bound time.Duration, title string) error {
@@ -56,7 +56,7 @@ func Plot(w io.Writer, ready []time.Duration, objects int, bound time.Duration, 
 	line(img, px(0), py(0), px(xMax), py(0), black, 0)
 	line(img, px(0), py(0), px(0), py(yMax), black, 0)
 
-	// The bound: Ready can grow no faster than objects/bound per second.
+	// The floor: Ready can grow no faster than objects/floor per second.
 	if bound > 0 {
 		line(img, px(0), py(0), px(bound.Seconds()), py(yMax), orange, 8)
 		line(img, px(bound.Seconds()), py(yMax), px(xMax), py(yMax), orange, 8)
@@ -78,7 +78,7 @@ func Plot(w io.Writer, ready []time.Duration, objects int, bound time.Duration, 
 	legend := []struct {
 		c    color.RGBA
 		name string
-	}{{blue, "objects Ready (measured)"}, {orange, "bound: Ready at the limit's pace"}, {grey, "1.25 x bound (target)"}}
+	}{{blue, "objects Ready (measured)"}, {orange, "floor: Ready at the limit's pace"}, {grey, "1.25 x floor"}}
 	for i, l := range legend {
 		y := top + 20 + 18*i
 		line(img, px(0)+15, y, px(0)+45, y, l.c, 0)

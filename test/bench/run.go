@@ -45,6 +45,13 @@ type Config struct {
 	ManagerEnv []string
 	// DriftPercent of the users get their mobile changed out of band (at least one user).
 	DriftPercent float64
+	// ThrottleScale is the emulator's -throttle-scale: it multiplies Graph's documented limits
+	// (bucket sizes and refill), and the floor with them. 0 means 1, the documented limits.
+	ThrottleScale float64
+	// SecondTenantObjects, when > 0, adds a second tenant with that many users (a mobile
+	// each) whose objects are created right after the first tenant's, while it onboards: the
+	// time until they are all Ready shows whether one tenant's backlog holds another back.
+	SecondTenantObjects int
 	// SkipSteadyState and SkipDrift shorten a smoke run.
 	SkipSteadyState, SkipDrift bool
 	// ReadyTimeout bounds the wait for every object to be Ready.
@@ -60,6 +67,8 @@ type Config struct {
 	// Fidelity, when enabled, makes the run a fidelity run (RunFidelity): Graph as observed
 	// in production instead of as documented.
 	Fidelity Fidelity
+	// HeapProfile is the manager's pprof address: heap profiles go to the work dir (heap.go).
+	HeapProfile string
 }
 
 // quiet is the emulator's -quiet unless the request log is wanted.
@@ -82,6 +91,9 @@ func (c *Config) defaults() {
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
+	}
+	if c.ThrottleScale <= 0 {
+		c.ThrottleScale = 1
 	}
 }
 
@@ -110,9 +122,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	// The users go in through a seed file: one admin request per user would take minutes.
+	// The change budget at its maximum: drift at scale would otherwise measure the safety cap
+	// (50 destructive writes an hour by default), not throughput.
+	unlimited := int32(100000)
 	tenant := &testharness.Tenant{Name: tenantName, Namespace: namespace, InEmulator: true,
 		TenantID: "0bec0000-0000-4000-8000-000000000001", ClientID: "0bec0000-0000-4000-8000-000000000002",
-		ClientSecret: fmt.Sprintf("bench-%d", rand.Int64())}
+		ClientSecret: fmt.Sprintf("bench-%d", rand.Int64()), MaxDestructiveWritesPerHour: &unlimited}
 	seedFile := filepath.Join(workDir, "seed.json")
 	if err := writeJSON(seedFile, w.seed(tenant.TenantID, tenant.ClientID, tenant.ClientSecret)); err != nil {
 		return nil, err
@@ -123,7 +138,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		WorkDir:  workDir,
 		SeedFile: seedFile,
 		EmulatorArgs: append(cfg.quiet(), "-latency="+cfg.Latency.String(), "-jitter="+cfg.Jitter.String(),
-			"-throttle-scale=1"), // the documented limits, unscaled
+			fmt.Sprintf("-throttle-scale=%g", cfg.ThrottleScale)), // 1: the documented limits
 		ManagerEnv:   cfg.ManagerEnv,
 		ManagerArgs:  append([]string{fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Concurrency)}, cfg.ManagerArgs...),
 		ResyncPeriod: cfg.ResyncPeriod,
@@ -159,6 +174,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
+	var second *secondTenant
+	if cfg.SecondTenantObjects > 0 {
+		if second, err = prepareSecondTenant(trCtx, h, fast, scheme, cfg.SecondTenantObjects); err != nil {
+			return nil, err
+		}
+	}
+
 	// Phase 1: create everything, wait until everything is Ready.
 	before, err := snapshot(ctx, h)
 	if err != nil {
@@ -171,20 +193,34 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.CreateObjects = time.Since(start)
 	cfg.Logf("bench: created in %s; waiting for Ready", res.CreateObjects.Round(time.Millisecond))
+	var secondDone <-chan secondTenantResult
+	if second != nil {
+		secondDone = second.onboard(ctx, k8s, cfg.ReadyTimeout, h.ManagerRunning, cfg.Logf)
+	}
 	if err := tr.waitReady(ctx, len(w.objects), cfg.ReadyTimeout, h.ManagerRunning, cfg.Logf); err != nil {
 		return nil, err
 	}
 	res.AllReady = time.Since(start)
 	res.ReadyTimes = tr.readyTimes(start)
+	if secondDone != nil {
+		r := <-secondDone
+		if r.err != nil {
+			return nil, fmt.Errorf("second tenant: %w", r.err)
+		}
+		res.SecondTenant = &r
+	}
+	cfg.captureHeap(ctx, workDir, "ready")
 	after, err := snapshot(ctx, h)
 	if err != nil {
 		return nil, err
 	}
 	res.Converge = after.minus(before)
-	res.Bound = LowerBound(Work{Users: cfg.N, Writes: w.writes(), Reads: cfg.N,
-		Latency: cfg.Latency + cfg.Jitter/2, Concurrency: cfg.Concurrency})
-	cfg.Logf("bench: all %d Ready in %s (bound %s, ratio %.2f)", len(w.objects), res.AllReady.Round(time.Second),
-		res.Bound.Max().Round(time.Second), res.ratio())
+	work := Work{Users: cfg.N, Writes: w.writes(), Reads: 2 * cfg.N, // a lookup and a list per user
+		Latency: cfg.Latency + cfg.Jitter/2, ThrottleScale: cfg.ThrottleScale, Concurrency: cfg.Concurrency}
+	res.Floor = NewFloor(work, res.CreateObjects)
+	res.Bound = LowerBound(work)
+	cfg.Logf("bench: all %d Ready in %s (floor %s, time ÷ floor %.2f)", len(w.objects), res.AllReady.Round(time.Second),
+		res.Floor.Max().Round(time.Second), res.ratio())
 
 	// Phase 2: nothing changes for two resync periods.
 	if !cfg.SkipSteadyState {
@@ -226,6 +262,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Drift, res.DriftObjectWrites = d.counts, d.objectWrites
 	}
 
+	cfg.captureHeap(ctx, workDir, "end")
 	if res.Proc, err = readProc(pid); err != nil {
 		return nil, err
 	}

@@ -83,9 +83,15 @@ type workload struct {
 }
 
 func newWorkload(n int, mix Mix, namespace, tenant string) workload {
+	return newWorkloadFrom(0, n, mix, namespace, tenant)
+}
+
+// newWorkloadFrom is newWorkload for the users first, first+1, …: a second tenant's users
+// get numbers and ids of their own.
+func newWorkloadFrom(first, n int, mix Mix, namespace, tenant string) workload {
 	var w workload
 	enabled := identityv1alpha1.SMSSignInEnabled
-	for i := range n {
+	for i := first; i < first+n; i++ {
 		u := newUser(i)
 		w.users = append(w.users, u)
 		for _, t := range mix.types(i) {

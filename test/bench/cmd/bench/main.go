@@ -30,6 +30,7 @@ func main() {
 		plotDir                string
 		command                string
 		fidelity               string
+		heapProfile            bool
 	)
 	flag.IntVar(&cfg.N, "n", 1000, "users (each gets a mobile; -alternate and -office percent more)")
 	flag.IntVar(&cfg.Mix.AlternatePercent, "alternate", 30, "percent of users with an alternateMobile")
@@ -40,6 +41,8 @@ func main() {
 	flag.IntVar(&cfg.Concurrency, "concurrency", 16, "manager --max-concurrent-reconciles")
 	flag.StringVar(&managerArg, "manager-args", "", "further manager flags, space separated")
 	flag.StringVar(&managerEnv, "manager-env", "", "environment for the manager only, space separated (e.g. GOMEMLIMIT=150MiB, as a Deployment sets it)")
+	flag.Float64Var(&cfg.ThrottleScale, "throttle-scale", 1, "the emulator's -throttle-scale: multiplies Graph's documented limits (and the floor with them); the manager's flags stay as they are")
+	flag.IntVar(&cfg.SecondTenantObjects, "second-tenant", 0, "also onboard a second tenant with this many users (a mobile each) right after the first tenant's objects are created, and time them")
 	flag.Float64Var(&cfg.DriftPercent, "drift", 1, "percent of users whose mobile is changed out of band")
 	flag.BoolVar(&cfg.SkipSteadyState, "skip-steady", false, "skip the steady-state phase")
 	flag.BoolVar(&cfg.SkipDrift, "skip-drift", false, "skip the drift phase")
@@ -55,8 +58,17 @@ func main() {
 	flag.IntVar(&cfg.Fidelity.MaskedPercent, "masked", 2, "with -fidelity: percent of users whose numbers Graph masks (their phones seeded, in a tenant of their own)")
 	flag.BoolVar(&cfg.Fidelity.WaitSlowRetry, "slow-retry", true, "with -fidelity: wait for the slow retry (10 minutes) of the objects left PhoneNumberNotUnique")
 	flag.BoolVar(&cfg.Fidelity.Reread, "reread", false, "with -fidelity: force one more pass of every object (reconcile-requested-at) once the read lag has passed")
+	flag.BoolVar(&heapProfile, "heap-profile", false, "serve the manager's pprof on a loopback port and save its heap profile (after a forced GC) at the end of onboarding and of the run in the work dir: heap-ready.pb.gz, heap-end.pb.gz (test/bench/heap.go)")
 	flag.Parse()
 	cfg.ManagerArgs = strings.Fields(managerArg)
+	if heapProfile {
+		addr, err := bench.HeapProfileAddr()
+		if err != nil {
+			log.Fatal(err)
+		}
+		cfg.HeapProfile = addr
+		cfg.ManagerArgs = append(cfg.ManagerArgs, bench.HeapProfileArgs(addr)...)
+	}
 	cfg.ManagerEnv = strings.Fields(managerEnv)
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("n%d", cfg.N))
@@ -91,13 +103,13 @@ func main() {
 		if err := os.MkdirAll(plotDir, 0o755); err != nil {
 			log.Fatal(err)
 		}
-		name := fmt.Sprintf("ready-n%d.png", cfg.N)
+		name := res.PlotName()
 		f, err := os.Create(filepath.Join(plotDir, name))
 		if err != nil {
 			log.Fatal(err)
 		}
 		title := fmt.Sprintf("phoneop: %d PhoneAuthMethods (%d users) Ready over time", len(res.ReadyTimes), cfg.N)
-		if err := bench.Plot(f, res.ReadyTimes, len(res.ReadyTimes), res.Bound.Max(), title); err != nil {
+		if err := bench.Plot(f, res.ReadyTimes, len(res.ReadyTimes), res.Floor.Max(), title); err != nil {
 			log.Fatal(err)
 		}
 		if err := f.Close(); err != nil {
@@ -108,7 +120,7 @@ func main() {
 	md := res.Markdown(command, plotRef)
 	fmt.Println(md)
 	if doc != "" {
-		if err := bench.UpdateDoc(doc, cfg.N, md); err != nil {
+		if err := bench.UpdateDocBlock(doc, res.MainDocKey(), bench.ResultsAnchor, md); err != nil {
 			log.Fatal(err)
 		}
 		log.Printf("bench: results written to %s", doc)
