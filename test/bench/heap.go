@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/phoneop/phoneop/internal/testharness"
 )
 
 // Heap profiles of the manager, for attributing its memory (docs/benchmarks.md, "Where the
@@ -20,7 +22,12 @@ import (
 //	heap-<phase>.pb.gz   /debug/pprof/heap?gc=1: in-use and allocated bytes by allocation
 //	                     site, after a forced GC, so in-use is live data only;
 //	heap-<phase>.txt     /debug/pprof/heap?gc=1&debug=1: the same as text, with the runtime's
-//	                     MemStats (HeapInuse, HeapSys, ...) at its end.
+//	                     MemStats (HeapInuse, HeapSys, ...) at its end;
+//	heap-<phase>.status  the manager's /proc/<pid>/status just after (VmRSS, VmHWM).
+//
+// The runtime samples one allocation per 512 KiB by default, coarse for a heap of tens of MiB;
+// cmd/bench's -heap-profile-rate sets GODEBUG=memprofilerate for finer attribution (at some
+// cost in the manager's CPU and memory, so peak RSS is measured without it).
 //
 // Read them with `go tool pprof -top -sample_index=inuse_space bin/manager heap-ready.pb.gz`.
 
@@ -52,6 +59,11 @@ func (c *Config) captureHeap(ctx context.Context, workDir, phase string) {
 		if err := fetchTo(ctx, "http://"+c.HeapProfile+"/debug/pprof/heap?"+f.query, path); err != nil {
 			c.Logf("bench: heap profile %s: %v", phase, err)
 			return
+		}
+	}
+	if pid, err := findChild(testharness.ManagerBinary); err == nil {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+			_ = os.WriteFile(filepath.Join(workDir, "heap-"+phase+".status"), b, 0o644)
 		}
 	}
 	c.Logf("bench: heap profile %s saved in %s", phase, filepath.Join(workDir, "heap-"+phase+".pb.gz"))
