@@ -136,7 +136,8 @@ type Config struct {
 	// Credential issues the app-only tokens (see NewCredential).
 	Credential azcore.TokenCredential
 	// HTTPClient carries the Graph requests; nil means a client with
-	// http.DefaultTransport. Tests pass the emulator server's client.
+	// http.DefaultTransport's settings and more idle connections per host
+	// (defaultTransport). Tests pass the emulator server's client.
 	HTTPClient *http.Client
 	// Limits bound the request rate and retries; zero fields take defaults.
 	Limits Limits
@@ -216,10 +217,27 @@ func cloudOrGlobal(c Cloud) Cloud {
 
 func httpClientOrDefault(c *http.Client) *http.Client {
 	if c == nil {
-		return &http.Client{Transport: http.DefaultTransport}
+		return &http.Client{Transport: defaultTransport}
 	}
 	return c
 }
+
+// maxIdleConnsPerHost keeps a connection for each request a tenant's workers have in flight:
+// http.DefaultTransport keeps only 2 idle per host, so over HTTP/1.1 (a proxy, or a server
+// that does not offer h2) 16 workers would close and re-open TLS connections to Graph all
+// the time — a handshake per request, measured as a sixth of the manager's CPU in an
+// onboarding burst against the emulator.
+const maxIdleConnsPerHost = 64
+
+// defaultTransport is http.DefaultTransport (proxy from the environment, HTTP/2 when offered,
+// its timeouts) with room for that many idle connections; one for every tenant, since they
+// all talk to the same Graph host.
+var defaultTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+	t.MaxIdleConns = 4 * maxIdleConnsPerHost
+	return t
+}()
 
 func userAgentOrDefault(ua string) string {
 	if ua == "" {

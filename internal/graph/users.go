@@ -107,7 +107,7 @@ func (c *Client) withHeader(key, value string) *Client {
 	cc := *c
 	base := c.http.Transport
 	if base == nil {
-		base = http.DefaultTransport
+		base = defaultTransport
 	}
 	hc := *c.http
 	hc.Transport = headerTransport{base: base, key: key, value: value}

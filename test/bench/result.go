@@ -22,6 +22,7 @@ type Result struct {
 	Floor              Floor // the headline: time ÷ floor
 	Bound              Bound // issue 6's sustained bound, for comparison with earlier runs
 	SecondTenant       *secondTenantResult
+	ConvergeCPU        cpuUse // every process of the run, from the first create to all Ready
 	Converge           phaseCounts
 	Steady             phaseCounts
 	SteadyObjectWrites int
@@ -167,6 +168,7 @@ func (r *Result) Markdown(command, plotFile string) string {
 	for _, op := range sortedKeys(c.graph.byOp) {
 		p("| · %s | %d (%.2f per object) |\n", op, c.graph.byOp[op], float64(c.graph.byOp[op])/float64(r.objectCount()))
 	}
+	p("| CPU from the first create to all Ready | %s |\n", r.ConvergeCPU)
 	p("| 429 answers | %d |\n", c.graph.throttled)
 	p("| failed attempts retried (429, 5xx, no answer; manager's count) | %d |\n", c.manager.failedAttempts())
 	p("| reconciles | %s |\n", formatCounts(c.manager.reconciles))
@@ -213,8 +215,9 @@ func (r *Result) summary() map[string]any {
 		"n": r.Config.N, "objects": r.Objects, "allReadySeconds": r.AllReady.Seconds(),
 		"floorSeconds": r.Floor.Max().Seconds(), "ratio": r.ratio(), "floorBucketsSeconds": r.Floor.Buckets.Seconds(),
 		"boundSeconds": r.Bound.Max().Seconds(), "boundRatio": r.boundRatio(), "throttleScale": r.Config.ThrottleScale,
-		"secondTenantReadySeconds": r.secondTenantSeconds(),
-		"convergeGraphCalls":       r.Converge.graph.byOp, "throttled": r.Converge.graph.throttled,
+		"secondTenantReadySeconds": r.secondTenantSeconds(), "convergeCPUSeconds": r.ConvergeCPU.seconds,
+		"convergeBusyPercent": r.ConvergeCPU.busyPercent(),
+		"convergeGraphCalls":  r.Converge.graph.byOp, "throttled": r.Converge.graph.throttled,
 		"failedAttempts": r.Converge.manager.failedAttempts(), "convergeAPIRequests": r.Converge.manager.apiRequests,
 		"steadyGraphCalls": r.Steady.graph.byOp, "steadyListsPerUserPeriod": r.steadyListsPerUserPeriod(),
 		"steadyObjectWrites": r.SteadyObjectWrites, "steadyAPIRequests": r.Steady.manager.apiRequests,

@@ -187,6 +187,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	cfg.Logf("bench: creating %d PhoneAuthMethods for %d users", len(w.objects), cfg.N)
+	cpu := newCPUMeter()
+	cpuBefore := cpu.sample()
 	start := time.Now()
 	if err := w.create(ctx, k8s, 32); err != nil {
 		return nil, err
@@ -201,6 +203,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res.AllReady = time.Since(start)
+	res.ConvergeCPU = cpuBefore.until(cpu.sample(), res.AllReady)
 	res.ReadyTimes = tr.readyTimes(start)
 	if secondDone != nil {
 		r := <-secondDone
