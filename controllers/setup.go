@@ -88,6 +88,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
+	// Not mgr.GetEventRecorder: its broadcaster keeps every Event it sent for minutes (events.go).
+	recorder := &EventRecorder{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Controller: "phoneop"}
+	if err := mgr.Add(recorder); err != nil {
+		return nil, err
+	}
 	phones := &PhoneAuthMethodReconciler{
 		Client:                  mgr.GetClient(),
 		SecretReader:            mgr.GetAPIReader(),
@@ -95,7 +100,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Observer:                observer,
 		Users:                   &UserCache{},
 		Budgets:                 budgets,
-		Recorder:                mgr.GetEventRecorder("phoneop"),
+		Recorder:                recorder,
 		ResyncPeriod:            o.ResyncPeriod,
 		Sweeps:                  feeds,
 		Wakes:                   feeds.Source(),

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/phoneop/phoneop/internal/graph"
@@ -8,17 +9,19 @@ import (
 
 // UserCache remembers users resolved through Graph, per tenant, so that a steady state costs
 // no user lookups and an object-id user's UPN (needed for the domain scope) is read once per
-// process. Bounded by the number of managed users.
+// process. Bounded by the number of managed users. Its keys are the user's own id and
+// lower-case UPN strings, per tenant, so an entry allocates nothing beyond the user itself (a
+// key of tenant id + "/" + user was two more strings per user).
 type UserCache struct {
-	mu    sync.RWMutex
-	users map[string]graph.User
+	mu      sync.RWMutex
+	tenants map[string]map[string]graph.User // tenant id → lower-case object id or UPN → user
 }
 
 // Get returns the cached user for (tenantID, idOrUPN).
 func (c *UserCache) Get(tenantID, idOrUPN string) (graph.User, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	u, ok := c.users[userKey(tenantID, idOrUPN)]
+	u, ok := c.tenants[tenantID][strings.ToLower(idOrUPN)]
 	return u, ok
 }
 
@@ -26,12 +29,17 @@ func (c *UserCache) Get(tenantID, idOrUPN string) (graph.User, bool) {
 func (c *UserCache) Put(tenantID string, u graph.User) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.users == nil {
-		c.users = map[string]graph.User{}
+	if c.tenants == nil {
+		c.tenants = map[string]map[string]graph.User{}
 	}
-	c.users[userKey(tenantID, u.ID)] = u
+	users := c.tenants[tenantID]
+	if users == nil {
+		users = map[string]graph.User{}
+		c.tenants[tenantID] = users
+	}
+	users[strings.ToLower(u.ID)] = u
 	if u.UserPrincipalName != "" {
-		c.users[userKey(tenantID, u.UserPrincipalName)] = u
+		users[strings.ToLower(u.UserPrincipalName)] = u
 	}
 }
 
@@ -40,9 +48,14 @@ func (c *UserCache) Put(tenantID string, u graph.User) {
 func (c *UserCache) Forget(tenantID, idOrUPN string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if u, ok := c.users[userKey(tenantID, idOrUPN)]; ok {
-		delete(c.users, userKey(tenantID, u.ID))
-		delete(c.users, userKey(tenantID, u.UserPrincipalName))
+	users := c.tenants[tenantID]
+	key := strings.ToLower(idOrUPN)
+	if u, ok := users[key]; ok {
+		delete(users, strings.ToLower(u.ID))
+		delete(users, strings.ToLower(u.UserPrincipalName))
 	}
-	delete(c.users, userKey(tenantID, idOrUPN))
+	delete(users, key)
+	if len(users) == 0 {
+		delete(c.tenants, tenantID)
+	}
 }
