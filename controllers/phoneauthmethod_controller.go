@@ -61,6 +61,9 @@ type PhoneAuthMethodReconciler struct {
 	// writes remembers the writes of objects that have not converged since, so that none is
 	// repeated against the same observation.
 	writes WriteGuard
+	// backlog counts each tenant's objects that are not converged yet, for the queue's
+	// priorities (fairness.go); nil in unit tests.
+	backlog *tenantBacklog
 }
 
 // TenantConnector turns EntraTenants into Graph connections. *Connector implements it; unit
@@ -75,6 +78,9 @@ type TenantConnector interface {
 func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	pam := &identityv1alpha1.PhoneAuthMethod{}
 	if err := r.Get(ctx, req.NamespacedName, pam); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.backlog.done(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if pam.DeletionTimestamp.IsZero() && controllerutil.AddFinalizer(pam, identityv1alpha1.Finalizer) {
@@ -109,6 +115,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	if s.outcome.ready || s.released {
 		r.writes.forget(pam.UID) // converged or gone: a later drift is a new story
+		r.backlog.done(req.NamespacedName)
 	}
 	if s.reconnect && s.tenant != nil {
 		r.Connector.Forget(s.tenant.UID)
@@ -117,7 +124,13 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		// The client's error text holds status, code and request ids, never a body or number.
 		ctrl.LoggerFrom(ctx).Info("Graph call failed", "reason", s.outcome.reason, "requestID", requestIDOf(ge), "error", ge.Error())
 	}
-	return r.resultFor(s)
+	res, err := r.resultFor(s)
+	if s.outcome.deferred {
+		// Back in the queue at its tenant's backlog priority, behind smaller tenants' work.
+		p := r.backlog.priority(req.NamespacedName)
+		res.Priority = &p
+	}
+	return res, err
 }
 
 // recordTransition records a Warning event when the object stops being Ready or changes why it
@@ -192,12 +205,15 @@ func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ct
 	if err := addIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
+	r.backlog = newTenantBacklog()
 	b := ctrl.NewControllerManagedBy(mgr)
 	if r.Wakes != nil {
 		b = b.WatchesRawSource(r.Wakes)
 	}
 	return b.
-		For(&identityv1alpha1.PhoneAuthMethod{}, builder.WithPredicates(
+		// The objects themselves, queued by their tenant's backlog (fairness.go) instead of
+		// For's first-in first-out.
+		Watches(&identityv1alpha1.PhoneAuthMethod{}, r.fairEnqueue(), builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&identityv1alpha1.PhoneAuthMethod{}, handler.EnqueueRequestsFromMapFunc(r.siblingsOf),
 			builder.WithPredicates(siblingChanged)).

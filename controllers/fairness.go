@@ -1,0 +1,142 @@
+package controllers
+
+import (
+	"context"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+)
+
+// Tenant fairness. The work queue hands out the highest priority first and is first-in
+// first-out within a priority. Without more, a tenant onboarding 10,000 objects puts them
+// all ahead of another tenant's objects created a moment later, and that tenant waits for
+// the whole backlog to pass through the workers once — over a minute even when most of it is
+// only deferred for the first tenant's write budget. So an object is queued at a priority
+// that falls with the number of its tenant's objects that are pending (queued or deferred and
+// not yet converged): a tenant with a small backlog goes ahead of one with a large backlog,
+// and a tenant's own objects stay in order. Like Flux's and Cluster API's use of the same
+// queue, this orders work, it never drops it.
+
+// minFairPriority is the lowest priority a backlog earns: just above the priority that
+// controller-runtime gives the initial list after a restart (handler.LowPriority), which
+// must stay the lowest so that new work goes before re-checking unchanged objects.
+const minFairPriority = handler.LowPriority + 1
+
+// tenantBacklog counts each tenant's pending objects. A nil backlog (a reconciler built by a
+// unit test) counts nothing.
+type tenantBacklog struct {
+	mu       sync.Mutex
+	tenantOf map[types.NamespacedName]string // pending object → its tenant
+	pending  map[string]int                  // tenant → pending objects
+}
+
+func newTenantBacklog() *tenantBacklog {
+	return &tenantBacklog{tenantOf: map[types.NamespacedName]string{}, pending: map[string]int{}}
+}
+
+// add marks the object pending (once) and returns its tenant's priority, counted before
+// it: a tenant's first pending object gets 0, its hundredth and later minFairPriority.
+func (b *tenantBacklog) add(key types.NamespacedName, tenant string) int {
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if old, ok := b.tenantOf[key]; ok && old != tenant {
+		b.removeLocked(key)
+	}
+	if _, ok := b.tenantOf[key]; !ok {
+		b.tenantOf[key] = tenant
+		b.pending[tenant]++
+	}
+	return priorityFor(b.pending[tenant] - 1)
+}
+
+// priority is the tenant's priority for the object's next turn, without adding it.
+func (b *tenantBacklog) priority(key types.NamespacedName) int {
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tenant, ok := b.tenantOf[key]
+	if !ok {
+		return 0
+	}
+	return priorityFor(b.pending[tenant] - 1)
+}
+
+// done marks the object no longer pending: converged, or gone.
+func (b *tenantBacklog) done(key types.NamespacedName) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.removeLocked(key)
+}
+
+func (b *tenantBacklog) removeLocked(key types.NamespacedName) {
+	tenant, ok := b.tenantOf[key]
+	if !ok {
+		return
+	}
+	delete(b.tenantOf, key)
+	if b.pending[tenant]--; b.pending[tenant] <= 0 {
+		delete(b.pending, tenant)
+	}
+}
+
+// priorityFor maps the number of a tenant's objects already pending to a queue priority.
+func priorityFor(ahead int) int {
+	return max(-ahead, minFairPriority)
+}
+
+// fairEnqueue is handler.EnqueueRequestForObject for PhoneAuthMethods with the tenant's
+// backlog priority on creates and updates of objects that are not converged. The initial
+// list after a restart keeps controller-runtime's low priority, and converged objects
+// (an annotation change, say) the normal one.
+func (r *PhoneAuthMethodReconciler) fairEnqueue() handler.EventHandler {
+	enqueue := func(o client.Object, initialList bool, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		pam, isPAM := o.(*identityv1alpha1.PhoneAuthMethod)
+		if !isPAM || pam == nil {
+			return
+		}
+		req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: pam.Namespace, Name: pam.Name}}
+		pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request])
+		if !ok {
+			q.Add(req)
+			return
+		}
+		priority := 0
+		switch {
+		case initialList:
+			priority = handler.LowPriority
+		case !isReadyAndCurrent(pam) && pam.DeletionTimestamp.IsZero():
+			priority = r.backlog.add(req.NamespacedName, pam.Spec.TenantRef.Name)
+		}
+		pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority}, req)
+	}
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, e.IsInInitialList, q)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.ObjectNew, false, q)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: e.Object.GetNamespace(), Name: e.Object.GetName()}})
+		},
+		GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(e.Object, false, q)
+		},
+	}
+}

@@ -1,0 +1,64 @@
+package controllers
+
+import (
+	"fmt"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+)
+
+func TestUnitPriorityFor(t *testing.T) {
+	for ahead, want := range map[int]int{0: 0, 1: -1, 10: -10, 98: -98, 99: -99, 100: -99, 100000: -99} {
+		if got := priorityFor(ahead); got != want {
+			t.Errorf("priorityFor(%d) = %d, want %d", ahead, got, want)
+		}
+	}
+	if minFairPriority <= handler.LowPriority {
+		t.Errorf("a backlog's priority %d must stay above the initial list's %d", minFairPriority, handler.LowPriority)
+	}
+}
+
+func TestUnitTenantBacklogPutsASmallTenantFirst(t *testing.T) {
+	b := newTenantBacklog()
+	key := func(tenant string, i int) types.NamespacedName {
+		return types.NamespacedName{Namespace: tenant, Name: fmt.Sprint(i)}
+	}
+	var last int
+	for i := range 500 {
+		last = b.add(key("big", i), "big")
+	}
+	if last != minFairPriority {
+		t.Fatalf("the big tenant's 500th object got priority %d, want %d", last, minFairPriority)
+	}
+	if p := b.add(key("small", 0), "small"); p != 0 {
+		t.Errorf("a small tenant's first object got priority %d, want 0 (ahead of the big backlog)", p)
+	}
+	if p := b.add(key("small", 1), "small"); p != -1 {
+		t.Errorf("its second got %d, want -1", p)
+	}
+	if p := b.add(key("small", 1), "small"); p != -1 {
+		t.Errorf("adding an object twice counted it twice: priority %d, want -1", p)
+	}
+	if p := b.priority(key("big", 7)); p != minFairPriority {
+		t.Errorf("a deferred big-tenant object requeues at %d, want %d", p, minFairPriority)
+	}
+	for i := range 450 {
+		b.done(key("big", i))
+	}
+	if p := b.priority(key("big", 499)); p != -49 {
+		t.Errorf("after 450 converged, the big tenant's priority is %d, want -49", p)
+	}
+	if p := b.add(key("small", 1), "big"); p != -50 {
+		t.Errorf("an object moved to another tenant got %d, want -50 (counted for its new tenant)", p)
+	}
+	if p := b.priority(key("small", 0)); p != 0 {
+		t.Errorf("the small tenant's remaining object is at %d, want 0", p)
+	}
+	b.done(key("nobody", 1)) // unknown keys are ignored
+	var none *tenantBacklog
+	if none.add(key("x", 1), "x") != 0 || none.priority(key("x", 1)) != 0 {
+		t.Error("a nil backlog must give priority 0")
+	}
+	none.done(key("x", 1))
+}
