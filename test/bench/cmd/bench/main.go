@@ -77,6 +77,9 @@ func main() {
 	}
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("n%d", cfg.N))
+		if cfg.ThrottleScale != 1 {
+			cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("n%d-x%g", cfg.N, cfg.ThrottleScale))
+		}
 		if fidelity != "" {
 			cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("fidelity-n%d-%s", cfg.N, strings.ReplaceAll(fidelity, ",", "-")))
 		}
