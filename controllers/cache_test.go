@@ -3,6 +3,8 @@ package controllers
 import (
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/equality"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -26,5 +28,24 @@ func TestStripCachedMetadata(t *testing.T) {
 	}
 	if pam.ManagedFields != nil || pam.Annotations[identityv1alpha1.AnnotationReconcileRequestedAt] != "1" {
 		t.Errorf("full object: managedFields must go, annotations (the reconcile request) stay: %+v", pam.ObjectMeta)
+	}
+}
+
+// TestInternKeepsValues: interning changes where a cached object's strings live, never what
+// they say.
+func TestInternKeepsValues(t *testing.T) {
+	pam := &identityv1alpha1.PhoneAuthMethod{
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "team-a", Finalizers: []string{identityv1alpha1.Finalizer}},
+		Spec: identityv1alpha1.PhoneAuthMethodSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"}, User: "kim@contoso.com",
+			PhoneType: identityv1alpha1.PhoneTypeMobile, DeletionPolicy: identityv1alpha1.DeletionPolicyOrphan},
+		Status: identityv1alpha1.PhoneAuthMethodStatus{SMSSignInState: "ready", PlannedActions: []string{"create mobile"},
+			Conditions: []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Synced", Message: "in sync"}}},
+	}
+	want := pam.DeepCopy()
+	if _, err := StripCachedMetadata()(pam); err != nil {
+		t.Fatal(err)
+	}
+	if !equality.Semantic.DeepEqual(pam, want) {
+		t.Errorf("interning changed the object:\n got %+v\nwant %+v", pam, want)
 	}
 }
