@@ -58,6 +58,7 @@ type options struct {
 	maxConcurrent        int
 	graphRPS             float64
 	graphBurst           int
+	graphWPS             float64
 	credentialsNamespace string
 	// podNamespace is $POD_NAMESPACE: set by both installs, empty out of cluster.
 	podNamespace string
@@ -124,8 +125,8 @@ func (o options) validate() error {
 	switch {
 	case o.resyncPeriod < time.Second:
 		return fmt.Errorf("--resync-period must be at least 1s (30m is the default), got %s", o.resyncPeriod)
-	case o.graphRPS <= 0 || o.graphBurst <= 0:
-		return errors.New("--graph-requests-per-second and --graph-burst must be positive")
+	case o.graphRPS <= 0 || o.graphBurst <= 0 || o.graphWPS <= 0:
+		return errors.New("--graph-requests-per-second, --graph-burst and --graph-writes-per-second must be positive")
 	case o.maxConcurrent <= 0:
 		return errors.New("--max-concurrent-reconciles must be positive")
 	case o.leaderElect && o.leaseNamespace() == "":
@@ -148,6 +149,7 @@ func parseFlags() (options, zap.Options) {
 	flag.DurationVar(&o.resyncPeriod, "resync-period", 30*time.Minute, "How often a converged PhoneAuthMethod re-reads Graph to catch changes made outside phoneop.")
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 16, "PhoneAuthMethods reconciled in parallel; each tenant's Graph rate limit still applies.")
 	flag.Float64Var(&o.graphRPS, "graph-requests-per-second", graph.DefaultLimits.RequestsPerSecond, "Upper cap on Graph requests per second per tenant. Each tenant starts at Graph's documented rate and adapts to Graph's answers (slower on 429s and near-limit usage, faster while clean) within this cap.")
+	flag.Float64Var(&o.graphWPS, "graph-writes-per-second", graph.DefaultLimits.WritesPerSecond, "Upper cap on Graph writes per second per tenant. Each tenant's writes start at Graph's documented 20/s with its 3,000-write bucket full, and adapt within this cap.")
 	flag.IntVar(&o.graphBurst, "graph-burst", graph.DefaultLimits.Burst, "Upper cap on the per-tenant Graph request bucket, which starts full at Graph's documented size (3,500).")
 	o.podNamespace = os.Getenv("POD_NAMESPACE")
 	flag.StringVar(&o.credentialsNamespace, "credentials-namespace", o.podNamespace, "Namespace of the EntraTenant credential Secrets (default: the pod's namespace).")
@@ -164,7 +166,7 @@ func parseFlags() (options, zap.Options) {
 // controllerOptions turns the flags into the controllers' options.
 func controllerOptions(o options) controllers.Options {
 	limits := graph.DefaultLimits
-	limits.RequestsPerSecond, limits.Burst = o.graphRPS, o.graphBurst
+	limits.RequestsPerSecond, limits.Burst, limits.WritesPerSecond = o.graphRPS, o.graphBurst, o.graphWPS
 	limits = shardLimits(limits, o.shardCount)
 	return controllers.Options{
 		CredentialsNamespace:    o.credentialsNamespace,

@@ -22,7 +22,7 @@ import (
 )
 
 func validOptions() options {
-	return options{resyncPeriod: time.Minute, graphRPS: 1, graphBurst: 1, maxConcurrent: 1, credentialsNamespace: "phoneop-system", shardCount: 1}
+	return options{resyncPeriod: time.Minute, graphRPS: 1, graphBurst: 1, graphWPS: 1, maxConcurrent: 1, credentialsNamespace: "phoneop-system", shardCount: 1}
 }
 
 func TestCacheNamespaces(t *testing.T) {

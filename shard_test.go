@@ -153,9 +153,9 @@ func TestShardLimits(t *testing.T) {
 		}
 	}
 	o := validOptions()
-	o.graphRPS, o.graphBurst, o.shardCount = 300, 3000, 3
+	o.graphRPS, o.graphBurst, o.graphWPS, o.shardCount = 300, 3000, 60, 3
 	got := controllerOptions(o).GraphLimits
-	if got.RequestsPerSecond != 100 || got.Burst != 1000 {
-		t.Errorf("--shard-count=3 of 300/s, 3000: got %v/s, %d", got.RequestsPerSecond, got.Burst)
+	if got.RequestsPerSecond != 100 || got.Burst != 1000 || got.WritesPerSecond != 20 {
+		t.Errorf("--shard-count=3 of 300/s, 3000, 60 writes/s: got %v/s, %d, %v writes/s", got.RequestsPerSecond, got.Burst, got.WritesPerSecond)
 	}
 }

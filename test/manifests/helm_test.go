@@ -44,7 +44,7 @@ func TestHelmChartDefaults(t *testing.T) {
 	}
 	// Unset values must leave the manager's own defaults alone.
 	for _, a := range c.Args {
-		for _, unset := range []string{"--max-concurrent-reconciles", "--graph-requests-per-second", "--graph-burst", "--credentials-namespace"} {
+		for _, unset := range []string{"--max-concurrent-reconciles", "--graph-requests-per-second", "--graph-burst", "--graph-writes-per-second", "--credentials-namespace"} {
 			if strings.HasPrefix(a, unset) {
 				t.Errorf("default values pass %s", a)
 			}
@@ -76,7 +76,7 @@ resources:
   limits: {memory: 512Mi}
 resyncPeriod: 2h
 maxConcurrentReconciles: 8
-graph: {requestsPerSecond: 2.5, burst: 20}
+graph: {requestsPerSecond: 2.5, burst: 20, writesPerSecond: 1.5}
 logLevel: debug
 credentialsNamespace: phoneop-credentials
 serviceAccount:
@@ -99,7 +99,7 @@ priorityClassName: system-cluster-critical
 	for _, want := range []string{
 		"--leader-elect", "--metrics-bind-address=:9443", "--health-probe-bind-address=:9081",
 		"--resync-period=2h", "--zap-log-level=debug", "--max-concurrent-reconciles=8",
-		"--graph-requests-per-second=2.5", "--graph-burst=20", "--credentials-namespace=phoneop-credentials",
+		"--graph-requests-per-second=2.5", "--graph-burst=20", "--graph-writes-per-second=1.5", "--credentials-namespace=phoneop-credentials",
 	} {
 		if !slices.Contains(c.Args, want) {
 			t.Errorf("args %q lack %s", c.Args, want)
