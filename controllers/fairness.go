@@ -140,3 +140,49 @@ func (r *PhoneAuthMethodReconciler) fairEnqueue() handler.EventHandler {
 		},
 	}
 }
+
+// fairMapFunc is handler.EnqueueRequestsFromMapFunc with the same ordering: every request it
+// maps an event to is queued at its object's backlog priority (0 when the object is not
+// pending). Without it, a sibling's or a tenant's change would lift a large tenant's pending
+// objects to priority 0 — the queue keeps the highest priority it was given — and put them
+// back in front of a small tenant's.
+func (r *PhoneAuthMethodReconciler) fairMapFunc(fn handler.MapFunc) handler.EventHandler {
+	enqueue := func(ctx context.Context, initialList bool, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
+		pq, isPQ := q.(priorityqueue.PriorityQueue[reconcile.Request])
+		seen := map[reconcile.Request]bool{}
+		for _, o := range objs {
+			if o == nil {
+				continue
+			}
+			for _, req := range fn(ctx, o) {
+				if seen[req] {
+					continue
+				}
+				seen[req] = true
+				if !isPQ {
+					q.Add(req)
+					continue
+				}
+				priority := r.backlog.priority(req.NamespacedName)
+				if initialList {
+					priority = handler.LowPriority
+				}
+				pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority}, req)
+			}
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, e.IsInInitialList, q, e.Object)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, false, q, e.ObjectOld, e.ObjectNew)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, false, q, e.Object)
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, false, q, e.Object)
+		},
+	}
+}

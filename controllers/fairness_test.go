@@ -1,11 +1,18 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 )
 
 func TestUnitPriorityFor(t *testing.T) {
@@ -61,4 +68,35 @@ func TestUnitTenantBacklogPutsASmallTenantFirst(t *testing.T) {
 		t.Error("a nil backlog must give priority 0")
 	}
 	none.done(key("x", 1))
+}
+
+// A sibling's change must not lift a large tenant's pending object back in front of a small
+// tenant's: the queue keeps the highest priority an item was given.
+func TestUnitFairMapFuncKeepsTheBacklogsPriority(t *testing.T) {
+	r := &PhoneAuthMethodReconciler{backlog: newTenantBacklog()}
+	bigKey := types.NamespacedName{Namespace: "big", Name: "waiting"}
+	for i := range 150 {
+		r.backlog.add(types.NamespacedName{Namespace: "big", Name: fmt.Sprint(i)}, "big")
+	}
+	r.backlog.add(bigKey, "big")
+	smallKey := types.NamespacedName{Namespace: "small", Name: "new"}
+	smallPriority := r.backlog.add(smallKey, "small")
+
+	q := priorityqueue.New[reconcile.Request]("fairness-test")
+	defer q.ShutDown()
+	siblingOf := func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{{NamespacedName: bigKey}}
+	}
+	h := r.fairMapFunc(siblingOf)
+	h.Create(context.Background(), event.CreateEvent{Object: &identityv1alpha1.PhoneAuthMethod{}}, q)
+	q.AddWithOpts(priorityqueue.AddOpts{Priority: &smallPriority}, reconcile.Request{NamespacedName: smallKey})
+
+	first, priority, _ := q.GetWithPriority()
+	if first.NamespacedName != smallKey {
+		t.Errorf("first out: %v at priority %d, want the small tenant's %v", first, priority, smallKey)
+	}
+	second, priority, _ := q.GetWithPriority()
+	if second.NamespacedName != bigKey || priority != minFairPriority {
+		t.Errorf("second out: %v at priority %d, want %v at %d", second, priority, bigKey, minFairPriority)
+	}
 }

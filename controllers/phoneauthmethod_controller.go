@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -215,12 +214,12 @@ func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ct
 		// For's first-in first-out.
 		Watches(&identityv1alpha1.PhoneAuthMethod{}, r.fairEnqueue(), builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Watches(&identityv1alpha1.PhoneAuthMethod{}, handler.EnqueueRequestsFromMapFunc(r.siblingsOf),
+		Watches(&identityv1alpha1.PhoneAuthMethod{}, r.fairMapFunc(r.siblingsOf),
 			builder.WithPredicates(siblingChanged)).
-		Watches(&identityv1alpha1.EntraTenant{}, handler.EnqueueRequestsFromMapFunc(r.objectsOfTenant),
+		Watches(&identityv1alpha1.EntraTenant{}, r.fairMapFunc(r.objectsOfTenant),
 			builder.WithPredicates(notOnlyChangeFeed)).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.objectsReadingSecret), builder.OnlyMetadata).
-		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.objectsInNamespace),
+		Watches(&corev1.Secret{}, r.fairMapFunc(r.objectsReadingSecret), builder.OnlyMetadata).
+		Watches(&corev1.Namespace{}, r.fairMapFunc(r.objectsInNamespace),
 			builder.OnlyMetadata, builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, RateLimiter: retryLimiter()}).
 		Named("phoneauthmethod").
