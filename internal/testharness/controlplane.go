@@ -39,7 +39,12 @@ func (h *Harness) startControlPlane(ctx context.Context) error {
 	}
 	// A certificate directory of our own (not a temporary one envtest removes on stop) keeps
 	// the serving and service-account keys across RestartAPIServer.
+	// A fresh start begins with an empty one: a benchmark's work dir is reused from run to
+	// run, and envtest failed to start on the certificates a previous run left there.
 	certDir := filepath.Join(h.Dir, "kube-apiserver")
+	if err := os.RemoveAll(certDir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(certDir, 0o700); err != nil {
 		return err
 	}
