@@ -142,7 +142,7 @@ func (r *Result) Markdown(command, plotFile string) string {
 	p("- Machine: %s\n", r.Machine)
 	p("- Command: `%s`\n", command)
 	p("- Workload: %s; emulator latency %s + [0, %s), %s (tenant of %d users: %.0f RU / 10 s; %.0f writes / 150 s per app, buckets full at the start); manager `--max-concurrent-reconciles=%d --resync-period=%s %s`%s\n\n",
-		r.objectMix(), cfg.Latency, cfg.Jitter, throttlingNote(cfg.ThrottleScale), cfg.N, float64(RULimit(cfg.N))*cfg.ThrottleScale, AppWriteLimit*cfg.ThrottleScale,
+		r.objectMix(), cfg.Latency, cfg.Jitter, throttlingNote(cfg.ThrottleScale, cfg.ManagerArgs), cfg.N, float64(RULimit(cfg.N))*cfg.ThrottleScale, AppWriteLimit*cfg.ThrottleScale,
 		cfg.Concurrency, cfg.ResyncPeriod, strings.Join(cfg.ManagerArgs, " "), managerEnvNote(cfg.ManagerEnv))
 
 	p("| target | wanted | measured | met |\n|---|---|---|---|\n")
@@ -298,11 +298,15 @@ func (r *Result) secondTenantSeconds() float64 {
 	return r.SecondTenant.ready.Seconds()
 }
 
-func throttlingNote(scale float64) string {
+func throttlingNote(scale float64, managerArgs []string) string {
 	if scale == 1 {
 		return "documented throttling"
 	}
-	return fmt.Sprintf("documented throttling × %g (emulator `-throttle-scale=%g`; no manager flag changed)", scale, scale)
+	flags := "no manager flag changed"
+	if len(managerArgs) > 0 {
+		flags = "manager flags as listed below"
+	}
+	return fmt.Sprintf("documented throttling × %g (emulator `-throttle-scale=%g`; %s)", scale, scale, flags)
 }
 
 // MainDocKey names the run's block in docs/benchmarks.md: one per N and throttle scale.
