@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 )
@@ -130,27 +129,5 @@ func (r *FeedResult) summary() map[string]any {
 // "<!-- bench feed N=<n> begin/end -->" (replacing an earlier run of the same N), else before
 // the FeedAnchor line, else at the end; the rest of the file stays as it is.
 func UpdateFeedDoc(path string, r *FeedResult, block string) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	return os.WriteFile(path, []byte(putBlock(string(old), r.DocKey(), FeedAnchor, block)), 0o644)
-}
-
-// putBlock replaces or inserts the block keyed key in doc.
-func putBlock(doc, key, anchor, block string) string {
-	begin, end := "<!-- bench "+key+" begin -->", "<!-- bench "+key+" end -->"
-	wrapped := begin + "\n" + strings.TrimRight(block, "\n") + "\n" + end
-	if i := strings.Index(doc, begin); i >= 0 {
-		if j := strings.Index(doc[i:], end); j >= 0 {
-			return doc[:i] + wrapped + doc[i+j+len(end):]
-		}
-	}
-	if i := strings.Index(doc, anchor); i >= 0 {
-		return doc[:i] + wrapped + "\n\n" + doc[i:]
-	}
-	if doc != "" && !strings.HasSuffix(doc, "\n") {
-		doc += "\n"
-	}
-	return doc + "\n" + wrapped + "\n"
+	return UpdateDocBlock(path, r.DocKey(), FeedAnchor, block)
 }

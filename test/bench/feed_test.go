@@ -76,7 +76,7 @@ func TestFeedMarkdown(t *testing.T) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	if doc := putBlock("intro\n"+FeedAnchor+"\n", r.DocKey(), FeedAnchor, md); !strings.Contains(doc, "<!-- bench feed N=1000 begin -->") ||
+	if doc := replaceKeyedBlock("intro\n"+FeedAnchor+"\n", r.DocKey(), FeedAnchor, md); !strings.Contains(doc, "<!-- bench feed N=1000 begin -->") ||
 		strings.Index(doc, "feed N=1000 end") > strings.Index(doc, FeedAnchor) {
 		t.Errorf("the block does not go before the anchor:\n%s", doc)
 	}
