@@ -111,11 +111,6 @@ func (r *PhoneAuthMethodReconciler) fairEnqueue() handler.EventHandler {
 			return
 		}
 		req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: pam.Namespace, Name: pam.Name}}
-		pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request])
-		if !ok {
-			q.Add(req)
-			return
-		}
 		priority := 0
 		switch {
 		case initialList:
@@ -123,7 +118,7 @@ func (r *PhoneAuthMethodReconciler) fairEnqueue() handler.EventHandler {
 		case !isReadyAndCurrent(pam) && pam.DeletionTimestamp.IsZero():
 			priority = r.backlog.add(req.NamespacedName, pam.Spec.TenantRef.Name)
 		}
-		pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority}, req)
+		addAt(q, req, priority)
 	}
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
@@ -148,7 +143,6 @@ func (r *PhoneAuthMethodReconciler) fairEnqueue() handler.EventHandler {
 // back in front of a small tenant's.
 func (r *PhoneAuthMethodReconciler) fairMapFunc(fn handler.MapFunc) handler.EventHandler {
 	enqueue := func(ctx context.Context, initialList bool, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
-		pq, isPQ := q.(priorityqueue.PriorityQueue[reconcile.Request])
 		seen := map[reconcile.Request]bool{}
 		for _, o := range objs {
 			if o == nil {
@@ -159,15 +153,11 @@ func (r *PhoneAuthMethodReconciler) fairMapFunc(fn handler.MapFunc) handler.Even
 					continue
 				}
 				seen[req] = true
-				if !isPQ {
-					q.Add(req)
-					continue
-				}
 				priority := r.backlog.priority(req.NamespacedName)
 				if initialList {
 					priority = handler.LowPriority
 				}
-				pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority}, req)
+				addAt(q, req, priority)
 			}
 		}
 	}
@@ -185,4 +175,15 @@ func (r *PhoneAuthMethodReconciler) fairMapFunc(fn handler.MapFunc) handler.Even
 			enqueue(ctx, false, q, e.Object)
 		},
 	}
+}
+
+// addAt queues req at priority when the queue is controller-runtime's priority queue (the
+// default), and plainly otherwise.
+func addAt(q workqueue.TypedRateLimitingInterface[reconcile.Request], req reconcile.Request, priority int) {
+	pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request])
+	if !ok {
+		q.Add(req)
+		return
+	}
+	pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority}, req)
 }
