@@ -99,11 +99,18 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			return
 		}
 		r.setStatus(s, before)
-		r.recordTransition(before, s)
-		r.recordFixedLine(before, s)
-		retErr = errors.Join(retErr, r.patchStatus(ctx, before, pam))
-		if retErr != nil {
+		stale, err := r.patchStatus(ctx, before, pam)
+		retErr = errors.Join(retErr, err)
+		switch {
+		case retErr != nil:
 			res = ctrl.Result{} // an error requeues with backoff; a RequeueAfter beside it is ignored
+		case stale:
+			// This pass read an object older than the API server's, so its transitions are
+			// not news: no Warning events, and another look once the cache has caught up.
+			res = ctrl.Result{RequeueAfter: staleReadRetry, Priority: res.Priority}
+		default:
+			r.recordTransition(before, s)
+			r.recordFixedLine(before, s)
 		}
 	}()
 
@@ -158,17 +165,28 @@ func (r *PhoneAuthMethodReconciler) recordFixedLine(before *identityv1alpha1.Pho
 		"The %s number is a fixed line: Graph accepts it, but SMS to it fails; use a mobile number", s.pam.Spec.PhoneType)
 }
 
+// staleReadRetry is how soon an object whose status write was refused as stale is looked at
+// again: the informer is usually milliseconds behind the API server.
+const staleReadRetry = time.Second
+
 // patchStatus writes the status when, and only when, it differs from what was read: a steady
-// state costs no API-server write.
-func (r *PhoneAuthMethodReconciler) patchStatus(ctx context.Context, before, pam *identityv1alpha1.PhoneAuthMethod) error {
+// state costs no API-server write. The patch carries the resourceVersion that was read, so a
+// pass that started from a cache still behind phoneop's own last write (the next event of an
+// object can arrive before its last status write reaches the informer) cannot overwrite the
+// newer status with conditions whose transition times it made up anew; it reports stale
+// instead.
+func (r *PhoneAuthMethodReconciler) patchStatus(ctx context.Context, before, pam *identityv1alpha1.PhoneAuthMethod) (stale bool, err error) {
 	if equality.Semantic.DeepEqual(before.Status, pam.Status) {
-		return nil
+		return false, nil
 	}
-	err := r.Status().Patch(ctx, pam, client.MergeFrom(before))
-	if apierrors.IsNotFound(err) {
-		return nil
+	err = r.Status().Patch(ctx, pam, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case apierrors.IsConflict(err):
+		return true, nil
 	}
-	return ignoreConflict(err)
+	return false, err
 }
 
 // ignoreConflict turns a Kubernetes 409 into a silent requeue: the watch brings the newer
