@@ -33,6 +33,8 @@ type ChangeFeeds struct {
 	Connector TenantConnector
 	// Observer is the reconciler's; a woken user's cached list is dropped first.
 	Observer *Observer
+	// UserIndex finds the objects of a user the feed reports (the reconciler's).
+	UserIndex *UserIndex
 	// ResyncPeriod is --resync-period, the fallback.
 	ResyncPeriod time.Duration
 	// Tick is how often tenants are checked for a due poll; zero means one second.

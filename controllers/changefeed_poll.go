@@ -164,13 +164,13 @@ func (f *ChangeFeeds) wakeUsers(ctx context.Context, tenant, tenantID string, us
 // objectsOfUser finds the tenant's objects of a user by object id or UPN through the user
 // index, each once.
 func (f *ChangeFeeds) objectsOfUser(ctx context.Context, tenant string, u changedUser) ([]identityv1alpha1.PhoneAuthMethod, error) {
-	var keys []string
+	var refs []userRef
 	for _, name := range []string{u.id, u.upn} {
 		if name != "" {
-			keys = append(keys, userKey(tenant, name))
+			refs = append(refs, newUserRef(tenant, name))
 		}
 	}
-	return listByUserKeys(ctx, f.Client, keys)
+	return f.UserIndex.objects(ctx, f.Client, refs)
 }
 
 // fallBack sends the tenant's objects back to --resync-period after its feed failed: each
@@ -178,7 +178,8 @@ func (f *ChangeFeeds) objectsOfUser(ctx context.Context, tenant string, u change
 // switch costs no burst of reads; an object already due sooner keeps its earlier time.
 func (f *ChangeFeeds) fallBack(ctx context.Context, tenant string) {
 	var list identityv1alpha1.PhoneAuthMethodList
-	if err := f.Client.List(ctx, &list, client.MatchingFields{indexTenant: tenant}); err != nil {
+	// Read only: the cache's objects, not a copy of the whole tenant.
+	if err := f.Client.List(ctx, &list, client.MatchingFields{indexTenant: tenant}, client.UnsafeDisableDeepCopy); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "listing the tenant's PhoneAuthMethods to fall back to the resync period", "tenant", tenant)
 		return
 	}

@@ -362,14 +362,17 @@ func newFeedWorld(t *testing.T) *feedWorld {
 			Status: identityv1alpha1.PhoneAuthMethodStatus{UserID: u + "-id"}})
 	}
 	k8s := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithStatusSubresource(&identityv1alpha1.EntraTenant{}).
-		WithIndex(&identityv1alpha1.PhoneAuthMethod{}, indexUser, func(o client.Object) []string { return userKeys(o.(*identityv1alpha1.PhoneAuthMethod)) }).
 		WithIndex(&identityv1alpha1.PhoneAuthMethod{}, indexTenant, func(o client.Object) []string {
 			return []string{o.(*identityv1alpha1.PhoneAuthMethod).Spec.TenantRef.Name}
 		}).Build()
+	users := NewUserIndex()
+	for _, o := range objs {
+		users.OnAdd(o, true)
+	}
 	api := &auditAPI{}
 	w := &feedWorld{api: api, k8s: k8s, tenant: tenant, clock: unitNow}
 	w.f = &ChangeFeeds{Client: k8s, Connector: fixedConnector{&Connection{TenantID: "tenant-1", Client: api}},
-		Observer: &Observer{TTL: time.Minute}, ResyncPeriod: time.Hour, Now: func() time.Time { return w.clock },
+		Observer: &Observer{TTL: time.Minute}, UserIndex: users, ResyncPeriod: time.Hour, Now: func() time.Time { return w.clock },
 		wakes: make(chan event.TypedGenericEvent[wakeEvent], 100)}
 	return w
 }

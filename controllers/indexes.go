@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -15,13 +14,8 @@ import (
 )
 
 // Field indexes over PhoneAuthMethods, kept in the informer cache so that lookups cost no
-// API-server request.
+// API-server request. A user's objects are found through UserIndex (userindex.go) instead.
 const (
-	// indexUser keys an object by (tenant, user), once by spec.user and once by the resolved
-	// status.userId, so that two objects naming one user by UPN and by object id meet. Slot
-	// owners and siblings are both found through it (a user has at most a few objects), which
-	// keeps the informer's index memory to one user index.
-	indexUser = "phoneop.user"
 	// indexTenant keys an object by spec.tenantRef.name.
 	indexTenant = "phoneop.tenant"
 	// indexSecret keys an object by the Secret its phoneNumberFrom names (same namespace).
@@ -30,27 +24,21 @@ const (
 
 func addIndexes(ctx context.Context, idx client.FieldIndexer) error {
 	pam := &identityv1alpha1.PhoneAuthMethod{}
-	byUser := func(p *identityv1alpha1.PhoneAuthMethod) []string { return userKeys(p) }
 	byTenant := func(p *identityv1alpha1.PhoneAuthMethod) []string { return []string{p.Spec.TenantRef.Name} }
-	// The user and tenant indexes are only ever looked up across namespaces (a user's objects in
-	// every granted namespace, a tenant's everywhere): keep only those keys (clusterWideIndex).
+	// The tenant index is only ever looked up across namespaces (a tenant's objects
+	// everywhere): keep only those keys (clusterWideIndex).
 	if informers, ok := idx.(cache.Informers); ok {
 		inf, err := informers.GetInformer(ctx, pam)
 		if err != nil {
 			return err
 		}
-		if err := inf.AddIndexers(toolscache.Indexers{
-			fieldIndexName(indexUser):   clusterWideIndex(byUser),
-			fieldIndexName(indexTenant): clusterWideIndex(byTenant),
-		}); err != nil {
+		if err := inf.AddIndexers(toolscache.Indexers{fieldIndexName(indexTenant): clusterWideIndex(byTenant)}); err != nil {
 			return err
 		}
-	} else {
-		for name, fn := range map[string]func(*identityv1alpha1.PhoneAuthMethod) []string{indexUser: byUser, indexTenant: byTenant} {
-			if err := idx.IndexField(ctx, pam, name, func(o client.Object) []string { return fn(o.(*identityv1alpha1.PhoneAuthMethod)) }); err != nil {
-				return err
-			}
-		}
+	} else if err := idx.IndexField(ctx, pam, indexTenant, func(o client.Object) []string {
+		return byTenant(o.(*identityv1alpha1.PhoneAuthMethod))
+	}); err != nil {
+		return err
 	}
 	return idx.IndexField(ctx, pam, indexSecret, func(o client.Object) []string {
 		p := o.(*identityv1alpha1.PhoneAuthMethod)
@@ -64,17 +52,16 @@ func addIndexes(ctx context.Context, idx client.FieldIndexer) error {
 // fieldIndexName and allNamespaces are how controller-runtime's cache names a field index and
 // keys a lookup without a namespace (client.MatchingFields without client.InNamespace):
 // pkg/cache/internal's FieldIndexName and KeyToNamespacedKey("", key), unexported there.
-// The envtests that find a user's objects through the index (TestOldestObjectOwnsTheSlot,
-// TestAlternateMobileWaitsForMobile, TestUngrantedNamespaceCannotClaimAPhone) fail if they change.
+// The envtests that wake a tenant's or a Secret's objects through these indexes fail if they
+// change.
 func fieldIndexName(field string) string { return "field:" + field }
 
 const allNamespaces = "__all_namespaces/"
 
 // clusterWideIndex is fn as an informer index holding only the keys a lookup across namespaces
 // uses. controller-runtime's IndexField also keeps a second key per value, prefixed with the
-// object's namespace, for lookups within one namespace: phoneop never makes those for the user
-// and tenant indexes, and their index sets were the largest part of the cache after the objects
-// (a fifth of the heap at N=10,000, docs/benchmarks.md, "Where the manager's memory goes").
+// object's namespace, for lookups within one namespace: phoneop never makes those for the
+// tenant index.
 func clusterWideIndex(fn func(*identityv1alpha1.PhoneAuthMethod) []string) toolscache.IndexFunc {
 	return func(obj any) ([]string, error) {
 		p, ok := obj.(*identityv1alpha1.PhoneAuthMethod)
@@ -88,18 +75,6 @@ func clusterWideIndex(fn func(*identityv1alpha1.PhoneAuthMethod) []string) tools
 		return keys, nil
 	}
 }
-
-// userKeys are the (tenant, user) keys of an object: by spec.user (case-insensitive, as UPNs
-// are) and by the resolved object id.
-func userKeys(p *identityv1alpha1.PhoneAuthMethod) []string {
-	keys := []string{userKey(p.Spec.TenantRef.Name, p.Spec.User)}
-	if id := p.Status.UserID; id != "" && !strings.EqualFold(id, p.Spec.User) {
-		keys = append(keys, userKey(p.Spec.TenantRef.Name, id))
-	}
-	return keys
-}
-
-func userKey(tenant, user string) string { return tenant + "/" + strings.ToLower(user) }
 
 // siblingsOf maps a change of one object to the objects of the same user that wait on it: an
 // alternateMobile waits for its mobile (MobileRequired) and a mobile's deletion waits for its
@@ -132,27 +107,7 @@ func (r *PhoneAuthMethodReconciler) siblingsOf(ctx context.Context, o client.Obj
 // objectsOfUser lists, from the cache, every object naming p's user in p's tenant, by UPN or by
 // object id, each once.
 func (r *PhoneAuthMethodReconciler) objectsOfUser(ctx context.Context, p *identityv1alpha1.PhoneAuthMethod) ([]identityv1alpha1.PhoneAuthMethod, error) {
-	return listByUserKeys(ctx, r, userKeys(p))
-}
-
-// listByUserKeys lists, from the cache, the objects under any of the user index keys, each
-// once.
-func listByUserKeys(ctx context.Context, reader client.Reader, keys []string) ([]identityv1alpha1.PhoneAuthMethod, error) {
-	var out []identityv1alpha1.PhoneAuthMethod
-	seen := map[types.UID]bool{}
-	for _, key := range keys {
-		var list identityv1alpha1.PhoneAuthMethodList
-		if err := reader.List(ctx, &list, client.MatchingFields{indexUser: key}); err != nil {
-			return nil, err
-		}
-		for i := range list.Items {
-			if !seen[list.Items[i].UID] {
-				seen[list.Items[i].UID] = true
-				out = append(out, list.Items[i])
-			}
-		}
-	}
-	return out, nil
+	return r.UserIndex.objects(ctx, r, userRefs(p))
 }
 
 // objectsOfTenant maps a tenant change to every object that names the tenant.
@@ -170,9 +125,12 @@ func (r *PhoneAuthMethodReconciler) objectsInNamespace(ctx context.Context, o cl
 	return r.requestsFor(ctx, client.InNamespace(o.GetName()))
 }
 
+// requestsFor lists the matching objects' keys. The list shares the cache's objects instead of
+// deep-copying them (only names are read): a tenant's wake would otherwise copy all of its
+// objects at once, tens of megabytes of garbage for a large tenant.
 func (r *PhoneAuthMethodReconciler) requestsFor(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
 	var list identityv1alpha1.PhoneAuthMethodList
-	if err := r.List(ctx, &list, opts...); err != nil {
+	if err := r.List(ctx, &list, append(opts, client.UnsafeDisableDeepCopy)...); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "listing PhoneAuthMethods to requeue")
 		return nil
 	}

@@ -45,6 +45,8 @@ type PhoneAuthMethodReconciler struct {
 	Recorder events.EventRecorder
 	// ResyncPeriod is how often a converged object re-reads Graph to catch drift.
 	ResyncPeriod time.Duration
+	// UserIndex finds a user's objects: slot owners and siblings.
+	UserIndex *UserIndex
 	// Sweeps stretches ResyncPeriod for the tenants whose change feed is healthy; nil keeps
 	// ResyncPeriod for every tenant.
 	Sweeps SweepSchedule
@@ -227,6 +229,8 @@ func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ct
 	if r.Wakes != nil {
 		b = b.WatchesRawSource(r.Wakes)
 	}
+	// No worker starts before the user index holds every object.
+	b = b.WatchesRawSource(r.UserIndex.SyncSource())
 	return b.
 		// The objects themselves, queued by their tenant's backlog (fairness.go) instead of
 		// For's first-in first-out.

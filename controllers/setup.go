@@ -77,7 +77,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		TTL:    cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4)),
 		Settle: cmp.Or(o.SettleWindow, 15*time.Second),
 	}
-	feeds := &ChangeFeeds{Client: mgr.GetClient(), Connector: connector, Observer: observer, ResyncPeriod: o.ResyncPeriod, Tick: o.ChangeFeedTick}
+	userIndex := NewUserIndex()
+	if err := userIndex.Watch(ctx, mgr.GetCache()); err != nil {
+		return nil, err
+	}
+	feeds := &ChangeFeeds{Client: mgr.GetClient(), Connector: connector, Observer: observer, UserIndex: userIndex,
+		ResyncPeriod: o.ResyncPeriod, Tick: o.ChangeFeedTick}
 	for _, c := range []prometheus.Collector{&ObjectsCollector{Reader: mgr.GetClient()}, &BudgetCollector{Reader: mgr.GetClient(), Budgets: budgets},
 		&FeedCollector{Reader: mgr.GetClient(), Feeds: feeds}} {
 		if err := metrics.Registry.Register(c); err != nil {
@@ -99,6 +104,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Connector:               connector,
 		Observer:                observer,
 		Users:                   &UserCache{},
+		UserIndex:               userIndex,
 		Budgets:                 budgets,
 		Recorder:                recorder,
 		ResyncPeriod:            o.ResyncPeriod,
