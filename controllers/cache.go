@@ -3,6 +3,7 @@ package controllers
 import (
 	"unique"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,6 +18,10 @@ import (
 //   - annotations go from metadata-only objects (Secrets, Namespaces): phoneop watches those
 //     for names and labels only, and a Secret's kubectl.kubernetes.io/last-applied-configuration
 //     annotation holds the Secret's whole data, which must never sit in our memory.
+//   - a PhoneAuthMethod loses kubectl's last-applied-configuration annotation: client-side
+//     apply (kubectl apply, Argo CD's default) stores the whole manifest there, as large as
+//     the rest of the object, and phoneop never reads it. phoneop writes finalizers and status
+//     as patches, so the annotation stays on the API server (patchFinalizers).
 //   - a PhoneAuthMethod's strings that repeat across objects (namespace, tenant, phone type,
 //     policies, finalizer, condition types, reasons and messages) are interned: one copy for
 //     all objects instead of one decoded copy each (internPhoneAuthMethod).
@@ -29,9 +34,22 @@ func StripCachedMetadata() cache.TransformFunc {
 			o.SetManagedFields(nil)
 		}
 		if p, ok := obj.(*identityv1alpha1.PhoneAuthMethod); ok {
+			dropLastApplied(p)
 			internPhoneAuthMethod(p)
 		}
 		return obj, nil
+	}
+}
+
+// dropLastApplied removes kubectl's last-applied-configuration annotation (and the map, when
+// it was the only one).
+func dropLastApplied(p *identityv1alpha1.PhoneAuthMethod) {
+	if _, ok := p.Annotations[corev1.LastAppliedConfigAnnotation]; !ok {
+		return
+	}
+	delete(p.Annotations, corev1.LastAppliedConfigAnnotation)
+	if len(p.Annotations) == 0 {
+		p.Annotations = nil
 	}
 }
 

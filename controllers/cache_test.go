@@ -15,10 +15,13 @@ func TestStripCachedMetadata(t *testing.T) {
 		Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"data":{"number":"KzEgMjA2NTU1MDEwMA=="}}`},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
 	pam := &identityv1alpha1.PhoneAuthMethod{ObjectMeta: metav1.ObjectMeta{Name: "p",
-		Annotations:   map[string]string{identityv1alpha1.AnnotationReconcileRequestedAt: "1"},
+		Annotations: map[string]string{identityv1alpha1.AnnotationReconcileRequestedAt: "1",
+			"kubectl.kubernetes.io/last-applied-configuration": `{"spec":{"phoneNumber":"+1 2065550100"}}`},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
+	applied := &identityv1alpha1.PhoneAuthMethod{ObjectMeta: metav1.ObjectMeta{Name: "a",
+		Annotations: map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"spec":{}}`}}}
 	strip := StripCachedMetadata()
-	for _, o := range []any{secret, pam} {
+	for _, o := range []any{secret, pam, applied} {
 		if _, err := strip(o); err != nil {
 			t.Fatal(err)
 		}
@@ -26,8 +29,11 @@ func TestStripCachedMetadata(t *testing.T) {
 	if secret.Annotations != nil || secret.ManagedFields != nil || secret.Labels["keep"] != "me" {
 		t.Errorf("metadata-only object: annotations and managedFields must go, labels stay: %+v", secret.ObjectMeta)
 	}
-	if pam.ManagedFields != nil || pam.Annotations[identityv1alpha1.AnnotationReconcileRequestedAt] != "1" {
-		t.Errorf("full object: managedFields must go, annotations (the reconcile request) stay: %+v", pam.ObjectMeta)
+	if pam.ManagedFields != nil || pam.Annotations[identityv1alpha1.AnnotationReconcileRequestedAt] != "1" || len(pam.Annotations) != 1 {
+		t.Errorf("full object: managedFields and kubectl's last-applied copy of the manifest must go, other annotations (the reconcile request) stay: %+v", pam.ObjectMeta)
+	}
+	if applied.Annotations != nil {
+		t.Errorf("an object whose only annotation was kubectl's last-applied keeps an empty map: %+v", applied.ObjectMeta)
 	}
 }
 

@@ -84,8 +84,10 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if pam.DeletionTimestamp.IsZero() && controllerutil.AddFinalizer(pam, identityv1alpha1.Finalizer) {
-		if err := r.Update(ctx, pam); err != nil {
+	if pam.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(pam, identityv1alpha1.Finalizer) {
+		unchanged := pam.DeepCopy()
+		controllerutil.AddFinalizer(pam, identityv1alpha1.Finalizer)
+		if err := r.patchFinalizers(ctx, unchanged, pam); err != nil {
 			// Not ignoreConflict: the predicates may filter the event of whatever change
 			// conflicted, so retry with backoff rather than wait for an event.
 			return ctrl.Result{}, err
@@ -165,6 +167,16 @@ func (r *PhoneAuthMethodReconciler) recordFixedLine(before *identityv1alpha1.Pho
 	}
 	r.Recorder.Eventf(s.pam, nil, corev1.EventTypeWarning, identityv1alpha1.ReasonFixedLineNumber, "Validate",
 		"The %s number is a fixed line: Graph accepts it, but SMS to it fails; use a mobile number", s.pam.Spec.PhoneType)
+}
+
+// patchFinalizers writes the object's finalizers and nothing else: a merge patch carrying the
+// resourceVersion that was read (so it conflicts as an Update would). An Update would send the
+// cached object whole, and the cache drops what phoneop never reads (managedFields, kubectl's
+// last-applied annotation; StripCachedMetadata): the API server keeps omitted managedFields,
+// but an omitted annotation would be deleted, and the next kubectl apply would no longer know
+// which fields it set.
+func (r *PhoneAuthMethodReconciler) patchFinalizers(ctx context.Context, before, pam *identityv1alpha1.PhoneAuthMethod) error {
+	return r.Patch(ctx, pam, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 }
 
 // staleReadRetry is how soon an object whose status write was refused as stale is looked at

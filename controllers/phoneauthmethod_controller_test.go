@@ -438,6 +438,25 @@ func TestAStatusWriteFromAStaleReadIsRefused(t *testing.T) {
 		"the API server's answer holds the write")
 }
 
+// kubectl apply keeps the applied manifest in an annotation; the manager's cache drops it (it
+// can be as large as the rest of the object) and the finalizer is written as a patch, so the
+// annotation stays on the API server and the next kubectl apply still knows what it set.
+func TestKubectlsLastAppliedAnnotationStaysOnTheServerButNotInTheCache(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("lia@contoso.com")
+	const applied = `{"spec":{"phoneNumber":"+1 2065550132","phoneType":"mobile","user":"lia@contoso.com"}}`
+	p := f.pam("lia-mobile", "lia@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550132", func(p *identityv1alpha1.PhoneAuthMethod) {
+		p.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: applied}
+	})
+	f.createReady(p)
+
+	live := &identityv1alpha1.PhoneAuthMethod{}
+	f.g.Expect(reconciler.SecretReader.Get(f.ctx, client.ObjectKeyFromObject(p), live)).To(Succeed()) // uncached
+	f.g.Expect(live.Finalizers).To(ContainElement(identityv1alpha1.Finalizer))
+	f.g.Expect(live.Annotations).To(HaveKeyWithValue(corev1.LastAppliedConfigAnnotation, applied))
+	f.g.Expect(f.get(p).Annotations).NotTo(HaveKey(corev1.LastAppliedConfigAnnotation), "the cached copy")
+}
+
 func TestUngrantedNamespaceCannotClaimAPhone(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("val@contoso.com")

@@ -158,8 +158,9 @@ func (r *PhoneAuthMethodReconciler) release(ctx context.Context, s *scope, orpha
 	if orphanedBecause != "" {
 		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, identityv1alpha1.ReasonOrphaned, "Delete", "%s", orphanedBecause)
 	}
+	unchanged := s.pam.DeepCopy()
 	controllerutil.RemoveFinalizer(s.pam, identityv1alpha1.Finalizer)
-	if err := r.Update(ctx, s.pam); err != nil && !apierrors.IsNotFound(err) {
+	if err := r.patchFinalizers(ctx, unchanged, s.pam); err != nil && !apierrors.IsNotFound(err) {
 		return kubernetesAPIFailed(err, "removing the finalizer")
 	}
 	s.released = true
