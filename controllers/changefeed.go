@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -82,6 +83,11 @@ func (f *ChangeFeeds) NeedLeaderElection() bool { return true }
 // Start implements manager.Runnable: every Tick it starts the polls that are due, until ctx
 // ends, then waits for the polls in flight.
 func (f *ChangeFeeds) Start(ctx context.Context) error {
+	// A poll wakes users through the user index: before it holds every object, a woken user's
+	// objects could be missed, and the entry would still count as handled.
+	if f.UserIndex != nil && !toolscache.WaitForCacheSync(ctx.Done(), f.UserIndex.Synced) {
+		return nil // stopped before the index synced
+	}
 	tick := time.NewTicker(f.tick())
 	defer tick.Stop()
 	for {

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -91,6 +92,10 @@ func (r *PhoneAuthMethodReconciler) siblingsOf(ctx context.Context, o client.Obj
 		return nil
 	}
 	siblings, err := r.objectsOfUser(ctx, p)
+	if errors.Is(err, errIndexNotSynced) {
+		// The manager is starting: every object is queued by its own first event anyway.
+		return nil
+	}
 	if err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "listing sibling PhoneAuthMethods")
 		return nil
