@@ -3,10 +3,10 @@
 package controllers
 
 // RBAC for the manager, least privilege: only the verbs the code calls. PhoneAuthMethods are
-// updated only for the finalizer and their status is patched; EntraTenants are read and their
+// patched only for the finalizer (patchFinalizers) and their status is patched; EntraTenants are read and their
 // status patched; Secrets are read (uncached Get) and watched as metadata only; Namespaces'
 // labels decide grants; Events go through events.k8s.io.
-// +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods,verbs=get;list;watch;update
+// +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods/status,verbs=patch
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods/finalizers,verbs=update
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=entratenants,verbs=get;list;watch

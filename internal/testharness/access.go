@@ -85,11 +85,13 @@ func NamespaceScopedAccess(watched []string, credentials string, unwatched []str
 			out = append(out, Access{Verb: v, Resource: "secrets", Namespace: ns, Allowed: true,
 				Why: "phoneNumberFrom and credential Secrets are read in watched namespaces and the credentials namespace"})
 		}
-		for _, v := range []string{"get", "list", "watch", "update"} {
+		for _, v := range []string{"get", "list", "watch", "patch"} {
 			out = append(out, Access{Verb: v, Group: group, Resource: "phoneauthmethods", Namespace: ns, Allowed: true,
-				Why: "the manager reconciles PhoneAuthMethods in watched namespaces"})
+				Why: "the manager reconciles PhoneAuthMethods in watched namespaces (patch: the finalizer)"})
 		}
 		out = append(out,
+			Access{Verb: "update", Group: group, Resource: "phoneauthmethods", Namespace: ns, Allowed: false,
+				Why: "the finalizer is patched: an update would send the cached object, which lacks kubectl's last-applied annotation"},
 			Access{Verb: "patch", Group: group, Resource: "phoneauthmethods", Subresource: "status", Namespace: ns, Allowed: true, Why: "status is written by patch"},
 			Access{Verb: "update", Group: group, Resource: "phoneauthmethods", Subresource: "finalizers", Namespace: ns, Allowed: true, Why: "the finalizer is set by update"},
 		)
