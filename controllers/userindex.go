@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 
@@ -127,8 +128,7 @@ func sameRefs(o, n *identityv1alpha1.PhoneAuthMethod) bool {
 func (x *UserIndex) add(p *identityv1alpha1.PhoneAuthMethod) {
 	key := types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
 	for _, ref := range userRefs(p) {
-		keys := x.byUser[ref]
-		if !containsKey(keys, key) {
+		if keys := x.byUser[ref]; !slices.Contains(keys, key) {
 			x.byUser[ref] = append(keys, key)
 		}
 	}
@@ -137,28 +137,14 @@ func (x *UserIndex) add(p *identityv1alpha1.PhoneAuthMethod) {
 func (x *UserIndex) remove(p *identityv1alpha1.PhoneAuthMethod) {
 	key := types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
 	for _, ref := range userRefs(p) {
-		keys := x.byUser[ref]
-		for i := range keys {
-			if keys[i] == key {
-				keys = append(keys[:i:i], keys[i+1:]...) // a copy: a lookup may still hold the old slice
-				break
-			}
-		}
+		// In place: lookups copy what they read while holding the read lock.
+		keys := slices.DeleteFunc(x.byUser[ref], func(k types.NamespacedName) bool { return k == key })
 		if len(keys) == 0 {
 			delete(x.byUser, ref)
 		} else {
 			x.byUser[ref] = keys
 		}
 	}
-}
-
-func containsKey(keys []types.NamespacedName, key types.NamespacedName) bool {
-	for _, k := range keys {
-		if k == key {
-			return true
-		}
-	}
-	return false
 }
 
 // lookup returns the keys of the objects under any of refs, each once.
@@ -171,7 +157,7 @@ func (x *UserIndex) lookup(refs []userRef) ([]types.NamespacedName, error) {
 	var out []types.NamespacedName
 	for _, ref := range refs {
 		for _, k := range x.byUser[ref] {
-			if !containsKey(out, k) {
+			if !slices.Contains(out, k) {
 				out = append(out, k)
 			}
 		}
