@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // The change feed against the emulator's audit log (delivery lag 1 s in the suite) with the
@@ -28,8 +28,8 @@ var feedPoll = metav1.Duration{Duration: 5 * time.Second}
 func (f *fixture) enableFeed(audited bool) {
 	f.t.Helper()
 	if audited {
-		f.g.Expect(emu.AddApp(emulator.App{TenantID: f.tenantID, ClientID: f.clientID(), ClientSecret: testClientSecret,
-			Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll, emulator.PermAuditLogReadAll}})).To(Succeed())
+		f.g.Expect(emu.AddApp(graphemu.App{TenantID: f.tenantID, ClientID: f.clientID(), ClientSecret: testClientSecret,
+			Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll, graphemu.PermAuditLogReadAll}})).To(Succeed())
 		reconciler.Connector.Forget(f.tenantObject().UID)
 	}
 	f.setFeed(&identityv1alpha1.ChangeFeed{Enabled: true, PollInterval: &feedPoll})
@@ -91,7 +91,7 @@ func TestChangeFeedCorrectsAnOutOfBandChangeWithHourlyResync(t *testing.T) {
 
 	// An admin changes kim's mobile in the portal; nothing tells phoneop but the audit log.
 	start := time.Now()
-	g.Expect(emu.SetPhoneMethod(f.tenantID, kim, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: "+1 2065550199"})).To(Succeed())
+	g.Expect(emu.SetPhoneMethod(f.tenantID, kim, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: "+1 2065550199"})).To(Succeed())
 	g.Eventually(func() string { return f.graphMethod(kim, identityv1alpha1.PhoneTypeMobile).PhoneNumber }, eventually, poll).
 		Should(Equal("+1 2065550100"), "the feed put kim's mobile back")
 	t.Logf("corrected %s after the change (audit lag 1s, poll interval %s)", time.Since(start).Round(100*time.Millisecond), feedPoll.Duration)
@@ -101,8 +101,8 @@ func TestChangeFeedCorrectsAnOutOfBandChangeWithHourlyResync(t *testing.T) {
 		Should(BeNumerically(">=", 2), "the admin's change and phoneop's correction")
 	after, _ := feeds.snapshot(f.tenant)
 	g.Expect(after.woken-before.woken).To(Equal(uint64(1)), "only kim was re-read; lee and phoneop's own write woke nobody")
-	g.Expect(f.count(http.MethodPatch, emulator.RoutePhoneItem)).To(Equal(1), "one correction")
-	g.Expect(f.count(http.MethodGet, emulator.RoutePhoneList)).To(BeNumerically("<=", 2), "kim's lists only: lee is never re-read")
+	g.Expect(f.count(http.MethodPatch, graphemu.RoutePhoneItem)).To(Equal(1), "one correction")
+	g.Expect(f.count(http.MethodGet, graphemu.RoutePhoneList)).To(BeNumerically("<=", 2), "kim's lists only: lee is never re-read")
 	// Events are written asynchronously by the event broadcaster.
 	g.Eventually(func() []string { return f.eventReasons(kimMobile) }, eventually, poll).Should(ContainElement(identityv1alpha1.ReasonDriftCorrected))
 }
@@ -119,7 +119,7 @@ func TestChangeFeedWithoutPermissionFallsBack(t *testing.T) {
 	g := NewWithT(t)
 	g.Expect(feeds.SweepPeriod(f.tenant)).To(BeZero(), "a failing feed leaves objects on --resync-period")
 	g.Expect(reconciler.periodFor(f.tenant)).To(Equal(time.Hour))
-	g.Expect(f.count(http.MethodGet, emulator.RouteDirectoryAudits)).To(BeNumerically(">=", 1))
+	g.Expect(f.count(http.MethodGet, graphemu.RouteDirectoryAudits)).To(BeNumerically(">=", 1))
 
 	f.enableFeed(true) // an admin grants the permission and consents
 	f.waitForFeed(metav1.ConditionTrue, identityv1alpha1.ReasonAuditLogRead)

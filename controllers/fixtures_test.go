@@ -22,7 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 const (
@@ -43,24 +43,24 @@ type fixture struct {
 	namespace string
 }
 
-type fixtureOption func(*emulator.Tenant, *identityv1alpha1.EntraTenantSpec)
+type fixtureOption func(*graphemu.Tenant, *identityv1alpha1.EntraTenantSpec)
 
 // withSMSPolicyFor limits the tenant's SMS sign-in policy to the given users (default: all).
 func withSMSPolicyFor(users ...string) fixtureOption {
-	return func(t *emulator.Tenant, _ *identityv1alpha1.EntraTenantSpec) {
-		t.SMSSignIn = emulator.SMSPolicy{IncludedUsers: users}
+	return func(t *graphemu.Tenant, _ *identityv1alpha1.EntraTenantSpec) {
+		t.SMSSignIn = graphemu.SMSPolicy{IncludedUsers: users}
 	}
 }
 
 // withChangeBudget sets the tenant's destructive writes per rolling hour.
 func withChangeBudget(n int32) fixtureOption {
-	return func(_ *emulator.Tenant, spec *identityv1alpha1.EntraTenantSpec) {
+	return func(_ *graphemu.Tenant, spec *identityv1alpha1.EntraTenantSpec) {
 		spec.ChangeBudget.MaxDestructiveWritesPerHour = &n
 	}
 }
 
 func withUserScope(scope identityv1alpha1.UserScope) fixtureOption {
-	return func(_ *emulator.Tenant, spec *identityv1alpha1.EntraTenantSpec) { spec.UserScope = scope }
+	return func(_ *graphemu.Tenant, spec *identityv1alpha1.EntraTenantSpec) { spec.UserScope = scope }
 }
 
 // newFixture creates the tenant in the emulator and in the cluster and waits for it to be Ready.
@@ -70,7 +70,7 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	n := fixtureSeq.Add(1)
 	f := &fixture{t: t, g: NewWithT(t), ctx: context.Background(),
 		tenant: fmt.Sprintf("tenant-%d", n), tenantID: uuid.NewString(), namespace: fmt.Sprintf("team-%d", n)}
-	et := emulator.Tenant{ID: f.tenantID, SMSSignIn: emulator.SMSPolicy{AllUsers: true}}
+	et := graphemu.Tenant{ID: f.tenantID, SMSSignIn: graphemu.SMSPolicy{AllUsers: true}}
 	spec := identityv1alpha1.EntraTenantSpec{
 		TenantID: f.tenantID, Cloud: identityv1alpha1.CloudCustom,
 		AuthorityHost: emuServer.URL + "/", GraphEndpoint: emuServer.URL,
@@ -82,8 +82,8 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 		o(&et, &spec)
 	}
 	f.g.Expect(emu.AddTenant(et)).To(Succeed())
-	f.g.Expect(emu.AddApp(emulator.App{TenantID: f.tenantID, ClientID: spec.Credentials.ClientSecret.ClientID, ClientSecret: testClientSecret,
-		Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}})).To(Succeed())
+	f.g.Expect(emu.AddApp(graphemu.App{TenantID: f.tenantID, ClientID: spec.Credentials.ClientSecret.ClientID, ClientSecret: testClientSecret,
+		Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}})).To(Succeed())
 	f.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: f.tenant + "-app", Namespace: credentialsNamespace},
 		StringData: map[string]string{"clientSecret": testClientSecret}})
 	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace, Labels: map[string]string{"phoneop.dev/tenant": f.tenant}}})
@@ -136,7 +136,7 @@ func waitGone(t *testing.T, obj client.Object) {
 	}, eventually, poll).Should(BeTrue(), "%T %s was not deleted", obj, obj.GetName())
 }
 
-// count is emulator.TenantCount for the fixture's tenant: other tests' objects never add to it.
+// count is graphemu.TenantCount for the fixture's tenant: other tests' objects never add to it.
 func (f *fixture) count(method, route string) int {
 	return emu.TenantCount(f.tenantID, method, route)
 }
@@ -145,19 +145,19 @@ func (f *fixture) count(method, route string) int {
 func (f *fixture) resetStats() { emu.ResetTenantStats(f.tenantID) }
 
 // stats returns the fixture's tenant's call counts, for logs.
-func (f *fixture) stats() []emulator.Stat { return emu.TenantStats(f.tenantID) }
+func (f *fixture) stats() []graphemu.Stat { return emu.TenantStats(f.tenantID) }
 
 // graphWrites counts the tenant's Graph write calls (token requests excluded).
 func (f *fixture) graphWrites() int {
 	return f.count(http.MethodPost, "") + f.count(http.MethodPatch, "") + f.count(http.MethodDelete, "") -
-		f.count(http.MethodPost, emulator.RouteToken)
+		f.count(http.MethodPost, graphemu.RouteToken)
 }
 
 // addUser adds a user to the emulated tenant and returns its object id.
 func (f *fixture) addUser(upn string) string {
 	f.t.Helper()
 	id := uuid.NewString()
-	f.g.Expect(emu.AddUser(emulator.User{TenantID: f.tenantID, ID: id, UserPrincipalName: upn})).To(Succeed())
+	f.g.Expect(emu.AddUser(graphemu.User{TenantID: f.tenantID, ID: id, UserPrincipalName: upn})).To(Succeed())
 	return id
 }
 
@@ -194,7 +194,7 @@ func (f *fixture) createReady(p *identityv1alpha1.PhoneAuthMethod) {
 // would, and drops the reconciler's cached read so that the next pass sees the change.
 func (f *fixture) editInGraph(userID, phoneType, number string) {
 	f.t.Helper()
-	f.g.Expect(emu.SetPhoneMethod(f.tenantID, userID, emulator.PhoneMethod{PhoneType: phoneType, PhoneNumber: number})).To(Succeed())
+	f.g.Expect(emu.SetPhoneMethod(f.tenantID, userID, graphemu.PhoneMethod{PhoneType: phoneType, PhoneNumber: number})).To(Succeed())
 	reconciler.Observer.Invalidate(f.tenantID, userID)
 }
 
@@ -285,7 +285,7 @@ func (f *fixture) waitForCondition(p *identityv1alpha1.PhoneAuthMethod, condType
 }
 
 // graphMethod returns the user's method of a type as the emulator holds it, or nil.
-func (f *fixture) graphMethod(userID string, typ identityv1alpha1.PhoneType) *emulator.PhoneMethod {
+func (f *fixture) graphMethod(userID string, typ identityv1alpha1.PhoneType) *graphemu.PhoneMethod {
 	f.t.Helper()
 	methods, err := emu.PhoneMethods(f.tenantID, userID)
 	f.g.Expect(err).NotTo(HaveOccurred())

@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 func TestCreatesMobileWithSMSSignIn(t *testing.T) {
@@ -30,7 +30,7 @@ func TestCreatesMobileWithSMSSignIn(t *testing.T) {
 
 	got := f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	f.g.Expect(got.Status.UserID).To(Equal(userID))
-	f.g.Expect(got.Status.PhoneMethodID).To(Equal(emulator.MobileID))
+	f.g.Expect(got.Status.PhoneMethodID).To(Equal(graphemu.MobileID))
 	f.g.Expect(got.Status.PhoneNumber).To(Equal("+1 *******100"))
 	f.g.Expect(got.Status.SMSSignInState).To(Equal("ready"))
 	f.g.Expect(got.Status.PlannedActions).To(BeEmpty())
@@ -40,9 +40,9 @@ func TestCreatesMobileWithSMSSignIn(t *testing.T) {
 	f.g.Expect(f.eventReasons(got)).To(ContainElement("Created"))
 	// One user lookup, one list, one create; Graph registers SMS sign-in itself for a user the
 	// policy includes, so no enableSmsSignIn call is needed.
-	f.g.Expect(f.count(http.MethodGet, emulator.RouteUser)).To(Equal(1))
-	f.g.Expect(f.count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1))
-	f.g.Expect(f.count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1))
+	f.g.Expect(f.count(http.MethodGet, graphemu.RouteUser)).To(Equal(1))
+	f.g.Expect(f.count(http.MethodGet, graphemu.RoutePhoneList)).To(Equal(1))
+	f.g.Expect(f.count(http.MethodPost, graphemu.RoutePhoneList)).To(Equal(1))
 	t.Logf("graph calls for one mobile with SMS sign-in: %+v", f.stats())
 }
 
@@ -60,8 +60,8 @@ func TestSteadyStateCostsOneReadAndNoWrites(t *testing.T) {
 	f.g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "a converged object comes back on its resync schedule")
 	// resyncAfter jitters each cycle by up to ±10 % of the period.
 	f.g.Expect(res.RequeueAfter).To(BeNumerically("<=", reconciler.ResyncPeriod*11/10+time.Second))
-	f.g.Expect(f.count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1))
-	f.g.Expect(f.count(http.MethodGet, emulator.RouteUser)).To(Equal(0), "the user is resolved once, not per resync")
+	f.g.Expect(f.count(http.MethodGet, graphemu.RoutePhoneList)).To(Equal(1))
+	f.g.Expect(f.count(http.MethodGet, graphemu.RouteUser)).To(Equal(0), "the user is resolved once, not per resync")
 	f.g.Expect(f.graphWrites()).To(Equal(0))
 	after := f.get(p)
 	f.g.Expect(after.ResourceVersion).To(Equal(before.ResourceVersion), "a steady state must not write status")
@@ -101,7 +101,7 @@ func TestDriftIsPutBack(t *testing.T) {
 	f.g.Eventually(func() string { return f.get(p).Status.LastHandledReconcileAt }, eventually, poll).Should(Equal("drift-1"))
 	got := f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	f.g.Expect(got.Status.SMSSignInState).To(Equal("ready"))
-	f.g.Expect(f.count(http.MethodPatch, emulator.RoutePhoneItem)).To(Equal(1))
+	f.g.Expect(f.count(http.MethodPatch, graphemu.RoutePhoneItem)).To(Equal(1))
 	t.Logf("graph calls to correct drift of one number: %+v", f.stats())
 }
 
@@ -156,7 +156,7 @@ func TestGrantIsEnforcedWithoutCallingGraph(t *testing.T) {
 			f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
 		})
 	}
-	f.g.Expect(f.count("", "")-f.count(http.MethodPost, emulator.RouteToken)-f.count(http.MethodGet, emulator.RouteOpenIDConf)).To(Equal(0),
+	f.g.Expect(f.count("", "")-f.count(http.MethodPost, graphemu.RouteToken)-f.count(http.MethodGet, graphemu.RouteOpenIDConf)).To(Equal(0),
 		"a refused object causes no Graph call at all: %+v", f.stats())
 }
 
@@ -249,7 +249,7 @@ func TestSMSSignInNotAllowedByPolicy(t *testing.T) {
 	f.create(p)
 	got := f.waitForReady(p, metav1.ConditionFalse, "SmsNotAllowedByPolicy")
 	f.g.Expect(got.Status.SMSSignInState).To(Equal("notAllowedByPolicy"))
-	f.g.Expect(got.Status.PhoneMethodID).To(Equal(emulator.MobileID), "the number is in place; only SMS sign-in waits")
+	f.g.Expect(got.Status.PhoneMethodID).To(Equal(graphemu.MobileID), "the number is in place; only SMS sign-in waits")
 	f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
 }
 
@@ -264,20 +264,20 @@ func TestUnknownUser(t *testing.T) {
 func TestLostCreateResponseIsNotReposted(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("liv@contoso.com")
-	emu.SetFaults(emulator.Faults{RateLostResponse: 1})
-	t.Cleanup(func() { emu.SetFaults(emulator.Faults{}) })
+	emu.SetFaults(graphemu.Faults{RateLostResponse: 1})
+	t.Cleanup(func() { emu.SetFaults(graphemu.Faults{}) })
 	f.resetStats()
 	p := f.pam("liv-mobile", "liv@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550119", smsEnabled)
 	f.createReady(p)
-	f.g.Expect(f.count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1), "an ambiguous create is re-read, never re-posted")
+	f.g.Expect(f.count(http.MethodPost, graphemu.RoutePhoneList)).To(Equal(1), "an ambiguous create is re-read, never re-posted")
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).NotTo(BeNil())
 }
 
 func TestThrottlingIsReported(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("tom@contoso.com")
-	emu.SetFaults(emulator.Faults{Rate429: 1, RetryAfterSeconds: 30})
-	t.Cleanup(func() { emu.SetFaults(emulator.Faults{}) })
+	emu.SetFaults(graphemu.Faults{Rate429: 1, RetryAfterSeconds: 30})
+	t.Cleanup(func() { emu.SetFaults(graphemu.Faults{}) })
 	p := f.pam("tom-mobile", "tom@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550120")
 	f.create(p)
 	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonThrottled)
@@ -289,9 +289,9 @@ func TestTenantCredentialsFollowTheirSecret(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	tenantID, clientID := "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"
-	g.Expect(emu.AddTenant(emulator.Tenant{ID: tenantID})).To(Succeed())
-	g.Expect(emu.AddApp(emulator.App{TenantID: tenantID, ClientID: clientID, ClientSecret: "rotated-secret",
-		Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}})).To(Succeed())
+	g.Expect(emu.AddTenant(graphemu.Tenant{ID: tenantID})).To(Succeed())
+	g.Expect(emu.AddApp(graphemu.App{TenantID: tenantID, ClientID: clientID, ClientSecret: "rotated-secret",
+		Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}})).To(Succeed())
 	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "late-secret"}, Spec: identityv1alpha1.EntraTenantSpec{
 		TenantID: tenantID, Cloud: identityv1alpha1.CloudCustom, AuthorityHost: emuServer.URL + "/", GraphEndpoint: emuServer.URL,
 		Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
@@ -347,8 +347,8 @@ func TestAUsersThreeObjectsShareOneRead(t *testing.T) {
 		_, err := reconciler.Reconcile(f.ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 		f.g.Expect(err).NotTo(HaveOccurred())
 	}
-	f.g.Expect(f.count(http.MethodGet, emulator.RoutePhoneList)).To(Equal(1), "one list per user per pass: %+v", f.stats())
-	f.g.Expect(f.count(http.MethodGet, emulator.RouteUser)).To(Equal(0))
+	f.g.Expect(f.count(http.MethodGet, graphemu.RoutePhoneList)).To(Equal(1), "one list per user per pass: %+v", f.stats())
+	f.g.Expect(f.count(http.MethodGet, graphemu.RouteUser)).To(Equal(0))
 	f.g.Expect(f.graphWrites()).To(Equal(0))
 }
 
@@ -400,7 +400,7 @@ func TestFailingSiblingsDoNotWakeEachOther(t *testing.T) {
 				g.Expect(now.ResourceVersion).To(Equal(b.ResourceVersion), "%s was written: %s", b.Name, cmp.Diff(b, now))
 			}
 		}, 3*time.Second, 100*time.Millisecond).Should(Succeed())
-		g.Expect(f.count(http.MethodGet, emulator.RouteUser)).To(Equal(0), "user lookups in a quiet window")
+		g.Expect(f.count(http.MethodGet, graphemu.RouteUser)).To(Equal(0), "user lookups in a quiet window")
 	}, 20*time.Second, time.Millisecond).Should(Succeed())
 }
 
@@ -548,9 +548,9 @@ func TestASecondConnectionToOneTenantIsRefused(t *testing.T) {
 }
 
 // withFaults sets the emulator's faults (and quirks) for the rest of the test.
-func withFaults(t *testing.T, f emulator.Faults) {
+func withFaults(t *testing.T, f graphemu.Faults) {
 	emu.SetFaults(f)
-	t.Cleanup(func() { emu.SetFaults(emulator.Faults{}) })
+	t.Cleanup(func() { emu.SetFaults(graphemu.Faults{}) })
 }
 
 // Graph as production callers observe it (graph-phone-methods.md, "Observed in production"):
@@ -559,7 +559,7 @@ func withFaults(t *testing.T, f emulator.Faults) {
 func TestAReformattedNumberIsNotDrift(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("rea@contoso.com")
-	withFaults(t, emulator.Faults{NumberFormat: emulator.NumberFormatNoSpace})
+	withFaults(t, graphemu.Faults{NumberFormat: graphemu.NumberFormatNoSpace})
 	p := f.pam("rea-mobile", "rea@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550140", smsEnabled)
 	f.createReady(p)
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+12065550140"), "the emulator stores its own form")
@@ -578,20 +578,20 @@ func TestReadLagCostsReadsNotWrites(t *testing.T) {
 	userID := f.addUser("lag@contoso.com")
 	p := f.pam("lag-mobile", "lag@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550141")
 	f.createReady(p)
-	withFaults(t, emulator.Faults{ReadLag: 5 * time.Second}) // under the manager's 15 s settle window
+	withFaults(t, graphemu.Faults{ReadLag: 5 * time.Second}) // under the manager's 15 s settle window
 	f.resetStats()
 
 	f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) { p.Spec.PhoneNumber = "+1 2065550142" })
 	f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550142"))
-	f.g.Expect(f.count(http.MethodPatch, emulator.RoutePhoneItem)).To(Equal(1), "a stale read after the PATCH must not repeat it: %+v", f.stats())
+	f.g.Expect(f.count(http.MethodPatch, graphemu.RoutePhoneItem)).To(Equal(1), "a stale read after the PATCH must not repeat it: %+v", f.stats())
 }
 
 func TestAMaskedNumberIsNeverWrittenOver(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("mas@contoso.com")
 	f.editInGraph(userID, "mobile", "+1 2065550143")
-	withFaults(t, emulator.Faults{MaskUsers: []string{userID}})
+	withFaults(t, graphemu.Faults{MaskUsers: []string{userID}})
 	f.resetStats()
 
 	p := f.pam("mas-mobile", "mas@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550144")
@@ -605,14 +605,14 @@ func TestAMaskedNumberIsNeverWrittenOver(t *testing.T) {
 func TestAConflictThatDidNotSaveIsNotPostedAgain(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("unq@contoso.com")
-	withFaults(t, emulator.Faults{RateNotUniqueUnsaved: 1})
+	withFaults(t, graphemu.Faults{RateNotUniqueUnsaved: 1})
 	f.resetStats()
 
 	p := f.pam("unq-mobile", "unq@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550145")
 	f.create(p)
 	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonPhoneNumberNotUnique)
 	f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
-	f.g.Expect(f.count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1), "one POST, a re-read, then a slow retry: %+v", f.stats())
+	f.g.Expect(f.count(http.MethodPost, graphemu.RoutePhoneList)).To(Equal(1), "one POST, a re-read, then a slow retry: %+v", f.stats())
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).To(BeNil())
 }
 
@@ -663,7 +663,7 @@ func TestCreateOnlyPrefillsAndKeepsWhatUsersRegistered(t *testing.T) {
 	prefilled := f.pam("new-mobile", "new@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550152", createOnly)
 	f.createReady(prefilled)
 	f.g.Expect(f.graphMethod(newHire, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550152"))
-	f.g.Expect(f.count(http.MethodPost, emulator.RoutePhoneList)).To(Equal(1))
+	f.g.Expect(f.count(http.MethodPost, graphemu.RoutePhoneList)).To(Equal(1))
 	f.g.Expect(f.count(http.MethodPatch, "")).To(Equal(0))
 
 	// CreateOnly never deletes, whatever the deletion policy says.
@@ -687,7 +687,7 @@ func TestPauseStopsEveryGraphCall(t *testing.T) {
 		"Ready is left as it was")
 	f.g.Expect(kstatusOf(t, got)).To(Equal(status.CurrentStatus), "paused is neither progressing nor failed")
 	graphCalls := func() int {
-		return f.count("", "") - f.count(http.MethodPost, emulator.RouteToken) - f.count(http.MethodGet, emulator.RouteOpenIDConf)
+		return f.count("", "") - f.count(http.MethodPost, graphemu.RouteToken) - f.count(http.MethodGet, graphemu.RouteOpenIDConf)
 	}
 	f.g.Expect(graphCalls()).To(Equal(0), "a paused object makes no Graph call: %+v", f.stats())
 
@@ -741,7 +741,7 @@ func TestTheChangeBudgetCapsDestructiveWrites(t *testing.T) {
 		}
 		return waiting
 	}, eventually, poll).Should(Equal(1))
-	f.g.Expect(f.count(http.MethodPatch, emulator.RoutePhoneItem)).To(Equal(1), "one destructive write per hour: %+v", f.stats())
+	f.g.Expect(f.count(http.MethodPatch, graphemu.RoutePhoneItem)).To(Equal(1), "one destructive write per hour: %+v", f.stats())
 
 	// Raising the cap resumes the waiting object at once (it would otherwise wait an hour).
 	tenant := f.entraTenant()

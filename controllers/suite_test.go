@@ -26,7 +26,7 @@ import (
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // The package shares one real control plane (kube-apiserver + etcd), one Graph emulator over
@@ -35,7 +35,7 @@ import (
 // counts Graph calls for that tenant only.
 var (
 	k8s        client.Client
-	emu        *emulator.Emulator
+	emu        *graphemu.Emulator
 	emuServer  *httptest.Server
 	reconciler *PhoneAuthMethodReconciler
 	feeds      *ChangeFeeds
@@ -91,7 +91,7 @@ func startSuite() error {
 	}
 	suite.cleanup = append(suite.cleanup, func() { _ = env.Stop() })
 
-	emu = emulator.New(emulator.Options{Seed: 1, DisableThrottling: true, AuditLag: time.Second})
+	emu = graphemu.New(graphemu.Options{Seed: 1, DisableThrottling: true, AuditLag: time.Second})
 	emuServer = httptest.NewUnstartedServer(emu)
 	emuServer.Config.ErrorLog = log.New(io.Discard, "", 0) // connections cut by fault injection
 	emuServer.StartTLS()

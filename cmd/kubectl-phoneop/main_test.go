@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // Every flag of every command has a sentence of help.
@@ -85,18 +85,18 @@ func TestUsageErrorsExit2(t *testing.T) {
 // The whole command line against the emulator, with azidentity's environment credential.
 func TestExportAndReportCommands(t *testing.T) {
 	const tenantID, appID, secret = "7e1a2b3c-0000-4000-8000-000000000001", "7e1a2b3c-0000-4000-8000-0000000000a1", "s3cret"
-	env := graphtest.NewEnv(t, emulator.Options{})
-	env.MustAddTenant(t, emulator.Tenant{ID: tenantID, SMSSignIn: emulator.SMSPolicy{AllUsers: true}})
-	env.MustAddApp(t, emulator.App{TenantID: tenantID, ClientID: appID, ClientSecret: secret,
-		Permissions: []string{emulator.PermAuthMethodReadAll, emulator.PermUserReadAll}})
+	env := graphtest.NewEnv(t, graphemu.Options{})
+	env.MustAddTenant(t, graphemu.Tenant{ID: tenantID, SMSSignIn: graphemu.SMSPolicy{AllUsers: true}})
+	env.MustAddApp(t, graphemu.App{TenantID: tenantID, ClientID: appID, ClientSecret: secret,
+		Permissions: []string{graphemu.PermAuthMethodReadAll, graphemu.PermUserReadAll}})
 	for i := range 30 {
 		id := fmt.Sprintf("6e7b0000-0000-4000-8000-%012d", i)
 		domain := "contoso.com"
 		if i%3 == 0 {
 			domain = "fabrikam.com"
 		}
-		env.MustAddUser(t, emulator.User{TenantID: tenantID, ID: id, UserPrincipalName: fmt.Sprintf("u%02d@%s", i, domain)})
-		if err := env.Emulator.SetPhoneMethod(tenantID, id, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: fmt.Sprintf("+1 20655501%02d", i)}); err != nil {
+		env.MustAddUser(t, graphemu.User{TenantID: tenantID, ID: id, UserPrincipalName: fmt.Sprintf("u%02d@%s", i, domain)})
+		if err := env.Emulator.SetPhoneMethod(tenantID, id, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: fmt.Sprintf("+1 20655501%02d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,7 +120,7 @@ func TestExportAndReportCommands(t *testing.T) {
 		t.Fatalf("an unknown policy: exit %d, want %d", code, exitUsage)
 	}
 	for _, s := range env.Emulator.Stats() {
-		if s.Method != "GET" && s.Route != emulator.RouteBatch && s.Route != emulator.RouteToken {
+		if s.Method != "GET" && s.Route != graphemu.RouteBatch && s.Route != graphemu.RouteToken {
 			t.Errorf("the export wrote: %+v", s)
 		}
 	}

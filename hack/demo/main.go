@@ -28,7 +28,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 	"github.com/phoneop/phoneop/internal/phone"
 	"github.com/phoneop/phoneop/internal/testharness"
 )
@@ -155,7 +155,7 @@ func (d *demo) showObjects(ctx context.Context) error {
 // showGraph prints the emulator's view of the users that have phones, masked.
 func (d *demo) showGraph(ctx context.Context) error {
 	section("What Graph holds (the emulator's state, masked here)")
-	var state emulator.Seed
+	var state graphemu.Seed
 	if err := d.h.EmulatorAdmin(ctx, "GET", "state", nil, &state); err != nil {
 		return err
 	}

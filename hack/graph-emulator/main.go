@@ -29,14 +29,14 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // config is everything the flags set.
 type config struct {
 	addr, seedFile, certFile, keyFile, certOut string
 	plainHTTP, admin, noThrottle, quiet        bool
-	opts                                       emulator.Options
+	opts                                       graphemu.Options
 }
 
 func parseFlags() config {
@@ -78,10 +78,10 @@ func newFlagSet(c *config, fs *flag.FlagSet) *parsedFlags {
 // defineQuirkFlags has one flag per production quirk (Faults fields after
 // RetryAfterSeconds; docs/emulator.md, "Production quirks"). All are off
 // by default.
-func defineQuirkFlags(fs *flag.FlagSet, f *emulator.Faults) {
+func defineQuirkFlags(fs *flag.FlagSet, f *graphemu.Faults) {
 	fs.Func("number-format", "store numbers written through Graph as nospace (+491701234567), trunk (national trunk 0 toggled: +49 01701234567) or spaced (+49 170 123-4567); default: the documented +49 1701234567",
 		func(s string) error {
-			nf, err := emulator.ParseNumberFormat(s)
+			nf, err := graphemu.ParseNumberFormat(s)
 			f.NumberFormat = nf
 			return err
 		})
@@ -123,7 +123,7 @@ func main() {
 	if !c.quiet {
 		c.opts.Log = logRequest
 	}
-	e := emulator.New(c.opts)
+	e := graphemu.New(c.opts)
 	if c.seedFile != "" {
 		if err := loadSeedFile(e, c.seedFile); err != nil {
 			log.Fatalf("seed: %v", err)
@@ -136,7 +136,7 @@ func main() {
 
 // logRequest prints one line per request: route templates only, so no
 // user or phone number ever reaches the log.
-func logRequest(r emulator.RequestLog) {
+func logRequest(r graphemu.RequestLog) {
 	fault := ""
 	if r.Fault != "" {
 		fault = " fault=" + r.Fault
@@ -148,7 +148,7 @@ func logRequest(r emulator.RequestLog) {
 // loadSeedFile reads a JSON or YAML seed. Apps may name a PEM file with
 // "certificateFile" (relative to the seed file) instead of inlining
 // "certificatePem".
-func loadSeedFile(e *emulator.Emulator, path string) error {
+func loadSeedFile(e *graphemu.Emulator, path string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -157,7 +157,7 @@ func loadSeedFile(e *emulator.Emulator, path string) error {
 	if err != nil {
 		return err
 	}
-	var s emulator.Seed
+	var s graphemu.Seed
 	var files struct {
 		Apps []struct {
 			CertificateFile string `json:"certificateFile"`
@@ -187,7 +187,7 @@ func loadSeedFile(e *emulator.Emulator, path string) error {
 }
 
 // serve listens until SIGINT/SIGTERM.
-func serve(c config, e *emulator.Emulator) error {
+func serve(c config, e *graphemu.Emulator) error {
 	srv := &http.Server{Addr: c.addr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // faultFlags maps every Faults field to its flag, so a field added
@@ -37,7 +37,7 @@ func TestEveryFaultHasAFlag(t *testing.T) {
 	var help bytes.Buffer
 	_, p := testFlags(t, &help)
 	p.fs.PrintDefaults()
-	ft := reflect.TypeFor[emulator.Faults]()
+	ft := reflect.TypeFor[graphemu.Faults]()
 	for i := range ft.NumField() {
 		name := ft.Field(i).Name
 		fl, ok := faultFlags[name]
@@ -55,18 +55,18 @@ func TestEveryFaultHasAFlag(t *testing.T) {
 func TestQuirkFlags(t *testing.T) {
 	cases := map[string]struct {
 		args []string
-		want emulator.Faults
+		want graphemu.Faults
 	}{
-		"none: all off":      {nil, emulator.Faults{RetryAfterSeconds: 1}},
-		"number format":      {[]string{"-number-format=nospace"}, emulator.Faults{RetryAfterSeconds: 1, NumberFormat: emulator.NumberFormatNoSpace}},
-		"read lag":           {[]string{"-read-lag=5s"}, emulator.Faults{RetryAfterSeconds: 1, ReadLag: 5 * time.Second}},
-		"mask all":           {[]string{"-mask-numbers"}, emulator.Faults{RetryAfterSeconds: 1, MaskNumbers: true}},
-		"mask some, twice":   {[]string{"-mask-users=kim@contoso.com, lee@contoso.com", "-mask-users=6e7b"}, emulator.Faults{RetryAfterSeconds: 1, MaskUsers: []string{"kim@contoso.com", "lee@contoso.com", "6e7b"}}},
-		"unsaved 409s":       {[]string{"-rate-not-unique-unsaved=0.5"}, emulator.Faults{RetryAfterSeconds: 1, RateNotUniqueUnsaved: 0.5}},
-		"shuffle":            {[]string{"-shuffle-lists"}, emulator.Faults{RetryAfterSeconds: 1, ShuffleLists: true}},
-		"extra properties":   {[]string{"-extra-properties"}, emulator.Faults{RetryAfterSeconds: 1, ExtraProperties: true}},
-		"unknown errors":     {[]string{"-rate-unknown-error=0.1"}, emulator.Faults{RetryAfterSeconds: 1, RateUnknownError: 0.1}},
-		"with classic fault": {[]string{"-rate-429=0.2"}, emulator.Faults{RetryAfterSeconds: 1, Rate429: 0.2}},
+		"none: all off":      {nil, graphemu.Faults{RetryAfterSeconds: 1}},
+		"number format":      {[]string{"-number-format=nospace"}, graphemu.Faults{RetryAfterSeconds: 1, NumberFormat: graphemu.NumberFormatNoSpace}},
+		"read lag":           {[]string{"-read-lag=5s"}, graphemu.Faults{RetryAfterSeconds: 1, ReadLag: 5 * time.Second}},
+		"mask all":           {[]string{"-mask-numbers"}, graphemu.Faults{RetryAfterSeconds: 1, MaskNumbers: true}},
+		"mask some, twice":   {[]string{"-mask-users=kim@contoso.com, lee@contoso.com", "-mask-users=6e7b"}, graphemu.Faults{RetryAfterSeconds: 1, MaskUsers: []string{"kim@contoso.com", "lee@contoso.com", "6e7b"}}},
+		"unsaved 409s":       {[]string{"-rate-not-unique-unsaved=0.5"}, graphemu.Faults{RetryAfterSeconds: 1, RateNotUniqueUnsaved: 0.5}},
+		"shuffle":            {[]string{"-shuffle-lists"}, graphemu.Faults{RetryAfterSeconds: 1, ShuffleLists: true}},
+		"extra properties":   {[]string{"-extra-properties"}, graphemu.Faults{RetryAfterSeconds: 1, ExtraProperties: true}},
+		"unknown errors":     {[]string{"-rate-unknown-error=0.1"}, graphemu.Faults{RetryAfterSeconds: 1, RateUnknownError: 0.1}},
+		"with classic fault": {[]string{"-rate-429=0.2"}, graphemu.Faults{RetryAfterSeconds: 1, Rate429: 0.2}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

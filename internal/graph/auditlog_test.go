@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // The audit log client (auditlog.go) against the emulator over real HTTPS.
@@ -19,8 +19,8 @@ const auditAppID = "11111111-0000-4000-8000-0000000000a1"
 // perms) and write phones.
 func auditClient(t *testing.T, f *fixture, perms ...string) *graph.Client {
 	t.Helper()
-	f.env.MustAddApp(t, emulator.App{TenantID: tenantA, ClientID: auditAppID, ClientSecret: secret,
-		Permissions: append([]string{emulator.PermAuthMethodReadWriteAll}, perms...)})
+	f.env.MustAddApp(t, graphemu.App{TenantID: tenantA, ClientID: auditAppID, ClientSecret: secret,
+		Permissions: append([]string{graphemu.PermAuthMethodReadWriteAll}, perms...)})
 	cred, err := graph.NewCredential(tenantA, f.endpoints(), graph.CredentialSource{ClientID: auditAppID, ClientSecret: secret}, f.env.HTTPClient())
 	if err != nil {
 		t.Fatal(err)
@@ -43,16 +43,16 @@ func listAudits(t *testing.T, c *graph.Client, q graph.AuditQuery) ([]graph.Audi
 
 func TestListDirectoryAudits(t *testing.T) {
 	f := newFixture(t)
-	c := auditClient(t, f, emulator.PermAuditLogReadAll)
+	c := auditClient(t, f, graphemu.PermAuditLogReadAll)
 	start := time.Now().Add(-time.Second)
 	ctx := testContext(t)
 	if _, err := c.CreatePhoneMethod(ctx, kimID, "mobile", numberKim); err != nil { // by this app
 		t.Fatal(err)
 	}
-	if err := f.env.Emulator.SetPhoneMethod(tenantA, kimID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: numberKim2}); err != nil { // by an admin
+	if err := f.env.Emulator.SetPhoneMethod(tenantA, kimID, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: numberKim2}); err != nil { // by an admin
 		t.Fatal(err)
 	}
-	if err := f.env.Emulator.AddAuditEntry(tenantA, emulator.AuditEntry{ActivityDisplayName: "Update user", LoggedByService: "Core Directory",
+	if err := f.env.Emulator.AddAuditEntry(tenantA, graphemu.AuditEntry{ActivityDisplayName: "Update user", LoggedByService: "Core Directory",
 		InitiatedByUserID: kimID, TargetUserID: kimID}); err != nil {
 		t.Fatal(err)
 	}
@@ -65,14 +65,14 @@ func TestListDirectoryAudits(t *testing.T) {
 	if len(entries) != 2 || pages != 2 {
 		t.Fatalf("want 2 entries of the service on 2 pages of 1, got %d on %d", len(entries), pages)
 	}
-	if n := f.env.Count(http.MethodGet, emulator.RouteDirectoryAudits); n != pages {
+	if n := f.env.Count(http.MethodGet, graphemu.RouteDirectoryAudits); n != pages {
 		t.Errorf("%d pages cost %d GETs", pages, n)
 	}
 	byApp, byAdmin := entries[1], entries[0] // newest first
-	if byApp.InitiatedBy.AppID() != auditAppID || byApp.ActivityDisplayName != emulator.ActivityAdminRegistered {
+	if byApp.InitiatedBy.AppID() != auditAppID || byApp.ActivityDisplayName != graphemu.ActivityAdminRegistered {
 		t.Errorf("the app's create: got %+v", byApp)
 	}
-	if byAdmin.InitiatedBy.AppID() != "" || byAdmin.InitiatedBy.User == nil || byAdmin.ActivityDisplayName != emulator.ActivityAdminUpdated {
+	if byAdmin.InitiatedBy.AppID() != "" || byAdmin.InitiatedBy.User == nil || byAdmin.ActivityDisplayName != graphemu.ActivityAdminUpdated {
 		t.Errorf("the admin's change: got %+v", byAdmin)
 	}
 	for _, e := range entries {
@@ -85,10 +85,10 @@ func TestListDirectoryAudits(t *testing.T) {
 
 func TestListDirectoryAuditsSince(t *testing.T) {
 	f := newFixture(t)
-	c := auditClient(t, f, emulator.PermAuditLogReadAll)
+	c := auditClient(t, f, graphemu.PermAuditLogReadAll)
 	now := time.Now()
 	for i, age := range []time.Duration{30 * time.Minute, 5 * time.Minute, time.Minute} {
-		if err := f.env.Emulator.AddAuditEntry(tenantA, emulator.AuditEntry{ID: fmt.Sprint("entry-", i), ActivityDisplayName: emulator.ActivityUserRegistered,
+		if err := f.env.Emulator.AddAuditEntry(tenantA, graphemu.AuditEntry{ID: fmt.Sprint("entry-", i), ActivityDisplayName: graphemu.ActivityUserRegistered,
 			ActivityDateTime: now.Add(-age), InitiatedByUserID: kimID, TargetUserID: kimID}); err != nil {
 			t.Fatal(err)
 		}
@@ -113,16 +113,16 @@ func TestListDirectoryAuditsForbidden(t *testing.T) {
 	if !errors.As(err, &ge) || ge.Class != graph.Forbidden || ge.Status != http.StatusForbidden || ge.Code != "Authentication_MSGraphPermissionMissing" {
 		t.Fatalf("want a Forbidden 403 Authentication_MSGraphPermissionMissing, got %v", err)
 	}
-	if n := f.env.Count(http.MethodGet, emulator.RouteDirectoryAudits); n != 1 {
+	if n := f.env.Count(http.MethodGet, graphemu.RouteDirectoryAudits); n != 1 {
 		t.Errorf("a 403 was tried %d times; it is not retried", n)
 	}
 }
 
 func TestListDirectoryAuditsStopsWhenPageFails(t *testing.T) {
 	f := newFixture(t)
-	c := auditClient(t, f, emulator.PermAuditLogReadAll)
+	c := auditClient(t, f, graphemu.PermAuditLogReadAll)
 	for range 3 {
-		if err := f.env.Emulator.AddAuditEntry(tenantA, emulator.AuditEntry{ActivityDisplayName: emulator.ActivityUserRegistered,
+		if err := f.env.Emulator.AddAuditEntry(tenantA, graphemu.AuditEntry{ActivityDisplayName: graphemu.ActivityUserRegistered,
 			InitiatedByUserID: kimID, TargetUserID: kimID}); err != nil {
 			t.Fatal(err)
 		}

@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // Bulk reads (batch.go, users.go, methods.go) against the emulator over real HTTPS.
 
-func withEmulator(f func(*emulator.Options)) fixtureOption {
+func withEmulator(f func(*graphemu.Options)) fixtureOption {
 	return func(fc *fixtureConfig) { f(&fc.opts) }
 }
 
@@ -28,8 +28,8 @@ func seedUsers(t *testing.T, f *fixture, domain string, n int) []string {
 	var ids []string
 	for i := range n {
 		id := fmt.Sprintf("%08x-0000-4000-8000-%012d", len(domain), i)
-		f.env.MustAddUser(t, emulator.User{TenantID: tenantA, ID: id, UserPrincipalName: fmt.Sprintf("u%03d@%s", i, domain)})
-		if err := f.env.Emulator.SetPhoneMethod(tenantA, id, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: fmt.Sprintf("+1 20655%05d", i)}); err != nil {
+		f.env.MustAddUser(t, graphemu.User{TenantID: tenantA, ID: id, UserPrincipalName: fmt.Sprintf("u%03d@%s", i, domain)})
+		if err := f.env.Emulator.SetPhoneMethod(tenantA, id, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: fmt.Sprintf("+1 20655%05d", i)}); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
@@ -72,7 +72,7 @@ func TestListUsers(t *testing.T) {
 			if len(seen) != tc.wantUsers {
 				t.Errorf("%d users, want %d", len(seen), tc.wantUsers)
 			}
-			if n := f.env.Count(http.MethodGet, emulator.RouteUsers); n != tc.wantPages {
+			if n := f.env.Count(http.MethodGet, graphemu.RouteUsers); n != tc.wantPages {
 				t.Errorf("%d pages read, want %d", n, tc.wantPages)
 			}
 			f.recordCost(t)
@@ -83,8 +83,8 @@ func TestListUsers(t *testing.T) {
 func TestListGroupUsers(t *testing.T) {
 	f := newFixture(t)
 	ids := seedUsers(t, f, "fabrikam.example", 3)
-	if err := f.env.Emulator.AddApp(emulator.App{TenantID: tenantA, ClientID: appID, ClientSecret: secret,
-		Permissions: append(readWrite, emulator.PermGroupMemberReadAll)}); err != nil {
+	if err := f.env.Emulator.AddApp(graphemu.App{TenantID: tenantA, ClientID: appID, ClientSecret: secret,
+		Permissions: append(readWrite, graphemu.PermGroupMemberReadAll)}); err != nil {
 		t.Fatal(err)
 	}
 	must := func(err error) {
@@ -92,8 +92,8 @@ func TestListGroupUsers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(f.env.Emulator.AddGroup(emulator.Group{TenantID: tenantA, ID: "99999999-0000-4000-8000-000000000001", Members: []string{kimUPN, "99999999-0000-4000-8000-000000000002"}}))
-	must(f.env.Emulator.AddGroup(emulator.Group{TenantID: tenantA, ID: "99999999-0000-4000-8000-000000000002", Members: ids}))
+	must(f.env.Emulator.AddGroup(graphemu.Group{TenantID: tenantA, ID: "99999999-0000-4000-8000-000000000001", Members: []string{kimUPN, "99999999-0000-4000-8000-000000000002"}}))
+	must(f.env.Emulator.AddGroup(graphemu.Group{TenantID: tenantA, ID: "99999999-0000-4000-8000-000000000002", Members: ids}))
 	c := f.client(t, tenantA)
 	for name, tc := range map[string]struct {
 		transitive bool
@@ -146,7 +146,7 @@ func TestListUsersRefusesForeignNextLink(t *testing.T) {
 
 func TestListPhoneMethodsBatch(t *testing.T) {
 	cases := map[string]struct {
-		opts         func(*emulator.Options)
+		opts         func(*graphemu.Options)
 		mods         []func(*graph.Config)
 		users        int
 		wantAnswered int
@@ -156,16 +156,16 @@ func TestListPhoneMethodsBatch(t *testing.T) {
 		"twenty users in one batch": {users: 20, wantAnswered: 20},
 		"throttled parts are sent again after Retry-After": {
 			// 0.01 of 3,500 RU: 35 RU refilling 3.5/s, so the second batch of 20 meets 429s.
-			opts: func(o *emulator.Options) { o.ThrottleScale = 0.01 }, users: 40, wantAnswered: 40, want429Parts: true},
+			opts: func(o *graphemu.Options) { o.ThrottleScale = 0.01 }, users: 40, wantAnswered: 40, want429Parts: true},
 		"throttled parts without retries fail Throttled": {
-			opts: func(o *emulator.Options) { o.ThrottleScale = 0.01 }, mods: []func(*graph.Config){noRetries},
+			opts: func(o *graphemu.Options) { o.ThrottleScale = 0.01 }, mods: []func(*graph.Config){noRetries},
 			users: 40, wantAnswered: 35, wantFailed: graph.IsThrottled, want429Parts: true},
 		"a missing user fails NotFound, alone": {users: 19, wantAnswered: 19, wantFailed: graph.IsNotFound},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			clock := graphtest.NewVirtualClock()
-			opts := []fixtureOption{withClock(clock), withEmulator(func(o *emulator.Options) { o.Now = clock.Now })}
+			opts := []fixtureOption{withClock(clock), withEmulator(func(o *graphemu.Options) { o.Now = clock.Now })}
 			if tc.opts != nil {
 				opts = append(opts, withEmulator(tc.opts))
 			}
@@ -228,13 +228,13 @@ func TestBatchSpendsNoWriteBudget(t *testing.T) {
 }
 
 func TestBatchEnvelopeFailure(t *testing.T) {
-	f := newFixture(t, withEmulator(func(o *emulator.Options) { o.Faults.Rate5xx = 1 }))
+	f := newFixture(t, withEmulator(func(o *graphemu.Options) { o.Faults.Rate5xx = 1 }))
 	c := f.client(t, tenantA, retries(1))
 	_, err := c.ListPhoneMethodsBatch(testContext(t), []string{kimID})
 	if !graph.IsTransient(err) {
 		t.Fatalf("got %v, want Transient", err)
 	}
-	if n := f.env.Count(http.MethodPost, emulator.RouteBatch); n != 2 {
+	if n := f.env.Count(http.MethodPost, graphemu.RouteBatch); n != 2 {
 		t.Fatalf("%d envelopes sent, want 2 (one retry)", n)
 	}
 }
@@ -249,10 +249,10 @@ func TestBatchRefusesMoreThanTwentyParts(t *testing.T) {
 
 func TestListAuthenticationMethods(t *testing.T) {
 	f := newFixture(t)
-	if err := f.env.Emulator.SetPhoneMethod(tenantA, kimID, emulator.PhoneMethod{PhoneType: "office", PhoneNumber: "+1 4255550100x12"}); err != nil {
+	if err := f.env.Emulator.SetPhoneMethod(tenantA, kimID, graphemu.PhoneMethod{PhoneType: "office", PhoneNumber: "+1 4255550100x12"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.env.Emulator.SetAuthenticationMethods(tenantA, kimID, []emulator.AuthenticationMethod{{Type: "password"}, {Type: "fido2", DisplayName: "YubiKey"}}); err != nil {
+	if err := f.env.Emulator.SetAuthenticationMethods(tenantA, kimID, []graphemu.AuthenticationMethod{{Type: "password"}, {Type: "fido2", DisplayName: "YubiKey"}}); err != nil {
 		t.Fatal(err)
 	}
 	c := f.client(t, tenantA)

@@ -6,7 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // TestEveryCall walks one user through every call the client has, the way
@@ -83,21 +83,21 @@ func TestEveryCall(t *testing.T) {
 	}
 
 	wantCalls := map[string]int{
-		"GET " + emulator.RouteUser:         1,
-		"GET " + emulator.RoutePhoneList:    3,
-		"POST " + emulator.RoutePhoneList:   2,
-		"GET " + emulator.RoutePhoneItem:    3,
-		"PATCH " + emulator.RoutePhoneItem:  1,
-		"DELETE " + emulator.RoutePhoneItem: 2,
-		"POST " + emulator.RouteEnableSMS:   1,
-		"POST " + emulator.RouteDisableSMS:  1,
+		"GET " + graphemu.RouteUser:         1,
+		"GET " + graphemu.RoutePhoneList:    3,
+		"POST " + graphemu.RoutePhoneList:   2,
+		"GET " + graphemu.RoutePhoneItem:    3,
+		"PATCH " + graphemu.RoutePhoneItem:  1,
+		"DELETE " + graphemu.RoutePhoneItem: 2,
+		"POST " + graphemu.RouteEnableSMS:   1,
+		"POST " + graphemu.RouteDisableSMS:  1,
 	}
 	gotCalls := map[string]int{}
 	for _, s := range f.env.Emulator.Stats() {
 		if s.Status >= 300 {
 			t.Errorf("unexpected answer %d to %s %s", s.Status, s.Method, s.Route)
 		}
-		if s.Route != emulator.RouteToken && s.Route != emulator.RouteOpenIDConf {
+		if s.Route != graphemu.RouteToken && s.Route != graphemu.RouteOpenIDConf {
 			gotCalls[s.Method+" "+s.Route] += s.Count
 		}
 	}

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // TestTokenAcquisition gets a token with each kind of credential the
@@ -44,7 +44,7 @@ func TestTokenAcquisition(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t)
-			f.env.MustAddApp(t, emulator.App{TenantID: tenantA, ClientID: certApp, CertificatePEM: cert.CertPEM, Permissions: readWrite})
+			f.env.MustAddApp(t, graphemu.App{TenantID: tenantA, ClientID: certApp, CertificatePEM: cert.CertPEM, Permissions: readWrite})
 			cred, err := graph.NewCredential(tenantA, f.endpoints(), tc.source(t, f), f.env.HTTPClient())
 			if err != nil {
 				t.Fatalf("NewCredential: %v", err)

@@ -38,6 +38,6 @@
 //   - errors never carry the response body or Graph's message, so a phone
 //     number cannot leak into logs or conditions.
 //
-// Tests run against the emulator in internal/graph/emulator over real HTTPS;
+// Tests run against the emulator in internal/graphemu over real HTTPS;
 // graphtest has the helpers.
 package graph

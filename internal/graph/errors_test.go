@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // TestErrorClasses provokes every class over the wire and checks the error
@@ -72,7 +72,7 @@ func TestErrorClasses(t *testing.T) {
 		"DuplicateTypeIsConflict": {
 			reason: "creating a mobile when the user has one conflicts: re-read, then decide",
 			setup: func(t *testing.T, f *fixture) {
-				if err := f.env.Emulator.SetPhoneMethod(tenantA, kimID, emulator.PhoneMethod{PhoneType: emulator.Mobile, PhoneNumber: numberKim}); err != nil {
+				if err := f.env.Emulator.SetPhoneMethod(tenantA, kimID, graphemu.PhoneMethod{PhoneType: graphemu.Mobile, PhoneNumber: numberKim}); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -85,9 +85,9 @@ func TestErrorClasses(t *testing.T) {
 		"NumberOfAnotherUserIsConflict": {
 			reason: "enabling SMS sign-in on a number another user signs in with answers phoneNumberNotUnique",
 			setup: func(t *testing.T, f *fixture) {
-				f.env.MustAddUser(t, emulator.User{TenantID: tenantA, ID: leeID, UserPrincipalName: "lee@contoso.example"})
-				for _, u := range []struct{ id, state string }{{leeID, emulator.SMSReady}, {kimID, emulator.SMSNotEnabled}} {
-					if err := f.env.Emulator.SetPhoneMethod(tenantA, u.id, emulator.PhoneMethod{PhoneType: emulator.Mobile, PhoneNumber: numberKim, SMSSignInState: u.state}); err != nil {
+				f.env.MustAddUser(t, graphemu.User{TenantID: tenantA, ID: leeID, UserPrincipalName: "lee@contoso.example"})
+				for _, u := range []struct{ id, state string }{{leeID, graphemu.SMSReady}, {kimID, graphemu.SMSNotEnabled}} {
+					if err := f.env.Emulator.SetPhoneMethod(tenantA, u.id, graphemu.PhoneMethod{PhoneType: graphemu.Mobile, PhoneNumber: numberKim, SMSSignInState: u.state}); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -100,8 +100,8 @@ func TestErrorClasses(t *testing.T) {
 		"ReadOnlyAppIsForbidden": {
 			reason: "an app granted only read permissions cannot write",
 			setup: func(t *testing.T, f *fixture) {
-				f.env.MustAddApp(t, emulator.App{TenantID: tenantA, ClientID: appID, ClientSecret: secret,
-					Permissions: []string{emulator.PermPhoneMethodReadAll, emulator.PermUserReadAll}})
+				f.env.MustAddApp(t, graphemu.App{TenantID: tenantA, ClientID: appID, ClientSecret: secret,
+					Permissions: []string{graphemu.PermPhoneMethodReadAll, graphemu.PermUserReadAll}})
 			},
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
 				_, err := f.client(t, tenantA).CreatePhoneMethod(ctx, kimID, graph.PhoneTypeMobile, numberKim)
@@ -112,8 +112,8 @@ func TestErrorClasses(t *testing.T) {
 		"NoDirectoryReadIsForbidden": {
 			reason: "resolving a user needs a directory read permission",
 			setup: func(t *testing.T, f *fixture) {
-				f.env.MustAddApp(t, emulator.App{TenantID: tenantA, ClientID: appID, ClientSecret: secret,
-					Permissions: []string{emulator.PermAuthMethodReadWriteAll}})
+				f.env.MustAddApp(t, graphemu.App{TenantID: tenantA, ClientID: appID, ClientSecret: secret,
+					Permissions: []string{graphemu.PermAuthMethodReadWriteAll}})
 			},
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
 				_, err := f.client(t, tenantA).GetUser(ctx, kimUPN)
@@ -157,7 +157,7 @@ func TestErrorClasses(t *testing.T) {
 		"TooManyRequestsIsThrottled": {
 			reason: "a 429 with retries disabled comes back with the Retry-After",
 			setup: func(t *testing.T, f *fixture) {
-				f.env.Emulator.SetFaults(emulator.Faults{Rate429: 1, RetryAfterSeconds: 7})
+				f.env.Emulator.SetFaults(graphemu.Faults{Rate429: 1, RetryAfterSeconds: 7})
 			},
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
 				_, err := f.client(t, tenantA, noRetries).ListPhoneMethods(ctx, kimID)
@@ -171,7 +171,7 @@ func TestErrorClasses(t *testing.T) {
 		"ServiceUnavailableIsTransient": {
 			reason: "a 5xx with retries disabled is transient",
 			setup: func(t *testing.T, f *fixture) {
-				f.env.Emulator.SetFaults(emulator.Faults{Rate5xx: 1})
+				f.env.Emulator.SetFaults(graphemu.Faults{Rate5xx: 1})
 			},
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
 				return f.client(t, tenantA, noRetries).UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, "mobile", numberKim)
@@ -181,7 +181,7 @@ func TestErrorClasses(t *testing.T) {
 		"DroppedConnectionIsTransient": {
 			reason: "a connection closed without an answer is transient; a DELETE is not ambiguous",
 			setup: func(t *testing.T, f *fixture) {
-				f.env.Emulator.SetFaults(emulator.Faults{RateDrop: 1})
+				f.env.Emulator.SetFaults(graphemu.Faults{RateDrop: 1})
 			},
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
 				err := f.client(t, tenantA, noRetries).DeletePhoneMethod(ctx, kimID, graph.MobileMethodID)

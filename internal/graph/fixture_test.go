@@ -15,8 +15,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // The directory every integration test starts from: two tenants with one
@@ -36,7 +36,7 @@ const (
 )
 
 // readWrite is what the operator's app registration is granted.
-var readWrite = []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}
+var readWrite = []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}
 
 // fixture is an emulator over TLS plus the per-test throttling registry.
 type fixture struct {
@@ -45,14 +45,14 @@ type fixture struct {
 	limits    graph.Limits
 
 	mu      sync.Mutex
-	onServe func(emulator.RequestLog) // called after each answered request
+	onServe func(graphemu.RequestLog) // called after each answered request
 }
 
 type fixtureOption func(*fixtureConfig)
 
 type fixtureConfig struct {
 	clock graph.Clock
-	opts  emulator.Options
+	opts  graphemu.Options
 	wrap  []func(http.Handler) http.Handler
 }
 
@@ -67,7 +67,7 @@ func withWrap(w func(http.Handler) http.Handler) fixtureOption {
 // sleeps.
 func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	t.Helper()
-	fc := fixtureConfig{clock: graphtest.NewVirtualClock(), opts: emulator.Options{Seed: 1}}
+	fc := fixtureConfig{clock: graphtest.NewVirtualClock(), opts: graphemu.Options{Seed: 1}}
 	for _, o := range opts {
 		o(&fc)
 	}
@@ -79,17 +79,17 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	f.env = graphtest.NewEnv(t, fc.opts, fc.wrap...)
 	for _, tn := range []struct {
 		id, userID, upn string
-		policy          emulator.SMSPolicy
-	}{{tenantA, kimID, kimUPN, emulator.SMSPolicy{AllUsers: true}}, {tenantB, leeID, leeUPN, emulator.SMSPolicy{}}} {
-		f.env.MustAddTenant(t, emulator.Tenant{ID: tn.id, SMSSignIn: tn.policy})
-		f.env.MustAddApp(t, emulator.App{TenantID: tn.id, ClientID: appID, ClientSecret: secret, Permissions: readWrite})
-		f.env.MustAddUser(t, emulator.User{TenantID: tn.id, ID: tn.userID, UserPrincipalName: tn.upn})
+		policy          graphemu.SMSPolicy
+	}{{tenantA, kimID, kimUPN, graphemu.SMSPolicy{AllUsers: true}}, {tenantB, leeID, leeUPN, graphemu.SMSPolicy{}}} {
+		f.env.MustAddTenant(t, graphemu.Tenant{ID: tn.id, SMSSignIn: tn.policy})
+		f.env.MustAddApp(t, graphemu.App{TenantID: tn.id, ClientID: appID, ClientSecret: secret, Permissions: readWrite})
+		f.env.MustAddUser(t, graphemu.User{TenantID: tn.id, ID: tn.userID, UserPrincipalName: tn.upn})
 	}
 	return f
 }
 
 // log forwards the emulator's per-request log to the test's hook.
-func (f *fixture) log(l emulator.RequestLog) {
+func (f *fixture) log(l graphemu.RequestLog) {
 	f.mu.Lock()
 	hook := f.onServe
 	f.mu.Unlock()
@@ -105,7 +105,7 @@ func (f *fixture) afterRequests(n int, fn func()) {
 	seen := 0
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.onServe = func(l emulator.RequestLog) {
+	f.onServe = func(l graphemu.RequestLog) {
 		if strings.HasPrefix(l.Route, "/{tenant}") || strings.HasPrefix(l.Route, "/common") {
 			return // token traffic is not Graph traffic
 		}
@@ -165,7 +165,7 @@ func retries(n int) func(*graph.Config) {
 func (f *fixture) graphCalls() int {
 	n := 0
 	for _, s := range f.env.Emulator.Stats() {
-		if strings.HasPrefix(s.Route, "/users") || s.Route == emulator.RouteBatch {
+		if strings.HasPrefix(s.Route, "/users") || s.Route == graphemu.RouteBatch {
 			n += s.Count
 		}
 	}
@@ -173,7 +173,7 @@ func (f *fixture) graphCalls() int {
 }
 
 // tokenCalls counts token-endpoint requests.
-func (f *fixture) tokenCalls() int { return f.env.Count("", emulator.RouteToken) }
+func (f *fixture) tokenCalls() int { return f.env.Count("", graphemu.RouteToken) }
 
 // costs is the call-count report each scenario adds to; TestMain prints it.
 var costs = struct {

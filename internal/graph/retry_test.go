@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // TestTransientRetriedBoundedTimes: idempotent calls are retried MaxRetries
@@ -16,17 +16,17 @@ func TestTransientRetriedBoundedTimes(t *testing.T) {
 		method, route string
 		call          func(c *graph.Client, ctx testCtx) error
 	}{
-		"List": {"GET", emulator.RoutePhoneList, func(c *graph.Client, ctx testCtx) error {
+		"List": {"GET", graphemu.RoutePhoneList, func(c *graph.Client, ctx testCtx) error {
 			_, err := c.ListPhoneMethods(ctx, kimID)
 			return err
 		}},
-		"UpdatePhoneNumber": {"PATCH", emulator.RoutePhoneItem, func(c *graph.Client, ctx testCtx) error {
+		"UpdatePhoneNumber": {"PATCH", graphemu.RoutePhoneItem, func(c *graph.Client, ctx testCtx) error {
 			return c.UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, "mobile", numberKim2)
 		}},
-		"Delete": {"DELETE", emulator.RoutePhoneItem, func(c *graph.Client, ctx testCtx) error {
+		"Delete": {"DELETE", graphemu.RoutePhoneItem, func(c *graph.Client, ctx testCtx) error {
 			return c.DeletePhoneMethod(ctx, kimID, graph.MobileMethodID)
 		}},
-		"EnableSMSSignIn": {"POST", emulator.RouteEnableSMS, func(c *graph.Client, ctx testCtx) error {
+		"EnableSMSSignIn": {"POST", graphemu.RouteEnableSMS, func(c *graph.Client, ctx testCtx) error {
 			return c.EnableSMSSignIn(ctx, kimID, graph.MobileMethodID)
 		}},
 	}
@@ -34,7 +34,7 @@ func TestTransientRetriedBoundedTimes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			clk := graphtest.NewVirtualClock()
 			f := newFixture(t, withClock(clk))
-			f.env.Emulator.SetFaults(emulator.Faults{Rate5xx: 1})
+			f.env.Emulator.SetFaults(graphemu.Faults{Rate5xx: 1})
 			err := tc.call(f.client(t, tenantA, retries(maxRetries)), testContext(t))
 			if !graph.IsTransient(err) || graph.IsAmbiguous(err) {
 				t.Fatalf("err = %v, want Transient and not ambiguous", err)
@@ -68,12 +68,12 @@ func TestTransientThenSuccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.env.Emulator.ResetStats()
-	f.env.Emulator.SetFaults(emulator.Faults{Rate5xx: 1})
-	f.afterRequests(2, func() { f.env.Emulator.SetFaults(emulator.Faults{}) })
+	f.env.Emulator.SetFaults(graphemu.Faults{Rate5xx: 1})
+	f.afterRequests(2, func() { f.env.Emulator.SetFaults(graphemu.Faults{}) })
 	if _, err := c.ListPhoneMethods(ctx, kimID); err != nil {
 		t.Fatalf("ListPhoneMethods: %v", err)
 	}
-	if got := f.env.Count("GET", emulator.RoutePhoneList); got != 3 {
+	if got := f.env.Count("GET", graphemu.RoutePhoneList); got != 3 {
 		t.Errorf("attempts = %d, want 3", got)
 	}
 	f.recordCost(t)
@@ -84,15 +84,15 @@ func TestTransientThenSuccess(t *testing.T) {
 func TestCreateNotRetriedWhenAmbiguous(t *testing.T) {
 	cases := map[string]struct {
 		reason string
-		faults emulator.Faults
+		faults graphemu.Faults
 		saved  bool // whether the emulator kept the method
 	}{
 		"LostResponse": {"the write was saved, then the connection closed instead of answering",
-			emulator.Faults{RateLostResponse: 1}, true},
+			graphemu.Faults{RateLostResponse: 1}, true},
 		"DroppedConnection": {"the connection closed after the request was sent, before processing",
-			emulator.Faults{RateDrop: 1}, false},
+			graphemu.Faults{RateDrop: 1}, false},
 		"ServiceUnavailable": {"a 5xx may come after the service saved the method",
-			emulator.Faults{Rate5xx: 1}, false},
+			graphemu.Faults{Rate5xx: 1}, false},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -104,11 +104,11 @@ func TestCreateNotRetriedWhenAmbiguous(t *testing.T) {
 			if !graph.IsAmbiguous(err) || !graph.IsTransient(err) {
 				t.Fatalf("Reason: %s\nerr = %v, want ambiguous and transient", tc.reason, err)
 			}
-			if got := f.env.Count("POST", emulator.RoutePhoneList); got != 1 {
+			if got := f.env.Count("POST", graphemu.RoutePhoneList); got != 1 {
 				t.Errorf("Reason: %s\nPOSTs = %d, want exactly 1", tc.reason, got)
 			}
 			// The re-read the caller must do tells the truth.
-			f.env.Emulator.SetFaults(emulator.Faults{})
+			f.env.Emulator.SetFaults(graphemu.Faults{})
 			ms, err := c.ListPhoneMethods(ctx, kimID)
 			if err != nil {
 				t.Fatal(err)
@@ -127,8 +127,8 @@ func TestCreateRetriedAfter429(t *testing.T) {
 	f := newFixture(t)
 	c := f.client(t, tenantA)
 	ctx := testContext(t)
-	f.env.Emulator.SetFaults(emulator.Faults{Rate429: 1})
-	f.afterRequests(1, func() { f.env.Emulator.SetFaults(emulator.Faults{}) })
+	f.env.Emulator.SetFaults(graphemu.Faults{Rate429: 1})
+	f.afterRequests(1, func() { f.env.Emulator.SetFaults(graphemu.Faults{}) })
 	m, err := c.CreatePhoneMethod(ctx, kimID, graph.PhoneTypeMobile, numberKim)
 	if err != nil {
 		t.Fatalf("CreatePhoneMethod: %v", err)
@@ -136,10 +136,10 @@ func TestCreateRetriedAfter429(t *testing.T) {
 	if m.ID != graph.MobileMethodID {
 		t.Errorf("id = %q, want the mobile id", m.ID)
 	}
-	if got, want := countStatus(f, "POST", emulator.RoutePhoneList, 429), 1; got != want {
+	if got, want := countStatus(f, "POST", graphemu.RoutePhoneList, 429), 1; got != want {
 		t.Errorf("throttled POSTs = %d, want %d", got, want)
 	}
-	if got, want := countStatus(f, "POST", emulator.RoutePhoneList, 201), 1; got != want {
+	if got, want := countStatus(f, "POST", graphemu.RoutePhoneList, 201), 1; got != want {
 		t.Errorf("created POSTs = %d, want %d", got, want)
 	}
 	f.recordCost(t)

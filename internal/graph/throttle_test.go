@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // TestThrottlePausesWholeTenant: one 429 pauses every client of that tenant,
@@ -30,10 +30,10 @@ func TestThrottlePausesWholeTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.env.Emulator.ResetStats()
-	listOK := func() int { return countStatus(f, "GET", emulator.RoutePhoneList, 200) }
+	listOK := func() int { return countStatus(f, "GET", graphemu.RoutePhoneList, 200) }
 
 	// 1. The first caller is throttled and waits out the pause itself.
-	f.env.Emulator.SetFaults(emulator.Faults{Rate429: 1, RetryAfterSeconds: int(retryAfter / time.Second)})
+	f.env.Emulator.SetFaults(graphemu.Faults{Rate429: 1, RetryAfterSeconds: int(retryAfter / time.Second)})
 	var wg sync.WaitGroup
 	errs := make(chan error, callers+1)
 	list := func(c *graph.Client) {
@@ -46,7 +46,7 @@ func TestThrottlePausesWholeTenant(t *testing.T) {
 	if err := clk.AwaitWaiters(ctx, 1); err != nil {
 		t.Fatalf("the throttled caller never waited: %v", err)
 	}
-	f.env.Emulator.SetFaults(emulator.Faults{})
+	f.env.Emulator.SetFaults(graphemu.Faults{})
 
 	// 2. Twenty more callers, each with its own Client of the same tenant,
 	// join the pause instead of calling Graph.
@@ -58,7 +58,7 @@ func TestThrottlePausesWholeTenant(t *testing.T) {
 	if err := clk.AwaitWaiters(ctx, callers+1); err != nil {
 		t.Fatalf("callers did not join the pause: %v", err)
 	}
-	if got := countStatus(f, "GET", emulator.RoutePhoneList, 429); got != 1 {
+	if got := countStatus(f, "GET", graphemu.RoutePhoneList, 429); got != 1 {
 		t.Errorf("429 answers = %d, want 1", got)
 	}
 	if got := listOK(); got != 0 {
@@ -70,7 +70,7 @@ func TestThrottlePausesWholeTenant(t *testing.T) {
 	if _, err := other.GetUser(ctx, leeID); err != nil {
 		t.Fatalf("tenant B was affected by tenant A's pause: %v", err)
 	}
-	if got := countStatus(f, "GET", emulator.RouteUser, 200); got != 1 {
+	if got := countStatus(f, "GET", graphemu.RouteUser, 200); got != 1 {
 		t.Errorf("tenant B calls = %d, want 1", got)
 	}
 	if got := listOK(); got != 0 {
@@ -101,12 +101,12 @@ func TestLongPauseFailsFast(t *testing.T) {
 	ctx := testContext(t)
 	short := func(c *graph.Config) { c.Limits.MaxWait = time.Second; c.Limits.MaxPause = time.Minute }
 	a := f.client(t, tenantA, short, noRetries)
-	f.env.Emulator.SetFaults(emulator.Faults{Rate429: 1, RetryAfterSeconds: 3600})
+	f.env.Emulator.SetFaults(graphemu.Faults{Rate429: 1, RetryAfterSeconds: 3600})
 	_, err := a.ListPhoneMethods(ctx, kimID)
 	if !graph.IsThrottled(err) || graph.RetryAfterOf(err) != time.Minute {
 		t.Fatalf("first call: %v, want Throttled with Retry-After clamped to MaxPause (1m)", err)
 	}
-	f.env.Emulator.SetFaults(emulator.Faults{})
+	f.env.Emulator.SetFaults(graphemu.Faults{})
 	before := f.graphCalls()
 	for range 20 {
 		_, err := f.client(t, tenantA, short).ListPhoneMethods(ctx, kimID)

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // recorder is a RoundTripper that keeps the headers of Graph requests and
@@ -132,7 +132,7 @@ func TestTolerantDecoding(t *testing.T) {
 	f := newFixture(t, withWrap(bend))
 	c := f.client(t, tenantA)
 	ctx := testContext(t)
-	for _, m := range []emulator.PhoneMethod{{PhoneType: emulator.Mobile, PhoneNumber: numberKim}, {PhoneType: emulator.Office, PhoneNumber: numberKim2}} {
+	for _, m := range []graphemu.PhoneMethod{{PhoneType: graphemu.Mobile, PhoneNumber: numberKim}, {PhoneType: graphemu.Office, PhoneNumber: numberKim2}} {
 		if err := f.env.Emulator.SetPhoneMethod(tenantA, kimID, m); err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +161,7 @@ func TestMetrics(t *testing.T) {
 	if _, err := c.ListPhoneMethods(ctx, kimID); err != nil {
 		t.Fatal(err)
 	}
-	f.env.Emulator.SetFaults(emulator.Faults{Rate429: 1})
+	f.env.Emulator.SetFaults(graphemu.Faults{Rate429: 1})
 	if _, err := c.GetUser(ctx, kimUPN); !graph.IsThrottled(err) {
 		t.Fatalf("err = %v, want Throttled", err)
 	}

@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // listeningLine is what hack/graph-emulator logs once its listener is open; the harness asks
@@ -123,21 +123,21 @@ func (h *Harness) EmulatorAdmin(ctx context.Context, method, path string, in, ou
 }
 
 // SeedEmulator merges tenants, apps and users into the emulator.
-func (h *Harness) SeedEmulator(ctx context.Context, s emulator.Seed) error {
+func (h *Harness) SeedEmulator(ctx context.Context, s graphemu.Seed) error {
 	return h.EmulatorAdmin(ctx, http.MethodPost, "seed", s, nil)
 }
 
 // AddUser adds a user to an emulated tenant and returns its new object id.
 func (h *Harness) AddUser(ctx context.Context, tenantID, upn string) (string, error) {
 	id := newGUID()
-	u := emulator.SeedUser{User: emulator.User{TenantID: tenantID, ID: id, UserPrincipalName: upn}}
-	return id, h.SeedEmulator(ctx, emulator.Seed{Users: []emulator.SeedUser{u}})
+	u := graphemu.SeedUser{User: graphemu.User{TenantID: tenantID, ID: id, UserPrincipalName: upn}}
+	return id, h.SeedEmulator(ctx, graphemu.Seed{Users: []graphemu.SeedUser{u}})
 }
 
 // PhoneMethods reads a user's phone methods out of band (not counted in the stats). The
 // numbers are in clear: compare them, never log them.
-func (h *Harness) PhoneMethods(ctx context.Context, tenantID, user string) ([]emulator.PhoneMethod, error) {
-	var out []emulator.PhoneMethod
+func (h *Harness) PhoneMethods(ctx context.Context, tenantID, user string) ([]graphemu.PhoneMethod, error) {
+	var out []graphemu.PhoneMethod
 	err := h.EmulatorAdmin(ctx, http.MethodGet, userPath(tenantID, user)+"/phoneMethods", nil, &out)
 	return out, err
 }
@@ -166,7 +166,7 @@ func (h *Harness) ResetEmulatorStats(ctx context.Context) error {
 }
 
 // Stats are the emulator's call counts by method, route template, status and fault.
-type Stats []emulator.Stat
+type Stats []graphemu.Stat
 
 // isGraph tells Graph calls from the login authority's (token, discovery), which azidentity
 // caches and which are not what an operator's Graph quota is spent on.

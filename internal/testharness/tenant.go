@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // TenantLabel is the namespace label a Tenant's allowedNamespaces selects (value: the
@@ -37,7 +37,7 @@ type Tenant struct {
 	// Namespace is created with TenantLabel=Name, so the tenant allows it; "" = none.
 	Namespace string
 	// SMSSignIn is the tenant's SMS sign-in policy; nil = every user.
-	SMSSignIn *emulator.SMSPolicy
+	SMSSignIn *graphemu.SMSPolicy
 	// InEmulator says the emulator already knows the tenant and app (Options.SeedFile), so
 	// only the Kubernetes side is created.
 	InEmulator bool
@@ -48,7 +48,7 @@ type Tenant struct {
 	// Labels go on the EntraTenant, e.g. the shard label (a manager's --shard); nil = none.
 	Labels map[string]string
 	// Permissions are the emulated app's application permissions; nil = read-write phone
-	// methods and User.Read.All. A change feed needs emulator.PermAuditLogReadAll too.
+	// methods and User.Read.All. A change feed needs graphemu.PermAuditLogReadAll too.
 	Permissions []string
 }
 
@@ -117,14 +117,14 @@ func fillTenant(t *Tenant) {
 	}
 }
 
-func emulatorSeed(t *Tenant) emulator.Seed {
-	policy := emulator.SMSPolicy{AllUsers: true}
+func emulatorSeed(t *Tenant) graphemu.Seed {
+	policy := graphemu.SMSPolicy{AllUsers: true}
 	if t.SMSSignIn != nil {
 		policy = *t.SMSSignIn
 	}
-	return emulator.Seed{
-		Tenants: []emulator.Tenant{{ID: t.TenantID, SMSSignIn: policy}},
-		Apps: []emulator.SeedApp{{TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
+	return graphemu.Seed{
+		Tenants: []graphemu.Tenant{{ID: t.TenantID, SMSSignIn: policy}},
+		Apps: []graphemu.SeedApp{{TenantID: t.TenantID, ClientID: t.ClientID, ClientSecret: t.ClientSecret,
 			Permissions: permissionsOf(t)}},
 	}
 }
@@ -134,7 +134,7 @@ func permissionsOf(t *Tenant) []string {
 	if t.Permissions != nil {
 		return t.Permissions
 	}
-	return []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}
+	return []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}
 }
 
 // waitTenantReady polls the EntraTenant's Ready condition until it is True.

@@ -4,21 +4,21 @@ import (
 	"math"
 	"time"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // Graph's documented identity-and-access limits, taken from the emulator that enforces them, so
 // the floor and the emulator can never disagree. A write costs 1 resource unit (RU) plus 1
 // write; a GET costs 1 RU.
 const (
-	AppWriteLimit  = emulator.AppWriteLimit
-	AppWriteWindow = emulator.AppWriteWindow
-	RUWindow       = emulator.RUWindow
+	AppWriteLimit  = graphemu.AppWriteLimit
+	AppWriteWindow = graphemu.AppWriteWindow
+	RUWindow       = graphemu.RUWindow
 )
 
 // RULimit is the resource units per RUWindow of a tenant with users users: the benchmark's
 // tenant holds every seeded user, so N ≥ 501 lands in the largest tier (8,000 RU per 10 s).
-func RULimit(users int) int { return emulator.RULimit(users) }
+func RULimit(users int) int { return graphemu.RULimit(users) }
 
 // criticalPathCalls is one user's sequential Graph work before its mobile exists: look the
 // user up, list its methods, create the phone.

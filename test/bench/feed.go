@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 	"github.com/phoneop/phoneop/internal/phone"
 	"github.com/phoneop/phoneop/internal/testharness"
 )
@@ -136,7 +136,7 @@ func RunFeed(ctx context.Context, cfg FeedConfig) (*FeedResult, error) {
 		TenantID: "0bec0000-0000-4000-8000-000000000001", ClientID: "0bec0000-0000-4000-8000-000000000002",
 		ClientSecret: fmt.Sprintf("bench-%d", rand.Int64())}
 	seed := w.seed(tenant.TenantID, tenant.ClientID, tenant.ClientSecret)
-	seed.Apps[0].Permissions = append(seed.Apps[0].Permissions, emulator.PermAuditLogReadAll)
+	seed.Apps[0].Permissions = append(seed.Apps[0].Permissions, graphemu.PermAuditLogReadAll)
 	seedFile := filepath.Join(cfg.WorkDir, "seed.json")
 	if err := writeJSON(seedFile, seed); err != nil {
 		return nil, err
@@ -396,9 +396,9 @@ func countCalls(after, before testharness.Stats) callCounts {
 		switch {
 		case s.Method != http.MethodGet:
 			c.Writes += n
-		case s.Route == emulator.RoutePhoneList:
+		case s.Route == graphemu.RoutePhoneList:
 			c.Lists += n
-		case s.Route == emulator.RouteDirectoryAudits:
+		case s.Route == graphemu.RouteDirectoryAudits:
 			c.AuditReads += n
 		default:
 			c.OtherReads += n
@@ -409,7 +409,7 @@ func countCalls(after, before testharness.Stats) callCounts {
 
 // isGraphRoute tells Graph's routes from the login authority's.
 func isGraphRoute(route string) bool {
-	return len(route) > 1 && route[0] == '/' && (route == emulator.RouteDirectoryAudits || route == emulator.RouteBatch ||
+	return len(route) > 1 && route[0] == '/' && (route == graphemu.RouteDirectoryAudits || route == graphemu.RouteBatch ||
 		len(route) >= 6 && route[:6] == "/users" || len(route) >= 7 && route[:7] == "/groups")
 }
 

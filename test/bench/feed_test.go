@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 	"github.com/phoneop/phoneop/internal/testharness"
 )
 
@@ -45,13 +45,13 @@ func seq(n int) []int {
 }
 
 func TestCountCalls(t *testing.T) {
-	before := testharness.Stats{{Method: "GET", Route: emulator.RoutePhoneList, Status: 200, Count: 10}}
+	before := testharness.Stats{{Method: "GET", Route: graphemu.RoutePhoneList, Status: 200, Count: 10}}
 	after := testharness.Stats{
-		{Method: "GET", Route: emulator.RoutePhoneList, Status: 200, Count: 25},
-		{Method: "GET", Route: emulator.RouteDirectoryAudits, Status: 200, Count: 3},
-		{Method: "GET", Route: emulator.RouteDirectoryAudits, Status: 429, Count: 1},
-		{Method: "PATCH", Route: emulator.RoutePhoneItem, Status: 204, Count: 2},
-		{Method: "POST", Route: emulator.RouteToken, Status: 200, Count: 5}, // the login authority: not Graph
+		{Method: "GET", Route: graphemu.RoutePhoneList, Status: 200, Count: 25},
+		{Method: "GET", Route: graphemu.RouteDirectoryAudits, Status: 200, Count: 3},
+		{Method: "GET", Route: graphemu.RouteDirectoryAudits, Status: 429, Count: 1},
+		{Method: "PATCH", Route: graphemu.RoutePhoneItem, Status: 204, Count: 2},
+		{Method: "POST", Route: graphemu.RouteToken, Status: 200, Count: 5}, // the login authority: not Graph
 	}
 	got := countCalls(after, before)
 	want := callCounts{Lists: 15, AuditReads: 4, Writes: 2, Throttled: 1}

@@ -22,7 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 	"github.com/phoneop/phoneop/internal/testharness"
 )
 
@@ -36,7 +36,7 @@ type Fidelity struct {
 	// (-number-format). The objects are created in one wave per format and the emulator is
 	// switched between waves (a stored form is fixed when the number is written), so one run
 	// can cover several. Empty: fidelity mode is off.
-	NumberFormats []emulator.NumberFormat
+	NumberFormats []graphemu.NumberFormat
 	// ReadLag is -read-lag: after a write, reads of that user answer the state before it.
 	ReadLag time.Duration
 	// UnsavedRate is -rate-not-unique-unsaved: this fraction of mobile and alternate creates
@@ -435,8 +435,8 @@ func findCondition(p *identityv1alpha1.PhoneAuthMethod, t string) *metav1.Condit
 }
 
 // setNumberFormat switches the emulator's stored number form (the other faults unchanged).
-func (r *fidelityRun) setNumberFormat(ctx context.Context, format emulator.NumberFormat) error {
-	var f emulator.Faults
+func (r *fidelityRun) setNumberFormat(ctx context.Context, format graphemu.NumberFormat) error {
+	var f graphemu.Faults
 	if err := r.h.EmulatorAdmin(ctx, http.MethodGet, "faults", nil, &f); err != nil {
 		return err
 	}

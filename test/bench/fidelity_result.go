@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // FidelityAnchor is the line of docs/benchmarks.md before which new fidelity blocks go.
@@ -291,17 +291,17 @@ func (r *FidelityResult) summary() map[string]any {
 
 // ParseNumberFormats reads -fidelity's value: nospace, trunk, spaced, a comma-separated list
 // of them, or all (the three in waves).
-func ParseNumberFormats(s string) ([]emulator.NumberFormat, error) {
+func ParseNumberFormats(s string) ([]graphemu.NumberFormat, error) {
 	if s == "all" {
 		s = "nospace,trunk,spaced"
 	}
-	var out []emulator.NumberFormat
+	var out []graphemu.NumberFormat
 	for _, part := range strings.Split(s, ",") {
-		f, err := emulator.ParseNumberFormat(strings.TrimSpace(part))
+		f, err := graphemu.ParseNumberFormat(strings.TrimSpace(part))
 		if err != nil {
 			return nil, err
 		}
-		if f == emulator.NumberFormatDocumented {
+		if f == graphemu.NumberFormatDocumented {
 			return nil, fmt.Errorf("fidelity: name a reformatting (nospace, trunk, spaced or all)")
 		}
 		out = append(out, f)

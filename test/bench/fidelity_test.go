@@ -11,7 +11,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 	"github.com/phoneop/phoneop/internal/phone"
 )
 
@@ -171,7 +171,7 @@ func TestFidelity(t *testing.T) {
 	defer cancel()
 	res, err := RunFidelity(ctx, Config{N: 60, Mix: Mix{AlternatePercent: 30, OfficePercent: 10},
 		Latency: 2 * time.Millisecond, SkipSteadyState: true, SkipDrift: true, ReadyTimeout: time.Minute, Logf: t.Logf,
-		Fidelity: Fidelity{NumberFormats: []emulator.NumberFormat{emulator.NumberFormatNoSpace, emulator.NumberFormatTrunk, emulator.NumberFormatSpaced},
+		Fidelity: Fidelity{NumberFormats: []graphemu.NumberFormat{graphemu.NumberFormatNoSpace, graphemu.NumberFormatTrunk, graphemu.NumberFormatSpaced},
 			// 5 s, the low end of the 5-10 s callers wait in production, rather than the
 			// bench's 10 s: the run waits the lag out once (before the forced re-read, which
 			// must see what Graph stored), and that wait is the largest part of the test. What

@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // A fidelity run's users start in one of these states, and each object therefore needs one
@@ -93,7 +93,7 @@ type fidelityWorkload struct {
 	objects []fidelityObject
 	// seeded is the phone methods each user starts with (by object id); the masked users'
 	// must be the same at the end.
-	seeded map[string][]emulator.PhoneMethod
+	seeded map[string][]graphemu.PhoneMethod
 	waves  int
 }
 
@@ -110,7 +110,7 @@ const (
 // all their alternates and offices. Numbers are German (user.german). User i is created in
 // wave i % waves.
 func newFidelityWorkload(n int, mix Mix, maskedPercent, waves int) fidelityWorkload {
-	w := fidelityWorkload{seeded: map[string][]emulator.PhoneMethod{}, waves: max(waves, 1)}
+	w := fidelityWorkload{seeded: map[string][]graphemu.PhoneMethod{}, waves: max(waves, 1)}
 	enabled := identityv1alpha1.SMSSignInEnabled
 	for i := range n {
 		u := newUser(i)
@@ -158,13 +158,13 @@ func newFidelityWorkload(n int, mix Mix, maskedPercent, waves int) fidelityWorkl
 }
 
 // seededMethod is the method user u starts with for phone type t in case c, if any.
-func seededMethod(u user, t identityv1alpha1.PhoneType, c fidelityCase) (emulator.PhoneMethod, bool) {
-	m := emulator.PhoneMethod{PhoneType: string(t), PhoneNumber: u.number(t)}
+func seededMethod(u user, t identityv1alpha1.PhoneType, c fidelityCase) (graphemu.PhoneMethod, bool) {
+	m := graphemu.PhoneMethod{PhoneType: string(t), PhoneNumber: u.number(t)}
 	switch c {
 	case caseReformatted:
 		m.PhoneNumber = otherForm(m.PhoneNumber, (u.index*13)%100)
 	case caseSMSOff:
-		m.SMSSignInState = emulator.SMSNotEnabled
+		m.SMSSignInState = graphemu.SMSNotEnabled
 	case caseDiffers:
 		m.PhoneNumber = u.otherNumber()
 	case caseMasked:
@@ -172,7 +172,7 @@ func seededMethod(u user, t identityv1alpha1.PhoneType, c fidelityCase) (emulato
 			m.PhoneNumber = u.otherNumber()
 		}
 	default:
-		return emulator.PhoneMethod{}, false
+		return graphemu.PhoneMethod{}, false
 	}
 	return m, true
 }
@@ -197,16 +197,16 @@ func otherForm(number string, k int) string {
 
 // seed is the emulator's seed: the main and the masked tenant (SMS sign-in for everybody),
 // one app each, the users and their seeded phones.
-func (w fidelityWorkload) seed(main, masked *tenantIDs) emulator.Seed {
-	s := emulator.Seed{}
+func (w fidelityWorkload) seed(main, masked *tenantIDs) graphemu.Seed {
+	s := graphemu.Seed{}
 	for _, t := range []*tenantIDs{main, masked} {
-		s.Tenants = append(s.Tenants, emulator.Tenant{ID: t.tenantID, SMSSignIn: emulator.SMSPolicy{AllUsers: true}})
-		s.Apps = append(s.Apps, emulator.SeedApp{TenantID: t.tenantID, ClientID: t.clientID, ClientSecret: t.secret,
-			Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}})
+		s.Tenants = append(s.Tenants, graphemu.Tenant{ID: t.tenantID, SMSSignIn: graphemu.SMSPolicy{AllUsers: true}})
+		s.Apps = append(s.Apps, graphemu.SeedApp{TenantID: t.tenantID, ClientID: t.clientID, ClientSecret: t.secret,
+			Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}})
 	}
 	add := func(t *tenantIDs, users []user) {
 		for _, u := range users {
-			s.Users = append(s.Users, emulator.SeedUser{User: emulator.User{TenantID: t.tenantID, ID: u.id, UserPrincipalName: u.upn},
+			s.Users = append(s.Users, graphemu.SeedUser{User: graphemu.User{TenantID: t.tenantID, ID: u.id, UserPrincipalName: u.upn},
 				PhoneMethods: w.seeded[u.id]})
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // Mix is the share of users that get each optional phone type, in percent. Every user gets
@@ -121,14 +121,14 @@ func lowerType(t identityv1alpha1.PhoneType) string {
 
 // seed is the emulator's seed: the tenant (SMS sign-in for everybody), the app, and the
 // users with no phone methods.
-func (w workload) seed(tenantID, clientID, secret string) emulator.Seed {
-	s := emulator.Seed{
-		Tenants: []emulator.Tenant{{ID: tenantID, SMSSignIn: emulator.SMSPolicy{AllUsers: true}}},
-		Apps: []emulator.SeedApp{{TenantID: tenantID, ClientID: clientID, ClientSecret: secret,
-			Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}}},
+func (w workload) seed(tenantID, clientID, secret string) graphemu.Seed {
+	s := graphemu.Seed{
+		Tenants: []graphemu.Tenant{{ID: tenantID, SMSSignIn: graphemu.SMSPolicy{AllUsers: true}}},
+		Apps: []graphemu.SeedApp{{TenantID: tenantID, ClientID: clientID, ClientSecret: secret,
+			Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}}},
 	}
 	for _, u := range w.users {
-		s.Users = append(s.Users, emulator.SeedUser{User: emulator.User{TenantID: tenantID, ID: u.id, UserPrincipalName: u.upn}})
+		s.Users = append(s.Users, graphemu.SeedUser{User: graphemu.User{TenantID: tenantID, ID: u.id, UserPrincipalName: u.upn}})
 	}
 	return s
 }

@@ -14,7 +14,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 	"github.com/phoneop/phoneop/internal/testharness"
 )
 
@@ -22,7 +22,7 @@ import (
 // then on the scrapes TestMetricsReferencedByPrometheusConfig checks. Its own tenant and
 // namespace keep the other tests' counts (contoso's) untouched.
 var feedTenant = &testharness.Tenant{Name: "feedco", Namespace: "e2e-feed",
-	Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll, emulator.PermAuditLogReadAll}}
+	Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll, graphemu.PermAuditLogReadAll}}
 
 const feedPoll = 5 * time.Second
 

@@ -14,7 +14,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // Kim has all three phone types; the other tests use users of their own. Numbers are from
@@ -41,10 +41,10 @@ func addUser(t *testing.T, upn string) {
 }
 
 // graphMethods is what the emulator holds for a user, by phone type.
-func graphMethods(g Gomega, user string) map[string]emulator.PhoneMethod {
+func graphMethods(g Gomega, user string) map[string]graphemu.PhoneMethod {
 	methods, err := h.PhoneMethods(context.Background(), tenant.TenantID, user)
 	g.Expect(err).NotTo(HaveOccurred())
-	byType := map[string]emulator.PhoneMethod{}
+	byType := map[string]graphemu.PhoneMethod{}
 	for _, m := range methods {
 		byType[m.PhoneType] = m
 	}

@@ -17,7 +17,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // metricName matches the phoneop and controller-runtime metric names in PromQL, roughly.
@@ -110,12 +110,12 @@ func provokeThrottling(t *testing.T) {
 	t.Helper()
 	g := NewWithT(t)
 	ctx := context.Background()
-	g.Expect(h.EmulatorAdmin(ctx, "PUT", "faults", emulator.Faults{Rate429: 1, RetryAfterSeconds: 1}, nil)).To(Succeed())
+	g.Expect(h.EmulatorAdmin(ctx, "PUT", "faults", graphemu.Faults{Rate429: 1, RetryAfterSeconds: 1}, nil)).To(Succeed())
 	value := requestResync(t, soloMobile)
 	g.Eventually(func(g Gomega) {
 		g.Expect(scrapedFamilies(g)).To(HaveKey("phoneop_graph_throttled_total"))
 	}, eventually, poll).Should(Succeed())
-	g.Expect(h.EmulatorAdmin(ctx, "PUT", "faults", emulator.Faults{}, nil)).To(Succeed())
+	g.Expect(h.EmulatorAdmin(ctx, "PUT", "faults", graphemu.Faults{}, nil)).To(Succeed())
 	waitHandled(t, value, soloMobile)
 	waitReady(t, soloMobile)
 }

@@ -27,7 +27,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 	"github.com/phoneop/phoneop/internal/testharness"
 )
 
@@ -103,20 +103,20 @@ func moduleDir() string {
 // does not parse: the export must leave those four out.
 func seed(t *testing.T) (phones int, leftOut []string) {
 	t.Helper()
-	s := emulator.Seed{}
+	s := graphemu.Seed{}
 	for i := range users {
-		u := emulator.SeedUser{User: emulator.User{TenantID: tenant.TenantID, ID: fmt.Sprintf("b0000000-0000-4000-8000-%012d", i),
+		u := graphemu.SeedUser{User: graphemu.User{TenantID: tenant.TenantID, ID: fmt.Sprintf("b0000000-0000-4000-8000-%012d", i),
 			UserPrincipalName: fmt.Sprintf("user%04d@%s", i, domain)}}
-		u.PhoneMethods = append(u.PhoneMethods, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: fmt.Sprintf("+1 206%07d", i)})
+		u.PhoneMethods = append(u.PhoneMethods, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: fmt.Sprintf("+1 206%07d", i)})
 		if i%10 < 3 {
-			u.PhoneMethods = append(u.PhoneMethods, emulator.PhoneMethod{PhoneType: "alternateMobile", PhoneNumber: fmt.Sprintf("+44 7700%06d", i)})
+			u.PhoneMethods = append(u.PhoneMethods, graphemu.PhoneMethod{PhoneType: "alternateMobile", PhoneNumber: fmt.Sprintf("+44 7700%06d", i)})
 		}
 		if i%10 == 9 {
 			n := fmt.Sprintf("+49 30%07d", i)
 			if i%20 == 9 {
 				n += fmt.Sprintf("x%d", i%1000)
 			}
-			u.PhoneMethods = append(u.PhoneMethods, emulator.PhoneMethod{PhoneType: "office", PhoneNumber: n})
+			u.PhoneMethods = append(u.PhoneMethods, graphemu.PhoneMethod{PhoneType: "office", PhoneNumber: n})
 		}
 		if i == 500 {
 			u.PhoneMethods[0].PhoneNumber = "+1 55" // does not parse
@@ -128,7 +128,7 @@ func seed(t *testing.T) (phones int, leftOut []string) {
 		t.Fatal(err)
 	}
 	masked := []string{"user0001@" + domain, "user0002@" + domain, "user0003@" + domain}
-	if err := h.EmulatorAdmin(context.Background(), http.MethodPut, "faults", emulator.Faults{MaskUsers: masked}, nil); err != nil {
+	if err := h.EmulatorAdmin(context.Background(), http.MethodPut, "faults", graphemu.Faults{MaskUsers: masked}, nil); err != nil {
 		t.Fatal(err)
 	}
 	leftOut = append(masked, "user0500@"+domain)
@@ -166,7 +166,7 @@ func kubectl(t *testing.T, args ...string) string {
 // (its parts are counted on their own, with their own verb) and the login authority.
 func graphWrites(s testharness.Stats) (writes int, detail []string) {
 	for _, st := range s {
-		if st.Method == http.MethodGet || st.Route == emulator.RouteBatch || strings.HasPrefix(st.Route, "/{tenant}") || strings.HasPrefix(st.Route, "/common") {
+		if st.Method == http.MethodGet || st.Route == graphemu.RouteBatch || strings.HasPrefix(st.Route, "/{tenant}") || strings.HasPrefix(st.Route, "/common") {
 			continue
 		}
 		writes += st.Count
@@ -206,10 +206,10 @@ func TestExportApplyReadyWithoutWrites(t *testing.T) {
 		t.Fatalf("the export wrote to Graph: %v", detail)
 	}
 	t.Logf("export Graph calls:\n%s", stats)
-	if parts := stats.Count(http.MethodGet, emulator.RoutePhoneList); parts != users {
+	if parts := stats.Count(http.MethodGet, graphemu.RoutePhoneList); parts != users {
 		t.Errorf("the export read %d users' phones, want %d (one batched GET each)", parts, users)
 	}
-	if batches := stats.Count(http.MethodPost, emulator.RouteBatch); batches != users/20 {
+	if batches := stats.Count(http.MethodPost, graphemu.RouteBatch); batches != users/20 {
 		t.Errorf("%d batches, want %d", batches, users/20)
 	}
 	sum, err := os.ReadFile(filepath.Join(out, "export-summary.yaml"))

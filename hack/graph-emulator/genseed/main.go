@@ -15,7 +15,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 func main() {
@@ -25,27 +25,27 @@ func main() {
 	secret := flag.String("client-secret", "emulator-secret", "the app's client secret")
 	domain := flag.String("domain", "contoso.com", "UPN domain")
 	flag.Parse()
-	s := emulator.Seed{
-		Tenants: []emulator.Tenant{{ID: *tenant, SMSSignIn: emulator.SMSPolicy{AllUsers: true}}},
-		Apps: []emulator.SeedApp{{TenantID: *tenant, ClientID: *client, ClientSecret: *secret,
-			Permissions: []string{emulator.PermAuthMethodReadAll, emulator.PermUserReadAll, emulator.PermGroupMemberReadAll}}},
+	s := graphemu.Seed{
+		Tenants: []graphemu.Tenant{{ID: *tenant, SMSSignIn: graphemu.SMSPolicy{AllUsers: true}}},
+		Apps: []graphemu.SeedApp{{TenantID: *tenant, ClientID: *client, ClientSecret: *secret,
+			Permissions: []string{graphemu.PermAuthMethodReadAll, graphemu.PermUserReadAll, graphemu.PermGroupMemberReadAll}}},
 	}
 	for i := range *n {
-		u := emulator.SeedUser{User: emulator.User{TenantID: *tenant, ID: fmt.Sprintf("c0000000-0000-4000-8000-%012d", i),
+		u := graphemu.SeedUser{User: graphemu.User{TenantID: *tenant, ID: fmt.Sprintf("c0000000-0000-4000-8000-%012d", i),
 			UserPrincipalName: fmt.Sprintf("user%05d@%s", i, *domain)}}
-		u.PhoneMethods = []emulator.PhoneMethod{{PhoneType: "mobile", PhoneNumber: fmt.Sprintf("+1 2065%06d", i)}}
+		u.PhoneMethods = []graphemu.PhoneMethod{{PhoneType: "mobile", PhoneNumber: fmt.Sprintf("+1 2065%06d", i)}}
 		if i%10 < 3 {
-			u.PhoneMethods = append(u.PhoneMethods, emulator.PhoneMethod{PhoneType: "alternateMobile", PhoneNumber: fmt.Sprintf("+1 4255%06d", i)})
+			u.PhoneMethods = append(u.PhoneMethods, graphemu.PhoneMethod{PhoneType: "alternateMobile", PhoneNumber: fmt.Sprintf("+1 4255%06d", i)})
 		}
 		if i%10 == 9 {
-			u.PhoneMethods = append(u.PhoneMethods, emulator.PhoneMethod{PhoneType: "office", PhoneNumber: fmt.Sprintf("+1 3605%06dx%d", i, i%100)})
+			u.PhoneMethods = append(u.PhoneMethods, graphemu.PhoneMethod{PhoneType: "office", PhoneNumber: fmt.Sprintf("+1 3605%06dx%d", i, i%100)})
 		}
-		u.AuthenticationMethods = []emulator.AuthenticationMethod{{Type: emulator.MethodPassword}}
+		u.AuthenticationMethods = []graphemu.AuthenticationMethod{{Type: graphemu.MethodPassword}}
 		if i%10 < 4 {
-			u.AuthenticationMethods = append(u.AuthenticationMethods, emulator.AuthenticationMethod{Type: emulator.MethodMicrosoftAuthenticator, DisplayName: "phone"})
+			u.AuthenticationMethods = append(u.AuthenticationMethods, graphemu.AuthenticationMethod{Type: graphemu.MethodMicrosoftAuthenticator, DisplayName: "phone"})
 		}
 		if i%10 == 4 {
-			u.AuthenticationMethods = append(u.AuthenticationMethods, emulator.AuthenticationMethod{Type: emulator.MethodFido2, DisplayName: "security key"})
+			u.AuthenticationMethods = append(u.AuthenticationMethods, graphemu.AuthenticationMethod{Type: graphemu.MethodFido2, DisplayName: "security key"})
 		}
 		s.Users = append(s.Users, u)
 	}

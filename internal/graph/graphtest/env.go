@@ -7,22 +7,22 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // Env is a Graph emulator behind a real TLS server, closed when the test
 // ends. One server is both the login authority and the Graph root, as
 // CloudCustom endpoints expect.
 type Env struct {
-	Emulator *emulator.Emulator
+	Emulator *graphemu.Emulator
 	Server   *httptest.Server
 }
 
 // NewEnv starts an emulator with opts. wrap, if given, sits in front of it,
 // for tests that need to bend an answer the emulator would not give.
-func NewEnv(t testing.TB, opts emulator.Options, wrap ...func(http.Handler) http.Handler) *Env {
+func NewEnv(t testing.TB, opts graphemu.Options, wrap ...func(http.Handler) http.Handler) *Env {
 	t.Helper()
-	e := emulator.New(opts)
+	e := graphemu.New(opts)
 	var h http.Handler = e
 	for _, w := range wrap {
 		h = w(h)
@@ -48,7 +48,7 @@ func (e *Env) GraphRoot() string { return e.Server.URL }
 func (e *Env) HTTPClient() *http.Client { return e.Server.Client() }
 
 // MustAddTenant adds a tenant or fails the test.
-func (e *Env) MustAddTenant(t testing.TB, tn emulator.Tenant) {
+func (e *Env) MustAddTenant(t testing.TB, tn graphemu.Tenant) {
 	t.Helper()
 	if err := e.Emulator.AddTenant(tn); err != nil {
 		t.Fatalf("add tenant: %v", err)
@@ -56,7 +56,7 @@ func (e *Env) MustAddTenant(t testing.TB, tn emulator.Tenant) {
 }
 
 // MustAddApp registers an app or fails the test.
-func (e *Env) MustAddApp(t testing.TB, a emulator.App) {
+func (e *Env) MustAddApp(t testing.TB, a graphemu.App) {
 	t.Helper()
 	if err := e.Emulator.AddApp(a); err != nil {
 		t.Fatalf("add app: %v", err)
@@ -64,7 +64,7 @@ func (e *Env) MustAddApp(t testing.TB, a emulator.App) {
 }
 
 // MustAddUser adds a user or fails the test.
-func (e *Env) MustAddUser(t testing.TB, u emulator.User) {
+func (e *Env) MustAddUser(t testing.TB, u graphemu.User) {
 	t.Helper()
 	if err := e.Emulator.AddUser(u); err != nil {
 		t.Fatalf("add user: %v", err)

@@ -18,8 +18,8 @@ import (
 	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/export"
 	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/selection"
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 const (
@@ -36,32 +36,32 @@ type tenant struct {
 
 type seedUser struct {
 	upn     string
-	methods []emulator.PhoneMethod
+	methods []graphemu.PhoneMethod
 }
 
 var seedUsers = []seedUser{
-	{"kim@contoso.com", []emulator.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 2065550101", SMSSignInState: "ready"},
+	{"kim@contoso.com", []graphemu.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 2065550101", SMSSignInState: "ready"},
 		{PhoneType: "alternateMobile", PhoneNumber: "+12065550102"}}},
-	{"lee@contoso.com", []emulator.PhoneMethod{{PhoneType: "office", PhoneNumber: "+1 4255550100x123"}}},
-	{"max@contoso.com", []emulator.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 2065550150"}}}, // masked by a fault
-	{"bad@contoso.com", []emulator.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 55"}}},
+	{"lee@contoso.com", []graphemu.PhoneMethod{{PhoneType: "office", PhoneNumber: "+1 4255550100x123"}}},
+	{"max@contoso.com", []graphemu.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 2065550150"}}}, // masked by a fault
+	{"bad@contoso.com", []graphemu.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 55"}}},
 	{"ana@contoso.com", nil},
-	{"O'Neil@contoso.com", []emulator.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+44 7700900123", SMSSignInState: "notEnabled"}}},
-	{"breakglass@contoso.com", []emulator.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 2065550199"}}},
-	{"eve@fabrikam.com", []emulator.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 2065550160"}}},
-	{"sam@contoso.com", []emulator.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 2065550170"}}}, // already managed
+	{"O'Neil@contoso.com", []graphemu.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+44 7700900123", SMSSignInState: "notEnabled"}}},
+	{"breakglass@contoso.com", []graphemu.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 2065550199"}}},
+	{"eve@fabrikam.com", []graphemu.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 2065550160"}}},
+	{"sam@contoso.com", []graphemu.PhoneMethod{{PhoneType: "mobile", PhoneNumber: "+1 2065550170"}}}, // already managed
 }
 
 func newTenant(t *testing.T) *tenant {
 	t.Helper()
-	env := graphtest.NewEnv(t, emulator.Options{Faults: emulator.Faults{MaskUsers: []string{"max@contoso.com"}}})
-	env.MustAddTenant(t, emulator.Tenant{ID: tenantID, SMSSignIn: emulator.SMSPolicy{AllUsers: true}})
-	env.MustAddApp(t, emulator.App{TenantID: tenantID, ClientID: appID, ClientSecret: secret,
-		Permissions: []string{emulator.PermPhoneMethodReadAll, emulator.PermUserReadAll}})
+	env := graphtest.NewEnv(t, graphemu.Options{Faults: graphemu.Faults{MaskUsers: []string{"max@contoso.com"}}})
+	env.MustAddTenant(t, graphemu.Tenant{ID: tenantID, SMSSignIn: graphemu.SMSPolicy{AllUsers: true}})
+	env.MustAddApp(t, graphemu.App{TenantID: tenantID, ClientID: appID, ClientSecret: secret,
+		Permissions: []string{graphemu.PermPhoneMethodReadAll, graphemu.PermUserReadAll}})
 	tn := &tenant{env: env}
 	for i, u := range seedUsers {
 		id := fmt.Sprintf("6e7b0000-0000-4000-8000-%012d", i)
-		env.MustAddUser(t, emulator.User{TenantID: tenantID, ID: id, UserPrincipalName: u.upn})
+		env.MustAddUser(t, graphemu.User{TenantID: tenantID, ID: id, UserPrincipalName: u.upn})
 		for _, m := range u.methods {
 			if err := env.Emulator.SetPhoneMethod(tenantID, id, m); err != nil {
 				t.Fatal(err)
@@ -286,8 +286,8 @@ func TestExportResumes(t *testing.T) {
 	for i := range 45 { // 54 users: three batches
 		upn := fmt.Sprintf("user%02d@contoso.com", i)
 		id := fmt.Sprintf("6e7b0001-0000-4000-8000-%012d", i)
-		tn.env.MustAddUser(t, emulator.User{TenantID: tenantID, ID: id, UserPrincipalName: upn})
-		if err := tn.env.Emulator.SetPhoneMethod(tenantID, id, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: fmt.Sprintf("+1 20655520%02d", i)}); err != nil {
+		tn.env.MustAddUser(t, graphemu.User{TenantID: tenantID, ID: id, UserPrincipalName: upn})
+		if err := tn.env.Emulator.SetPhoneMethod(tenantID, id, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: fmt.Sprintf("+1 20655520%02d", i)}); err != nil {
 			t.Fatal(err)
 		}
 		tn.users = append(tn.users, selection.User{ID: id, UPN: upn})
@@ -304,7 +304,7 @@ func TestExportResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := tn.env.Count("GET", emulator.RoutePhoneList); n != len(tn.users)-20 {
+	if n := tn.env.Count("GET", graphemu.RoutePhoneList); n != len(tn.users)-20 {
 		t.Fatalf("the resumed run read %d users, want %d", n, len(tn.users)-20)
 	}
 	if res.Resumed != 20 || res.Objects != 4+45 {

@@ -11,8 +11,8 @@ import (
 	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/report"
 	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/selection"
 	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/graph/emulator"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 const (
@@ -40,26 +40,26 @@ var users = []seeded{
 
 func setup(t *testing.T) (*graph.Client, []selection.User, *graphtest.Env) {
 	t.Helper()
-	env := graphtest.NewEnv(t, emulator.Options{})
-	env.MustAddTenant(t, emulator.Tenant{ID: tenantID, SMSSignIn: emulator.SMSPolicy{IncludedUsers: []string{"kim@contoso.com"}}})
-	env.MustAddApp(t, emulator.App{TenantID: tenantID, ClientID: appID, ClientSecret: secret,
-		Permissions: []string{emulator.PermAuthMethodReadAll, emulator.PermUserReadAll}})
+	env := graphtest.NewEnv(t, graphemu.Options{})
+	env.MustAddTenant(t, graphemu.Tenant{ID: tenantID, SMSSignIn: graphemu.SMSPolicy{IncludedUsers: []string{"kim@contoso.com"}}})
+	env.MustAddApp(t, graphemu.App{TenantID: tenantID, ClientID: appID, ClientSecret: secret,
+		Permissions: []string{graphemu.PermAuthMethodReadAll, graphemu.PermUserReadAll}})
 	var sel []selection.User
 	for i, u := range users {
 		id := fmt.Sprintf("6e7b0000-0000-4000-8000-%012d", i)
-		env.MustAddUser(t, emulator.User{TenantID: tenantID, ID: id, UserPrincipalName: u.upn})
+		env.MustAddUser(t, graphemu.User{TenantID: tenantID, ID: id, UserPrincipalName: u.upn})
 		for j, p := range u.phones {
 			st := ""
 			if u.sms && p == "mobile" {
 				st = "ready"
 			}
-			if err := env.Emulator.SetPhoneMethod(tenantID, id, emulator.PhoneMethod{PhoneType: p, PhoneNumber: fmt.Sprintf("+1 206555%02d%02d", i, j), SMSSignInState: st}); err != nil {
+			if err := env.Emulator.SetPhoneMethod(tenantID, id, graphemu.PhoneMethod{PhoneType: p, PhoneNumber: fmt.Sprintf("+1 206555%02d%02d", i, j), SMSSignInState: st}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		var ms []emulator.AuthenticationMethod
+		var ms []graphemu.AuthenticationMethod
 		for _, o := range u.others {
-			ms = append(ms, emulator.AuthenticationMethod{Type: o, DisplayName: "x"})
+			ms = append(ms, graphemu.AuthenticationMethod{Type: o, DisplayName: "x"})
 		}
 		if err := env.Emulator.SetAuthenticationMethods(tenantID, id, ms); err != nil {
 			t.Fatal(err)
@@ -101,11 +101,11 @@ func TestReport(t *testing.T) {
 		unmanaged != (report.Count{Namespace: report.Unmanaged, AtRisk: 2, Mobile: 1, Office: 1}) {
 		t.Fatalf("counts %+v", rep.Counts)
 	}
-	if n := env.Count("POST", emulator.RouteBatch); n != 1 {
+	if n := env.Count("POST", graphemu.RouteBatch); n != 1 {
 		t.Fatalf("%d batches for 6 users, want 1", n)
 	}
-	if n := env.Count("", "") - env.Count("GET", emulator.RouteAuthMethods) - env.Count("POST", emulator.RouteBatch) -
-		env.Count("", emulator.RouteToken) - env.Count("", emulator.RouteOpenIDConf); n != 0 {
+	if n := env.Count("", "") - env.Count("GET", graphemu.RouteAuthMethods) - env.Count("POST", graphemu.RouteBatch) -
+		env.Count("", graphemu.RouteToken) - env.Count("", graphemu.RouteOpenIDConf); n != 0 {
 		t.Fatalf("%d calls other than batched reads", n)
 	}
 	for format, check := range map[string]func(string) bool{
@@ -133,8 +133,8 @@ func TestReport(t *testing.T) {
 func TestReportNeedsTheGeneralPermission(t *testing.T) {
 	c, sel, env := setup(t)
 	// The phone-only permission cannot list passkeys and the rest: Graph answers 403.
-	env.MustAddApp(t, emulator.App{TenantID: tenantID, ClientID: appID, ClientSecret: secret,
-		Permissions: []string{emulator.PermPhoneMethodReadAll, emulator.PermUserReadAll}})
+	env.MustAddApp(t, graphemu.App{TenantID: tenantID, ClientID: appID, ClientSecret: secret,
+		Permissions: []string{graphemu.PermPhoneMethodReadAll, graphemu.PermUserReadAll}})
 	_, err := report.Run(context.Background(), c, sel, "contoso", "test", "at-risk", report.Options{})
 	if !graph.IsForbidden(err) {
 		t.Fatalf("got %v, want Forbidden", err)

@@ -1,4 +1,4 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // listItems lists a user's methods over Graph and decodes the items.
@@ -40,25 +40,25 @@ func (en *env) listed(t *testing.T, user string) []string {
 // the number it stands for.
 func TestNumberFormat(t *testing.T) {
 	cases := map[string]struct {
-		format     emulator.NumberFormat
+		format     graphemu.NumberFormat
 		sent, want string
 	}{
-		"documented form, sent without the space": {emulator.NumberFormatDocumented, "+491701234567", "+49 1701234567"},
-		"nospace":                           {emulator.NumberFormatNoSpace, "+49 1701234567", "+491701234567"},
-		"nospace keeps an extension":        {emulator.NumberFormatNoSpace, "+1 4255550100x12", "+14255550100x12"},
-		"trunk 0 added (Germany)":           {emulator.NumberFormatTrunk, "+49 1701234567", "+49 01701234567"},
-		"trunk 0 stripped (United Kingdom)": {emulator.NumberFormatTrunk, "+44 07700900123", "+44 7700900123"},
-		"trunk: NANP has no trunk 0":        {emulator.NumberFormatTrunk, "+1 4255550100", "+1 4255550100"},
-		"trunk: Italy keeps its 0":          {emulator.NumberFormatTrunk, "+39 0612345678", "+39 0612345678"},
-		"spaced":                            {emulator.NumberFormatSpaced, "+491701234567", "+49 170 123-4567"},
-		"spaced short number":               {emulator.NumberFormatSpaced, "+354 5551234", "+354 555-1234"},
+		"documented form, sent without the space": {graphemu.NumberFormatDocumented, "+491701234567", "+49 1701234567"},
+		"nospace":                           {graphemu.NumberFormatNoSpace, "+49 1701234567", "+491701234567"},
+		"nospace keeps an extension":        {graphemu.NumberFormatNoSpace, "+1 4255550100x12", "+14255550100x12"},
+		"trunk 0 added (Germany)":           {graphemu.NumberFormatTrunk, "+49 1701234567", "+49 01701234567"},
+		"trunk 0 stripped (United Kingdom)": {graphemu.NumberFormatTrunk, "+44 07700900123", "+44 7700900123"},
+		"trunk: NANP has no trunk 0":        {graphemu.NumberFormatTrunk, "+1 4255550100", "+1 4255550100"},
+		"trunk: Italy keeps its 0":          {graphemu.NumberFormatTrunk, "+39 0612345678", "+39 0612345678"},
+		"spaced":                            {graphemu.NumberFormatSpaced, "+491701234567", "+49 170 123-4567"},
+		"spaced short number":               {graphemu.NumberFormatSpaced, "+354 5551234", "+354 555-1234"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			en := newEnv(t, emulator.Options{DisableThrottling: true, Faults: emulator.Faults{NumberFormat: tc.format}})
+			en := newEnv(t, graphemu.Options{DisableThrottling: true, Faults: graphemu.Faults{NumberFormat: tc.format}})
 			typ := "office"
 			resp, body := en.do(t, "POST", phonePath(kimID), en.token, create(typ, tc.sent))
-			var created emulator.PhoneMethod
+			var created graphemu.PhoneMethod
 			must(t, json.Unmarshal(body, &created))
 			if resp.StatusCode != 201 || created.PhoneNumber != tc.want {
 				t.Fatalf("create: %d %s, want number %q", resp.StatusCode, body, tc.want)
@@ -76,12 +76,12 @@ func TestNumberFormat(t *testing.T) {
 // TestNumberFormatKeepsRules: uniqueness and "is this a change" use the
 // number, not its stored form.
 func TestNumberFormatKeepsRules(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true, Faults: emulator.Faults{NumberFormat: emulator.NumberFormatNoSpace}})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true, Faults: graphemu.Faults{NumberFormat: graphemu.NumberFormatNoSpace}})
 	leeHolds(num1)(t, en)
 	if resp, body := en.do(t, "POST", phonePath(kimID), en.token, create("mobile", num1)); resp.StatusCode != 409 {
 		t.Fatalf("clash with lee's number in another form: %d %s", resp.StatusCode, body)
 	}
-	must(t, en.e.SetPhoneMethod(tenantID, leeID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: num2, SMSSignInState: "ready"}))
+	must(t, en.e.SetPhoneMethod(tenantID, leeID, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: num2, SMSSignInState: "ready"}))
 	resp, _ := en.do(t, "POST", mobilePath+"/disableSmsSignIn", en.token, "")
 	if resp.StatusCode != 204 {
 		t.Fatalf("disable: %d", resp.StatusCode)
@@ -100,11 +100,11 @@ func TestNumberFormatKeepsRules(t *testing.T) {
 // or with an out-of-band edit.
 func TestReadLag(t *testing.T) {
 	const lag = 10 * time.Second
-	en := newEnv(t, emulator.Options{DisableThrottling: true, Faults: emulator.Faults{ReadLag: lag}})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true, Faults: graphemu.Faults{ReadLag: lag}})
 	set("mobile", num1, "")(t, en)
 	get := func() string { // "2:" + number, or "4:" when absent
 		resp, body := en.do(t, "GET", mobilePath, en.token, "")
-		var m emulator.PhoneMethod
+		var m graphemu.PhoneMethod
 		_ = json.Unmarshal(body, &m)
 		return fmt.Sprintf("%d:%s", resp.StatusCode/100, m.PhoneNumber)
 	}
@@ -153,21 +153,21 @@ func TestReadLag(t *testing.T) {
 func TestMaskNumbers(t *testing.T) {
 	const masked1, masked2 = "+1 ********01", "+1 ********02"
 	cases := map[string]struct {
-		faults       emulator.Faults
+		faults       graphemu.Faults
 		kim, lee     string // numbers listed
 		officeMasked string
 	}{
-		"off":                {emulator.Faults{}, num1, num2, num2 + "x12"},
-		"all users":          {emulator.Faults{MaskNumbers: true}, masked1, masked2, "+1 ********02x**"},
-		"listed UPN":         {emulator.Faults{MaskUsers: []string{"KIM@contoso.com"}}, masked1, num2, num2 + "x12"},
-		"listed object id":   {emulator.Faults{MaskUsers: []string{leeID}}, num1, masked2, "+1 ********02x**"},
-		"listed, none match": {emulator.Faults{MaskUsers: []string{maxUPN}}, num1, num2, num2 + "x12"},
+		"off":                {graphemu.Faults{}, num1, num2, num2 + "x12"},
+		"all users":          {graphemu.Faults{MaskNumbers: true}, masked1, masked2, "+1 ********02x**"},
+		"listed UPN":         {graphemu.Faults{MaskUsers: []string{"KIM@contoso.com"}}, masked1, num2, num2 + "x12"},
+		"listed object id":   {graphemu.Faults{MaskUsers: []string{leeID}}, num1, masked2, "+1 ********02x**"},
+		"listed, none match": {graphemu.Faults{MaskUsers: []string{maxUPN}}, num1, num2, num2 + "x12"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			en := newEnv(t, emulator.Options{DisableThrottling: true, Faults: tc.faults})
+			en := newEnv(t, graphemu.Options{DisableThrottling: true, Faults: tc.faults})
 			set("mobile", num1, "")(t, en)
-			must(t, en.e.SetPhoneMethod(tenantID, leeID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: num2}))
+			must(t, en.e.SetPhoneMethod(tenantID, leeID, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: num2}))
 			resp, body := en.do(t, "POST", phonePath(leeID), en.token, create("office", num2+"x12"))
 			if resp.StatusCode != 201 || !strings.Contains(string(body), `"phoneNumber":"`+num2+`x12"`) {
 				t.Fatalf("create answer: %d %s", resp.StatusCode, body)
@@ -214,7 +214,7 @@ func TestNotUniqueUnsaved(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			en := newEnv(t, emulator.Options{DisableThrottling: true, Faults: emulator.Faults{RateNotUniqueUnsaved: 1}})
+			en := newEnv(t, graphemu.Options{DisableThrottling: true, Faults: graphemu.Faults{RateNotUniqueUnsaved: 1}})
 			runSteps(t, en, tc)
 		})
 	}
@@ -246,7 +246,7 @@ func runSteps(t *testing.T, en *env, tc ruleCase) {
 // fault, and the calls it spares behave normally.
 func TestQuirkRates(t *testing.T) {
 	cases := map[string]struct {
-		faults emulator.Faults
+		faults graphemu.Faults
 		method string
 		body   string
 		// expected outputs
@@ -255,16 +255,16 @@ func TestQuirkRates(t *testing.T) {
 		fault      string
 		missStatus int
 	}{
-		"unsaved 409 on mobile creates": {emulator.Faults{RateNotUniqueUnsaved: 0.25}, "POST", create("mobile", num1),
+		"unsaved 409 on mobile creates": {graphemu.Faults{RateNotUniqueUnsaved: 0.25}, "POST", create("mobile", num1),
 			409, "phoneNumberNotUnique", "notUniqueUnsaved", 201},
-		"UnknownError on creates": {emulator.Faults{RateUnknownError: 0.25}, "POST", create("mobile", num1),
+		"UnknownError on creates": {graphemu.Faults{RateUnknownError: 0.25}, "POST", create("mobile", num1),
 			404, "UnknownError", "unknownError", 201},
-		"UnknownError on lists": {emulator.Faults{RateUnknownError: 0.25}, "GET", "",
+		"UnknownError on lists": {graphemu.Faults{RateUnknownError: 0.25}, "GET", "",
 			404, "UnknownError", "unknownError", 200},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			en := newEnv(t, emulator.Options{Seed: 7, DisableThrottling: true, Faults: tc.faults})
+			en := newEnv(t, graphemu.Options{Seed: 7, DisableThrottling: true, Faults: tc.faults})
 			hits := 0
 			for range faultRuns {
 				resp, body := en.do(t, tc.method, phonePath(kimID), en.token, tc.body)
@@ -291,7 +291,7 @@ func TestQuirkRates(t *testing.T) {
 // backend's URL, as observed; the user is looked up first; batch parts
 // and only phone-method routes are affected.
 func TestUnknownErrorEnvelope(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true, Faults: emulator.Faults{RateUnknownError: 1}})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true, Faults: graphemu.Faults{RateUnknownError: 1}})
 	set("mobile", num1, "")(t, en)
 	resp, body := en.do(t, "PATCH", mobilePath, en.token, `{"phoneType":"mobile","phoneNumber":"`+num2+`"}`)
 	var g graphErr
@@ -300,7 +300,7 @@ func TestUnknownErrorEnvelope(t *testing.T) {
 	if resp.StatusCode != 404 || g.Error.Code != "UnknownError" || json.Unmarshal([]byte(g.Error.Message), &backend) != nil {
 		t.Fatalf("envelope: %d %s", resp.StatusCode, body)
 	}
-	wantURL := "https://mface.windowsazure.com/odata/users('" + kimID + "%40" + tenantID + "')/authentication/phoneMethods('" + emulator.MobileID + "')"
+	wantURL := "https://mface.windowsazure.com/odata/users('" + kimID + "%40" + tenantID + "')/authentication/phoneMethods('" + graphemu.MobileID + "')"
 	if !strings.Contains(backend.Message, wantURL) || backend.MessageDetail == "" || g.Error.InnerError.RequestID == "" {
 		t.Fatalf("backend message %+v, want it to name %s", backend, wantURL)
 	}
@@ -328,7 +328,7 @@ func TestUnknownErrorEnvelope(t *testing.T) {
 func TestShuffleLists(t *testing.T) {
 	usual := []string{"mobile=" + num1, "alternateMobile=" + num2, "office=" + num3}
 	for _, shuffle := range []bool{false, true} {
-		en := newEnv(t, emulator.Options{Seed: 5, DisableThrottling: true, Faults: emulator.Faults{ShuffleLists: shuffle}})
+		en := newEnv(t, graphemu.Options{Seed: 5, DisableThrottling: true, Faults: graphemu.Faults{ShuffleLists: shuffle}})
 		setAll(set("mobile", num1, ""), set("alternateMobile", num2, ""), set("office", num3, ""))(t, en)
 		orders := map[string]bool{}
 		for range 40 {
@@ -355,7 +355,7 @@ func TestShuffleLists(t *testing.T) {
 // createdDateTime and lastUsedDateTime; off, the v1.0 shape is kept.
 func TestExtraProperties(t *testing.T) {
 	for _, extra := range []bool{false, true} {
-		en := newEnv(t, emulator.Options{DisableThrottling: true, Faults: emulator.Faults{ExtraProperties: extra}})
+		en := newEnv(t, graphemu.Options{DisableThrottling: true, Faults: graphemu.Faults{ExtraProperties: extra}})
 		created := en.clk.Now().UTC().Format(time.RFC3339)
 		resp, body := en.do(t, "POST", phonePath(kimID), en.token, create("mobile", num1))
 		var one map[string]any
@@ -386,9 +386,9 @@ func TestExtraProperties(t *testing.T) {
 // TestQuirksLeaveClassicFaults: quirks draw from their own generator, so
 // turning them on leaves the seeded sequence of classic faults alone.
 func TestQuirksLeaveClassicFaults(t *testing.T) {
-	run := func(f emulator.Faults) []bool {
+	run := func(f graphemu.Faults) []bool {
 		f.Rate429 = 0.3
-		en := newEnv(t, emulator.Options{Seed: 42, DisableThrottling: true, Faults: f})
+		en := newEnv(t, graphemu.Options{Seed: 42, DisableThrottling: true, Faults: f})
 		var throttled []bool
 		for range 60 {
 			resp, _ := en.do(t, "GET", phonePath(kimID), en.token, "")
@@ -396,8 +396,8 @@ func TestQuirksLeaveClassicFaults(t *testing.T) {
 		}
 		return throttled
 	}
-	plain := run(emulator.Faults{})
-	quirky := run(emulator.Faults{RateUnknownError: 0.5, ShuffleLists: true, MaskNumbers: true, ReadLag: time.Second})
+	plain := run(graphemu.Faults{})
+	quirky := run(graphemu.Faults{RateUnknownError: 0.5, ShuffleLists: true, MaskNumbers: true, ReadLag: time.Second})
 	if !slices.Equal(plain, quirky) {
 		t.Fatalf("429s moved when quirks were on:\n%v\n%v", plain, quirky)
 	}
@@ -406,11 +406,11 @@ func TestQuirksLeaveClassicFaults(t *testing.T) {
 // TestAdminQuirks: the faults admin API reads and writes every quirk and
 // refuses an unknown number format.
 func TestAdminQuirks(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true, EnableAdmin: true})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true, EnableAdmin: true})
 	const all = `{"numberFormat":"trunk","readLag":"5s","maskNumbers":true,"maskUsers":["kim@contoso.com"],` +
 		`"rateNotUniqueUnsaved":0.1,"shuffleLists":true,"extraProperties":true,"rateUnknownError":0.2}`
 	en.admin(t, "PUT", "/faults", all, 204)
-	want := emulator.Faults{NumberFormat: emulator.NumberFormatTrunk, ReadLag: 5 * time.Second, MaskNumbers: true,
+	want := graphemu.Faults{NumberFormat: graphemu.NumberFormatTrunk, ReadLag: 5 * time.Second, MaskNumbers: true,
 		MaskUsers: []string{"kim@contoso.com"}, RateNotUniqueUnsaved: 0.1, ShuffleLists: true, ExtraProperties: true,
 		RateUnknownError: 0.2}
 	if d := cmp.Diff(want, en.e.CurrentFaults()); d != "" {
@@ -421,19 +421,19 @@ func TestAdminQuirks(t *testing.T) {
 	}
 	en.admin(t, "PUT", "/faults", `{"numberFormat":"fancy"}`, 400)
 	en.admin(t, "PUT", "/faults", `{"readLag":"soon"}`, 400)
-	if en.e.CurrentFaults().NumberFormat != emulator.NumberFormatTrunk {
+	if en.e.CurrentFaults().NumberFormat != graphemu.NumberFormatTrunk {
 		t.Fatal("a refused PUT changed the faults")
 	}
 }
 
 func TestParseNumberFormat(t *testing.T) {
-	for in, want := range map[string]emulator.NumberFormat{"": emulator.NumberFormatDocumented,
-		"nospace": emulator.NumberFormatNoSpace, "trunk": emulator.NumberFormatTrunk, "spaced": emulator.NumberFormatSpaced} {
-		if got, err := emulator.ParseNumberFormat(in); err != nil || got != want {
+	for in, want := range map[string]graphemu.NumberFormat{"": graphemu.NumberFormatDocumented,
+		"nospace": graphemu.NumberFormatNoSpace, "trunk": graphemu.NumberFormatTrunk, "spaced": graphemu.NumberFormatSpaced} {
+		if got, err := graphemu.ParseNumberFormat(in); err != nil || got != want {
 			t.Errorf("ParseNumberFormat(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := emulator.ParseNumberFormat("NoSpace"); err == nil {
+	if _, err := graphemu.ParseNumberFormat("NoSpace"); err == nil {
 		t.Error("ParseNumberFormat accepted a wrong case")
 	}
 }

@@ -1,4 +1,4 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // The directory listings (docs/emulator.md, "Directory"), asserted against
@@ -36,10 +36,10 @@ func (en *env) get(t *testing.T, path, token string, header ...string) (int, []b
 }
 
 // addUsers adds n users user0000@<domain> … with ids that sort in order.
-func addUsers(t *testing.T, e *emulator.Emulator, prefix, domain string, n int) {
+func addUsers(t *testing.T, e *graphemu.Emulator, prefix, domain string, n int) {
 	t.Helper()
 	for i := range n {
-		must(t, e.AddUser(emulator.User{TenantID: tenantID, ID: fmt.Sprintf("%s-0000-4000-8000-%012d", prefix, i),
+		must(t, e.AddUser(graphemu.User{TenantID: tenantID, ID: fmt.Sprintf("%s-0000-4000-8000-%012d", prefix, i),
 			UserPrincipalName: fmt.Sprintf("user%04d@%s", i, domain)}))
 	}
 }
@@ -74,7 +74,7 @@ func TestListUsers(t *testing.T) {
 			query: "?$filter=" + url.QueryEscape("displayName eq 'Kim'"), wantStatus: 400, wantCode: "Request_UnsupportedQuery"},
 		"an unsupported option is refused": {query: "?$orderby=displayName", wantStatus: 400, wantCode: "Request_UnsupportedQuery"},
 	}
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
 	addUsers(t, en.e, "fa000000", "fabrikam.com", 250)
 	addUsers(t, en.e, "c0000000", "contoso.com", 5)
 	for name, tc := range cases {
@@ -124,7 +124,7 @@ func TestListUsers(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestListUsersNeedsDirectoryRead(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
 	status, body := en.get(t, "/v1.0/users", en.getToken(t, noDirApp))
 	if status != 403 || errCode(body) != "Authorization_RequestDenied" {
 		t.Fatalf("got %d %s, want 403 Authorization_RequestDenied", status, body)
@@ -132,17 +132,17 @@ func TestListUsersNeedsDirectoryRead(t *testing.T) {
 }
 
 func TestGroupMembers(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
-	must(t, en.e.AddApp(emulator.App{TenantID: tenantID, ClientID: "aaaaaaaa-0000-0000-0000-000000000004", ClientSecret: secret,
-		Permissions: []string{emulator.PermGroupMemberReadAll, emulator.PermUserReadAll}}))
-	must(t, en.e.AddApp(emulator.App{TenantID: tenantID, ClientID: "aaaaaaaa-0000-0000-0000-000000000005", ClientSecret: secret,
-		Permissions: []string{emulator.PermGroupMemberReadAll}}))
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
+	must(t, en.e.AddApp(graphemu.App{TenantID: tenantID, ClientID: "aaaaaaaa-0000-0000-0000-000000000004", ClientSecret: secret,
+		Permissions: []string{graphemu.PermGroupMemberReadAll, graphemu.PermUserReadAll}}))
+	must(t, en.e.AddApp(graphemu.App{TenantID: tenantID, ClientID: "aaaaaaaa-0000-0000-0000-000000000005", ClientSecret: secret,
+		Permissions: []string{graphemu.PermGroupMemberReadAll}}))
 	addUsers(t, en.e, "fa000000", "fabrikam.com", 150)
 	var inner []string
 	for i := range 150 {
 		inner = append(inner, fmt.Sprintf("fa000000-0000-4000-8000-%012d", i))
 	}
-	must(t, en.e.LoadSeed(emulator.Seed{Groups: []emulator.Group{
+	must(t, en.e.LoadSeed(graphemu.Seed{Groups: []graphemu.Group{
 		{TenantID: tenantID, ID: "99999999-0000-4000-8000-000000000001", DisplayName: "sales", Members: []string{kimUPN, "99999999-0000-4000-8000-000000000002"}},
 		{TenantID: tenantID, ID: "99999999-0000-4000-8000-000000000002", DisplayName: "sales-emea", Members: append(inner, kimID, "99999999-0000-4000-8000-000000000001")},
 	}}))
@@ -200,11 +200,11 @@ func TestGroupMembers(t *testing.T) {
 }
 
 func TestAuthenticationMethods(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
-	must(t, en.e.SetPhoneMethod(tenantID, kimID, emulator.PhoneMethod{PhoneType: emulator.Mobile, PhoneNumber: "+1 2065550100"}))
-	must(t, en.e.SetAuthenticationMethods(tenantID, kimID, []emulator.AuthenticationMethod{
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
+	must(t, en.e.SetPhoneMethod(tenantID, kimID, graphemu.PhoneMethod{PhoneType: graphemu.Mobile, PhoneNumber: "+1 2065550100"}))
+	must(t, en.e.SetAuthenticationMethods(tenantID, kimID, []graphemu.AuthenticationMethod{
 		{Type: "password"}, {Type: "fido2", DisplayName: "YubiKey 5"}, {Type: "microsoftAuthenticator", DisplayName: "Kim's iPhone"}}))
-	if err := en.e.SetAuthenticationMethods(tenantID, leeID, []emulator.AuthenticationMethod{{Type: "carrierPigeon"}}); err == nil {
+	if err := en.e.SetAuthenticationMethods(tenantID, leeID, []graphemu.AuthenticationMethod{{Type: "carrierPigeon"}}); err == nil {
 		t.Fatal("an unknown method type was accepted")
 	}
 	cases := map[string]struct {
@@ -244,7 +244,7 @@ func TestAuthenticationMethods(t *testing.T) {
 func TestBatchOfAuthenticationMethodListsIsThrottledPerPart(t *testing.T) {
 	// 0.004 of the smallest tier's 3,500 RU is a 14-RU bucket: a batch of 20 parts gets 14
 	// answers and 6 throttled parts, each with its own Retry-After.
-	en := newEnv(t, emulator.Options{ThrottleScale: 0.004})
+	en := newEnv(t, graphemu.Options{ThrottleScale: 0.004})
 	var reqs []map[string]string
 	for i := range 20 {
 		reqs = append(reqs, map[string]string{"id": fmt.Sprint(i), "method": "GET", "url": "/users/" + kimID + "/authentication/methods"})
@@ -276,17 +276,17 @@ func TestBatchOfAuthenticationMethodListsIsThrottledPerPart(t *testing.T) {
 	if ok != 14 || throttled != 6 {
 		t.Fatalf("%d answered and %d throttled, want 14 and 6", ok, throttled)
 	}
-	if n := en.e.Count(http.MethodGet, emulator.RouteAuthMethods); n != 20 {
+	if n := en.e.Count(http.MethodGet, graphemu.RouteAuthMethods); n != 20 {
 		t.Fatalf("%d parts counted, want 20", n)
 	}
 }
 
 func TestSeedRoundTripsGroupsAndMethods(t *testing.T) {
-	en := newEnv(t, emulator.Options{})
-	s := emulator.Seed{
-		Users: []emulator.SeedUser{{User: emulator.User{TenantID: tenantID, ID: leeID, UserPrincipalName: leeUPN},
-			AuthenticationMethods: []emulator.AuthenticationMethod{{Type: "windowsHelloForBusiness", DisplayName: "LEE-LAPTOP"}}}},
-		Groups: []emulator.Group{{TenantID: tenantID, ID: "99999999-0000-4000-8000-000000000001", DisplayName: "sales", Members: []string{leeID}}},
+	en := newEnv(t, graphemu.Options{})
+	s := graphemu.Seed{
+		Users: []graphemu.SeedUser{{User: graphemu.User{TenantID: tenantID, ID: leeID, UserPrincipalName: leeUPN},
+			AuthenticationMethods: []graphemu.AuthenticationMethod{{Type: "windowsHelloForBusiness", DisplayName: "LEE-LAPTOP"}}}},
+		Groups: []graphemu.Group{{TenantID: tenantID, ID: "99999999-0000-4000-8000-000000000001", DisplayName: "sales", Members: []string{leeID}}},
 	}
 	must(t, en.e.LoadSeed(s))
 	d := en.e.Dump()

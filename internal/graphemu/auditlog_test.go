@@ -1,4 +1,4 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // The audit log (docs/emulator.md, "Audit log"), asserted over HTTP against Graph's documented
@@ -42,11 +42,11 @@ type auditPage struct {
 }
 
 // auditEnv is env plus an app that may read the audit log and write phones.
-func auditEnv(t *testing.T, opts emulator.Options) (*env, string) {
+func auditEnv(t *testing.T, opts graphemu.Options) (*env, string) {
 	t.Helper()
 	en := newEnv(t, opts)
-	must(t, en.e.AddApp(emulator.App{TenantID: tenantID, ClientID: auditApp, ClientSecret: secret,
-		Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermAuditLogReadAll}}))
+	must(t, en.e.AddApp(graphemu.App{TenantID: tenantID, ClientID: auditApp, ClientSecret: secret,
+		Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermAuditLogReadAll}}))
 	return en, en.getToken(t, auditApp)
 }
 
@@ -70,17 +70,17 @@ func filterSince(at time.Time, more ...string) string {
 }
 
 func TestAuditLogRecordsGraphWritesAndOutOfBandEdits(t *testing.T) {
-	en, token := auditEnv(t, emulator.Options{DisableThrottling: true})
+	en, token := auditEnv(t, graphemu.Options{DisableThrottling: true})
 	start := en.clk.Now().Add(-time.Second)
 	resp, body := en.do(t, http.MethodPost, phonePath(kimUPN), token, `{"phoneType":"mobile","phoneNumber":"+1 2065550100"}`)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create: %d %s", resp.StatusCode, body)
 	}
 	en.clk.Advance(time.Second)
-	must(t, en.e.SetPhoneMethod(tenantID, leeID, emulator.PhoneMethod{PhoneType: emulator.Mobile, PhoneNumber: "+1 2065550101"}))
+	must(t, en.e.SetPhoneMethod(tenantID, leeID, graphemu.PhoneMethod{PhoneType: graphemu.Mobile, PhoneNumber: "+1 2065550101"}))
 	en.clk.Advance(time.Second)
 	// A write that changes nothing is not a change: no entry.
-	resp, _ = en.do(t, http.MethodPatch, phonePath(kimUPN, "/", emulator.MobileID), token, `{"phoneNumber":"+1 2065550100"}`)
+	resp, _ = en.do(t, http.MethodPatch, phonePath(kimUPN, "/", graphemu.MobileID), token, `{"phoneNumber":"+1 2065550100"}`)
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("no-op patch: %d", resp.StatusCode)
 	}
@@ -90,13 +90,13 @@ func TestAuditLogRecordsGraphWritesAndOutOfBandEdits(t *testing.T) {
 		t.Fatalf("want 2 entries, got %d: %s", status, body)
 	}
 	oob, graphWrite := p.Value[0], p.Value[1] // newest first
-	if graphWrite.ActivityDisplayName != emulator.ActivityAdminRegistered || graphWrite.InitiatedBy.App == nil ||
+	if graphWrite.ActivityDisplayName != graphemu.ActivityAdminRegistered || graphWrite.InitiatedBy.App == nil ||
 		graphWrite.InitiatedBy.App.AppID != auditApp || graphWrite.InitiatedBy.User != nil {
-		t.Errorf("Graph write: want %q initiated by app %s, got %+v", emulator.ActivityAdminRegistered, auditApp, graphWrite)
+		t.Errorf("Graph write: want %q initiated by app %s, got %+v", graphemu.ActivityAdminRegistered, auditApp, graphWrite)
 	}
-	if oob.ActivityDisplayName != emulator.ActivityAdminRegistered || oob.InitiatedBy.User == nil || oob.InitiatedBy.App != nil ||
-		oob.InitiatedBy.User.ID != emulator.Admin.ID {
-		t.Errorf("out-of-band edit: want %q initiated by the admin user, got %+v", emulator.ActivityAdminRegistered, oob)
+	if oob.ActivityDisplayName != graphemu.ActivityAdminRegistered || oob.InitiatedBy.User == nil || oob.InitiatedBy.App != nil ||
+		oob.InitiatedBy.User.ID != graphemu.Admin.ID {
+		t.Errorf("out-of-band edit: want %q initiated by the admin user, got %+v", graphemu.ActivityAdminRegistered, oob)
 	}
 	for _, e := range p.Value {
 		if e.Category != "UserManagement" || e.LoggedByService != "Authentication Methods" || len(e.TargetResources) != 1 || e.TargetResources[0].Type != "User" {
@@ -112,16 +112,16 @@ func TestAuditLogRecordsGraphWritesAndOutOfBandEdits(t *testing.T) {
 }
 
 func TestAuditLogActivities(t *testing.T) {
-	en, token := auditEnv(t, emulator.Options{DisableThrottling: true})
-	mobile := phonePath(kimID, "/", emulator.MobileID)
+	en, token := auditEnv(t, graphemu.Options{DisableThrottling: true})
+	mobile := phonePath(kimID, "/", graphemu.MobileID)
 	cases := []struct {
 		name, method, path, body string
 		wantActivity             string
 	}{
-		{"create", http.MethodPost, phonePath(kimID), `{"phoneType":"mobile","phoneNumber":"+1 2065550100"}`, emulator.ActivityAdminRegistered},
-		{"number change", http.MethodPatch, mobile, `{"phoneNumber":"+1 2065550199"}`, emulator.ActivityAdminUpdated},
-		{"SMS sign-in off", http.MethodPost, mobile + "/disableSmsSignIn", "", emulator.ActivityAdminUpdated},
-		{"delete", http.MethodDelete, mobile, "", emulator.ActivityAdminDeleted},
+		{"create", http.MethodPost, phonePath(kimID), `{"phoneType":"mobile","phoneNumber":"+1 2065550100"}`, graphemu.ActivityAdminRegistered},
+		{"number change", http.MethodPatch, mobile, `{"phoneNumber":"+1 2065550199"}`, graphemu.ActivityAdminUpdated},
+		{"SMS sign-in off", http.MethodPost, mobile + "/disableSmsSignIn", "", graphemu.ActivityAdminUpdated},
+		{"delete", http.MethodDelete, mobile, "", graphemu.ActivityAdminDeleted},
 	}
 	since := en.clk.Now().Add(-time.Second)
 	for _, tc := range cases {
@@ -131,7 +131,7 @@ func TestAuditLogActivities(t *testing.T) {
 			t.Fatalf("%s: %d %s", tc.name, resp.StatusCode, body)
 		}
 	}
-	if err := en.e.DeletePhoneMethod(tenantID, kimID, emulator.Mobile); err == nil { // nothing to delete: an error, no entry
+	if err := en.e.DeletePhoneMethod(tenantID, kimID, graphemu.Mobile); err == nil { // nothing to delete: an error, no entry
 		t.Fatal("deleting an absent method out of band succeeded")
 	}
 	_, p, _ := en.audits(t, token, filterSince(since)+"&$orderby=activityDateTime+asc")
@@ -146,9 +146,9 @@ func TestAuditLogActivities(t *testing.T) {
 }
 
 func TestAuditLogDeliveryLag(t *testing.T) {
-	en, token := auditEnv(t, emulator.Options{DisableThrottling: true, AuditLag: 2 * time.Minute})
+	en, token := auditEnv(t, graphemu.Options{DisableThrottling: true, AuditLag: 2 * time.Minute})
 	changed := en.clk.Now()
-	must(t, en.e.SetPhoneMethod(tenantID, kimID, emulator.PhoneMethod{PhoneType: emulator.Mobile, PhoneNumber: "+1 2065550100"}))
+	must(t, en.e.SetPhoneMethod(tenantID, kimID, graphemu.PhoneMethod{PhoneType: graphemu.Mobile, PhoneNumber: "+1 2065550100"}))
 	query := filterSince(changed.Add(-time.Minute))
 	en.clk.Advance(2*time.Minute - time.Second)
 	if _, p, _ := en.audits(t, token, query); len(p.Value) != 0 {
@@ -165,13 +165,13 @@ func TestAuditLogDeliveryLag(t *testing.T) {
 }
 
 func TestAuditLogFilter(t *testing.T) {
-	en, token := auditEnv(t, emulator.Options{DisableThrottling: true})
+	en, token := auditEnv(t, graphemu.Options{DisableThrottling: true})
 	base := en.clk.Now()
-	must(t, en.e.AddAuditEntry(tenantID, emulator.AuditEntry{ActivityDisplayName: emulator.ActivityUserRegistered,
+	must(t, en.e.AddAuditEntry(tenantID, graphemu.AuditEntry{ActivityDisplayName: graphemu.ActivityUserRegistered,
 		ActivityDateTime: base.Add(-10 * time.Minute), InitiatedByUserID: kimID, TargetUserID: kimID, TargetUPN: kimUPN}))
-	must(t, en.e.AddAuditEntry(tenantID, emulator.AuditEntry{ActivityDisplayName: "Update user", LoggedByService: "Core Directory",
+	must(t, en.e.AddAuditEntry(tenantID, graphemu.AuditEntry{ActivityDisplayName: "Update user", LoggedByService: "Core Directory",
 		ActivityDateTime: base.Add(-time.Minute), InitiatedByUserID: leeID, TargetUserID: leeID}))
-	must(t, en.e.AddAuditEntry(tenantID, emulator.AuditEntry{ActivityDisplayName: emulator.ActivityAdminDeleted,
+	must(t, en.e.AddAuditEntry(tenantID, graphemu.AuditEntry{ActivityDisplayName: graphemu.ActivityAdminDeleted,
 		ActivityDateTime: base.Add(-time.Minute), InitiatedByAppID: rwApp, TargetUserID: maxID}))
 	cases := map[string]struct {
 		query      string
@@ -202,9 +202,9 @@ func TestAuditLogFilter(t *testing.T) {
 }
 
 func TestAuditLogPaging(t *testing.T) {
-	en, token := auditEnv(t, emulator.Options{DisableThrottling: true})
+	en, token := auditEnv(t, graphemu.Options{DisableThrottling: true})
 	for i := range 25 {
-		must(t, en.e.AddAuditEntry(tenantID, emulator.AuditEntry{ActivityDisplayName: emulator.ActivityUserUpdated,
+		must(t, en.e.AddAuditEntry(tenantID, graphemu.AuditEntry{ActivityDisplayName: graphemu.ActivityUserUpdated,
 			ActivityDateTime: en.clk.Now().Add(time.Duration(-i) * time.Second), InitiatedByUserID: kimID, TargetUserID: kimID}))
 	}
 	seen, pages := map[string]bool{}, 0
@@ -243,7 +243,7 @@ func TestAuditLogPaging(t *testing.T) {
 }
 
 func TestAuditLogPermissionAndThrottling(t *testing.T) {
-	en, _ := auditEnv(t, emulator.Options{ThrottleScale: 0.001})           // a 3-RU bucket
+	en, _ := auditEnv(t, graphemu.Options{ThrottleScale: 0.001})           // a 3-RU bucket
 	status, body := en.get(t, "/v1.0/auditLogs/directoryAudits", en.token) // rwApp lacks AuditLog.Read.All
 	if status != http.StatusForbidden || errCode(body) != "Authentication_MSGraphPermissionMissing" {
 		t.Fatalf("without AuditLog.Read.All: want 403 Authentication_MSGraphPermissionMissing, got %d %s", status, body)
@@ -259,15 +259,15 @@ func TestAuditLogPermissionAndThrottling(t *testing.T) {
 	if !throttled {
 		t.Error("reads of the audit log are never throttled; they cost a resource unit like every GET")
 	}
-	if n := en.e.Count(http.MethodGet, emulator.RouteDirectoryAudits); n < 2 {
-		t.Errorf("stats count %d audit log reads under %s", n, emulator.RouteDirectoryAudits)
+	if n := en.e.Count(http.MethodGet, graphemu.RouteDirectoryAudits); n < 2 {
+		t.Errorf("stats count %d audit log reads under %s", n, graphemu.RouteDirectoryAudits)
 	}
 }
 
 func TestAuditLogSeedIsNotAChange(t *testing.T) {
-	en, token := auditEnv(t, emulator.Options{DisableThrottling: true})
-	must(t, en.e.LoadSeed(emulator.Seed{Users: []emulator.SeedUser{{User: emulator.User{TenantID: tenantID, ID: kimID, UserPrincipalName: kimUPN},
-		PhoneMethods: []emulator.PhoneMethod{{PhoneType: emulator.Mobile, PhoneNumber: "+1 2065550100"}}}}}))
+	en, token := auditEnv(t, graphemu.Options{DisableThrottling: true})
+	must(t, en.e.LoadSeed(graphemu.Seed{Users: []graphemu.SeedUser{{User: graphemu.User{TenantID: tenantID, ID: kimID, UserPrincipalName: kimUPN},
+		PhoneMethods: []graphemu.PhoneMethod{{PhoneType: graphemu.Mobile, PhoneNumber: "+1 2065550100"}}}}}))
 	if _, p, _ := en.audits(t, token, ""); len(p.Value) != 0 {
 		t.Errorf("a seed wrote %d audit entries; seeds are the state before the emulator started", len(p.Value))
 	}

@@ -1,10 +1,10 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 func TestValidPhoneNumber(t *testing.T) {
@@ -16,7 +16,7 @@ func TestValidPhoneNumber(t *testing.T) {
 		"+1 555555123412345": false, "+1 5555551234 ": false, "+1 5555551234X1": false,
 	}
 	for in, want := range cases {
-		if got := emulator.ValidPhoneNumber(in); got != want {
+		if got := graphemu.ValidPhoneNumber(in); got != want {
 			t.Errorf("ValidPhoneNumber(%q) = %v, want %v", in, got, want)
 		}
 	}
@@ -28,7 +28,7 @@ func FuzzValidPhoneNumber(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if !emulator.ValidPhoneNumber(s) {
+		if !graphemu.ValidPhoneNumber(s) {
 			return
 		}
 		if !strings.HasPrefix(s, "+") || strings.Count(s, " ") != 1 || strings.Count(s, "x") > 1 {

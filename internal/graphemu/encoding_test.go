@@ -1,4 +1,4 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // kiotaBody is a create body as Microsoft's SDKs send it: with the
@@ -76,7 +76,7 @@ func TestEncodedRequestBodies(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			en := newEnv(t, emulator.Options{DisableThrottling: true})
+			en := newEnv(t, graphemu.Options{DisableThrottling: true})
 			hdr := map[string]string{}
 			if tc.header != "" {
 				hdr["Content-Encoding"] = tc.header
@@ -95,8 +95,8 @@ func TestEncodedRequestBodies(t *testing.T) {
 
 // TestGzipPatchAndBatch: compressed PATCH bodies and $batch payloads too.
 func TestGzipPatchAndBatch(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
-	must(t, en.e.SetPhoneMethod(tenantID, kimID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: num1}))
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
+	must(t, en.e.SetPhoneMethod(tenantID, kimID, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: num1}))
 	gz := map[string]string{"Content-Encoding": "gzip"}
 	resp, b := en.raw(t, "PATCH", mobilePath, gz, compress(t, "gzip", []byte(kiotaBody("mobile", num2))))
 	if resp.StatusCode != 204 || en.methods(t, kimID)["mobile"].PhoneNumber != num2 {
@@ -127,8 +127,8 @@ func TestGzipResponses(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			en := newEnv(t, emulator.Options{DisableThrottling: true})
-			must(t, en.e.SetPhoneMethod(tenantID, kimID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: num1}))
+			en := newEnv(t, graphemu.Options{DisableThrottling: true})
+			must(t, en.e.SetPhoneMethod(tenantID, kimID, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: num1}))
 			resp, b := en.raw(t, tc.method, tc.path, map[string]string{"Accept-Encoding": tc.accept}, nil)
 			if got := resp.Header.Get("Content-Encoding") == "gzip"; got != tc.wantGzip {
 				t.Fatalf("Content-Encoding %q, want gzip %v", resp.Header.Get("Content-Encoding"), tc.wantGzip)
@@ -150,7 +150,7 @@ func TestGzipResponses(t *testing.T) {
 // TestGoClientUnpacksGzip: Go's transport asks for gzip by itself and
 // hands back plain JSON, so ordinary clients see no difference.
 func TestGoClientUnpacksGzip(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
 	resp, b := en.do(t, "GET", phonePath(kimID), en.token, "")
 	if !resp.Uncompressed || !json.Valid(b) {
 		t.Fatalf("transparent gzip: uncompressed=%v body %q", resp.Uncompressed, b)

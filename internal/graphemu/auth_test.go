@@ -1,4 +1,4 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // clientOptions points azidentity at the emulator's https authority.
@@ -43,14 +43,14 @@ func (en *env) useToken(t *testing.T, tok string) {
 }
 
 func TestAzidentityClientSecret(t *testing.T) {
-	en := newEnv(t, emulator.Options{})
+	en := newEnv(t, graphemu.Options{})
 	cred, err := azidentity.NewClientSecretCredential(tenantID, rwApp, secret,
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: en.clientOptions(), DisableInstanceDiscovery: true})
 	must(t, err)
 	tok, err := cred.GetToken(context.Background(), graphScope)
 	must(t, err)
 	en.useToken(t, tok.Token)
-	if n := en.e.Count("POST", emulator.RouteToken); n != 1 {
+	if n := en.e.Count("POST", graphemu.RouteToken); n != 1 {
 		t.Fatalf("token requests: %d", n)
 	}
 }
@@ -71,11 +71,11 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 }
 
 func TestAzidentityClientCertificate(t *testing.T) {
-	en := newEnv(t, emulator.Options{})
+	en := newEnv(t, graphemu.Options{})
 	certPEM, keyPEM := selfSigned(t)
 	const certApp = "cccccccc-0000-0000-0000-000000000001"
-	must(t, en.e.AddApp(emulator.App{TenantID: tenantID, ClientID: certApp, CertificatePEM: certPEM,
-		Permissions: []string{emulator.PermAuthMethodReadWriteAll}}))
+	must(t, en.e.AddApp(graphemu.App{TenantID: tenantID, ClientID: certApp, CertificatePEM: certPEM,
+		Permissions: []string{graphemu.PermAuthMethodReadWriteAll}}))
 	certs, key, err := azidentity.ParseCertificates(append(certPEM, keyPEM...), nil)
 	must(t, err)
 	cred, err := azidentity.NewClientCertificateCredential(tenantID, certApp, certs, key,
@@ -99,7 +99,7 @@ func TestAzidentityClientCertificate(t *testing.T) {
 
 // TestInstanceDiscovery answers MSAL's instance discovery with this host.
 func TestInstanceDiscovery(t *testing.T) {
-	en := newEnv(t, emulator.Options{})
+	en := newEnv(t, graphemu.Options{})
 	u, _ := url.Parse(en.srv.URL)
 	resp, body := en.do(t, "GET", "/common/discovery/instance?api-version=1.1&authorization_endpoint="+
 		url.QueryEscape(en.srv.URL+"/"+tenantID+"/oauth2/v2.0/authorize"), "", "")
@@ -142,7 +142,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{"scope without /.default", tenantID, with("scope", "https://graph.microsoft.com/User.Read"), 400, "invalid_scope"},
 		{"garbage assertion", tenantID, with("client_assertion", "a.b.c"), 401, "invalid_client"},
 	}
-	en := newEnv(t, emulator.Options{})
+	en := newEnv(t, graphemu.Options{})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			form := tc.form
@@ -162,8 +162,8 @@ func TestTokenEndpointErrors(t *testing.T) {
 // TestGraphAuthErrors: 401 for missing, malformed, foreign and expired
 // tokens; 403 for missing permissions.
 func TestGraphAuthErrors(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true, TokenTTL: time.Hour})
-	other := newEnv(t, emulator.Options{})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true, TokenTTL: time.Hour})
+	other := newEnv(t, graphemu.Options{})
 	ro := en.getToken(t, roApp)
 	noDir := en.getToken(t, noDirApp)
 	cases := []struct {
@@ -202,7 +202,7 @@ func TestGraphAuthErrors(t *testing.T) {
 
 // TestErrorEnvelope: request-id, echoed client-request-id and dates.
 func TestErrorEnvelope(t *testing.T) {
-	en := newEnv(t, emulator.Options{})
+	en := newEnv(t, graphemu.Options{})
 	req, err := http.NewRequest("GET", en.srv.URL+phonePath("nobody"), nil)
 	must(t, err)
 	req.Header.Set("Authorization", "Bearer "+en.token)

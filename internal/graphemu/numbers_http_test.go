@@ -1,9 +1,9 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"testing"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // TestAcceptedNumberForms: Graph accepts E.164 without the space and
@@ -37,7 +37,7 @@ func TestAcceptedNumberForms(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			en := newEnv(t, emulator.Options{DisableThrottling: true})
+			en := newEnv(t, graphemu.Options{DisableThrottling: true})
 			resp, body := en.do(t, "POST", phonePath(kimID), en.token, create(tc.phoneType, tc.sent))
 			if resp.StatusCode != tc.status || (tc.code != "" && errCode(body) != tc.code) {
 				t.Fatalf("got %d %s, want %d %s", resp.StatusCode, body, tc.status, tc.code)

@@ -1,4 +1,4 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // Second tenant for the per-tenant stats tests. Its id is registered in
@@ -23,10 +23,10 @@ const (
 // returns that app's token. The calls it makes are counted.
 func (en *env) addTenant2(t *testing.T) string {
 	t.Helper()
-	must(t, en.e.AddTenant(emulator.Tenant{ID: tenant2ID}))
-	must(t, en.e.AddApp(emulator.App{TenantID: tenant2ID, ClientID: t2App, ClientSecret: secret,
-		Permissions: []string{emulator.PermAuthMethodReadWriteAll}}))
-	must(t, en.e.AddUser(emulator.User{TenantID: tenant2ID, ID: anaID, UserPrincipalName: "ana@fabrikam.com"}))
+	must(t, en.e.AddTenant(graphemu.Tenant{ID: tenant2ID}))
+	must(t, en.e.AddApp(graphemu.App{TenantID: tenant2ID, ClientID: t2App, ClientSecret: secret,
+		Permissions: []string{graphemu.PermAuthMethodReadWriteAll}}))
+	must(t, en.e.AddUser(graphemu.User{TenantID: tenant2ID, ID: anaID, UserPrincipalName: "ana@fabrikam.com"}))
 	resp, body := en.form(t, strings.ToLower(tenant2ID), url.Values{"grant_type": {"client_credentials"},
 		"client_id": {t2App}, "client_secret": {secret}, "scope": {"https://graph.microsoft.com/.default"}})
 	if resp.StatusCode != 200 {
@@ -43,7 +43,7 @@ func (en *env) addTenant2(t *testing.T) string {
 // requests and $batch parts for the token's tenant, anything else for "";
 // the global view still sums them all.
 func TestTenantStats(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
 	tok2 := en.addTenant2(t)
 	en.do(t, "GET", phonePath(kimID), en.token, "")
 	en.do(t, "POST", phonePath(kimID), en.token, create("mobile", num1))
@@ -60,15 +60,15 @@ func TestTenantStats(t *testing.T) {
 		tenant, method, route string
 		want                  int
 	}{
-		"tenant 1 lists":                       {tenantID, "GET", emulator.RoutePhoneList, 1},
-		"tenant 1 creates":                     {tenantID, "POST", emulator.RoutePhoneList, 1},
-		"tenant 1 discovery by path":           {tenantID, "GET", emulator.RouteOpenIDConf, 1},
+		"tenant 1 lists":                       {tenantID, "GET", graphemu.RoutePhoneList, 1},
+		"tenant 1 creates":                     {tenantID, "POST", graphemu.RoutePhoneList, 1},
+		"tenant 1 discovery by path":           {tenantID, "GET", graphemu.RouteOpenIDConf, 1},
 		"tenant 1 all calls":                   {tenantID, "", "", 3},
-		"tenant 2 lists and batch parts":       {tenant2ID, "GET", emulator.RoutePhoneList, 4},
-		"tenant 2 token by path (lower case)":  {tenant2ID, "POST", emulator.RouteToken, 1},
-		"tenant 2 batch":                       {tenant2ID, "POST", emulator.RouteBatch, 1},
+		"tenant 2 lists and batch parts":       {tenant2ID, "GET", graphemu.RoutePhoneList, 4},
+		"tenant 2 token by path (lower case)":  {tenant2ID, "POST", graphemu.RouteToken, 1},
+		"tenant 2 batch":                       {tenant2ID, "POST", graphemu.RouteBatch, 1},
 		"tenant id in any case":                {strings.ToLower(tenant2ID), "", "", 6},
-		"untrusted tokens count for no tenant": {"", "GET", emulator.RoutePhoneList, 2},
+		"untrusted tokens count for no tenant": {"", "GET", graphemu.RoutePhoneList, 2},
 		"unknown tenant":                       {"33333333-3333-3333-3333-333333333333", "", "", 0},
 	}
 	for name, tc := range cases {
@@ -76,13 +76,13 @@ func TestTenantStats(t *testing.T) {
 			t.Errorf("%s: TenantCount(%q, %q, %q) = %d, want %d", name, tc.tenant, tc.method, tc.route, got, tc.want)
 		}
 	}
-	if got, want := en.e.Count("GET", emulator.RoutePhoneList), 7; got != want {
+	if got, want := en.e.Count("GET", graphemu.RoutePhoneList), 7; got != want {
 		t.Errorf("global Count sums every tenant: %d, want %d", got, want)
 	}
-	wantT1 := []emulator.Stat{
-		{Tenant: tenantID, Method: "GET", Route: emulator.RoutePhoneList, Status: 200, Count: 1},
-		{Tenant: tenantID, Method: "POST", Route: emulator.RoutePhoneList, Status: 201, Count: 1},
-		{Tenant: tenantID, Method: "GET", Route: emulator.RouteOpenIDConf, Status: 200, Count: 1},
+	wantT1 := []graphemu.Stat{
+		{Tenant: tenantID, Method: "GET", Route: graphemu.RoutePhoneList, Status: 200, Count: 1},
+		{Tenant: tenantID, Method: "POST", Route: graphemu.RoutePhoneList, Status: 201, Count: 1},
+		{Tenant: tenantID, Method: "GET", Route: graphemu.RouteOpenIDConf, Status: 200, Count: 1},
 	}
 	if d := cmp.Diff(wantT1, en.e.TenantStats(tenantID)); d != "" {
 		t.Errorf("TenantStats (-want +got):\n%s", d)
@@ -97,7 +97,7 @@ func TestTenantStats(t *testing.T) {
 // TestResetTenantStats: resetting one tenant leaves the other tenant's
 // counts and the tenant-less ones.
 func TestResetTenantStats(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
 	tok2 := en.addTenant2(t)
 	en.do(t, "GET", phonePath(kimID), en.token, "")
 	en.do(t, "GET", phonePath(anaID), tok2, "")
@@ -121,14 +121,14 @@ func TestResetTenantStats(t *testing.T) {
 // TestAdminTenantStats: ?tenant= selects one tenant's rows on GET and
 // DELETE /_emulator/stats.
 func TestAdminTenantStats(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true, EnableAdmin: true})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true, EnableAdmin: true})
 	tok2 := en.addTenant2(t)
 	en.do(t, "GET", phonePath(kimID), en.token, "")
 	en.do(t, "GET", phonePath(anaID), tok2, "")
 
-	var got []emulator.Stat
+	var got []graphemu.Stat
 	must(t, json.Unmarshal(en.admin(t, "GET", "/stats?tenant="+tenantID, "", 200), &got))
-	want := []emulator.Stat{{Tenant: tenantID, Method: "GET", Route: emulator.RoutePhoneList, Status: 200, Count: 1}}
+	want := []graphemu.Stat{{Tenant: tenantID, Method: "GET", Route: graphemu.RoutePhoneList, Status: 200, Count: 1}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("admin tenant stats (-want +got):\n%s", d)
 	}

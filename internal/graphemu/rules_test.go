@@ -1,11 +1,11 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"encoding/json"
 	"net/http"
 	"testing"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 const (
@@ -33,7 +33,7 @@ type ruleCase struct {
 
 func set(typ, number, sms string) func(t *testing.T, en *env) {
 	return func(t *testing.T, en *env) {
-		must(t, en.e.SetPhoneMethod(tenantID, kimID, emulator.PhoneMethod{PhoneType: typ, PhoneNumber: number, SMSSignInState: sms}))
+		must(t, en.e.SetPhoneMethod(tenantID, kimID, graphemu.PhoneMethod{PhoneType: typ, PhoneNumber: number, SMSSignInState: sms}))
 	}
 }
 
@@ -48,7 +48,7 @@ func setAll(fs ...func(*testing.T, *env)) func(*testing.T, *env) {
 // leeHolds gives lee a ready SMS sign-in on number n.
 func leeHolds(n string) func(*testing.T, *env) {
 	return func(t *testing.T, en *env) {
-		must(t, en.e.SetPhoneMethod(tenantID, leeID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: n, SMSSignInState: "ready"}))
+		must(t, en.e.SetPhoneMethod(tenantID, leeID, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: n, SMSSignInState: "ready"}))
 	}
 }
 
@@ -57,9 +57,9 @@ func create(typ, number string) string {
 }
 
 var (
-	mobilePath = phonePath(kimID, "/", emulator.MobileID)
-	altPath    = phonePath(kimID, "/", emulator.AlternateMobileID)
-	officePath = phonePath(kimID, "/", emulator.OfficeID)
+	mobilePath = phonePath(kimID, "/", graphemu.MobileID)
+	altPath    = phonePath(kimID, "/", graphemu.AlternateMobileID)
+	officePath = phonePath(kimID, "/", graphemu.OfficeID)
 )
 
 // TestPhoneMethodRules covers every rule of the contract as a table case
@@ -155,7 +155,7 @@ func TestPhoneMethodRules(t *testing.T) {
 }
 
 func runRuleCase(t *testing.T, tc ruleCase) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
 	if tc.setup != nil {
 		tc.setup(t, en)
 	}
@@ -185,20 +185,20 @@ func runRuleCase(t *testing.T, tc ruleCase) {
 // TestSMSSignInStateByPolicy checks the states that depend on the tenant
 // policy rather than on the method.
 func TestSMSSignInStateByPolicy(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
-	must(t, en.e.SetPhoneMethod(tenantID, maxID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: num1}))
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
+	must(t, en.e.SetPhoneMethod(tenantID, maxID, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: num1}))
 	if s := en.methods(t, maxID)["mobile"].SMSSignInState; s != "notAllowedByPolicy" {
 		t.Fatalf("max outside policy: %s", s)
 	}
-	resp, body := en.do(t, "POST", phonePath(maxID, "/", emulator.MobileID, "/enableSmsSignIn"), en.token, "")
+	resp, body := en.do(t, "POST", phonePath(maxID, "/", graphemu.MobileID, "/enableSmsSignIn"), en.token, "")
 	if resp.StatusCode != 400 {
 		t.Fatalf("enable outside policy: %d %s", resp.StatusCode, body)
 	}
-	must(t, en.e.SetSMSPolicy(tenantID, emulator.SMSPolicy{AllUsers: true}))
+	must(t, en.e.SetSMSPolicy(tenantID, graphemu.SMSPolicy{AllUsers: true}))
 	if s := en.methods(t, maxID)["mobile"].SMSSignInState; s != "notConfigured" {
 		t.Fatalf("max now in policy, never registered: %s", s)
 	}
-	must(t, en.e.SetSMSPolicy(tenantID, emulator.SMSPolicy{AllUsers: true, ExcludedUsers: []string{maxUPN}}))
+	must(t, en.e.SetSMSPolicy(tenantID, graphemu.SMSPolicy{AllUsers: true, ExcludedUsers: []string{maxUPN}}))
 	if s := en.methods(t, maxID)["mobile"].SMSSignInState; s != "notAllowedByPolicy" {
 		t.Fatalf("max excluded: %s", s)
 	}
@@ -207,18 +207,18 @@ func TestSMSSignInStateByPolicy(t *testing.T) {
 // TestListAndGetShapes checks the JSON shapes of list, get, create and the
 // user lookup.
 func TestListAndGetShapes(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
 	resp, body := en.do(t, "POST", phonePath(kimUPN), en.token, create("mobile", num1))
 	if resp.StatusCode != 201 {
 		t.Fatalf("create: %d %s", resp.StatusCode, body)
 	}
-	var m emulator.PhoneMethod
+	var m graphemu.PhoneMethod
 	must(t, json.Unmarshal(body, &m))
-	if m != (emulator.PhoneMethod{ID: emulator.MobileID, PhoneNumber: num1, PhoneType: "mobile", SMSSignInState: "ready"}) {
+	if m != (graphemu.PhoneMethod{ID: graphemu.MobileID, PhoneNumber: num1, PhoneType: "mobile", SMSSignInState: "ready"}) {
 		t.Fatalf("created: %+v", m)
 	}
 	resp, body = en.do(t, "GET", phonePath(kimID), en.token, "")
-	var list struct{ Value []emulator.PhoneMethod }
+	var list struct{ Value []graphemu.PhoneMethod }
 	must(t, json.Unmarshal(body, &list))
 	if resp.StatusCode != 200 || len(list.Value) != 1 || list.Value[0] != m {
 		t.Fatalf("list: %d %s", resp.StatusCode, body)
@@ -234,7 +234,7 @@ func TestListAndGetShapes(t *testing.T) {
 // TestReplicationDelay: a freshly created user answers 404 until the
 // directory has caught up.
 func TestReplicationDelay(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true, ReplicationDelay: 10 * 1e9})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true, ReplicationDelay: 10 * 1e9})
 	resp, _ := en.do(t, "GET", phonePath(kimID), en.token, "")
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("fresh user: %d", resp.StatusCode)

@@ -1,4 +1,4 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"math"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 const faultRuns = 400
@@ -40,17 +40,17 @@ func (en *env) outcome(t *testing.T, c *http.Client, method, path, body string) 
 func TestFaultRates(t *testing.T) {
 	cases := []struct {
 		name   string
-		faults emulator.Faults
+		faults graphemu.Faults
 		hit    []string // outcomes that count as the fault
 		fault  string   // Stat.Fault recorded for it
 	}{
-		{"429", emulator.Faults{Rate429: 0.25}, []string{"429"}, "429"},
-		{"5xx", emulator.Faults{Rate5xx: 0.25}, []string{"503", "504"}, "5xx"},
-		{"drop", emulator.Faults{RateDrop: 0.25}, []string{"err"}, "drop"},
+		{"429", graphemu.Faults{Rate429: 0.25}, []string{"429"}, "429"},
+		{"5xx", graphemu.Faults{Rate5xx: 0.25}, []string{"503", "504"}, "5xx"},
+		{"drop", graphemu.Faults{RateDrop: 0.25}, []string{"err"}, "drop"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			en := newEnv(t, emulator.Options{Seed: 7, DisableThrottling: true, Faults: tc.faults})
+			en := newEnv(t, graphemu.Options{Seed: 7, DisableThrottling: true, Faults: tc.faults})
 			c := en.noReuse()
 			hits := 0
 			for range faultRuns {
@@ -72,7 +72,7 @@ func TestFaultRates(t *testing.T) {
 
 // TestFaultLostResponse: the write is saved, then the connection drops.
 func TestFaultLostResponse(t *testing.T) {
-	en := newEnv(t, emulator.Options{Seed: 7, DisableThrottling: true, Faults: emulator.Faults{RateLostResponse: 0.25}})
+	en := newEnv(t, graphemu.Options{Seed: 7, DisableThrottling: true, Faults: graphemu.Faults{RateLostResponse: 0.25}})
 	c := en.noReuse()
 	lost := 0
 	for range faultRuns {
@@ -106,7 +106,7 @@ func checkRate(t *testing.T, hits int, rate float64) {
 	}
 }
 
-func faultCount(e *emulator.Emulator, fault string) int {
+func faultCount(e *graphemu.Emulator, fault string) int {
 	n := 0
 	for _, s := range e.Stats() {
 		if s.Fault == fault {
@@ -119,9 +119,9 @@ func faultCount(e *emulator.Emulator, fault string) int {
 // TestFaultsDeterministic: the same seed and request sequence give the
 // same outcomes; another seed gives another sequence.
 func TestFaultsDeterministic(t *testing.T) {
-	f := emulator.Faults{Rate429: 0.2, Rate5xx: 0.2, RateDrop: 0.2}
+	f := graphemu.Faults{Rate429: 0.2, Rate5xx: 0.2, RateDrop: 0.2}
 	run := func(seed int64) []string {
-		en := newEnv(t, emulator.Options{Seed: seed, DisableThrottling: true, Faults: f})
+		en := newEnv(t, graphemu.Options{Seed: seed, DisableThrottling: true, Faults: f})
 		c := en.noReuse()
 		var out []string
 		for range 60 {
@@ -141,9 +141,9 @@ func TestFaultsDeterministic(t *testing.T) {
 // TestLatencyDeterministic: latency is Latency plus a seeded jitter in
 // [0, Jitter). Checked on the decision, not by timing requests.
 func TestLatencyDeterministic(t *testing.T) {
-	f := emulator.Faults{Latency: 50 * time.Millisecond, Jitter: 20 * time.Millisecond}
-	a := emulator.New(emulator.Options{Seed: 3, Faults: f})
-	b := emulator.New(emulator.Options{Seed: 3, Faults: f})
+	f := graphemu.Faults{Latency: 50 * time.Millisecond, Jitter: 20 * time.Millisecond}
+	a := graphemu.New(graphemu.Options{Seed: 3, Faults: f})
+	b := graphemu.New(graphemu.Options{Seed: 3, Faults: f})
 	distinct := map[time.Duration]bool{}
 	for range 100 {
 		da, db := a.DrawDelay(false), b.DrawDelay(false)

@@ -1,4 +1,4 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // Fixtures shared by the tests: one tenant, a read-write app, a read-only
@@ -48,7 +48,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // env is a seeded emulator behind an httptest TLS server.
 type env struct {
-	e     *emulator.Emulator
+	e     *graphemu.Emulator
 	srv   *httptest.Server
 	clk   *clock
 	token string // rwApp's token
@@ -57,20 +57,20 @@ type env struct {
 // newEnv starts an emulator with the fixtures. opts.Now is replaced by a
 // settable clock starting at the real time (client assertions made by
 // azidentity carry real timestamps).
-func newEnv(t *testing.T, opts emulator.Options) *env {
+func newEnv(t *testing.T, opts graphemu.Options) *env {
 	t.Helper()
 	clk := &clock{t: time.Now()}
 	opts.Now = clk.Now
-	e := emulator.New(opts)
-	must(t, e.AddTenant(emulator.Tenant{ID: tenantID, SMSSignIn: emulator.SMSPolicy{IncludedUsers: []string{kimID, "LEE@contoso.com"}}}))
-	must(t, e.AddApp(emulator.App{TenantID: tenantID, ClientID: rwApp, ClientSecret: secret,
-		Permissions: []string{emulator.PermAuthMethodReadWriteAll, emulator.PermUserReadAll}}))
-	must(t, e.AddApp(emulator.App{TenantID: tenantID, ClientID: roApp, ClientSecret: secret,
-		Permissions: []string{emulator.PermPhoneMethodReadAll, emulator.PermUserReadAll}}))
-	must(t, e.AddApp(emulator.App{TenantID: tenantID, ClientID: noDirApp, ClientSecret: secret,
-		Permissions: []string{emulator.PermPhoneMethodReadWriteAll}}))
+	e := graphemu.New(opts)
+	must(t, e.AddTenant(graphemu.Tenant{ID: tenantID, SMSSignIn: graphemu.SMSPolicy{IncludedUsers: []string{kimID, "LEE@contoso.com"}}}))
+	must(t, e.AddApp(graphemu.App{TenantID: tenantID, ClientID: rwApp, ClientSecret: secret,
+		Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}}))
+	must(t, e.AddApp(graphemu.App{TenantID: tenantID, ClientID: roApp, ClientSecret: secret,
+		Permissions: []string{graphemu.PermPhoneMethodReadAll, graphemu.PermUserReadAll}}))
+	must(t, e.AddApp(graphemu.App{TenantID: tenantID, ClientID: noDirApp, ClientSecret: secret,
+		Permissions: []string{graphemu.PermPhoneMethodReadWriteAll}}))
 	for _, u := range [][2]string{{kimID, kimUPN}, {leeID, leeUPN}, {maxID, maxUPN}} {
-		must(t, e.AddUser(emulator.User{TenantID: tenantID, ID: u[0], UserPrincipalName: u[1]}))
+		must(t, e.AddUser(graphemu.User{TenantID: tenantID, ID: u[0], UserPrincipalName: u[1]}))
 	}
 	srv := httptest.NewTLSServer(e)
 	t.Cleanup(srv.Close)
@@ -164,11 +164,11 @@ func errCode(body []byte) string {
 }
 
 // methods reads a user's methods out of band, keyed by type.
-func (en *env) methods(t *testing.T, user string) map[string]emulator.PhoneMethod {
+func (en *env) methods(t *testing.T, user string) map[string]graphemu.PhoneMethod {
 	t.Helper()
 	ms, err := en.e.PhoneMethods(tenantID, user)
 	must(t, err)
-	out := map[string]emulator.PhoneMethod{}
+	out := map[string]graphemu.PhoneMethod{}
 	for _, m := range ms {
 		out[m.PhoneType] = m
 	}

@@ -1,4 +1,4 @@
-// Package emulator is an in-process Microsoft Graph look-alike for everything
+// Package graphemu is an in-process Microsoft Graph look-alike for everything
 // phoneop touches: the Entra ID client-credentials token endpoint (with the
 // discovery documents azidentity reads), user lookup, and the seven
 // phone-authentication-method operations, with the rules, error envelope,
@@ -8,7 +8,7 @@
 // single httptest.NewTLSServer(e). Graph requests are bound to a tenant by the
 // bearer token, exactly as in real Graph. The emulator is safe for concurrent
 // use.
-package emulator
+package graphemu
 
 import (
 	"cmp"

@@ -1,4 +1,4 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"strconv"
@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // TestThrottlingResourceUnits: scale 0.001 gives a 3-RU bucket refilling
 // 0.35 RU/s; the 4th GET is throttled, and it recovers after Retry-After
 // on the emulator's clock.
 func TestThrottlingResourceUnits(t *testing.T) {
-	en := newEnv(t, emulator.Options{ThrottleScale: 0.001})
+	en := newEnv(t, graphemu.Options{ThrottleScale: 0.001})
 	for i := range 3 {
 		resp, _ := en.do(t, "GET", phonePath(kimID), en.token, "")
 		if resp.StatusCode != 200 {
@@ -33,8 +33,8 @@ func TestThrottlingResourceUnits(t *testing.T) {
 // TestThrottlingWrites: scale 0.002 gives 7 RU and 6 writes per app; the
 // 7th write hits the write limit first.
 func TestThrottlingWrites(t *testing.T) {
-	en := newEnv(t, emulator.Options{ThrottleScale: 0.002})
-	must(t, en.e.SetPhoneMethod(tenantID, kimID, emulator.PhoneMethod{PhoneType: "office", PhoneNumber: num1}))
+	en := newEnv(t, graphemu.Options{ThrottleScale: 0.002})
+	must(t, en.e.SetPhoneMethod(tenantID, kimID, graphemu.PhoneMethod{PhoneType: "office", PhoneNumber: num1}))
 	body := `{"phoneNumber":"` + num1 + `"}`
 	for i := range 6 {
 		if resp, b := en.do(t, "PATCH", officePath, en.token, body); resp.StatusCode != 204 {
@@ -77,7 +77,7 @@ func expect429(t *testing.T, en *env, method, body, scope string) int {
 
 // TestThrottlingDisabled: DisableThrottling never answers 429.
 func TestThrottlingDisabled(t *testing.T) {
-	en := newEnv(t, emulator.Options{ThrottleScale: 0.0001, DisableThrottling: true})
+	en := newEnv(t, graphemu.Options{ThrottleScale: 0.0001, DisableThrottling: true})
 	for i := range 10 {
 		if resp, _ := en.do(t, "GET", phonePath(kimID), en.token, ""); resp.StatusCode != 200 {
 			t.Fatalf("GET %d: %d", i, resp.StatusCode)

@@ -1,4 +1,4 @@
-package emulator_test
+package graphemu_test
 
 import (
 	"encoding/json"
@@ -10,28 +10,28 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/phoneop/phoneop/internal/graph/emulator"
+	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
 // TestStats: calls are counted per (method, route template, status) and
 // can be reset.
 func TestStats(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
 	en.do(t, "GET", phonePath(kimID), en.token, "")
 	en.do(t, "GET", phonePath(kimUPN), en.token, "")
 	en.do(t, "POST", phonePath(kimID), en.token, create("mobile", num1))
 	en.do(t, "PATCH", mobilePath, en.token, `{"phoneNumber":"`+num2+`"}`)
 	en.do(t, "GET", phonePath("nobody"), en.token, "")
-	want := []emulator.Stat{
-		{Method: "GET", Route: emulator.RoutePhoneList, Status: 200, Count: 2},
-		{Method: "GET", Route: emulator.RoutePhoneList, Status: 404, Count: 1},
-		{Method: "POST", Route: emulator.RoutePhoneList, Status: 201, Count: 1},
-		{Method: "PATCH", Route: emulator.RoutePhoneItem, Status: 204, Count: 1},
+	want := []graphemu.Stat{
+		{Method: "GET", Route: graphemu.RoutePhoneList, Status: 200, Count: 2},
+		{Method: "GET", Route: graphemu.RoutePhoneList, Status: 404, Count: 1},
+		{Method: "POST", Route: graphemu.RoutePhoneList, Status: 201, Count: 1},
+		{Method: "PATCH", Route: graphemu.RoutePhoneItem, Status: 204, Count: 1},
 	}
 	if d := cmp.Diff(want, en.e.Stats()); d != "" {
 		t.Fatalf("stats (-want +got):\n%s", d)
 	}
-	if en.e.Count("GET", emulator.RoutePhoneList) != 3 {
+	if en.e.Count("GET", graphemu.RoutePhoneList) != 3 {
 		t.Fatal("Count")
 	}
 	en.e.ResetStats()
@@ -51,13 +51,13 @@ func (en *env) admin(t *testing.T, method, path, body string, want int) []byte {
 }
 
 func TestAdminDisabled(t *testing.T) {
-	en := newEnv(t, emulator.Options{})
+	en := newEnv(t, graphemu.Options{})
 	en.admin(t, "GET", "/stats", "", 404)
 }
 
 // TestAdminAPI walks every admin route.
 func TestAdminAPI(t *testing.T) {
-	en := newEnv(t, emulator.Options{EnableAdmin: true, DisableThrottling: true})
+	en := newEnv(t, graphemu.Options{EnableAdmin: true, DisableThrottling: true})
 	const t2, app2, u2 = "t2", "app2", "ana@fabrikam.com"
 	seed := fmt.Sprintf(`{"tenants":[{"id":%q,"smsSignIn":{"allUsers":true}}],
 		"apps":[{"tenantId":%q,"clientId":%q,"clientSecret":"pw","permissions":["UserAuthenticationMethod.ReadWrite.All"]}],
@@ -80,9 +80,9 @@ func TestAdminAPI(t *testing.T) {
 
 	base := "/tenants/" + t2 + "/users/" + u2 + "/phoneMethods"
 	en.admin(t, "PUT", base+"/office", `{"phoneNumber":"`+num2+`"}`, 204)
-	var ms []emulator.PhoneMethod
+	var ms []graphemu.PhoneMethod
 	must(t, json.Unmarshal(en.admin(t, "GET", base, "", 200), &ms))
-	if len(ms) != 2 || ms[1].PhoneType != "office" || ms[1].ID != emulator.OfficeID {
+	if len(ms) != 2 || ms[1].PhoneType != "office" || ms[1].ID != graphemu.OfficeID {
 		t.Fatalf("admin list: %+v", ms)
 	}
 	en.admin(t, "DELETE", base+"/office", "", 204)
@@ -96,7 +96,7 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatalf("policy change: %+v", ms)
 	}
 
-	var stats []emulator.Stat
+	var stats []graphemu.Stat
 	must(t, json.Unmarshal(en.admin(t, "GET", "/stats", "", 200), &stats))
 	if len(stats) == 0 {
 		t.Fatal("admin stats empty")
@@ -115,7 +115,7 @@ func TestAdminAPI(t *testing.T) {
 	}
 	en.admin(t, "PUT", "/faults", `{}`, 204)
 
-	var st emulator.Seed
+	var st graphemu.Seed
 	must(t, json.Unmarshal(en.admin(t, "GET", "/state", "", 200), &st))
 	if len(st.Tenants) != 2 {
 		t.Fatalf("state: %+v", st.Tenants)
@@ -130,8 +130,8 @@ func TestAdminAPI(t *testing.T) {
 
 // TestBatch: parts are answered, authenticated and counted on their own.
 func TestBatch(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
-	must(t, en.e.SetPhoneMethod(tenantID, kimID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: num1}))
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
+	must(t, en.e.SetPhoneMethod(tenantID, kimID, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: num1}))
 	body := `{"requests":[
 		{"id":"1","method":"GET","url":"/users/` + kimID + `/authentication/phoneMethods"},
 		{"id":"2","method":"GET","url":"/users/nobody/authentication/phoneMethods"},
@@ -152,7 +152,7 @@ func TestBatch(t *testing.T) {
 	if resp.StatusCode != 200 || got["1"] != 200 || got["2"] != 404 || got["3"] != 201 {
 		t.Fatalf("batch: %d %s", resp.StatusCode, b)
 	}
-	if en.e.Count("GET", emulator.RoutePhoneList) != 2 || en.e.Count("POST", emulator.RouteBatch) != 1 {
+	if en.e.Count("GET", graphemu.RoutePhoneList) != 2 || en.e.Count("POST", graphemu.RouteBatch) != 1 {
 		t.Fatalf("batch stats: %+v", en.e.Stats())
 	}
 	many := `{"requests":[` + strings.TrimSuffix(strings.Repeat(`{"id":"x","method":"GET","url":"/users/a"},`, 21), ",") + `]}`
@@ -163,8 +163,8 @@ func TestBatch(t *testing.T) {
 
 // TestConcurrentClients: 50 clients at once; run with -race.
 func TestConcurrentClients(t *testing.T) {
-	en := newEnv(t, emulator.Options{DisableThrottling: true})
-	must(t, en.e.SetPhoneMethod(tenantID, kimID, emulator.PhoneMethod{PhoneType: "mobile", PhoneNumber: num1}))
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
+	must(t, en.e.SetPhoneMethod(tenantID, kimID, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: num1}))
 	var wg sync.WaitGroup
 	errs := make(chan string, 50*20)
 	for i := range 50 {

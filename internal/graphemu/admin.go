@@ -1,4 +1,4 @@
-package emulator
+package graphemu
 
 import (
 	"encoding/json"
