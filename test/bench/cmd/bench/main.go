@@ -85,7 +85,7 @@ func main() {
 		}
 	}
 	if command == "" {
-		command = "go run ./test/bench/cmd/bench " + strings.Join(os.Args[1:], " ")
+		command = "bin/bench " + strings.Join(os.Args[1:], " ")
 	}
 	cfg.Logf = log.Printf
 	// client-go logs through controller-runtime's logger; only its errors matter here.

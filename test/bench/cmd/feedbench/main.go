@@ -49,7 +49,7 @@ func main() {
 		cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("feed-n%d", cfg.N))
 	}
 	if command == "" {
-		command = "go run ./test/bench/cmd/feedbench " + strings.Join(os.Args[1:], " ")
+		command = "bin/feedbench " + strings.Join(os.Args[1:], " ")
 	}
 	cfg.Logf = log.Printf
 	ctrllog.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
