@@ -16,6 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/conditions"
+	"github.com/phoneop/phoneop/internal/schedule"
 )
 
 // ChangeFeeds reads the audit log of every EntraTenant with spec.changeFeed enabled and wakes
@@ -73,7 +75,7 @@ type tenantFeed struct {
 var (
 	_ manager.Runnable               = (*ChangeFeeds)(nil)
 	_ manager.LeaderElectionRunnable = (*ChangeFeeds)(nil)
-	_ SweepSchedule                  = (*ChangeFeeds)(nil)
+	_ schedule.Sweeps                = (*ChangeFeeds)(nil)
 )
 
 // NeedLeaderElection implements manager.LeaderElectionRunnable: a standby must not poll, nor
@@ -101,7 +103,7 @@ func (f *ChangeFeeds) Start(ctx context.Context) error {
 	}
 }
 
-// SweepPeriod implements SweepSchedule: the tenant's sweepPeriod while its feed is healthy.
+// SweepPeriod implements schedule.Sweeps: the tenant's sweepPeriod while its feed is healthy.
 func (f *ChangeFeeds) SweepPeriod(tenant string) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -249,7 +251,7 @@ func (f *ChangeFeeds) patchStatus(ctx context.Context, t *identityv1alpha1.Entra
 	health, watermark, persisted := feed.health, feed.watermark, feed.persisted
 	f.mu.Unlock()
 	patch := t.DeepCopy()
-	setCondition(&patch.Status.Conditions, t.Generation, identityv1alpha1.ConditionChangeFeed, health.status, health.reason, health.message)
+	conditions.Set(&patch.Status.Conditions, t.Generation, identityv1alpha1.ConditionChangeFeed, health.status, health.reason, health.message)
 	conditionChanged := !equalConditions(t.Status.Conditions, patch.Status.Conditions)
 	if !conditionChanged && t.Status.ChangeFeed != nil && !persisted.IsZero() && watermark.Sub(persisted) < persistEvery {
 		return nil

@@ -10,6 +10,7 @@ import (
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/schedule"
 )
 
 // errFeedOverflow ends a poll that met more entries than maxFeedPages: the rest is a gap.
@@ -174,7 +175,7 @@ func (f *ChangeFeeds) objectsOfUser(ctx context.Context, tenant string, u change
 }
 
 // fallBack sends the tenant's objects back to --resync-period after its feed failed: each
-// comes due at its user's slot of the normal schedule (resyncAfter), not at once, so the
+// comes due at its user's slot of the normal schedule (schedule.After), not at once, so the
 // switch costs no burst of reads; an object already due sooner keeps its earlier time.
 func (f *ChangeFeeds) fallBack(ctx context.Context, tenant string) {
 	var list identityv1alpha1.PhoneAuthMethodList
@@ -190,7 +191,7 @@ func (f *ChangeFeeds) fallBack(ctx context.Context, tenant string) {
 		if user == "" {
 			user = p.Spec.User
 		}
-		after := resyncAfter(resyncKey(tenant, user), f.ResyncPeriod, now)
+		after := schedule.After(schedule.Key(tenant, user), f.ResyncPeriod, now)
 		if err := f.wake(ctx, wakeEvent{key: client.ObjectKeyFromObject(p), after: after}); err != nil {
 			return
 		}

@@ -118,12 +118,12 @@ func TestChangeFeedWithoutPermissionFallsBack(t *testing.T) {
 	f.waitForFeed(metav1.ConditionFalse, identityv1alpha1.ReasonAuditLogForbidden)
 	g := NewWithT(t)
 	g.Expect(feeds.SweepPeriod(f.tenant)).To(BeZero(), "a failing feed leaves objects on --resync-period")
-	g.Expect(reconciler.periodFor(f.tenant)).To(Equal(time.Hour))
+	g.Expect(reconciler.resync().PeriodFor(f.tenant)).To(Equal(time.Hour))
 	g.Expect(f.count(http.MethodGet, graphemu.RouteDirectoryAudits)).To(BeNumerically(">=", 1))
 
 	f.enableFeed(true) // an admin grants the permission and consents
 	f.waitForFeed(metav1.ConditionTrue, identityv1alpha1.ReasonAuditLogRead)
-	g.Expect(reconciler.periodFor(f.tenant)).To(Equal(24 * time.Hour))
+	g.Expect(reconciler.resync().PeriodFor(f.tenant)).To(Equal(24 * time.Hour))
 }
 
 // TestChangeFeedOffClearsItsStatus: turning the feed off removes its condition and watermark

@@ -22,8 +22,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/conditions"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/schedule"
 )
 
 // Unit tests of the change feed's pure parts and of one poll against a fake Graph and a fake
@@ -177,14 +179,14 @@ func TestUnitChangedUsers(t *testing.T) {
 	}
 }
 
-// fixedSweeps is a SweepSchedule with one answer per tenant.
+// fixedSweeps is a schedule.Sweeps with one answer per tenant.
 type fixedSweeps map[string]time.Duration
 
 func (f fixedSweeps) SweepPeriod(tenant string) time.Duration { return f[tenant] }
 
 func TestUnitConvergedObjectsSweepAtTheFeedsPeriod(t *testing.T) {
 	cases := map[string]struct {
-		sweeps   SweepSchedule
+		sweeps   schedule.Sweeps
 		min, max time.Duration
 	}{
 		"without a feed: the resync period":             {sweeps: nil, min: time.Second, max: time.Hour + 6*time.Minute},
@@ -219,7 +221,7 @@ func TestUnitConvergedObjectsSweepAtTheFeedsPeriod(t *testing.T) {
 
 func TestUnitTenantWatchIgnoresTheFeedsOwnStatus(t *testing.T) {
 	old := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso", ResourceVersion: "1", Generation: 1}}
-	setCondition(&old.Status.Conditions, 1, identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "ok")
+	conditions.Set(&old.Status.Conditions, 1, identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "ok")
 	cases := map[string]struct {
 		change func(n *identityv1alpha1.EntraTenant)
 		want   bool
@@ -228,10 +230,10 @@ func TestUnitTenantWatchIgnoresTheFeedsOwnStatus(t *testing.T) {
 			n.Status.ChangeFeed = &identityv1alpha1.ChangeFeedStatus{Watermark: &metav1.Time{Time: unitNow}}
 		}, want: false},
 		"the ChangeFeed condition is not for the objects (the feed reschedules them itself)": {change: func(n *identityv1alpha1.EntraTenant) {
-			setCondition(&n.Status.Conditions, 1, identityv1alpha1.ConditionChangeFeed, metav1.ConditionTrue, identityv1alpha1.ReasonAuditLogRead, "ok")
+			conditions.Set(&n.Status.Conditions, 1, identityv1alpha1.ConditionChangeFeed, metav1.ConditionTrue, identityv1alpha1.ReasonAuditLogRead, "ok")
 		}, want: false},
 		"Ready turning False wakes them": {change: func(n *identityv1alpha1.EntraTenant) {
-			setCondition(&n.Status.Conditions, 1, identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonCredentialsInvalid, "no")
+			conditions.Set(&n.Status.Conditions, 1, identityv1alpha1.ConditionReady, metav1.ConditionFalse, identityv1alpha1.ReasonCredentialsInvalid, "no")
 		}, want: true},
 		"a spec change wakes them": {change: func(n *identityv1alpha1.EntraTenant) {
 			n.Generation, n.Spec.UserScope.DeniedUsers = 2, []string{"kim@contoso.com"}
@@ -258,7 +260,7 @@ func TestUnitTakeOverFromStatus(t *testing.T) {
 			Spec: identityv1alpha1.EntraTenantSpec{ChangeFeed: &identityv1alpha1.ChangeFeed{Enabled: true}}}
 		if watermark != 0 {
 			et.Status.ChangeFeed = &identityv1alpha1.ChangeFeedStatus{Watermark: &metav1.Time{Time: unitNow.Add(-watermark)}}
-			setCondition(&et.Status.Conditions, 0, identityv1alpha1.ConditionChangeFeed, condition, "x", "x")
+			conditions.Set(&et.Status.Conditions, 0, identityv1alpha1.ConditionChangeFeed, condition, "x", "x")
 		}
 		return et
 	}

@@ -22,7 +22,7 @@ type phoneMethodLister interface {
 // invalidate the user's entry, so nothing ever plans against a list older than its last write.
 type Observer struct {
 	// TTL is how long a list answer is reused. Short: it only has to cover the objects of one
-	// user that are reconciled together (they share a resync schedule, see resyncAfter).
+	// user that are reconciled together (they share a resync schedule, see schedule.After).
 	TTL time.Duration
 	// Settle is how long phoneop trusts a write Graph accepted over a read that still shows the
 	// state before it: Graph's reads lag its writes by seconds (callers wait 5-10 s before

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/schedule"
 )
 
 // PhoneAuthMethodReconciler converges one user's phone in Microsoft Graph to a PhoneAuthMethod:
@@ -49,7 +50,7 @@ type PhoneAuthMethodReconciler struct {
 	UserIndex *UserIndex
 	// Sweeps stretches ResyncPeriod for the tenants whose change feed is healthy; nil keeps
 	// ResyncPeriod for every tenant.
-	Sweeps SweepSchedule
+	Sweeps schedule.Sweeps
 	// Wakes, when set, is the change feed's source of objects to re-read now (or, after the
 	// feed failed, at their normal resync).
 	Wakes source.Source

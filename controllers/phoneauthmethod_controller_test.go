@@ -58,7 +58,7 @@ func TestSteadyStateCostsOneReadAndNoWrites(t *testing.T) {
 	res, err := reconciler.Reconcile(f.ctx, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 	f.g.Expect(err).NotTo(HaveOccurred())
 	f.g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "a converged object comes back on its resync schedule")
-	// resyncAfter jitters each cycle by up to ±10 % of the period.
+	// schedule.After jitters each cycle by up to ±10 % of the period.
 	f.g.Expect(res.RequeueAfter).To(BeNumerically("<=", reconciler.ResyncPeriod*11/10+time.Second))
 	f.g.Expect(f.count(http.MethodGet, graphemu.RoutePhoneList)).To(Equal(1))
 	f.g.Expect(f.count(http.MethodGet, graphemu.RouteUser)).To(Equal(0), "the user is resolved once, not per resync")

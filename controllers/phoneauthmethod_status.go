@@ -2,8 +2,6 @@ package controllers
 
 import (
 	"fmt"
-	"hash/fnv"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/conditions"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/phone"
 	"github.com/phoneop/phoneop/internal/plan"
@@ -72,9 +71,9 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 		setFixedLine(&st.Conditions, gen, s.fixedLine)
 	}
 	if o.synced && o.err == nil {
-		setCondition(&st.Conditions, gen, identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "The last read of Graph (and any writes) succeeded")
+		conditions.Set(&st.Conditions, gen, identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "The last read of Graph (and any writes) succeeded")
 	} else {
-		setCondition(&st.Conditions, gen, identityv1alpha1.ConditionSynced, metav1.ConditionFalse, o.reason, o.message)
+		conditions.Set(&st.Conditions, gen, identityv1alpha1.ConditionSynced, metav1.ConditionFalse, o.reason, o.message)
 	}
 	if o.err == nil {
 		st.ObservedGeneration = gen
@@ -90,10 +89,10 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 // neither progressing nor failed.
 func setPaused(conds *[]metav1.Condition, gen int64, o *outcome) {
 	if meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady) == nil {
-		setCondition(conds, gen, identityv1alpha1.ConditionReady, metav1.ConditionUnknown, o.reason, o.message)
+		conditions.Set(conds, gen, identityv1alpha1.ConditionReady, metav1.ConditionUnknown, o.reason, o.message)
 	}
-	clearProgress(conds)
-	setCondition(conds, gen, identityv1alpha1.ConditionSynced, metav1.ConditionFalse, o.reason, o.message)
+	conditions.ClearProgress(conds)
+	conditions.Set(conds, gen, identityv1alpha1.ConditionSynced, metav1.ConditionFalse, o.reason, o.message)
 }
 
 // setFixedLine shows or removes the FixedLine warning condition.
@@ -102,7 +101,7 @@ func setFixedLine(conds *[]metav1.Condition, gen int64, fixedLine bool) {
 		meta.RemoveStatusCondition(conds, identityv1alpha1.ConditionFixedLine)
 		return
 	}
-	setCondition(conds, gen, identityv1alpha1.ConditionFixedLine, metav1.ConditionTrue, identityv1alpha1.ReasonFixedLineNumber,
+	conditions.Set(conds, gen, identityv1alpha1.ConditionFixedLine, metav1.ConditionTrue, identityv1alpha1.ReasonFixedLineNumber,
 		"The number is a fixed line, so SMS sign-in and SMS codes to this phone will fail; use a mobile number")
 }
 
@@ -137,42 +136,4 @@ func (r *PhoneAuthMethodReconciler) resultFor(s *scope) (ctrl.Result, error) {
 	default:
 		return ctrl.Result{RequeueAfter: o.requeueAfter}, nil
 	}
-}
-
-// resyncAfter schedules a converged object's next read of Graph. Every user gets a fixed phase
-// in the period, derived from its key, and each cycle a jitter of up to ±10 % of the period,
-// also derived from the key: the objects of one user come due at the same instant (so they
-// share one GET through the Observer), users spread evenly over the period (so the tenant's
-// read load is flat instead of bursting when objects were created together), and no two
-// cycles of a user are exactly one period apart.
-func resyncAfter(key string, period time.Duration, now time.Time) time.Duration {
-	if period <= 0 {
-		return 0
-	}
-	earliest := now.Add(time.Second)
-	// Start a cycle early: with jitter, the previous cycle's instant may still be ahead.
-	nominal := now.Truncate(period).Add(time.Duration(hashOf(key) % uint64(period))).Add(-period)
-	for {
-		at := nominal.Add(cycleJitter(key, nominal, period))
-		if at.After(earliest) {
-			return at.Sub(now)
-		}
-		nominal = nominal.Add(period)
-	}
-}
-
-// cycleJitter is the user's offset in [-period/10, +period/10] for the cycle due at nominal.
-func cycleJitter(key string, nominal time.Time, period time.Duration) time.Duration {
-	span := uint64(period / 5)
-	if span == 0 {
-		return 0
-	}
-	h := hashOf(key + "@" + strconv.FormatInt(nominal.UnixNano(), 10))
-	return time.Duration(h%span) - period/10
-}
-
-func hashOf(s string) uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(s))
-	return h.Sum64()
 }

@@ -53,8 +53,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// envSuite is started by the first test that needs it (requireSuite), so that the unit tests
-// (`go test ./controllers -run Unit`) run in milliseconds without a control plane.
+// envSuite is started by the first test that needs it (requireSuite), so that the tests that
+// need no control plane (`go test -short`, make unit) run in milliseconds without one.
 type envSuite struct {
 	once    sync.Once
 	err     error
@@ -74,6 +74,9 @@ func (s *envSuite) stop() {
 // fails the test if they cannot start.
 func requireSuite(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the test control plane (kube-apiserver + etcd); runs in make test, not make unit")
+	}
 	suite.once.Do(func() { suite.err = startSuite() })
 	if suite.err != nil {
 		t.Fatalf("the envtest suite did not start (run the tests with `make test`, which builds the control plane): %v", suite.err)

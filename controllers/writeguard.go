@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -43,7 +44,9 @@ func writeKey(a plan.Action, before *graph.PhoneMethod) string {
 	if before != nil {
 		observed = before.ID + "|" + before.PhoneNumber + "|" + before.SMSSignInState
 	}
-	return fmt.Sprintf("%08x", uint32(hashOf(string(a.Kind)+"|"+string(a.PhoneType)+"|"+a.Number+"|"+observed)))
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(string(a.Kind) + "|" + string(a.PhoneType) + "|" + a.Number + "|" + observed))
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 // made reports whether the object already made this write for its current generation.
