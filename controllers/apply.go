@@ -10,6 +10,7 @@ import (
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/plan"
 )
 
@@ -109,7 +110,7 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcom
 		if !known {
 			return stalledOn(identityv1alpha1.ReasonGraphError, "phoneop planned a Graph write it cannot make; report this as a bug", slowRetry)
 		}
-		before := methodOfType(s.methods, string(a.PhoneType))
+		before := observe.MethodOfType(s.methods, string(a.PhoneType))
 		key := writeKey(a, before)
 		if r.writes.made(s.pam, key) {
 			return writeNotReflected(a, key)
@@ -130,7 +131,7 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcom
 		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, w.event, string(a.Kind), "%s", a.String())
 		switch w.after {
 		case takeResponse:
-			s.methods = append(withoutType(s.methods, string(a.PhoneType)), answered(answer)...)
+			s.methods = append(observe.WithoutType(s.methods, string(a.PhoneType)), answered(answer)...)
 			return nil
 		case reobserveAndEndRound:
 			s.observed = false
@@ -212,14 +213,4 @@ func answered(m graph.PhoneMethod) []graph.PhoneMethod {
 		return nil
 	}
 	return []graph.PhoneMethod{m}
-}
-
-func withoutType(methods []graph.PhoneMethod, phoneType string) []graph.PhoneMethod {
-	out := make([]graph.PhoneMethod, 0, len(methods))
-	for _, m := range methods {
-		if m.PhoneType != phoneType {
-			out = append(out, m)
-		}
-	}
-	return out
 }

@@ -17,6 +17,7 @@ import (
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/conditions"
+	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
 )
 
@@ -35,7 +36,7 @@ type ChangeFeeds struct {
 	// the feed's reads count against the same tenant throttle).
 	Connector TenantConnector
 	// Observer is the reconciler's; a woken user's cached list is dropped first.
-	Observer *Observer
+	Observer *observe.Observer
 	// UserIndex finds the objects of a user the feed reports (the reconciler's).
 	UserIndex *UserIndex
 	// ResyncPeriod is --resync-period, the fallback.

@@ -25,6 +25,7 @@ import (
 	"github.com/phoneop/phoneop/internal/conditions"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
 )
 
@@ -374,7 +375,7 @@ func newFeedWorld(t *testing.T) *feedWorld {
 	api := &auditAPI{}
 	w := &feedWorld{api: api, k8s: k8s, tenant: tenant, clock: unitNow}
 	w.f = &ChangeFeeds{Client: k8s, Connector: fixedConnector{&Connection{TenantID: "tenant-1", Client: api}},
-		Observer: &Observer{TTL: time.Minute}, UserIndex: users, ResyncPeriod: time.Hour, Now: func() time.Time { return w.clock },
+		Observer: &observe.Observer{TTL: time.Minute}, UserIndex: users, ResyncPeriod: time.Hour, Now: func() time.Time { return w.clock },
 		wakes: make(chan event.TypedGenericEvent[wakeEvent], 100)}
 	return w
 }

@@ -18,6 +18,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/plan"
 )
 
@@ -120,7 +121,7 @@ func newUnitWorld(api *graphtest.FakeAPI, mutate ...func(*identityv1alpha1.Phone
 	}
 	rec := events.NewFakeRecorder(100)
 	r := &PhoneAuthMethodReconciler{
-		Observer: &Observer{TTL: 0}, // every read reaches the fake
+		Observer: &observe.Observer{TTL: 0}, // every read reaches the fake
 		Users:    &UserCache{}, Budgets: &ChangeBudgets{}, Recorder: rec, ResyncPeriod: time.Hour,
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
 	}
@@ -625,43 +626,4 @@ func TestUnitARefusedNumberWriteWaitsForTheSlowRetryAcrossPasses(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestUnitAStaleReadCachedInTheSettleWindowStaysStale: a list read during Graph's read lag
-// and cached is still stale when the cache serves it after the settle window has passed.
-func TestUnitAStaleReadCachedInTheSettleWindowStaysStale(t *testing.T) {
-	t0 := time.Unix(1700000000, 0)
-	now := t0
-	o := &Observer{TTL: 10 * time.Second, Settle: 15 * time.Second, Now: func() time.Time { return now }}
-	before := mobileWith(unitOldNumber, "ready")
-	after := mobileWith(unitNewNumber, "ready")
-	stale := &countingStaleLister{methods: []graph.PhoneMethod{before}}
-	o.RecordWrite("t", "u", "mobile", &before, &after)
-
-	now = t0.Add(9 * time.Second) // the read lags: Graph still shows the old number
-	if got, _ := o.List(context.Background(), stale, "t", "u", false); got[0].PhoneNumber != unitNewNumber {
-		t.Fatalf("within the window: %s, want the write trusted", got[0].PhoneNumber)
-	}
-	now = t0.Add(18 * time.Second) // past the window, but the cached read was made within it
-	got, _ := o.List(context.Background(), stale, "t", "u", false)
-	if stale.calls != 1 {
-		t.Fatalf("the second read was not served from the cache (%d Graph reads)", stale.calls)
-	}
-	if got[0].PhoneNumber != unitNewNumber {
-		t.Errorf("a read made during the lag and served after the window: %s, want the write still trusted", got[0].PhoneNumber)
-	}
-	now = t0.Add(30 * time.Second) // a fresh read after the window is Graph's word
-	if got, _ := o.List(context.Background(), stale, "t", "u", false); got[0].PhoneNumber != unitOldNumber || stale.calls != 2 {
-		t.Errorf("after the window a fresh read must count: %s (%d reads)", got[0].PhoneNumber, stale.calls)
-	}
-}
-
-type countingStaleLister struct {
-	methods []graph.PhoneMethod
-	calls   int
-}
-
-func (l *countingStaleLister) ListPhoneMethods(context.Context, string) ([]graph.PhoneMethod, error) {
-	l.calls++
-	return l.methods, nil
 }

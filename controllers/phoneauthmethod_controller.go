@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
 )
 
@@ -37,7 +38,7 @@ type PhoneAuthMethodReconciler struct {
 	// Connector turns EntraTenants into Graph connections.
 	Connector TenantConnector
 	// Observer shares one phone-method read among the objects of a user.
-	Observer *Observer
+	Observer *observe.Observer
 	// Users remembers resolved users, so a steady state costs no user lookups.
 	Users *UserCache
 	// Budgets caps each tenant's destructive writes per rolling hour.

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/observe"
 )
 
 // Options configure the controllers. main.go fills them from its flags and the envtest suite
@@ -73,7 +74,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Throttles:    o.Throttles,
 		RecheckAfter: cmp.Or(o.CredentialRecheck, 5*time.Minute),
 	}
-	observer := &Observer{
+	observer := &observe.Observer{
 		TTL:    cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4)),
 		Settle: cmp.Or(o.SettleWindow, 15*time.Second),
 	}

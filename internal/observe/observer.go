@@ -1,4 +1,4 @@
-package controllers
+package observe
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"github.com/phoneop/phoneop/internal/graph"
 )
 
-// phoneMethodLister is the read half of the Graph client the observer needs.
-type phoneMethodLister interface {
+// PhoneMethodLister is the read half of the Graph client the observer needs.
+type PhoneMethodLister interface {
 	ListPhoneMethods(ctx context.Context, userID string) ([]graph.PhoneMethod, error)
 }
 
@@ -59,7 +59,7 @@ type observation struct {
 
 // List returns the user's phone methods. fresh skips the cache (not an in-flight read started
 // after the last invalidation): a forced resync, or a re-read after an ambiguous write.
-func (o *Observer) List(ctx context.Context, c phoneMethodLister, tenantID, userID string, fresh bool) ([]graph.PhoneMethod, error) {
+func (o *Observer) List(ctx context.Context, c PhoneMethodLister, tenantID, userID string, fresh bool) ([]graph.PhoneMethod, error) {
 	key := tenantID + "/" + userID
 	o.mu.Lock()
 	o.init()
@@ -124,12 +124,12 @@ func (o *Observer) withUnsettled(key string, read []graph.PhoneMethod, readAt ti
 	}
 	out := read
 	for phoneType, w := range writes {
-		current := methodOfType(read, phoneType)
+		current := MethodOfType(read, phoneType)
 		if readAt.After(w.until) || !sameMethod(current, w.before) {
 			delete(writes, phoneType)
 			continue
 		}
-		out = withoutType(out, phoneType)
+		out = WithoutType(out, phoneType)
 		if w.after != nil {
 			out = append(out, *w.after)
 		}
@@ -138,24 +138,6 @@ func (o *Observer) withUnsettled(key string, read []graph.PhoneMethod, readAt ti
 		delete(o.unsettled, key)
 	}
 	return out
-}
-
-func methodOfType(methods []graph.PhoneMethod, phoneType string) *graph.PhoneMethod {
-	for i := range methods {
-		if methods[i].PhoneType == phoneType {
-			return &methods[i]
-		}
-	}
-	return nil
-}
-
-// sameMethod compares two observations exactly (nil: absent): an unsettled write is trusted
-// only over a read that is precisely the state it replaced.
-func sameMethod(a, b *graph.PhoneMethod) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
 }
 
 // Invalidate drops the user's cached list; call it after every write to the user's methods.
@@ -184,8 +166,8 @@ func (o *Observer) store(key string, version uint64, methods []graph.PhoneMethod
 // sweep drops expired entries so that memory follows the number of recently read users, not
 // every user ever read. A user's version goes too when no read of the user is in flight: only
 // a flight that started before a write could store a stale answer, and a later flight starts
-// from version 0 under a singleflight key no earlier flight holds. (Kept, the versions were a
-// string and a counter for every user ever written, 2.5 MiB at N=10,000.)
+// from version 0 under a singleflight key no earlier flight holds. Keeping a version for every
+// user ever written would cost megabytes in a large tenant (2.5 MiB at 10,000 users).
 func (o *Observer) sweep() {
 	now := o.now()
 	for k, e := range o.entries {
