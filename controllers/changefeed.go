@@ -19,6 +19,7 @@ import (
 	"github.com/phoneop/phoneop/internal/conditions"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/userindex"
 )
 
 // ChangeFeeds reads the audit log of every EntraTenant with spec.changeFeed enabled and wakes
@@ -38,7 +39,7 @@ type ChangeFeeds struct {
 	// Observer is the reconciler's; a woken user's cached list is dropped first.
 	Observer *observe.Observer
 	// UserIndex finds the objects of a user the feed reports (the reconciler's).
-	UserIndex *UserIndex
+	UserIndex *userindex.Index
 	// ResyncPeriod is --resync-period, the fallback.
 	ResyncPeriod time.Duration
 	// Tick is how often tenants are checked for a due poll; zero means one second.

@@ -11,6 +11,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/userindex"
 )
 
 // errFeedOverflow ends a poll that met more entries than maxFeedPages: the rest is a gap.
@@ -165,13 +166,13 @@ func (f *ChangeFeeds) wakeUsers(ctx context.Context, tenant, tenantID string, us
 // objectsOfUser finds the tenant's objects of a user by object id or UPN through the user
 // index, each once.
 func (f *ChangeFeeds) objectsOfUser(ctx context.Context, tenant string, u changedUser) ([]identityv1alpha1.PhoneAuthMethod, error) {
-	var refs []userRef
+	var refs []userindex.Ref
 	for _, name := range []string{u.id, u.upn} {
 		if name != "" {
-			refs = append(refs, newUserRef(tenant, name))
+			refs = append(refs, userindex.NewRef(tenant, name))
 		}
 	}
-	return f.UserIndex.objects(ctx, f.Client, refs)
+	return f.UserIndex.Objects(ctx, f.Client, refs)
 }
 
 // fallBack sends the tenant's objects back to --resync-period after its feed failed: each

@@ -27,6 +27,7 @@ import (
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/userindex"
 )
 
 // Unit tests of the change feed's pure parts and of one poll against a fake Graph and a fake
@@ -368,7 +369,7 @@ func newFeedWorld(t *testing.T) *feedWorld {
 		WithIndex(&identityv1alpha1.PhoneAuthMethod{}, indexTenant, func(o client.Object) []string {
 			return []string{o.(*identityv1alpha1.PhoneAuthMethod).Spec.TenantRef.Name}
 		}).Build()
-	users := NewUserIndex()
+	users := userindex.New()
 	for _, o := range objs {
 		users.OnAdd(o, true)
 	}

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/userindex"
 )
 
 // Field indexes over PhoneAuthMethods, kept in the informer cache so that lookups cost no
@@ -92,7 +93,7 @@ func (r *PhoneAuthMethodReconciler) siblingsOf(ctx context.Context, o client.Obj
 		return nil
 	}
 	siblings, err := r.objectsOfUser(ctx, p)
-	if errors.Is(err, errIndexNotSynced) {
+	if errors.Is(err, userindex.ErrNotSynced) {
 		// The manager is starting: every object is queued by its own first event anyway.
 		return nil
 	}
@@ -112,7 +113,7 @@ func (r *PhoneAuthMethodReconciler) siblingsOf(ctx context.Context, o client.Obj
 // objectsOfUser lists, from the cache, every object naming p's user in p's tenant, by UPN or by
 // object id, each once.
 func (r *PhoneAuthMethodReconciler) objectsOfUser(ctx context.Context, p *identityv1alpha1.PhoneAuthMethod) ([]identityv1alpha1.PhoneAuthMethod, error) {
-	return r.UserIndex.objects(ctx, r, userRefs(p))
+	return r.UserIndex.Objects(ctx, r, userindex.RefsOf(p))
 }
 
 // objectsOfTenant maps a tenant change to every object that names the tenant.

@@ -27,6 +27,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/userindex"
 )
 
 // PhoneAuthMethodReconciler converges one user's phone in Microsoft Graph to a PhoneAuthMethod:
@@ -48,7 +49,7 @@ type PhoneAuthMethodReconciler struct {
 	// ResyncPeriod is how often a converged object re-reads Graph to catch drift.
 	ResyncPeriod time.Duration
 	// UserIndex finds a user's objects: slot owners and siblings.
-	UserIndex *UserIndex
+	UserIndex *userindex.Index
 	// Sweeps stretches ResyncPeriod for the tenants whose change feed is healthy; nil keeps
 	// ResyncPeriod for every tenant.
 	Sweeps schedule.Sweeps

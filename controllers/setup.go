@@ -15,6 +15,7 @@ import (
 
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
+	"github.com/phoneop/phoneop/internal/userindex"
 )
 
 // Options configure the controllers. main.go fills them from its flags and the envtest suite
@@ -78,7 +79,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		TTL:    cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4)),
 		Settle: cmp.Or(o.SettleWindow, 15*time.Second),
 	}
-	userIndex := NewUserIndex()
+	userIndex := userindex.New()
 	if err := userIndex.Watch(ctx, mgr.GetCache()); err != nil {
 		return nil, err
 	}

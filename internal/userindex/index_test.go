@@ -1,4 +1,4 @@
-package controllers
+package userindex
 
 import (
 	"testing"
@@ -17,7 +17,7 @@ func indexedPAM(name, tenant, user, userID string) *identityv1alpha1.PhoneAuthMe
 		Status: identityv1alpha1.PhoneAuthMethodStatus{UserID: userID}}
 }
 
-func TestUnitUserIndex(t *testing.T) {
+func TestIndex(t *testing.T) {
 	byUPN := indexedPAM("kim-mobile", "contoso", "Kim@Contoso.com", "")
 	byUPNResolved := indexedPAM("kim-mobile", "contoso", "Kim@Contoso.com", "kim-id")
 	byID := indexedPAM("kim-alt", "contoso", "kim-id", "kim-id")
@@ -25,58 +25,58 @@ func TestUnitUserIndex(t *testing.T) {
 	key := func(name string) types.NamespacedName { return types.NamespacedName{Namespace: "team", Name: name} }
 
 	cases := map[string]struct {
-		events func(x *UserIndex)
-		lookup []userRef
+		events func(x *Index)
+		lookup []Ref
 		want   []types.NamespacedName
 	}{
 		"a UPN is found whatever its case": {
-			events: func(x *UserIndex) { x.OnAdd(byUPN, true) },
-			lookup: []userRef{newUserRef("contoso", "kim@contoso.COM")},
+			events: func(x *Index) { x.OnAdd(byUPN, true) },
+			lookup: []Ref{NewRef("contoso", "kim@contoso.COM")},
 			want:   []types.NamespacedName{key("kim-mobile")},
 		},
 		"an object by UPN is found by the object id once resolved": {
-			events: func(x *UserIndex) { x.OnAdd(byUPN, true); x.OnUpdate(byUPN, byUPNResolved) },
-			lookup: []userRef{newUserRef("contoso", "kim-id")},
+			events: func(x *Index) { x.OnAdd(byUPN, true); x.OnUpdate(byUPN, byUPNResolved) },
+			lookup: []Ref{NewRef("contoso", "kim-id")},
 			want:   []types.NamespacedName{key("kim-mobile")},
 		},
 		"objects naming one user by UPN and by id meet, each once": {
-			events: func(x *UserIndex) { x.OnAdd(byUPNResolved, true); x.OnAdd(byID, true) },
-			lookup: []userRef{newUserRef("contoso", "kim@contoso.com"), newUserRef("contoso", "kim-id")},
+			events: func(x *Index) { x.OnAdd(byUPNResolved, true); x.OnAdd(byID, true) },
+			lookup: []Ref{NewRef("contoso", "kim@contoso.com"), NewRef("contoso", "kim-id")},
 			want:   []types.NamespacedName{key("kim-mobile"), key("kim-alt")},
 		},
 		"another tenant's object of the same user is not found": {
-			events: func(x *UserIndex) { x.OnAdd(byID, true); x.OnAdd(otherTenant, true) },
-			lookup: []userRef{newUserRef("contoso", "kim-id")},
+			events: func(x *Index) { x.OnAdd(byID, true); x.OnAdd(otherTenant, true) },
+			lookup: []Ref{NewRef("contoso", "kim-id")},
 			want:   []types.NamespacedName{key("kim-alt")},
 		},
 		"a deleted object is gone under both keys": {
-			events: func(x *UserIndex) { x.OnAdd(byUPNResolved, true); x.OnDelete(byUPNResolved) },
-			lookup: []userRef{newUserRef("contoso", "kim@contoso.com"), newUserRef("contoso", "kim-id")},
+			events: func(x *Index) { x.OnAdd(byUPNResolved, true); x.OnDelete(byUPNResolved) },
+			lookup: []Ref{NewRef("contoso", "kim@contoso.com"), NewRef("contoso", "kim-id")},
 		},
 		"a delete seen only as a tombstone removes the object": {
-			events: func(x *UserIndex) {
+			events: func(x *Index) {
 				x.OnAdd(byID, true)
 				x.OnDelete(toolscache.DeletedFinalStateUnknown{Key: "team/kim-alt", Obj: byID})
 			},
-			lookup: []userRef{newUserRef("contoso", "kim-id")},
+			lookup: []Ref{NewRef("contoso", "kim-id")},
 		},
 		"a changed spec.user moves the object": {
-			events: func(x *UserIndex) {
+			events: func(x *Index) {
 				x.OnAdd(byUPN, true)
 				x.OnUpdate(byUPN, indexedPAM("kim-mobile", "contoso", "lee@contoso.com", ""))
 			},
-			lookup: []userRef{newUserRef("contoso", "kim@contoso.com"), newUserRef("contoso", "lee@contoso.com")},
+			lookup: []Ref{NewRef("contoso", "kim@contoso.com"), NewRef("contoso", "lee@contoso.com")},
 			want:   []types.NamespacedName{key("kim-mobile")},
 		},
 		"an object added twice is listed once": {
-			events: func(x *UserIndex) { x.OnAdd(byUPN, true); x.OnAdd(byUPN, false) },
-			lookup: []userRef{newUserRef("contoso", "kim@contoso.com")},
+			events: func(x *Index) { x.OnAdd(byUPN, true); x.OnAdd(byUPN, false) },
+			lookup: []Ref{NewRef("contoso", "kim@contoso.com")},
 			want:   []types.NamespacedName{key("kim-mobile")},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			x := NewUserIndex()
+			x := New()
 			tc.events(x)
 			got, err := x.lookup(tc.lookup)
 			if err != nil {
@@ -89,15 +89,15 @@ func TestUnitUserIndex(t *testing.T) {
 	}
 }
 
-func TestUnitUserIndexRefusesLookupsUntilSynced(t *testing.T) {
-	x := NewUserIndex()
+func TestIndexRefusesLookupsUntilSynced(t *testing.T) {
+	x := New()
 	synced := false
 	x.synced = func() bool { return synced }
-	if _, err := x.lookup([]userRef{newUserRef("contoso", "kim")}); err == nil {
+	if _, err := x.lookup([]Ref{NewRef("contoso", "kim")}); err == nil {
 		t.Fatal("a lookup before the first list was delivered answered, and could miss a slot's owner")
 	}
 	synced = true
-	if _, err := x.lookup([]userRef{newUserRef("contoso", "kim")}); err != nil {
+	if _, err := x.lookup([]Ref{NewRef("contoso", "kim")}); err != nil {
 		t.Fatal(err)
 	}
 }

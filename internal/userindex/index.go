@@ -1,4 +1,4 @@
-package controllers
+package userindex
 
 import (
 	"context"
@@ -14,54 +14,56 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 )
 
-// UserIndex finds a tenant's PhoneAuthMethods of one user, whether they name the user by UPN
+// Index finds a tenant's PhoneAuthMethods of one user, whether they name the user by UPN
 // or by object id: slot owners, siblings and the change feed's users are all found through it.
 //
-// It replaces an informer field index. client-go keeps a set (a map) per index value, and a
-// user's one or two objects each cost about 700 bytes of index there: the largest part of the
-// cache after the objects themselves (docs/benchmarks.md, "Where the manager's memory goes").
-// Here a value is a slice of one or two keys, whose strings are the cached objects' own.
+// It is not an informer field index because of memory: client-go keeps a set (a map) per index
+// value, and a user's one or two objects each cost about 700 bytes of index there, the largest
+// part of the cache after the objects themselves (docs/benchmarks.md, "Where the manager's
+// memory goes"). Here a value is a slice of one or two keys, whose strings are the cached
+// objects' own.
 //
 // It follows the PhoneAuthMethod informer through an event handler, so it trails the cache by
 // the handler's delivery: a lookup may miss an object the cache got a moment ago, or name one
 // it just dropped (callers skip those). The cache itself trails the API server the same way.
-type UserIndex struct {
+type Index struct {
 	mu     sync.RWMutex
-	byUser map[userRef][]types.NamespacedName
+	byUser map[Ref][]types.NamespacedName
 	synced func() bool // the handler registration's HasSynced; nil until Watch
 }
 
-// userRef is one (tenant, user) key: the tenant's name and the user's UPN (lower-case, as
+// Ref is one (tenant, user) key: the tenant's name and the user's UPN (lower-case, as
 // UPNs compare) or object id.
-type userRef struct{ tenant, user string }
+type Ref struct{ tenant, user string }
 
-func newUserRef(tenant, user string) userRef {
+func NewRef(tenant, user string) Ref {
 	// strings.ToLower returns its argument, without a copy, when it is lower-case already.
-	return userRef{tenant: tenant, user: strings.ToLower(user)}
+	return Ref{tenant: tenant, user: strings.ToLower(user)}
 }
 
-// userRefs are an object's keys: by spec.user and by the resolved object id.
-func userRefs(p *identityv1alpha1.PhoneAuthMethod) []userRef {
-	refs := []userRef{newUserRef(p.Spec.TenantRef.Name, p.Spec.User)}
+// RefsOf are an object's keys: by spec.user and by the resolved object id.
+func RefsOf(p *identityv1alpha1.PhoneAuthMethod) []Ref {
+	refs := []Ref{NewRef(p.Spec.TenantRef.Name, p.Spec.User)}
 	if id := p.Status.UserID; id != "" && !strings.EqualFold(id, p.Spec.User) {
-		refs = append(refs, newUserRef(p.Spec.TenantRef.Name, id))
+		refs = append(refs, NewRef(p.Spec.TenantRef.Name, id))
 	}
 	return refs
 }
 
-// NewUserIndex returns an empty index; Watch fills it from the manager's cache, tests with
+// New returns an empty index; Watch fills it from the manager's cache, tests with
 // OnAdd.
-func NewUserIndex() *UserIndex {
-	return &UserIndex{byUser: map[userRef][]types.NamespacedName{}}
+func New() *Index {
+	return &Index{byUser: map[Ref][]types.NamespacedName{}}
 }
 
 // Watch registers the index with the PhoneAuthMethod informer of c. Call it before the cache
 // starts (in Setup), so that the informer's first list reaches it.
-func (x *UserIndex) Watch(ctx context.Context, c cache.Informers) error {
+func (x *Index) Watch(ctx context.Context, c cache.Informers) error {
 	inf, err := c.GetInformer(ctx, &identityv1alpha1.PhoneAuthMethod{})
 	if err != nil {
 		return err
@@ -79,18 +81,18 @@ func (x *UserIndex) Watch(ctx context.Context, c cache.Informers) error {
 // Synced reports whether the index holds every object of the informer's first list; before
 // that a lookup could miss a user's objects. An index that Watch never started (unit tests)
 // is synced.
-func (x *UserIndex) Synced() bool {
+func (x *Index) Synced() bool {
 	x.mu.RLock()
 	synced := x.synced
 	x.mu.RUnlock()
 	return synced == nil || synced()
 }
 
-// errIndexNotSynced is what a lookup answers before the index is synced.
-var errIndexNotSynced = errors.New("the user index has not seen every PhoneAuthMethod yet")
+// ErrNotSynced is what a lookup answers before the index is synced.
+var ErrNotSynced = errors.New("the user index has not seen every PhoneAuthMethod yet")
 
 // OnAdd, OnUpdate and OnDelete make the index a toolscache.ResourceEventHandler.
-func (x *UserIndex) OnAdd(obj any, _ bool) {
+func (x *Index) OnAdd(obj any, _ bool) {
 	if p, ok := obj.(*identityv1alpha1.PhoneAuthMethod); ok {
 		x.mu.Lock()
 		defer x.mu.Unlock()
@@ -98,7 +100,7 @@ func (x *UserIndex) OnAdd(obj any, _ bool) {
 	}
 }
 
-func (x *UserIndex) OnUpdate(oldObj, newObj any) {
+func (x *Index) OnUpdate(oldObj, newObj any) {
 	o, okOld := oldObj.(*identityv1alpha1.PhoneAuthMethod)
 	n, okNew := newObj.(*identityv1alpha1.PhoneAuthMethod)
 	if !okOld || !okNew || sameRefs(o, n) {
@@ -110,7 +112,7 @@ func (x *UserIndex) OnUpdate(oldObj, newObj any) {
 	x.add(n)
 }
 
-func (x *UserIndex) OnDelete(obj any) {
+func (x *Index) OnDelete(obj any) {
 	if tomb, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
 	}
@@ -125,18 +127,18 @@ func sameRefs(o, n *identityv1alpha1.PhoneAuthMethod) bool {
 	return o.Spec.TenantRef.Name == n.Spec.TenantRef.Name && o.Spec.User == n.Spec.User && o.Status.UserID == n.Status.UserID
 }
 
-func (x *UserIndex) add(p *identityv1alpha1.PhoneAuthMethod) {
+func (x *Index) add(p *identityv1alpha1.PhoneAuthMethod) {
 	key := types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
-	for _, ref := range userRefs(p) {
+	for _, ref := range RefsOf(p) {
 		if keys := x.byUser[ref]; !slices.Contains(keys, key) {
 			x.byUser[ref] = append(keys, key)
 		}
 	}
 }
 
-func (x *UserIndex) remove(p *identityv1alpha1.PhoneAuthMethod) {
+func (x *Index) remove(p *identityv1alpha1.PhoneAuthMethod) {
 	key := types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
-	for _, ref := range userRefs(p) {
+	for _, ref := range RefsOf(p) {
 		// In place: lookups copy what they read while holding the read lock.
 		keys := slices.DeleteFunc(x.byUser[ref], func(k types.NamespacedName) bool { return k == key })
 		if len(keys) == 0 {
@@ -148,9 +150,9 @@ func (x *UserIndex) remove(p *identityv1alpha1.PhoneAuthMethod) {
 }
 
 // lookup returns the keys of the objects under any of refs, each once.
-func (x *UserIndex) lookup(refs []userRef) ([]types.NamespacedName, error) {
+func (x *Index) lookup(refs []Ref) ([]types.NamespacedName, error) {
 	if !x.Synced() {
-		return nil, errIndexNotSynced
+		return nil, ErrNotSynced
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -165,9 +167,9 @@ func (x *UserIndex) lookup(refs []userRef) ([]types.NamespacedName, error) {
 	return out, nil
 }
 
-// objects reads, from reader (the cache), the objects under any of refs; one the cache no
+// Objects reads, from reader (the cache), the objects under any of refs; one the cache no
 // longer has is gone and skipped.
-func (x *UserIndex) objects(ctx context.Context, reader client.Reader, refs []userRef) ([]identityv1alpha1.PhoneAuthMethod, error) {
+func (x *Index) Objects(ctx context.Context, reader client.Reader, refs []Ref) ([]identityv1alpha1.PhoneAuthMethod, error) {
 	keys, err := x.lookup(refs)
 	if err != nil {
 		return nil, err
@@ -189,17 +191,17 @@ func (x *UserIndex) objects(ctx context.Context, reader client.Reader, refs []us
 // SyncSource is a controller source that sends no events and holds the controller's workers
 // until the index is synced (controller-runtime waits for every SyncingSource before starting
 // them), so that no reconcile decides a slot's owner from a half-filled index.
-func (x *UserIndex) SyncSource() *userIndexSync { return &userIndexSync{index: x} }
+func (x *Index) SyncSource() source.SyncingSource { return &syncSource{index: x} }
 
-type userIndexSync struct{ index *UserIndex }
+type syncSource struct{ index *Index }
 
-func (userIndexSync) Start(context.Context, workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+func (syncSource) Start(context.Context, workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 	return nil
 }
 
-func (s userIndexSync) WaitForSync(ctx context.Context) error {
+func (s syncSource) WaitForSync(ctx context.Context) error {
 	if !toolscache.WaitForCacheSync(ctx.Done(), s.index.Synced) {
-		return errors.Join(errIndexNotSynced, ctx.Err())
+		return errors.Join(ErrNotSynced, ctx.Err())
 	}
 	return nil
 }
