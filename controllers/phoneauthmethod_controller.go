@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/fairqueue"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
 	"github.com/phoneop/phoneop/internal/userindex"
@@ -66,8 +67,8 @@ type PhoneAuthMethodReconciler struct {
 	// repeated against the same observation.
 	writes WriteGuard
 	// backlog counts each tenant's objects that are not converged yet, for the queue's
-	// priorities (fairness.go); nil in unit tests.
-	backlog *tenantBacklog
+	// priorities (internal/fairqueue); nil in unit tests.
+	backlog *fairqueue.Backlog
 }
 
 // TenantConnector turns EntraTenants into Graph connections. *Connector implements it; unit
@@ -83,7 +84,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	pam := &identityv1alpha1.PhoneAuthMethod{}
 	if err := r.Get(ctx, req.NamespacedName, pam); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.backlog.done(req.NamespacedName)
+			r.backlog.Done(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -128,7 +129,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	if s.outcome.ready || s.released {
 		r.writes.forget(pam.UID) // converged or gone: a later drift is a new story
-		r.backlog.done(req.NamespacedName)
+		r.backlog.Done(req.NamespacedName)
 	}
 	if s.reconnect && s.tenant != nil {
 		r.Connector.Forget(s.tenant.UID)
@@ -140,7 +141,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	res, err := r.resultFor(s)
 	if s.outcome.deferred {
 		// Back in the queue at its tenant's backlog priority, behind smaller tenants' work.
-		p := r.backlog.priority(req.NamespacedName)
+		p := r.backlog.Priority(req.NamespacedName)
 		res.Priority = &p
 	}
 	return res, err
@@ -226,6 +227,12 @@ func isReadyAndCurrent(pam *identityv1alpha1.PhoneAuthMethod) bool {
 	return false
 }
 
+// isPending reports whether an object counts in its tenant's backlog: not converged for its
+// current generation, and not being deleted.
+func isPending(pam *identityv1alpha1.PhoneAuthMethod) bool {
+	return !isReadyAndCurrent(pam) && pam.DeletionTimestamp.IsZero()
+}
+
 // SetupWithManager registers the indexes and watches:
 //   - the object itself, on spec (generation) and annotation changes only, so our own status
 //     writes do not wake us;
@@ -239,7 +246,7 @@ func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ct
 	if err := addIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	r.backlog = newTenantBacklog()
+	r.backlog = fairqueue.NewBacklog()
 	b := ctrl.NewControllerManagedBy(mgr)
 	if r.Wakes != nil {
 		b = b.WatchesRawSource(r.Wakes)
@@ -247,16 +254,16 @@ func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ct
 	// No worker starts before the user index holds every object.
 	b = b.WatchesRawSource(r.UserIndex.SyncSource())
 	return b.
-		// The objects themselves, queued by their tenant's backlog (fairness.go) instead of
+		// The objects themselves, queued by their tenant's backlog (internal/fairqueue) instead of
 		// For's first-in first-out.
-		Watches(&identityv1alpha1.PhoneAuthMethod{}, r.fairEnqueue(), builder.WithPredicates(
+		Watches(&identityv1alpha1.PhoneAuthMethod{}, fairqueue.EnqueueObjects(r.backlog, isPending), builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Watches(&identityv1alpha1.PhoneAuthMethod{}, r.fairMapFunc(r.siblingsOf),
+		Watches(&identityv1alpha1.PhoneAuthMethod{}, fairqueue.EnqueueMapped(r.backlog, r.siblingsOf),
 			builder.WithPredicates(siblingChanged)).
-		Watches(&identityv1alpha1.EntraTenant{}, r.fairMapFunc(r.objectsOfTenant),
+		Watches(&identityv1alpha1.EntraTenant{}, fairqueue.EnqueueMapped(r.backlog, r.objectsOfTenant),
 			builder.WithPredicates(notOnlyChangeFeed)).
-		Watches(&corev1.Secret{}, r.fairMapFunc(r.objectsReadingSecret), builder.OnlyMetadata).
-		Watches(&corev1.Namespace{}, r.fairMapFunc(r.objectsInNamespace),
+		Watches(&corev1.Secret{}, fairqueue.EnqueueMapped(r.backlog, r.objectsReadingSecret), builder.OnlyMetadata).
+		Watches(&corev1.Namespace{}, fairqueue.EnqueueMapped(r.backlog, r.objectsInNamespace),
 			builder.OnlyMetadata, builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, RateLimiter: retryLimiter()}).
 		Named("phoneauthmethod").

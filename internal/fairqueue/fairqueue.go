@@ -1,4 +1,4 @@
-package controllers
+package fairqueue
 
 import (
 	"context"
@@ -15,36 +15,26 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 )
 
-// Tenant fairness. The work queue hands out the highest priority first and is first-in
-// first-out within a priority. Without more, a tenant onboarding 10,000 objects puts them
-// all ahead of another tenant's objects created a moment later, and that tenant waits for
-// the whole backlog to pass through the workers once — over a minute even when most of it is
-// only deferred for the first tenant's write budget. So an object is queued at a priority
-// that falls with the number of its tenant's objects that are pending (queued or deferred and
-// not yet converged): a tenant with a small backlog goes ahead of one with a large backlog,
-// and a tenant's own objects stay in order. Like Flux's and Cluster API's use of the same
-// queue, this orders work, it never drops it.
-
 // minFairPriority is the lowest priority a backlog earns: just above the priority that
 // controller-runtime gives the initial list after a restart (handler.LowPriority), which
 // must stay the lowest so that new work goes before re-checking unchanged objects.
 const minFairPriority = handler.LowPriority + 1
 
-// tenantBacklog counts each tenant's pending objects. A nil backlog (a reconciler built by a
+// Backlog counts each tenant's pending objects. A nil backlog (a reconciler built by a
 // unit test) counts nothing.
-type tenantBacklog struct {
+type Backlog struct {
 	mu       sync.Mutex
 	tenantOf map[types.NamespacedName]string // pending object → its tenant
 	pending  map[string]int                  // tenant → pending objects
 }
 
-func newTenantBacklog() *tenantBacklog {
-	return &tenantBacklog{tenantOf: map[types.NamespacedName]string{}, pending: map[string]int{}}
+func NewBacklog() *Backlog {
+	return &Backlog{tenantOf: map[types.NamespacedName]string{}, pending: map[string]int{}}
 }
 
-// add marks the object pending (once) and returns its tenant's priority, counted before
+// Add marks the object pending (once) and returns its tenant's priority, counted before
 // it: a tenant's first pending object gets 0, its hundredth and later minFairPriority.
-func (b *tenantBacklog) add(key types.NamespacedName, tenant string) int {
+func (b *Backlog) Add(key types.NamespacedName, tenant string) int {
 	if b == nil {
 		return 0
 	}
@@ -60,8 +50,8 @@ func (b *tenantBacklog) add(key types.NamespacedName, tenant string) int {
 	return priorityFor(b.pending[tenant] - 1)
 }
 
-// priority is the tenant's priority for the object's next turn, without adding it.
-func (b *tenantBacklog) priority(key types.NamespacedName) int {
+// Priority is the tenant's priority for the object's next turn, without adding it.
+func (b *Backlog) Priority(key types.NamespacedName) int {
 	if b == nil {
 		return 0
 	}
@@ -74,8 +64,8 @@ func (b *tenantBacklog) priority(key types.NamespacedName) int {
 	return priorityFor(b.pending[tenant] - 1)
 }
 
-// done marks the object no longer pending: converged, or gone.
-func (b *tenantBacklog) done(key types.NamespacedName) {
+// Done marks the object no longer pending: converged, or gone.
+func (b *Backlog) Done(key types.NamespacedName) {
 	if b == nil {
 		return
 	}
@@ -84,7 +74,7 @@ func (b *tenantBacklog) done(key types.NamespacedName) {
 	b.removeLocked(key)
 }
 
-func (b *tenantBacklog) removeLocked(key types.NamespacedName) {
+func (b *Backlog) removeLocked(key types.NamespacedName) {
 	tenant, ok := b.tenantOf[key]
 	if !ok {
 		return
@@ -100,11 +90,12 @@ func priorityFor(ahead int) int {
 	return max(-ahead, minFairPriority)
 }
 
-// fairEnqueue is handler.EnqueueRequestForObject for PhoneAuthMethods with the tenant's
+// EnqueueObjects is handler.EnqueueRequestForObject for PhoneAuthMethods with the tenant's
 // backlog priority on creates and updates of objects that are not converged. The initial
 // list after a restart keeps controller-runtime's low priority, and converged objects
 // (an annotation change, say) the normal one.
-func (r *PhoneAuthMethodReconciler) fairEnqueue() handler.EventHandler {
+// pending says whether an object counts in its tenant's backlog (not converged, not deleted).
+func EnqueueObjects(b *Backlog, pending func(*identityv1alpha1.PhoneAuthMethod) bool) handler.EventHandler {
 	enqueue := func(o client.Object, initialList bool, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		pam, isPAM := o.(*identityv1alpha1.PhoneAuthMethod)
 		if !isPAM || pam == nil {
@@ -115,10 +106,10 @@ func (r *PhoneAuthMethodReconciler) fairEnqueue() handler.EventHandler {
 		switch {
 		case initialList:
 			priority = handler.LowPriority
-		case !isReadyAndCurrent(pam) && pam.DeletionTimestamp.IsZero():
-			priority = r.backlog.add(req.NamespacedName, pam.Spec.TenantRef.Name)
+		case pending(pam):
+			priority = b.Add(req.NamespacedName, pam.Spec.TenantRef.Name)
 		}
-		addAt(q, req, priority)
+		AddAt(q, req, priority)
 	}
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
@@ -136,12 +127,12 @@ func (r *PhoneAuthMethodReconciler) fairEnqueue() handler.EventHandler {
 	}
 }
 
-// fairMapFunc is handler.EnqueueRequestsFromMapFunc with the same ordering: every request it
+// EnqueueMapped is handler.EnqueueRequestsFromMapFunc with the same ordering: every request it
 // maps an event to is queued at its object's backlog priority (0 when the object is not
 // pending). Without it, a sibling's or a tenant's change would lift a large tenant's pending
 // objects to priority 0 — the queue keeps the highest priority it was given — and put them
 // back in front of a small tenant's.
-func (r *PhoneAuthMethodReconciler) fairMapFunc(fn handler.MapFunc) handler.EventHandler {
+func EnqueueMapped(b *Backlog, fn handler.MapFunc) handler.EventHandler {
 	enqueue := func(ctx context.Context, initialList bool, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
 		seen := map[reconcile.Request]bool{}
 		for _, o := range objs {
@@ -153,11 +144,11 @@ func (r *PhoneAuthMethodReconciler) fairMapFunc(fn handler.MapFunc) handler.Even
 					continue
 				}
 				seen[req] = true
-				priority := r.backlog.priority(req.NamespacedName)
+				priority := b.Priority(req.NamespacedName)
 				if initialList {
 					priority = handler.LowPriority
 				}
-				addAt(q, req, priority)
+				AddAt(q, req, priority)
 			}
 		}
 	}
@@ -177,9 +168,9 @@ func (r *PhoneAuthMethodReconciler) fairMapFunc(fn handler.MapFunc) handler.Even
 	}
 }
 
-// addAt queues req at priority when the queue is controller-runtime's priority queue (the
+// AddAt queues req at priority when the queue is controller-runtime's priority queue (the
 // default), and plainly otherwise.
-func addAt(q workqueue.TypedRateLimitingInterface[reconcile.Request], req reconcile.Request, priority int) {
+func AddAt(q workqueue.TypedRateLimitingInterface[reconcile.Request], req reconcile.Request, priority int) {
 	pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request])
 	if !ok {
 		q.Add(req)

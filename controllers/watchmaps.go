@@ -16,7 +16,7 @@ import (
 )
 
 // Field indexes over PhoneAuthMethods, kept in the informer cache so that lookups cost no
-// API-server request. A user's objects are found through UserIndex (userindex.go) instead.
+// API-server request. A user's objects are found through internal/userindex instead.
 const (
 	// indexTenant keys an object by spec.tenantRef.name.
 	indexTenant = "phoneop.tenant"
