@@ -38,6 +38,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/controllers"
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/shard"
 )
 
 var scheme = runtime.NewScheme()
@@ -66,10 +67,9 @@ type options struct {
 	leaderElectionNamespace string
 	// watchNamespaces is --watch-namespaces as given (comma-separated); watched parses it.
 	watchNamespaces string
-	// shard is --shard: "" is the default shard (objects without the shard label, shard.go).
-	shard string
-	// shardCount is --shard-count: how many managers share each tenant's Graph budget.
-	shardCount int
+	// shard is --shard and --shard-count (internal/shard): "" is the default shard (objects
+	// without the shard label).
+	shard shard.Config
 }
 
 // watched returns the namespaces --watch-namespaces names, trimmed, without duplicates and in
@@ -132,7 +132,7 @@ func (o options) validate() error {
 	case o.leaderElect && o.leaseNamespace() == "":
 		return errors.New("--leader-elect needs a namespace for its Lease: set --leader-election-namespace (or --credentials-namespace, or POD_NAMESPACE)")
 	}
-	if err := o.validateShard(); err != nil {
+	if err := o.shard.Validate(); err != nil {
 		return err
 	}
 	_, err := o.watched()
@@ -155,8 +155,8 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.credentialsNamespace, "credentials-namespace", o.podNamespace, "Namespace of the EntraTenant credential Secrets (default: the pod's namespace).")
 	flag.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the pod's namespace, else --credentials-namespace, so that --leader-elect also works out of cluster).")
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces whose PhoneAuthMethods and Secrets the manager watches (the credentials namespace is always added); empty (the default) watches every namespace. The install must then grant Secrets and PhoneAuthMethods only there (docs/security.md).")
-	flag.StringVar(&o.shard, "shard", "", "Reconcile only the PhoneAuthMethods and EntraTenants labelled "+ShardLabel+"=<this name>, with a Lease of the shard's own; \"\" (the default) reconciles only those without the label (docs/install.md, \"Sharding\").")
-	flag.IntVar(&o.shardCount, "shard-count", 1, "How many managers (the default one and every --shard) share each tenant: each gets 1/N of every Graph cap, so that together they stay within one manager's.")
+	flag.StringVar(&o.shard.Name, "shard", "", "Reconcile only the PhoneAuthMethods and EntraTenants labelled "+shard.Label+"=<this name>, with a Lease of the shard's own; \"\" (the default) reconciles only those without the label (docs/install.md, \"Sharding\").")
+	flag.IntVar(&o.shard.Count, "shard-count", 1, "How many managers (the default one and every --shard) share each tenant: each gets 1/N of every Graph cap, so that together they stay within one manager's.")
 	zo := zap.Options{}
 	zo.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -167,12 +167,12 @@ func parseFlags() (options, zap.Options) {
 func controllerOptions(o options) controllers.Options {
 	limits := graph.DefaultLimits
 	limits.RequestsPerSecond, limits.Burst, limits.WritesPerSecond = o.graphRPS, o.graphBurst, o.graphWPS
-	limits = shardLimits(limits, o.shardCount)
 	return controllers.Options{
 		CredentialsNamespace:    o.credentialsNamespace,
 		ResyncPeriod:            o.resyncPeriod,
 		MaxConcurrentReconciles: o.maxConcurrent,
 		GraphLimits:             limits,
+		Shard:                   o.shard,
 	}
 }
 
@@ -203,29 +203,22 @@ func main() {
 		Metrics:                 metricsOpts,
 		HealthProbeBindAddress:  o.probeAddr,
 		PprofBindAddress:        o.pprofAddr,
-		Cache:                   o.shardCache(cache.Options{DefaultNamespaces: namespaces}),
+		Cache:                   cache.Options{DefaultNamespaces: namespaces},
 		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        o.leaderElectionID(),
 		LeaderElectionNamespace: o.leaseNamespace(),
 		// The process exits as soon as the manager stops (below), so handing the Lease over
 		// at once is safe and makes a rolling update's handover take seconds, not a lease.
 		LeaderElectionReleaseOnCancel: true,
-	}))
+	}, o.shard))
 	if err != nil {
 		log.Error(err, "unable to create the manager")
 		os.Exit(1)
 	}
-	ctrls, err := controllers.Setup(context.Background(), mgr, controllerOptions(o))
+	_, err = controllers.Setup(context.Background(), mgr, controllerOptions(o))
 	if err != nil {
 		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
 	}
-	// Every shard reads every EntraTenant (shardCache); only the tenant's own shard checks its
-	// credentials and writes its status (the change feed's watermark and condition included;
-	// every shard polls the feeds its own objects need).
-	ctrls.Tenants.Owns = o.ownsTenant
-	ctrls.Feeds.Owns = o.ownsTenant
-	log.Info("sharding", "shard", o.shard, "selector", o.shardSelector().String(), "shardCount", o.shardCount, "lease", o.leaderElectionID())
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		log.Error(err, "unable to set up the health check")
 		os.Exit(1)

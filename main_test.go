@@ -19,10 +19,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/phoneop/phoneop/internal/shard"
 )
 
 func validOptions() options {
-	return options{resyncPeriod: time.Minute, graphRPS: 1, graphBurst: 1, graphWPS: 1, maxConcurrent: 1, credentialsNamespace: "phoneop-system", shardCount: 1}
+	return options{resyncPeriod: time.Minute, graphRPS: 1, graphBurst: 1, graphWPS: 1, maxConcurrent: 1, credentialsNamespace: "phoneop-system", shard: shard.Config{Count: 1}}
 }
 
 func TestCacheNamespaces(t *testing.T) {
@@ -125,5 +127,19 @@ func TestReviewNamespaceAccess(t *testing.T) {
 	err := reviewNamespaceAccess(context.Background(), reviews, []string{"team-a", "team-b"})
 	if err == nil || !strings.Contains(err.Error(), "may not list secrets in namespace team-b") || !strings.Contains(err.Error(), "RoleBinding in team-b") {
 		t.Errorf("team-b denies Secrets: got %v, want an error naming team-b, secrets and the RoleBinding fix", err)
+	}
+}
+
+// TestShardFlagsReachSetup: --shard and --shard-count reach controllers.Setup unchanged, which
+// divides the Graph caps among the shards (internal/shard) and wires the shard everywhere.
+func TestShardFlagsReachSetup(t *testing.T) {
+	o := validOptions()
+	o.graphRPS, o.graphBurst, o.graphWPS, o.shard = 300, 3000, 60, shard.Config{Name: "eu-1", Count: 3}
+	got := controllerOptions(o)
+	if got.Shard != o.shard {
+		t.Errorf("Shard %+v, want %+v", got.Shard, o.shard)
+	}
+	if got.GraphLimits.RequestsPerSecond != 300 || got.GraphLimits.Burst != 3000 || got.GraphLimits.WritesPerSecond != 60 {
+		t.Errorf("the flags' caps must reach Setup whole (Setup divides them): %+v", got.GraphLimits)
 	}
 }

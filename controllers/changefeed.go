@@ -44,7 +44,7 @@ type ChangeFeeds struct {
 	ResyncPeriod time.Duration
 	// Tick is how often tenants are checked for a due poll; zero means one second.
 	Tick time.Duration
-	// Owns, when set, tells the tenants whose status this manager's shard writes (main.go,
+	// Owns, when set, tells the tenants whose status this manager's shard writes (internal/shard,
 	// --shard); every shard polls the feeds its objects need and wakes its own objects, but
 	// only the tenant's own shard persists the watermark and the condition. Nil owns all.
 	Owns func(*identityv1alpha1.EntraTenant) bool

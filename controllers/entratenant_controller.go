@@ -29,7 +29,7 @@ const tenantRecheck = 10 * time.Minute
 type EntraTenantReconciler struct {
 	client.Client
 	Connector *Connector
-	// Owns, when set, tells the tenants this manager's shard reconciles (main.go, --shard);
+	// Owns, when set, tells the tenants this manager's shard reconciles (internal/shard, --shard);
 	// the others are left to their own shard's manager. Nil reconciles every tenant.
 	Owns func(*identityv1alpha1.EntraTenant) bool
 }

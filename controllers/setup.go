@@ -15,6 +15,7 @@ import (
 
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
+	"github.com/phoneop/phoneop/internal/shard"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
 
@@ -46,7 +47,13 @@ type Options struct {
 	SettleWindow time.Duration
 	// ChangeFeedTick is how often the change feeds check for a due poll; zero means one second.
 	ChangeFeedTick time.Duration
+	// Shard is this manager's place among the shards; the zero value is the default shard of
+	// an unsharded install. ManagerOptions must be given the same value.
+	Shard shard.Config
 }
+
+// graphLimits are this manager's Graph caps per tenant: GraphLimits, shared among the shards.
+func (o Options) graphLimits() graph.Limits { return o.Shard.Limits(o.GraphLimits) }
 
 // Controllers are the reconcilers Setup registered, for tests that drive them directly.
 type Controllers struct {
@@ -71,7 +78,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Reader:       mgr.GetAPIReader(),
 		Namespace:    o.CredentialsNamespace,
 		HTTPClient:   o.HTTPClient,
-		Limits:       o.GraphLimits,
+		Limits:       o.graphLimits(),
 		Throttles:    o.Throttles,
 		RecheckAfter: cmp.Or(o.CredentialRecheck, 5*time.Minute),
 	}
@@ -91,7 +98,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 			return nil, err
 		}
 	}
-	tenants := &EntraTenantReconciler{Client: mgr.GetClient(), Connector: connector}
+	// Every shard reads every EntraTenant (shard.Config.Cache); only the tenant's own shard
+	// checks its credentials and writes its status (the change feed's watermark and condition
+	// included; every shard polls the feeds its own objects need).
+	feeds.Owns = o.Shard.Owns
+	tenants := &EntraTenantReconciler{Client: mgr.GetClient(), Connector: connector, Owns: o.Shard.Owns}
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
@@ -120,14 +131,20 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	if err := mgr.Add(feeds); err != nil {
 		return nil, err
 	}
+	ctrl.Log.WithName("setup").Info("sharding", "shard", o.Shard.Name, "selector", o.Shard.Selector().String(),
+		"shardCount", max(1, o.Shard.Count), "lease", o.Shard.LeaderElectionID())
 	return &Controllers{PhoneAuthMethods: phones, Tenants: tenants, Feeds: feeds}, nil
 }
 
 // ManagerOptions adds what phoneop needs from the manager to base:
-//   - the cache keeps only what the reconcilers read (StripCachedMetadata);
+//   - the cache keeps only what the reconcilers read (StripCachedMetadata), and only the
+//     shard's PhoneAuthMethods (shard.Config.Cache);
+//   - the Lease is the shard's own, so each shard elects its own leader;
 //   - Secrets are never cached by the client: phoneNumberFrom and credential Secrets are read
 //     uncached, and only their metadata is watched.
-func ManagerOptions(base ctrl.Options) ctrl.Options {
+func ManagerOptions(base ctrl.Options, s shard.Config) ctrl.Options {
+	base.Cache = s.Cache(base.Cache)
+	base.LeaderElectionID = s.LeaderElectionID()
 	base.Cache.DefaultTransform = StripCachedMetadata()
 	base.Client.Cache = &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}
 	return base

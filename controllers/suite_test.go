@@ -27,6 +27,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graphemu"
+	"github.com/phoneop/phoneop/internal/shard"
 )
 
 // The package shares one real control plane (kube-apiserver + etcd), one Graph emulator over
@@ -35,11 +36,16 @@ import (
 // counts Graph calls for that tenant only.
 var (
 	k8s        client.Client
+	apiReader  client.Reader // uncached: sees what the shard's cache leaves out
 	emu        *graphemu.Emulator
 	emuServer  *httptest.Server
 	reconciler *PhoneAuthMethodReconciler
 	feeds      *ChangeFeeds
 )
+
+// suiteShard is the suite manager's shard: the default one, as an unsharded install runs, so
+// that its selector (objects without the shard label) is in force in every test.
+var suiteShard = shard.Config{Count: 1}
 
 const (
 	credentialsNamespace = "phoneop-system"
@@ -103,11 +109,11 @@ func startSuite() error {
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = identityv1alpha1.AddToScheme(scheme)
-	mgr, err := ctrl.NewManager(cfg, ManagerOptions(ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}}))
+	mgr, err := ctrl.NewManager(cfg, ManagerOptions(ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}}, suiteShard))
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	k8s = mgr.GetClient()
+	k8s, apiReader = mgr.GetClient(), mgr.GetAPIReader()
 	ctx, cancel := context.WithCancel(context.Background())
 	suite.cleanup = append(suite.cleanup, cancel)
 	registered, err := Setup(ctx, mgr, Options{
@@ -120,6 +126,7 @@ func startSuite() error {
 		Throttles:               graph.NewThrottles(nil),
 		CredentialRecheck:       time.Minute,
 		ObserverTTL:             10 * time.Second, // as in production: min(10 s, resync/4)
+		Shard:                   suiteShard,
 	})
 	if err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)

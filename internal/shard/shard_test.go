@@ -1,10 +1,4 @@
-/*
-Copyright 2026 The phoneop Authors.
-
-Licensed under the Apache License, Version 2.0.
-*/
-
-package main
+package shard
 
 import (
 	"strings"
@@ -25,9 +19,9 @@ func TestShardSelection(t *testing.T) {
 	objects := map[string]map[string]string{
 		"unlabelled":    nil,
 		"other labels":  {"team": "a"},
-		"shard a":       {ShardLabel: "a"},
-		"shard b":       {ShardLabel: "b"},
-		"empty shard":   {ShardLabel: ""},
+		"shard a":       {Label: "a"},
+		"shard b":       {Label: "b"},
+		"empty shard":   {Label: ""},
 		"similar label": {"sharding.fluxcd.io/key": "a"},
 	}
 	want := map[string][]string{ // shard → the objects it takes
@@ -37,12 +31,11 @@ func TestShardSelection(t *testing.T) {
 	}
 	owners := map[string][]string{}
 	for shard, names := range want {
-		o := validOptions()
-		o.shard = shard
-		sel := o.shardSelector()
+		c := Config{Name: shard, Count: 1}
+		sel := c.Selector()
 		for name, l := range objects {
 			cached := sel.Matches(labels.Set(l))
-			owns := o.ownsTenant(&identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Labels: l}})
+			owns := c.Owns(&identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Labels: l}})
 			if cached != owns {
 				t.Errorf("shard %q: %s is cached %v but its tenant owned %v; the rules must agree", shard, name, cached, owns)
 			}
@@ -74,9 +67,7 @@ func TestShardSelection(t *testing.T) {
 }
 
 func TestShardCacheKeepsTenantsWhole(t *testing.T) {
-	o := validOptions()
-	o.shard = "a"
-	c := o.shardCache(cache.Options{DefaultNamespaces: map[string]cache.Config{"team-a": {}}})
+	c := Config{Name: "a", Count: 1}.Cache(cache.Options{DefaultNamespaces: map[string]cache.Config{"team-a": {}}})
 	if len(c.ByObject) != 1 {
 		t.Fatalf("ByObject %v, want only PhoneAuthMethods restricted", c.ByObject)
 	}
@@ -84,16 +75,16 @@ func TestShardCacheKeepsTenantsWhole(t *testing.T) {
 		if _, ok := obj.(*identityv1alpha1.PhoneAuthMethod); !ok {
 			t.Errorf("the cache restricts %T; EntraTenants (read by every shard's objects) must stay whole", obj)
 		}
-		if by.Label.String() != ShardLabel+"=a" {
+		if by.Label.String() != Label+"=a" {
 			t.Errorf("selector %q", by.Label)
 		}
 	}
 	if len(c.DefaultNamespaces) != 1 {
-		t.Errorf("shardCache dropped --watch-namespaces: %v", c.DefaultNamespaces)
+		t.Errorf("Cache dropped --watch-namespaces: %v", c.DefaultNamespaces)
 	}
 }
 
-func TestShardFlags(t *testing.T) {
+func TestValidateAndLease(t *testing.T) {
 	cases := map[string]struct {
 		shard   string
 		count   int
@@ -108,9 +99,8 @@ func TestShardFlags(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			o := validOptions()
-			o.shard, o.shardCount = c.shard, c.count
-			err := o.validate()
+			cfg := Config{Name: c.shard, Count: c.count}
+			err := cfg.Validate()
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, c.wantErr)
@@ -120,7 +110,7 @@ func TestShardFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := o.leaderElectionID(); got != c.lease {
+			if got := cfg.LeaderElectionID(); got != c.lease {
 				t.Errorf("Lease %q, want %q", got, c.lease)
 			}
 		})
@@ -131,11 +121,11 @@ func TestShardFlags(t *testing.T) {
 // buckets (Graph's documented ones, within the caps) add up to at most Graph's.
 func TestShardLimits(t *testing.T) {
 	one := graph.DefaultLimits
-	if got := shardLimits(one, 1); got != one {
+	if got := (Config{Count: 1}).Limits(one); got != one {
 		t.Errorf("one shard changed the limits: %+v", got)
 	}
 	for _, n := range []int{2, 3, 4, 7} {
-		l := shardLimits(one, n)
+		l := Config{Count: n}.Limits(one)
 		if sum := l.RequestsPerSecond * float64(n); sum > one.RequestsPerSecond+1e-9 {
 			t.Errorf("%d shards: %v requests/s together, over the cap %v", n, sum, one.RequestsPerSecond)
 		}
@@ -151,11 +141,5 @@ func TestShardLimits(t *testing.T) {
 		if l.MaxRetries != one.MaxRetries || l.MaxWait != one.MaxWait {
 			t.Errorf("%d shards changed retries or waits: %+v", n, l)
 		}
-	}
-	o := validOptions()
-	o.graphRPS, o.graphBurst, o.graphWPS, o.shardCount = 300, 3000, 60, 3
-	got := controllerOptions(o).GraphLimits
-	if got.RequestsPerSecond != 100 || got.Burst != 1000 || got.WritesPerSecond != 20 {
-		t.Errorf("--shard-count=3 of 300/s, 3000, 60 writes/s: got %v/s, %d, %v writes/s", got.RequestsPerSecond, got.Burst, got.WritesPerSecond)
 	}
 }

@@ -1,0 +1,39 @@
+package controllers
+
+import (
+	"net/http"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graphemu"
+	"github.com/phoneop/phoneop/internal/shard"
+)
+
+// TestAnotherShardsObjectIsLeftAlone: the suite's manager is the default shard, wired by the
+// same Setup and ManagerOptions as main.go. An object labelled for another shard never enters
+// its cache, so it gets no finalizer, no status and no Graph call, while an unlabelled object
+// created after it converges.
+func TestAnotherShardsObjectIsLeftAlone(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("ola@contoso.com")
+	f.addUser("per@contoso.com")
+	f.resetStats()
+	theirs := f.pam("ola-mobile", "ola@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550123", func(p *identityv1alpha1.PhoneAuthMethod) {
+		p.Labels = map[string]string{shard.Label: "eu-2"}
+	})
+	f.create(theirs)
+	ours := f.pam("per-mobile", "per@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550124")
+	f.create(ours)
+	f.waitForReady(ours, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+
+	got := &identityv1alpha1.PhoneAuthMethod{}
+	f.g.Expect(apiReader.Get(f.ctx, client.ObjectKeyFromObject(theirs), got)).To(Succeed())
+	f.g.Expect(got.Finalizers).To(BeEmpty(), "the default shard added its finalizer to another shard's object")
+	f.g.Expect(got.Status.Conditions).To(BeEmpty(), "the default shard wrote the status of another shard's object")
+	f.g.Expect(f.count(http.MethodPost, graphemu.RoutePhoneList)).To(Equal(1), "only the unlabelled object's phone is created")
+	f.g.Expect(suiteShard.Selector().String()).To(Equal("!" + shard.Label))
+}
