@@ -15,6 +15,7 @@ import (
 
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
+	"github.com/phoneop/phoneop/internal/recorder"
 	"github.com/phoneop/phoneop/internal/shard"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
@@ -106,9 +107,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
-	// Not mgr.GetEventRecorder: its broadcaster keeps every Event it sent for minutes (events.go).
-	recorder := &EventRecorder{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Controller: "phoneop"}
-	if err := mgr.Add(recorder); err != nil {
+	// Not mgr.GetEventRecorder: its broadcaster keeps every Event it sent for minutes (internal/recorder).
+	events := &recorder.EventRecorder{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Controller: "phoneop"}
+	if err := mgr.Add(events); err != nil {
 		return nil, err
 	}
 	phones := &PhoneAuthMethodReconciler{
@@ -119,7 +120,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Users:                   &UserCache{},
 		UserIndex:               userIndex,
 		Budgets:                 budgets,
-		Recorder:                recorder,
+		Recorder:                events,
 		ResyncPeriod:            o.ResyncPeriod,
 		Sweeps:                  feeds,
 		Wakes:                   feeds.Source(),

@@ -1,4 +1,4 @@
-package controllers
+package recorder
 
 import (
 	"context"
@@ -136,7 +136,7 @@ func (r *EventRecorder) Eventf(regarding, related runtime.Object, eventtype, rea
 		Note:                message,
 		Type:                eventtype,
 	}
-	log.V(1).Info(message, "type", eventtype, "object", ref, "reason", reason)
+	log.V(1).Info(message, "type", eventtype, "object", types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, "kind", ref.Kind, "reason", reason)
 	w := r.seriesOf(ev, now)
 	select {
 	case r.queue <- w:
