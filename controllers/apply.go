@@ -116,7 +116,7 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcom
 			return writeNotReflected(a, key)
 		}
 		if w.destructive {
-			if ok, wait := r.Budgets.take(s.conn.TenantID, s.tenant.Spec.ChangeBudget.DestructiveWritesPerHour()); !ok {
+			if ok, wait := r.Budgets.Take(s.conn.TenantID, s.tenant.Spec.ChangeBudget.DestructiveWritesPerHour()); !ok {
 				return budgetExceeded(s.tenant, wait)
 			}
 		}

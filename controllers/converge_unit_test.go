@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/budget"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
 	"github.com/phoneop/phoneop/internal/observe"
@@ -122,7 +123,7 @@ func newUnitWorld(api *graphtest.FakeAPI, mutate ...func(*identityv1alpha1.Phone
 	rec := events.NewFakeRecorder(100)
 	r := &PhoneAuthMethodReconciler{
 		Observer: &observe.Observer{TTL: 0}, // every read reaches the fake
-		Users:    &UserCache{}, Budgets: &ChangeBudgets{}, Recorder: rec, ResyncPeriod: time.Hour,
+		Users:    &UserCache{}, Budgets: &budget.Ledger{}, Recorder: rec, ResyncPeriod: time.Hour,
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
 	}
 	s := &scope{pam: pam, number: pam.Spec.PhoneNumber, user: graph.User{ID: unitUserID, UserPrincipalName: pam.Spec.User},
@@ -453,47 +454,6 @@ func TestUnitPlanOutcomeFollowsTheBlockerKind(t *testing.T) {
 	w.s.result.Wait.Kind = plan.WaitsForSibling
 	if o := planOutcome(w.s); o.stalled || o.requeueAfter != slowRetry {
 		t.Errorf("a sibling wait: outcome = %+v, want progressing, retried after %s", o, slowRetry)
-	}
-}
-
-func TestUnitChangeBudgetRollsOverAnHour(t *testing.T) {
-	now := time.Unix(1700000000, 0)
-	b := &ChangeBudgets{Now: func() time.Time { return now }}
-	for i := range 2 {
-		if ok, _ := b.take("Tenant-A", 2); !ok {
-			t.Fatalf("write %d refused within a budget of 2", i+1)
-		}
-		now = now.Add(10 * time.Minute)
-	}
-	ok, wait := b.take("tenant-a", 2) // tenant ids are case-insensitive
-	if ok || wait != 40*time.Minute {
-		t.Fatalf("third write: ok=%v wait=%s, want refused until the first leaves the hour (40m)", ok, wait)
-	}
-	if left := b.remaining("tenant-a", 2); left != 0 {
-		t.Errorf("remaining = %d, want 0", left)
-	}
-	if ok, _ := b.take("tenant-b", 2); !ok {
-		t.Error("another tenant's budget was spent")
-	}
-	now = now.Add(41 * time.Minute)
-	if ok, _ := b.take("tenant-a", 2); !ok {
-		t.Error("a write was refused after the oldest left the rolling hour")
-	}
-	if ok, wait := b.take("tenant-c", 0); ok || wait <= 0 {
-		t.Errorf("a cap of 0 allowed a write (ok=%v wait=%s)", ok, wait)
-	}
-	// Lowering the cap below what the window already holds: to 0 (a freeze), and to 1.
-	if ok, wait := b.take("tenant-a", 0); ok || wait != time.Hour {
-		t.Errorf("a cap lowered to 0 after writes: ok=%v wait=%s, want refused for the window", ok, wait)
-	}
-	now = now.Add(time.Minute)
-	b.take("tenant-d", 3)
-	now = now.Add(time.Minute)
-	b.take("tenant-d", 3)
-	now = now.Add(time.Minute)
-	b.take("tenant-d", 3)
-	if ok, wait := b.take("tenant-d", 1); ok || wait != time.Hour {
-		t.Errorf("a cap lowered to 1 below 3 writes in the window: ok=%v wait=%s, want refused until the newest leaves the window (1h)", ok, wait)
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/budget"
 	"github.com/phoneop/phoneop/internal/fairqueue"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
@@ -44,7 +45,7 @@ type PhoneAuthMethodReconciler struct {
 	// Users remembers resolved users, so a steady state costs no user lookups.
 	Users *UserCache
 	// Budgets caps each tenant's destructive writes per rolling hour.
-	Budgets *ChangeBudgets
+	Budgets *budget.Ledger
 	// Recorder records an Event for every Graph write and drift correction.
 	Recorder events.EventRecorder
 	// ResyncPeriod is how often a converged object re-reads Graph to catch drift.

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/phoneop/phoneop/internal/budget"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/recorder"
@@ -74,7 +75,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		return nil, errors.New("the resync period and the concurrent reconciles must be positive")
 	}
 	graph.RegisterMetrics(metrics.Registry)
-	budgets := &ChangeBudgets{}
+	budgets := &budget.Ledger{}
 	connector := &Connector{
 		Reader:       mgr.GetAPIReader(),
 		Namespace:    o.CredentialsNamespace,
@@ -93,7 +94,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	}
 	feeds := &ChangeFeeds{Client: mgr.GetClient(), Connector: connector, Observer: observer, UserIndex: userIndex,
 		ResyncPeriod: o.ResyncPeriod, Tick: o.ChangeFeedTick}
-	for _, c := range []prometheus.Collector{&ObjectsCollector{Reader: mgr.GetClient()}, &BudgetCollector{Reader: mgr.GetClient(), Budgets: budgets},
+	for _, c := range []prometheus.Collector{&ObjectsCollector{Reader: mgr.GetClient()}, &budget.Collector{Reader: mgr.GetClient(), Budgets: budgets},
 		&FeedCollector{Reader: mgr.GetClient(), Feeds: feeds}} {
 		if err := metrics.Registry.Register(c); err != nil {
 			return nil, err

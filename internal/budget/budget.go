@@ -1,4 +1,4 @@
-package controllers
+package budget
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // budgetWindow is the rolling window of a tenant's change budget.
 const budgetWindow = time.Hour
 
-// ChangeBudgets caps each tenant's destructive Graph writes (number changes and deletes of
+// Ledger caps each tenant's destructive Graph writes (number changes and deletes of
 // phones that already exist) per rolling hour, so that a bad commit cannot strip or rewrite
 // thousands of MFA phones at once: past the cap, objects wait (ChangeBudgetExceeded) instead of
 // writing. A write takes its slot before it is sent and keeps it whatever the answer, since a
@@ -23,7 +23,7 @@ const budgetWindow = time.Hour
 //
 // The ledger lives in the process, shared by every worker: a restarted manager starts with a
 // full budget, so at most twice the cap can be spent in the hour around a restart.
-type ChangeBudgets struct {
+type Ledger struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -31,9 +31,9 @@ type ChangeBudgets struct {
 	writes map[string][]time.Time // tenant id (lower case) → destructive writes in the window
 }
 
-// take reserves one destructive write for the tenant under limit. When none is left, it
+// Take reserves one destructive write for the tenant under limit. When none is left, it
 // returns how long until the oldest write in the window leaves it.
-func (b *ChangeBudgets) take(tenantID string, limit int) (ok bool, wait time.Duration) {
+func (b *Ledger) Take(tenantID string, limit int) (ok bool, wait time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
@@ -53,8 +53,8 @@ func (b *ChangeBudgets) take(tenantID string, limit int) (ok bool, wait time.Dur
 	return true, 0
 }
 
-// remaining returns how many destructive writes the tenant may still make in the window.
-func (b *ChangeBudgets) remaining(tenantID string, limit int) int {
+// Remaining returns how many destructive writes the tenant may still make in the window.
+func (b *Ledger) Remaining(tenantID string, limit int) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return max(limit-len(b.recentLocked(strings.ToLower(tenantID), b.now())), 0)
@@ -62,7 +62,7 @@ func (b *ChangeBudgets) remaining(tenantID string, limit int) int {
 
 // recentLocked drops the tenant's writes older than the window and returns the rest, oldest
 // first.
-func (b *ChangeBudgets) recentLocked(key string, now time.Time) []time.Time {
+func (b *Ledger) recentLocked(key string, now time.Time) []time.Time {
 	all := b.writes[key]
 	i := 0
 	for i < len(all) && !all[i].After(now.Add(-budgetWindow)) {
@@ -77,7 +77,7 @@ func (b *ChangeBudgets) recentLocked(key string, now time.Time) []time.Time {
 	return all
 }
 
-func (b *ChangeBudgets) now() time.Time {
+func (b *Ledger) now() time.Time {
 	if b.Now != nil {
 		return b.Now()
 	}
@@ -89,17 +89,17 @@ var budgetDesc = prometheus.NewDesc("phoneop_change_budget_remaining",
 	"Destructive Graph writes (number changes, deletes) a tenant may still make in the rolling hour.",
 	[]string{"tenant"}, nil)
 
-// BudgetCollector reports every EntraTenant's remaining change budget at scrape time.
-type BudgetCollector struct {
+// Collector reports every EntraTenant's remaining change budget at scrape time.
+type Collector struct {
 	Reader  client.Reader
-	Budgets *ChangeBudgets
+	Budgets *Ledger
 }
 
 // Describe implements prometheus.Collector.
-func (c *BudgetCollector) Describe(ch chan<- *prometheus.Desc) { ch <- budgetDesc }
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) { ch <- budgetDesc }
 
 // Collect implements prometheus.Collector.
-func (c *BudgetCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var list identityv1alpha1.EntraTenantList
@@ -108,7 +108,7 @@ func (c *BudgetCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for i := range list.Items {
 		t := &list.Items[i]
-		left := c.Budgets.remaining(t.Spec.TenantID, t.Spec.ChangeBudget.DestructiveWritesPerHour())
+		left := c.Budgets.Remaining(t.Spec.TenantID, t.Spec.ChangeBudget.DestructiveWritesPerHour())
 		ch <- prometheus.MustNewConstMetric(budgetDesc, prometheus.GaugeValue, float64(left), t.Spec.TenantID)
 	}
 }
