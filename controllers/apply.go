@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -100,69 +101,91 @@ var graphWrites = map[plan.ActionKind]graphWrite{
 	},
 }
 
-// apply performs the plan's writes in order, until one ends the round. It never repeats a
-// write Graph accepted against the same observation (the write guard), and an ambiguous or
-// conflicting write is followed by a re-read in the next round, never by a repeated POST. It
-// returns nil to continue with the next round.
-func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope) *outcome {
+// applied is what a round of writes tells the next round.
+type applied struct {
+	// methods is the user's phone methods as the writes' answers leave them; it counts only
+	// when reread is false.
+	methods []graph.PhoneMethod
+	// reread: the answers do not tell the new state (a 204, or a write whose outcome is
+	// unknown), so the next round reads Graph again.
+	reread bool
+	// created: a method was created (CreateOnly may still set its SMS sign-in).
+	created bool
+}
+
+// apply performs the plan's writes in order, until one ends the round, and returns what they
+// told. Whether a write may be made at all is the planner's decision (plan.Observed.WritesMade,
+// NumberWriteRefused); apply records each write Graph accepts, and each number refusal, for the
+// next plan. An ambiguous or conflicting write is followed by a re-read in the next round, never
+// by a repeated POST. A nil outcome continues with the next round.
+func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observed plan.Observed) (applied, *outcome) {
+	did := applied{methods: s.methods}
 	for _, a := range s.result.Actions {
 		w, known := graphWrites[a.Kind]
 		if !known {
-			return stalledOn(identityv1alpha1.ReasonGraphError, "phoneop planned a Graph write it cannot make; report this as a bug", slowRetry)
-		}
-		before := observe.MethodOfType(s.methods, string(a.PhoneType))
-		key := writeKey(a, before)
-		if r.writes.made(s.pam, key) {
-			return writeNotReflected(a, key)
+			return did, stalledOn(identityv1alpha1.ReasonGraphError, "phoneop planned a Graph write it cannot make; report this as a bug", slowRetry)
 		}
 		if w.destructive {
 			if ok, wait := r.Budgets.Take(s.conn.TenantID, s.tenant.Spec.ChangeBudget.DestructiveWritesPerHour()); !ok {
-				return budgetExceeded(s.tenant, wait)
+				return did, budgetExceeded(s.tenant, wait)
 			}
 		}
+		before := observe.MethodOfType(s.methods, string(a.PhoneType))
 		answer, err := w.call(ctx, s.conn.Client, s.user.ID, a)
 		if err != nil {
 			r.Observer.Invalidate(s.conn.TenantID, s.user.ID)
-			return r.writeFailed(ctx, s, a, w, err)
+			return r.writeFailed(ctx, s, a, w, err, did)
 		}
-		r.writes.record(s.pam, key)
-		s.created = s.created || a.Kind == plan.Create
+		r.recordWrite(s, plan.WriteKey(a, observed))
+		did.created = did.created || a.Kind == plan.Create
 		r.Observer.RecordWrite(s.conn.TenantID, s.user.ID, string(a.PhoneType), before, w.expect(before, a, answer))
 		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, w.event, string(a.Kind), "%s", a.String())
 		switch w.after {
 		case takeResponse:
-			s.methods = append(observe.WithoutType(s.methods, string(a.PhoneType)), answered(answer)...)
-			return nil
+			did.methods = append(observe.WithoutType(did.methods, string(a.PhoneType)), answered(answer)...)
+			return did, nil
 		case reobserveAndEndRound:
-			s.observed = false
-			return nil
+			did.reread = true
+			return did, nil
 		case reobserve:
-			s.observed = false
+			did.reread = true
 		}
 	}
-	return nil
+	return did, nil
+}
+
+// recordWrite adds a write Graph accepted to the object's record, in status and in memory.
+func (r *PhoneAuthMethodReconciler) recordWrite(s *scope, key string) {
+	s.guard.Writes = withWrite(s.guard.Writes, key)
+	r.writes.remember(s.pam.UID, s.guard)
+}
+
+// recordNumberRefusal records that Graph refused a number write of the object with a conflict.
+func (r *PhoneAuthMethodReconciler) recordNumberRefusal(s *scope) {
+	now := metav1.NewTime(r.now())
+	s.guard.NumberRefusedAt = &now
+	r.writes.remember(s.pam.UID, s.guard)
 }
 
 // writeFailed decides what a failed write means. When the write may have happened, or Graph's
 // state is not what the plan assumed (ambiguous, 409, 404), the next round re-reads and plans
 // again rather than guess; anything else ends the pass.
-func (r *PhoneAuthMethodReconciler) writeFailed(ctx context.Context, s *scope, a plan.Action, w graphWrite, err error) *outcome {
+func (r *PhoneAuthMethodReconciler) writeFailed(ctx context.Context, s *scope, a plan.Action, w graphWrite, err error, did applied) (applied, *outcome) {
 	if graph.IsAmbiguous(err) || graph.IsConflict(err) || graph.IsNotFound(err) {
 		ctrl.LoggerFrom(ctx).Info("Graph write outcome unknown; re-reading before deciding", "action", a.Kind, "requestID", requestIDOf(err))
 		// A 409 on a number write usually saved it; if the re-read shows the number still not
-		// in place, it did not, and no pass writes it again until the slow retry is due.
+		// in place, it did not, and the planner writes it again only after the admin retry.
 		if graph.IsConflict(err) && (a.Kind == plan.Create || a.Kind == plan.UpdateNumber) {
-			s.numberWriteRefused = true
-			r.writes.recordRefusal(s.pam, r.now())
+			r.recordNumberRefusal(s)
 		}
-		s.observed = false
-		return nil
+		did.reread = true
+		return did, nil
 	}
 	o := s.graphFailed(err, "applying "+string(a.Kind))
 	if graph.IsTerminal(err) && w.refused != nil {
-		return w.refused()
+		return did, w.refused()
 	}
-	return o
+	return did, o
 }
 
 // numberRefused: Graph answered a create with 400, which for a number phoneop has parsed
@@ -178,14 +201,6 @@ func numberRefused() *outcome {
 func updateRefused() *outcome {
 	return stalledOn(identityv1alpha1.ReasonUpdateRejected,
 		"Graph refused to change the phone's number; compare the method in Entra with the spec, and quote the Graph request-id of the Warning event to Microsoft support if it persists", slowRetry)
-}
-
-// writeNotReflected: Graph accepted this very write against this very observation before, and
-// the object has not converged since, so writing again would loop.
-func writeNotReflected(a plan.Action, key string) *outcome {
-	return stalledOn(identityv1alpha1.ReasonWriteNotReflected,
-		fmt.Sprintf("Graph accepted phoneop's %s of the %s phone but keeps reporting a value that differs from the spec (observation %s), so phoneop stops writing until the spec or Graph's value changes",
-			a.Kind, a.PhoneType, key), 0)
 }
 
 // budgetExceeded: the tenant's destructive writes for the rolling hour are used up. A wait,

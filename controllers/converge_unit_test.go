@@ -272,6 +272,67 @@ func TestUnitAnAcceptedWriteIsNotRepeatedAgainstTheSameObservation(t *testing.T)
 	}
 }
 
+// TestTheWriteGuardSurvivesARestart: the record of a write Graph accepted and did not show is
+// kept in status.writeGuard, so a new process (empty memory) does not repeat the write either.
+func TestTheWriteGuardSurvivesARestart(t *testing.T) {
+	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
+	api := fakeGraph(book)
+	api.UpdatePhoneNumberFunc = func(context.Context, string, string, string, string) error { return nil }
+	w := newUnitWorld(api)
+	w.converge(t)
+	w.r.setStatus(w.s, w.s.pam.DeepCopy())
+	if g := w.s.pam.Status.WriteGuard; g == nil || len(g.Writes) != 1 || g.Generation != 1 {
+		t.Fatalf("status.writeGuard after one accepted PATCH = %+v, want one write for generation 1", g)
+	}
+
+	w.r.writes = WriteGuard{} // a restarted manager remembers nothing in memory
+	w.s.observed, w.s.methods = false, nil
+	if o := w.converge(t); o.reason != identityv1alpha1.ReasonWriteNotReflected {
+		t.Fatalf("after a restart: outcome %+v, want %s from status.writeGuard", o, identityv1alpha1.ReasonWriteNotReflected)
+	}
+	if n := api.Count("UpdatePhoneNumber"); n != 1 {
+		t.Errorf("PATCHes across a restart = %d, want 1", n)
+	}
+}
+
+// TestAForgedWriteGuardCannotCauseAWrite: status is writable by whoever may patch it, so the
+// record is only compared against: keys of writes never made, an old generation or garbage
+// change nothing, and the most a forged record can do is stop its own object's write.
+func TestAForgedWriteGuardCannotCauseAWrite(t *testing.T) {
+	cases := map[string]struct {
+		guard       *identityv1alpha1.WriteGuardStatus
+		wantPatches int
+	}{
+		"keys of writes never made":    {guard: &identityv1alpha1.WriteGuardStatus{Generation: 1, Writes: []string{"deadbeef", "x"}}, wantPatches: 1},
+		"a record of an older spec":    {guard: &identityv1alpha1.WriteGuardStatus{Generation: 0, Writes: []string{"deadbeef"}}, wantPatches: 1},
+		"a refusal long ago":           {guard: &identityv1alpha1.WriteGuardStatus{Generation: 1, NumberRefusedAt: &metav1.Time{Time: time.Unix(1600000000, 0)}}, wantPatches: 1},
+		"a refusal claimed just now":   {guard: &identityv1alpha1.WriteGuardStatus{Generation: 1, NumberRefusedAt: &metav1.Time{Time: time.Unix(1700000000, 0)}}, wantPatches: 0},
+		"the key of the planned write": {guard: nil, wantPatches: 0}, // filled below
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
+			api := fakeGraph(book)
+			w := newUnitWorld(api)
+			guard := tc.guard
+			if guard == nil {
+				// The same write against the same observation, as an earlier pass would record it.
+				seen := observedMethods([]graph.PhoneMethod{mobileWith(unitOldNumber, "ready")}, false)
+				a := plan.Plan(desiredFrom(w.s, false), seen, plan.Policy{SMSSignInSupported: true}).Actions[0]
+				guard = &identityv1alpha1.WriteGuardStatus{Generation: 1, Writes: []string{plan.WriteKey(a, seen)}}
+			}
+			w.s.pam.Status.WriteGuard = guard
+			w.converge(t)
+			if n := api.Count("UpdatePhoneNumber"); n != tc.wantPatches {
+				t.Errorf("PATCHes = %d, want %d", n, tc.wantPatches)
+			}
+			if n := api.Count("CreatePhoneMethod") + api.Count("DeletePhoneMethod"); n != 0 {
+				t.Errorf("a forged record caused %d other writes", n)
+			}
+		})
+	}
+}
+
 func TestUnitAStaleReadAfterAWriteIsNotWrittenAgain(t *testing.T) {
 	// Graph applies the PATCH at once but its reads show the old number for a while: within the
 	// settle window phoneop trusts its write, so read lag costs no second write.
@@ -570,7 +631,7 @@ func TestUnitARefusedNumberWriteWaitsForTheSlowRetryAcrossPasses(t *testing.T) {
 			// Pass 1 writes once and stops; pass 2 (a sibling woke the object a minute later)
 			// writes nothing; pass 3, after the slow retry, tries once more.
 			for pass, wantWrites := range []int{1, 1, 2} {
-				w.s.observed, w.s.methods, w.s.numberWriteRefused = false, nil, false
+				w.s.observed, w.s.methods = false, nil
 				o := w.converge(t)
 				if o.reason != identityv1alpha1.ReasonPhoneNumberNotUnique || !o.stalled {
 					t.Fatalf("pass %d: outcome = %+v, want stalled %s", pass+1, o, identityv1alpha1.ReasonPhoneNumberNotUnique)

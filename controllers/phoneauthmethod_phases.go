@@ -46,6 +46,11 @@ type scope struct {
 	observed bool
 	// result is the latest plan.
 	result plan.Result
+	// guard is the object's record of its writes for this generation (WriteGuard), loaded by
+	// converge and kept up to date by apply; guarded tells whether converge loaded it, and so
+	// whether status.writeGuard is written.
+	guard   identityv1alpha1.WriteGuardStatus
+	guarded bool
 	// outcome is the decision of the pass: status and requeue.
 	outcome *outcome
 
@@ -57,13 +62,6 @@ type scope struct {
 	// reconnect: Graph rejected the tenant's token; drop the connection so that the next pass
 	// reloads the credentials.
 	reconnect bool
-	// created: phoneop created the method in this pass (CreateOnly may still set its SMS
-	// sign-in).
-	created bool
-	// numberWriteRefused: Graph answered a number write (create or update) with 409, in this
-	// pass or within the slow retry before it; if the re-read shows the number still not in
-	// place, the write did not save, and the planner must not write it again.
-	numberWriteRefused bool
 	// notOurs: the phone is not this object's to delete (tenant or user gone, grant refused,
 	// another object owns it); a deletion releases the finalizer without touching Graph.
 	notOurs bool
@@ -364,114 +362,4 @@ func olderThan(a, b *identityv1alpha1.PhoneAuthMethod) bool {
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
 	}
 	return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
-}
-
-// converge runs observe → plan → apply rounds until the plan is empty, blocked, or (in
-// ObserveOnly) merely reported.
-func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *outcome {
-	pam := s.pam
-	fresh := forcedResync(pam)
-	if fresh {
-		pam.Status.LastHandledReconcileAt = pam.Annotations[identityv1alpha1.AnnotationReconcileRequestedAt]
-	}
-	siblingAlternate, err := r.alternateObjectExists(ctx, s)
-	if err != nil {
-		return kubernetesAPIFailed(err, "listing the user's other PhoneAuthMethods")
-	}
-	s.numberWriteRefused = r.writes.refusedSince(pam, r.now().Add(-adminRetry))
-	policy := plan.Policy{SMSSignInSupported: s.conn.Cloud.SupportsSMSSignIn()}
-	for round := 0; round < maxApplyRounds; round++ {
-		if !s.observed || fresh {
-			methods, err := r.Observer.List(ctx, s.conn.Client, s.conn.TenantID, s.user.ID, fresh)
-			if err != nil {
-				if graph.IsNotFound(err) {
-					r.Users.Forget(s.conn.TenantID, s.user.ID)
-					s.graphErr = err
-					return s.notOursBecause(waitingFor(identityv1alpha1.ReasonUserNotFound,
-						fmt.Sprintf("Graph has no user %q any more; phoneop retries", pam.Spec.User), userNotFoundRetry))
-				}
-				return s.graphFailed(err, "reading the user's phone methods")
-			}
-			s.methods, s.observed, fresh = methods, true, false
-		}
-		desired := desiredFrom(s)
-		observed := observedFrom(s.methods, siblingAlternate)
-		observed.NumberWriteRefused = s.numberWriteRefused
-		s.result = plan.Plan(desired, observed, policy)
-		observeOnly := pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly
-		if round == 0 && s.priorReady && len(s.result.Actions) > 0 && !desired.Deleting && !observeOnly && graphChangedSinceStatus(pam, s.methods) {
-			// The writes that follow get events of their own; this one says why they happen.
-			r.Recorder.Eventf(pam, nil, corev1.EventTypeWarning, identityv1alpha1.ReasonDriftCorrected, "Observe",
-				"Graph's %s phone no longer matched the spec (changed outside phoneop); phoneop is putting it back", pam.Spec.PhoneType)
-		}
-		if len(s.result.Actions) == 0 || observeOnly {
-			return planOutcome(s)
-		}
-		if o := r.apply(ctx, s); o != nil {
-			return o
-		}
-	}
-	// An error, not a short requeue: if Graph keeps answering writes without settling, the
-	// controller's backoff must slow us down.
-	return retrying(identityv1alpha1.ReasonGraphNotSettled, "Graph has not settled after several writes; phoneop backs off and re-reads",
-		errGraphNotSettled)
-}
-
-// desiredFrom turns the spec into the planner's input.
-func desiredFrom(s *scope) plan.Desired {
-	pam := s.pam
-	d := plan.Desired{PhoneType: plan.PhoneType(pam.Spec.PhoneType), Number: s.number, Deleting: !pam.DeletionTimestamp.IsZero(),
-		CreateOnly: pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyCreateOnly, CreatedThisPass: s.created}
-	if pam.Spec.SMSSignIn != nil {
-		d.SMSSignIn = plan.SMSSignIn(*pam.Spec.SMSSignIn)
-	}
-	return d
-}
-
-// alternateObjectExists reports, for a mobile being deleted, whether the user's alternateMobile
-// object still exists: Graph refuses to delete a mobile while an alternate exists, so the
-// alternate object goes first.
-func (r *PhoneAuthMethodReconciler) alternateObjectExists(ctx context.Context, s *scope) (bool, error) {
-	pam := s.pam
-	if pam.DeletionTimestamp.IsZero() || pam.Spec.PhoneType != identityv1alpha1.PhoneTypeMobile {
-		return false, nil
-	}
-	siblings, err := r.objectsOfUser(ctx, pam)
-	if err != nil {
-		return false, err
-	}
-	for i := range siblings {
-		if siblings[i].Spec.PhoneType != identityv1alpha1.PhoneTypeAlternateMobile {
-			continue
-		}
-		if granted, err := r.namespaceGranted(ctx, s.tenant, siblings[i].Namespace); err != nil || granted {
-			return granted, err
-		}
-	}
-	return false, nil
-}
-
-// observedFrom converts Graph's answer to the planner's input.
-func observedFrom(methods []graph.PhoneMethod, siblingAlternate bool) plan.Observed {
-	o := plan.Observed{SiblingAlternateExists: siblingAlternate}
-	for _, m := range methods {
-		o.Methods = append(o.Methods, plan.Method{ID: m.ID, PhoneType: plan.PhoneType(m.PhoneType), Number: m.PhoneNumber, SMSSignInState: m.SMSSignInState})
-	}
-	return o
-}
-
-// graphChangedSinceStatus reports whether Graph's view of the object's phone differs from what
-// status last recorded: then a plan with actions on a Ready object is drift (someone changed
-// Graph), not a new desired number (e.g. a rotated phoneNumberFrom Secret).
-func graphChangedSinceStatus(pam *identityv1alpha1.PhoneAuthMethod, methods []graph.PhoneMethod) bool {
-	var now identityv1alpha1.PhoneAuthMethodStatus
-	recordObservation(&now, methods, pam.Spec.PhoneType)
-	st := pam.Status
-	return now.PhoneMethodID != st.PhoneMethodID || now.PhoneNumber != st.PhoneNumber || now.SMSSignInState != st.SMSSignInState
-}
-
-// forcedResync reports whether the reconcile-requested-at annotation asks for a fresh read.
-func forcedResync(pam *identityv1alpha1.PhoneAuthMethod) bool {
-	v, ok := pam.Annotations[identityv1alpha1.AnnotationReconcileRequestedAt]
-	return ok && v != pam.Status.LastHandledReconcileAt
 }

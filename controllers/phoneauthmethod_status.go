@@ -60,6 +60,9 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 			st.PlannedActions = nil
 		}
 	}
+	if s.guarded {
+		st.WriteGuard = guardForStatus(s.guard, o)
+	}
 	gen := pam.Generation
 	if o.paused {
 		setPaused(&st.Conditions, gen, o)
@@ -82,6 +85,15 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 		now := metav1.NewTime(r.now().Truncate(time.Second))
 		st.LastSyncTime = &now
 	}
+}
+
+// guardForStatus is what status.writeGuard keeps of the pass's record: nothing once the object
+// is Ready (a later drift is a new story) or when there is nothing to remember.
+func guardForStatus(rec identityv1alpha1.WriteGuardStatus, o *outcome) *identityv1alpha1.WriteGuardStatus {
+	if o.ready || (len(rec.Writes) == 0 && rec.NumberRefusedAt == nil) {
+		return nil
+	}
+	return rec.DeepCopy()
 }
 
 // setPaused reports a paused object: Synced=False (Paused), Ready as it was (or Unknown when it

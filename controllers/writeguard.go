@@ -1,105 +1,94 @@
 package controllers
 
 import (
-	"fmt"
-	"hash/fnv"
+	"slices"
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph"
-	"github.com/phoneop/phoneop/internal/plan"
 )
 
-// WriteGuard makes loops on writes impossible by construction: each object makes a given write
-// (action and value) against a given observation of Graph at most once per spec generation,
-// until it converges. If Graph accepts a write and then keeps reporting a value phoneop does
-// not consider equal (a form it stores differently, a write it silently drops), the second
-// attempt is refused here instead of repeating every pass and every resync.
+// maxGuardedWrites bounds status.writeGuard.writes (the CRD's MaxItems): an object that has
+// not converged after this many distinct writes forgets the oldest.
+const maxGuardedWrites = 16
+
+// WriteGuard remembers, per object and spec generation, the writes Graph accepted and the last
+// time Graph refused a number write, until the object converges. It decides nothing: its record
+// is the planner's input (plan.Observed.WritesMade, NumberWriteRefused), and the planner alone
+// says whether a write may be repeated.
 //
-// It lives in the process: after a restart an object may repeat one write per observation.
-// Memory follows the objects with unconverged writes only; converging forgets them.
-//
-// It also remembers when Graph last refused a number write of the object with a conflict that
-// did not save (409 phoneNumberNotUnique, the holder possibly a deleted user): until the slow
-// retry is due, no pass writes that number again, whatever wakes the object (a sibling's change,
-// for one).
+// The record lives in two places. status.writeGuard keeps it across restarts and leader
+// hand-overs. This process's memory keeps it across a pass that starts from a cached object
+// older than the last status write (the informer trails the API server): that pass would not
+// see the newest writes in status, and would make them again before its own status write is
+// refused as stale. Each pass reads the union of both.
 type WriteGuard struct {
 	mu      sync.Mutex
-	objects map[types.UID]guardedWrites
+	objects map[types.UID]identityv1alpha1.WriteGuardStatus
 }
 
-type guardedWrites struct {
-	generation int64
-	keys       map[string]bool
-	refusedAt  time.Time
-}
-
-// writeKey identifies a write and the observation it is made against, as a short hash: it is
-// shown in conditions, and must never carry a number.
-func writeKey(a plan.Action, before *graph.PhoneMethod) string {
-	observed := "absent"
-	if before != nil {
-		observed = before.ID + "|" + before.PhoneNumber + "|" + before.SMSSignInState
+// load returns the object's record for its current generation: what status and this process
+// remember, together.
+func (g *WriteGuard) load(pam *identityv1alpha1.PhoneAuthMethod) identityv1alpha1.WriteGuardStatus {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rec := identityv1alpha1.WriteGuardStatus{Generation: pam.Generation}
+	for _, from := range []*identityv1alpha1.WriteGuardStatus{pam.Status.WriteGuard, g.remembered(pam.UID)} {
+		if from == nil || from.Generation != pam.Generation {
+			continue
+		}
+		for _, key := range from.Writes {
+			rec.Writes = withWrite(rec.Writes, key)
+		}
+		rec.NumberRefusedAt = later(rec.NumberRefusedAt, from.NumberRefusedAt)
 	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(string(a.Kind) + "|" + string(a.PhoneType) + "|" + a.Number + "|" + observed))
-	return fmt.Sprintf("%08x", h.Sum32())
+	return rec
 }
 
-// made reports whether the object already made this write for its current generation.
-func (g *WriteGuard) made(pam *identityv1alpha1.PhoneAuthMethod, key string) bool {
+// remember keeps rec as the object's record in this process.
+func (g *WriteGuard) remember(uid types.UID, rec identityv1alpha1.WriteGuardStatus) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	w, ok := g.objects[pam.UID]
-	return ok && w.generation == pam.Generation && w.keys[key]
-}
-
-// record remembers a write Graph accepted.
-func (g *WriteGuard) record(pam *identityv1alpha1.PhoneAuthMethod, key string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	w := g.entryLocked(pam)
-	w.keys[key] = true
-	g.objects[pam.UID] = w
-}
-
-// recordRefusal remembers that Graph refused a number write of the object with a conflict.
-func (g *WriteGuard) recordRefusal(pam *identityv1alpha1.PhoneAuthMethod, at time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	w := g.entryLocked(pam)
-	w.refusedAt = at
-	g.objects[pam.UID] = w
-}
-
-// refusedSince reports whether Graph refused a number write of the object, for its current
-// generation, after since.
-func (g *WriteGuard) refusedSince(pam *identityv1alpha1.PhoneAuthMethod, since time.Time) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	w, ok := g.objects[pam.UID]
-	return ok && w.generation == pam.Generation && w.refusedAt.After(since)
-}
-
-// entryLocked returns the object's entry for its current generation, fresh if the generation
-// moved on.
-func (g *WriteGuard) entryLocked(pam *identityv1alpha1.PhoneAuthMethod) guardedWrites {
 	if g.objects == nil {
-		g.objects = map[types.UID]guardedWrites{}
+		g.objects = map[types.UID]identityv1alpha1.WriteGuardStatus{}
 	}
-	w, ok := g.objects[pam.UID]
-	if !ok || w.generation != pam.Generation {
-		w = guardedWrites{generation: pam.Generation, keys: map[string]bool{}}
-	}
-	return w
+	g.objects[uid] = *rec.DeepCopy()
 }
 
-// forget drops an object's writes: it converged (a later drift is a new story) or is gone.
+// forget drops an object's record: it converged (a later drift is a new story) or is gone.
 func (g *WriteGuard) forget(uid types.UID) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	delete(g.objects, uid)
+}
+
+func (g *WriteGuard) remembered(uid types.UID) *identityv1alpha1.WriteGuardStatus {
+	if rec, ok := g.objects[uid]; ok {
+		return &rec
+	}
+	return nil
+}
+
+// withWrite adds key once, keeping the newest maxGuardedWrites.
+func withWrite(writes []string, key string) []string {
+	if slices.Contains(writes, key) {
+		return writes
+	}
+	writes = append(writes, key)
+	return writes[max(0, len(writes)-maxGuardedWrites):]
+}
+
+// refusedSince reports whether the record holds a number refusal after since.
+func refusedSince(rec identityv1alpha1.WriteGuardStatus, since time.Time) bool {
+	return rec.NumberRefusedAt != nil && rec.NumberRefusedAt.After(since)
+}
+
+func later(a, b *metav1.Time) *metav1.Time {
+	if a == nil || (b != nil && b.After(a.Time)) {
+		return b
+	}
+	return a
 }

@@ -194,6 +194,13 @@ type PhoneAuthMethodStatus struct {
 	// +optional
 	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 
+	// writeGuard records the Graph writes phoneop made for the current generation while the
+	// object has not converged, so that no write is repeated against the same observation of
+	// Graph, across restarts too. phoneop only compares against it: an edited writeGuard can
+	// at most stop this object's own writes, never cause one. Cleared once the object is Ready.
+	// +optional
+	WriteGuard *WriteGuardStatus `json:"writeGuard,omitempty"`
+
 	// conditions: Ready (the phone in Graph matches the spec), Synced (the last observe and
 	// apply succeeded), and Reconciling / Stalled (present only when true) for kstatus.
 	// +optional
@@ -202,6 +209,27 @@ type PhoneAuthMethodStatus struct {
 	// +patchStrategy=merge
 	// +patchMergeKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+}
+
+// WriteGuardStatus is what an object remembers of its own Graph writes for one generation.
+type WriteGuardStatus struct {
+	// generation is the spec generation the writes were made for; a new generation starts a
+	// new record.
+	Generation int64 `json:"generation"`
+
+	// writes are the writes Graph accepted, each a short hash of the action, its value and the
+	// observation it was made against (never a number), oldest first.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=16
+	Writes []string `json:"writes,omitempty"`
+
+	// numberRefusedAt is when Graph last refused a number write of this object with a
+	// conflict that did not save it (409 phoneNumberNotUnique): the number is not written
+	// again until an admin's retry interval has passed.
+	// +optional
+	NumberRefusedAt *metav1.Time `json:"numberRefusedAt,omitempty"`
 }
 
 // PhoneAuthMethod declares one phone authentication method of one Microsoft Entra user.

@@ -2,6 +2,9 @@ package plan
 
 import (
 	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
 
 	"github.com/phoneop/phoneop/internal/phone"
 )
@@ -23,14 +26,45 @@ var errExtensionOnlyOnOffice = errors.New("an extension is allowed only on offic
 // for SMS sign-in by itself when policy includes the user). It is listed so
 // that plannedActions shows the whole intent; a reconciler that re-observes
 // and re-plans after the number write gets the exact remainder.
+//
+// Plan is also the one place that decides whether a write may be repeated: a
+// write already in got.WritesMade is not planned again (WriteNotReflected),
+// and a number Graph refused recently is not written again
+// (NumberWriteRefused).
 func Plan(want Desired, got Observed, p Policy) Result {
 	if _, known := wellKnownMethodIDs[want.PhoneType]; !known {
 		return Result{Wait: invalidPhoneType(want.PhoneType)}
 	}
 	if want.Deleting {
-		return planDelete(want.PhoneType, got)
+		return withoutRepeats(planDelete(want.PhoneType, got), got)
 	}
-	return planApply(want, got, p)
+	return withoutRepeats(planApply(want, got, p), got)
+}
+
+// withoutRepeats ends the plan before its first write that was already made
+// against this very observation, and waits on it: the writes before it still
+// happen, the repeated one and those after it do not.
+func withoutRepeats(r Result, got Observed) Result {
+	for i, a := range r.Actions {
+		if key := WriteKey(a, got); slices.Contains(got.WritesMade, key) {
+			r.Actions, r.Wait = r.Actions[:i:i], writeNotReflected(a)
+			return r
+		}
+	}
+	return r
+}
+
+// WriteKey identifies a write and the observation of its phone it is made
+// against, as a short hash: it is recorded in status and shown in conditions,
+// so it must never carry a number.
+func WriteKey(a Action, got Observed) string {
+	observed := "absent"
+	if m, ok := got.find(a.PhoneType); ok {
+		observed = m.ID + "|" + m.Number + "|" + m.SMSSignInState
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(string(a.Kind) + "|" + string(a.PhoneType) + "|" + a.Number + "|" + observed))
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 // planDelete removes the method of type t if Graph has one. A mobile is

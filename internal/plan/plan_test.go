@@ -36,6 +36,20 @@ func office(number string) Method {
 
 func observed(ms ...Method) Observed { return Observed{Methods: ms} }
 
+// madeBefore records, in got, that the actions were made against got.
+func madeBefore(got Observed, actions ...Action) Observed {
+	for _, a := range actions {
+		got.WritesMade = append(got.WritesMade, WriteKey(a, got))
+	}
+	return got
+}
+
+// withMade is got with keys of writes made against some other observation.
+func withMade(got Observed, keys []string) Observed {
+	got.WritesMade = keys
+	return got
+}
+
 // blocker builds an expected Blocker; messages are checked separately by
 // TestBlockerMessages, so tables compare reasons only.
 func blocker(kind BlockerKind, reason string) *Blocker { return &Blocker{Kind: kind, Reason: reason} }
@@ -162,6 +176,28 @@ func planCases() map[string]planCase {
 			got:      Observed{Methods: []Method{mobile(kimMobile, StateReady)}, NumberWriteRefused: true},
 			policy:   global,
 			wantWait: blocker(NeedsEntraAdmin, ReasonPhoneNumberNotUnique),
+		},
+		"a write Graph accepted and does not show is not made again": {
+			reason:   "Graph took this PATCH against this very observation and still shows the old number: patching again would loop.",
+			want:     Desired{PhoneType: Mobile, Number: kimNewMobile},
+			got:      madeBefore(observed(mobile(kimMobile, StateReady)), Action{Kind: UpdateNumber, PhoneType: Mobile, MethodID: mobileID, Number: kimNewMobile}),
+			policy:   global,
+			wantWait: blocker(NeedsSpecChange, ReasonWriteNotReflected),
+		},
+		"a repeated write ends the plan there, and the writes before it still happen": {
+			reason:      "The number change is new; enabling SMS sign-in against this observation was made before and would repeat.",
+			want:        Desired{PhoneType: Mobile, Number: kimNewMobile, SMSSignIn: SMSEnabled},
+			got:         madeBefore(observed(mobile(kimMobile, StateNotEnabled)), Action{Kind: EnableSMS, PhoneType: Mobile, MethodID: mobileID}),
+			policy:      global,
+			wantActions: []Action{{Kind: UpdateNumber, PhoneType: Mobile, MethodID: mobileID, Number: kimNewMobile}},
+			wantWait:    blocker(NeedsSpecChange, ReasonWriteNotReflected),
+		},
+		"a write made against another observation is made": {
+			reason:      "The guard is per observation: once Graph shows something new, the same write may be made against it.",
+			want:        Desired{PhoneType: Mobile, Number: kimNewMobile},
+			got:         withMade(observed(mobile(kimMobile, StateReady)), madeBefore(observed(mobile(kimAlternate, StateReady)), Action{Kind: UpdateNumber, PhoneType: Mobile, MethodID: mobileID, Number: kimNewMobile}).WritesMade),
+			policy:      global,
+			wantActions: []Action{{Kind: UpdateNumber, PhoneType: Mobile, MethodID: mobileID, Number: kimNewMobile}},
 		},
 		"a refused create that saved the method converges": {
 			reason: "The usual 409: the method is there after the re-read.",

@@ -41,6 +41,10 @@ const (
 	// neither compared nor safely written over. An admin must grant the
 	// permission.
 	ReasonNumberUnreadable = "NumberUnreadable"
+	// ReasonWriteNotReflected: Graph accepted a write of this object against
+	// this very observation before, and keeps reporting the state before it.
+	// Stalled until the spec or Graph's value changes.
+	ReasonWriteNotReflected = "WriteNotReflected"
 )
 
 // The constructors below keep every message one sentence that says what
@@ -74,6 +78,14 @@ func numberUnreadable(t PhoneType) *Blocker {
 func numberWriteRefused() *Blocker {
 	return &Blocker{NeedsEntraAdmin, ReasonPhoneNumberNotUnique,
 		"Graph refused to write the number because another user, possibly a deleted one, holds it; an admin must free the number in Entra or the spec must name another number."}
+}
+
+// writeNotReflected: writing again would repeat a write Graph accepted and did
+// not show, every pass and every resync.
+// The write's key is in status.writeGuard; the message stays free of it.
+func writeNotReflected(a Action) *Blocker {
+	return &Blocker{NeedsSpecChange, ReasonWriteNotReflected,
+		fmt.Sprintf("Graph accepted phoneop's %s of the %s phone but keeps reporting a value that differs from the spec, so phoneop stops writing until the spec or Graph's value changes.", a.Kind, a.PhoneType)}
 }
 
 func smsNotAllowedByPolicy() *Blocker {

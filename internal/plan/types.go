@@ -110,6 +110,11 @@ type Observed struct {
 	// is still not in place, it did not, and writing again would only be
 	// refused again until an admin frees the number.
 	NumberWriteRefused bool
+	// WritesMade are the writes Graph accepted from this object for its current spec, as
+	// WriteKey gives them (status.writeGuard). A planned write whose key is among them was
+	// already made against this very observation: Graph took it and still shows the state
+	// before it, so making it again would loop.
+	WritesMade []string
 }
 
 // find returns the observed method of type t, if any. Graph allows one
