@@ -28,16 +28,31 @@ type GrantInput struct {
 // input. Every failure maps to reason Forbidden and means: no Graph call at all.
 type GrantCheck func(in GrantInput) (message string, failed bool)
 
-// grantChecks run in order; the first failure wins.
-var grantChecks = []GrantCheck{
-	NamespaceAllowed,  // the tenant's allowedNamespaces selects the object's namespace
+// userGrantChecks judge the user alone, in order.
+var userGrantChecks = []GrantCheck{
 	UserNotDenied,     // the user is not on the tenant's deny list (break-glass, admins)
 	UserDomainInScope, // the user's UPN domain is one the tenant allows
 }
 
+// grantChecks run in order; the first failure wins. The namespace comes first, so that an
+// ungranted namespace learns nothing about the tenant's user scope.
+var grantChecks = append([]GrantCheck{
+	NamespaceAllowed, // the tenant's allowedNamespaces selects the object's namespace
+}, userGrantChecks...)
+
 // EvaluateGrant runs the grant checks in order and returns the first failure's message.
 func EvaluateGrant(in GrantInput) (message string, failed bool) {
-	for _, check := range grantChecks {
+	return evaluate(grantChecks, in)
+}
+
+// EvaluateUserGrant runs the user checks only, for a caller that judges users before their
+// namespace is known (kubectl-phoneop export leaves such users out).
+func EvaluateUserGrant(in GrantInput) (message string, failed bool) {
+	return evaluate(userGrantChecks, in)
+}
+
+func evaluate(checks []GrantCheck, in GrantInput) (string, bool) {
+	for _, check := range checks {
 		if msg, failed := check(in); failed {
 			return msg, true
 		}

@@ -78,3 +78,26 @@ func TestGrantCheckOrder(t *testing.T) {
 		t.Errorf("first failure = %q, want the namespace refusal", msg)
 	}
 }
+
+// TestEvaluateUserGrant: the user checks alone judge a user whatever the namespace, so that
+// kubectl-phoneop export leaves out exactly the users the manager would refuse.
+func TestEvaluateUserGrant(t *testing.T) {
+	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: identityv1alpha1.EntraTenantSpec{
+		UserScope: identityv1alpha1.UserScope{AllowedDomains: []string{"contoso.com"}, DeniedUsers: []string{"breakglass@contoso.com"}}}}
+	cases := map[string]struct {
+		in          GrantInput
+		wantMessage string // "" means allowed
+	}{
+		"an in-scope user passes though no namespace is granted": {in: GrantInput{Tenant: tenant, User: "kim@contoso.com"}},
+		"a denied user is refused":                               {in: GrantInput{Tenant: tenant, User: "breakglass@contoso.com"}, wantMessage: "deniedUsers"},
+		"a user of another domain is refused":                    {in: GrantInput{Tenant: tenant, User: "6e7b", UserPrincipalName: "eve@fabrikam.com", UserID: "6e7b"}, wantMessage: "allowedDomains"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			msg, failed := EvaluateUserGrant(tc.in)
+			if failed != (tc.wantMessage != "") || !strings.Contains(msg, tc.wantMessage) {
+				t.Errorf("EvaluateUserGrant = %q, %v; want a refusal containing %q", msg, failed, tc.wantMessage)
+			}
+		})
+	}
+}
