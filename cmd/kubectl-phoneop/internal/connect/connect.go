@@ -21,8 +21,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -51,9 +51,10 @@ type Options struct {
 	// read from the cluster (FromAzidentity); empty values are taken from the EntraTenant
 	// when the cluster is reachable.
 	TenantID, Cloud, AuthorityHost, GraphEndpoint string
-	// Kubeconfig and Context select the cluster; empty means the usual rules (KUBECONFIG,
-	// ~/.kube/config, current context).
-	Kubeconfig, Context string
+	// Kube selects the cluster: kubectl's flags (--kubeconfig, --context, --as, …) through
+	// cli-runtime's ConfigFlags; nil means the usual rules (KUBECONFIG, ~/.kube/config,
+	// current context).
+	Kube genericclioptions.RESTClientGetter
 	// Limits bound the Graph request rate (internal/graph's defaults for zero fields).
 	Limits graph.Limits
 	// HTTPClient carries token and Graph requests; nil means the default transport (which
@@ -94,7 +95,7 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 		return nil, fail("set --tenant to the EntraTenant's name (kubectl get entratenants lists them)")
 	}
 	conn := &Conn{Throttles: graph.NewThrottles(nil)}
-	kube, kubeErr := KubeClient(o.Kubeconfig, o.Context)
+	kube, kubeErr := KubeClient(o.Kube)
 	if kubeErr == nil {
 		conn.Kube = kube
 	}
@@ -107,13 +108,18 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 	return conn, connectFromAzidentity(ctx, conn, o)
 }
 
-// KubeClient loads the kubeconfig (explicit path or the usual rules) and checks nothing
-// else: the first request says whether the cluster answers.
-func KubeClient(kubeconfig, kubeContext string) (client.Client, error) {
-	cfg, err := RESTConfig(kubeconfig, kubeContext)
+// KubeClient loads the kubeconfig as kubectl does (getter nil: the usual rules) and checks
+// nothing else: the first request says whether the cluster answers.
+func KubeClient(getter genericclioptions.RESTClientGetter) (client.Client, error) {
+	if getter == nil {
+		getter = genericclioptions.NewConfigFlags(false)
+	}
+	cfg, err := getter.ToRESTConfig()
 	if err != nil {
 		return nil, err
 	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
 		return nil, err
@@ -122,19 +128,6 @@ func KubeClient(kubeconfig, kubeContext string) (client.Client, error) {
 		return nil, err
 	}
 	return client.New(cfg, client.Options{Scheme: scheme})
-}
-
-// RESTConfig is the kubeconfig as client-go reads it for kubectl.
-func RESTConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-		&clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
-	if err != nil {
-		return nil, err
-	}
-	cfg.QPS, cfg.Burst = 50, 100
-	return cfg, nil
 }
 
 // connectFromTenant reads the EntraTenant and its Secret through tenantconn, as the manager
