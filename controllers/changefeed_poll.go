@@ -202,14 +202,5 @@ func (f *ChangeFeeds) fallBack(ctx context.Context, tenant string) {
 // clientIDOf is the app registration phoneop authenticates as: entries it initiated are its
 // own writes.
 func clientIDOf(t *identityv1alpha1.EntraTenant) string {
-	c := t.Spec.Credentials
-	switch {
-	case c.ClientSecret != nil:
-		return c.ClientSecret.ClientID
-	case c.ClientCertificate != nil:
-		return c.ClientCertificate.ClientID
-	case c.WorkloadIdentity != nil:
-		return c.WorkloadIdentity.ClientID
-	}
-	return ""
+	return t.Spec.Credentials.ClientID()
 }

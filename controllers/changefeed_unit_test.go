@@ -539,7 +539,7 @@ func TestUnitFeedPersistsTheWatermarkOnlyEveryFewMinutes(t *testing.T) {
 }
 
 func TestUnitFeedErrorsAreClassed(t *testing.T) {
-	if c := feedErrorClass(&ErrCredentials{msg: "no secret"}); c != graph.Unauthorized {
+	if c := feedErrorClass(&ErrCredentials{Message: "no secret"}); c != graph.Unauthorized {
 		t.Errorf("credentials: %s", c)
 	}
 	if c := feedErrorClass(errors.New("boom")); c != graph.Transient {

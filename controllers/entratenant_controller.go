@@ -140,16 +140,9 @@ func (r *EntraTenantReconciler) tenantsUsingSecret(ctx context.Context, o client
 
 // credentialSecretNames lists the Secrets a tenant's credentials read.
 func credentialSecretNames(t *identityv1alpha1.EntraTenant) []string {
-	c := t.Spec.Credentials
-	switch {
-	case c.ClientSecret != nil:
-		return []string{c.ClientSecret.SecretRef.Name}
-	case c.ClientCertificate != nil:
-		names := []string{c.ClientCertificate.SecretRef.Name}
-		if c.ClientCertificate.PasswordRef != nil {
-			names = append(names, c.ClientCertificate.PasswordRef.Name)
-		}
-		return names
+	var names []string
+	for _, ref := range t.Spec.Credentials.SecretRefs() {
+		names = append(names, ref.Name)
 	}
-	return nil
+	return names
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/phone"
 	"github.com/phoneop/phoneop/internal/plan"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 )
 
 // scope carries what one reconcile learned, phase by phase; the deferred status update turns
@@ -210,9 +211,9 @@ func isPaused(o metav1.Object) bool {
 
 // checkGrant applies the tenant's namespace and user scope with what is known so far.
 func (r *PhoneAuthMethodReconciler) checkGrant(s *scope) *outcome {
-	in := grantInput{tenant: s.tenant, namespace: s.pam.Namespace, namespaceLabels: s.namespaceLabels, user: s.pam.Spec.User,
-		userPrincipalName: s.user.UserPrincipalName, userID: s.user.ID}
-	if msg, failed := checkGrant(in); failed {
+	in := tenantconn.GrantInput{Tenant: s.tenant, Namespace: s.pam.Namespace, NamespaceLabels: s.namespaceLabels, User: s.pam.Spec.User,
+		UserPrincipalName: s.user.UserPrincipalName, UserID: s.user.ID}
+	if msg, failed := tenantconn.EvaluateGrant(in); failed {
 		return s.notOursBecause(stalledOn(identityv1alpha1.ReasonForbidden, msg, slowRetry))
 	}
 	return nil
@@ -341,7 +342,7 @@ func (r *PhoneAuthMethodReconciler) namespaceGranted(ctx context.Context, tenant
 	if err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
-	_, refused := namespaceAllowed(grantInput{tenant: tenant, namespace: namespace, namespaceLabels: labels})
+	_, refused := tenantconn.NamespaceAllowed(tenantconn.GrantInput{Tenant: tenant, Namespace: namespace, NamespaceLabels: labels})
 	return !refused, nil
 }
 

@@ -11,6 +11,7 @@ import (
 // TestChangeFeedAdmission: spec.changeFeed's intervals are bounded at admission, with messages
 // naming the field.
 func TestChangeFeedAdmission(t *testing.T) {
+	needsControlPlane(t)
 	cases := map[string]admissionCase{
 		"an enabled feed with the defaults is accepted":     {spec: validTenant + "\nchangeFeed: {enabled: true}"},
 		"a feed with explicit intervals is accepted":        {spec: validTenant + "\nchangeFeed: {enabled: true, pollInterval: 30s, sweepPeriod: 12h}"},
@@ -32,6 +33,7 @@ func TestChangeFeedAdmission(t *testing.T) {
 
 // TestChangeFeedDefaults: an enabled feed that names no intervals gets 1m and 24h.
 func TestChangeFeedDefaults(t *testing.T) {
+	needsControlPlane(t)
 	obj := object(t, tenantGVK, "feed-defaults", validTenant+"\nchangeFeed: {enabled: true}")
 	if err := k8s.Create(context.Background(), obj); err != nil {
 		t.Fatalf("create: %v", err)

@@ -2,6 +2,7 @@ package v1alpha1_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +21,11 @@ import (
 var k8s client.Client
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// -short runs the tests that need no API server; those that do skip (needsControlPlane).
+		os.Exit(m.Run())
+	}
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
@@ -39,6 +45,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "stopping the test control plane: %v\n", err)
 	}
 	os.Exit(code)
+}
+
+// needsControlPlane skips a test that talks to the API server under go test -short, where
+// TestMain starts none.
+func needsControlPlane(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the test control plane; runs without -short")
+	}
 }
 
 var (
@@ -80,6 +95,7 @@ phoneNumber: "+1 2065550199"
 smsSignIn: Enabled`
 
 func TestPhoneAuthMethodAdmission(t *testing.T) {
+	needsControlPlane(t)
 	cases := map[string]admissionCase{
 		"a mobile with SMS sign-in is accepted":             {spec: validMobile},
 		"an office phone with an extension is accepted":     {spec: "{tenantRef: {name: c}, user: kim@contoso.com, phoneType: office, phoneNumber: '+44 2071234567x1234567890'}"},
@@ -154,6 +170,7 @@ func TestPhoneAuthMethodAdmission(t *testing.T) {
 }
 
 func TestPhoneAuthMethodDefaults(t *testing.T) {
+	needsControlPlane(t)
 	obj := object(t, pamGVK, "defaults", validMobile)
 	if err := k8s.Create(context.Background(), obj); err != nil {
 		t.Fatalf("create: %v", err)
@@ -168,6 +185,7 @@ func TestPhoneAuthMethodDefaults(t *testing.T) {
 }
 
 func TestPhoneAuthMethodUpdateRules(t *testing.T) {
+	needsControlPlane(t)
 	cases := map[string]struct {
 		field   []string
 		value   any
@@ -207,6 +225,7 @@ allowedNamespaces: {matchLabels: {phoneop.dev/tenant: contoso}}
 userScope: {allowedDomains: [contoso.com], deniedUsers: [breakglass@contoso.com]}`
 
 func TestEntraTenantAdmission(t *testing.T) {
+	needsControlPlane(t)
 	const creds = "credentials: {workloadIdentity: {clientId: 00000000-0000-0000-0000-0000000000aa}}, allowedNamespaces: {}"
 	cases := map[string]admissionCase{
 		"a Custom tenant with a client secret is accepted":   {spec: validTenant},
@@ -242,6 +261,7 @@ func TestEntraTenantAdmission(t *testing.T) {
 }
 
 func TestEntraTenantIDIsImmutable(t *testing.T) {
+	needsControlPlane(t)
 	ctx := context.Background()
 	obj := object(t, tenantGVK, "immutable", validTenant)
 	if err := k8s.Create(ctx, obj); err != nil {

@@ -10,13 +10,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/export"
 	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/selection"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 )
 
 // builtinPolicies are the managementPolicy values this build knows, used when the CRD cannot
@@ -127,21 +127,18 @@ func managedPhones(ctx context.Context, kube client.Client, tenant string) (*man
 	return m, nil
 }
 
-// namespaceNote warns when the namespace would make the objects Forbidden.
+// namespaceNote warns when the namespace would make the objects Forbidden, by the manager's
+// own namespace check.
 func namespaceNote(ctx context.Context, kube client.Client, t *identityv1alpha1.EntraTenant, ns string) string {
-	if kube == nil || t == nil || t.Spec.AllowedNamespaces == nil {
-		return ""
-	}
-	sel, err := metav1.LabelSelectorAsSelector(t.Spec.AllowedNamespaces)
-	if err != nil {
+	if kube == nil || t == nil {
 		return ""
 	}
 	var n corev1.Namespace
 	if err := kube.Get(ctx, types.NamespacedName{Name: ns}, &n); err != nil {
-		return fmt.Sprintf("note: namespace %s does not exist (or cannot be read): create it with labels EntraTenant %s selects (%s) before applying", ns, t.Name, sel)
+		return fmt.Sprintf("note: namespace %s does not exist (or cannot be read): create it with labels EntraTenant %s selects (%s) before applying", ns, t.Name, metav1.FormatLabelSelector(t.Spec.AllowedNamespaces))
 	}
-	if !sel.Matches(labels.Set(n.Labels)) {
-		return fmt.Sprintf("warning: EntraTenant %s does not allow namespace %s (allowedNamespaces %s): its objects will be Forbidden until the namespace carries those labels", t.Name, ns, sel)
+	if msg, refused := tenantconn.NamespaceAllowed(tenantconn.GrantInput{Tenant: t, Namespace: ns, NamespaceLabels: n.Labels}); refused {
+		return "warning: " + msg + "; until then its objects will be Forbidden"
 	}
 	return ""
 }

@@ -65,7 +65,6 @@ removed. An interrupted run continues with --resume, reading only the users it h
 	}
 	c.selectionFlags(cmd, "export")
 	f := cmd.Flags()
-	f.StringVarP(&ef.namespace, "namespace", "n", "", "namespace of the PhoneAuthMethods and Secrets (required unless every line of --users-file names one); the EntraTenant must allow it")
 	f.StringVar(&ef.outputDir, "output-dir", "phoneop-export", "directory for the PhoneAuthMethods, kustomizations and summary (the part that goes to Git)")
 	f.StringVar(&ef.secretsDir, "secrets-dir", "", "directory for the Secrets holding the numbers, outside --output-dir (default: <output-dir>-secrets)")
 	f.BoolVar(&ef.inline, "inline-numbers", false, "put the numbers in spec.phoneNumber instead of Secrets (they then end up in Git in clear)")
@@ -78,6 +77,7 @@ removed. An interrupted run continues with --resume, reading only the users it h
 
 func runExport(cmd *cobra.Command, c *common, ef exportFlags) error {
 	ctx := cmd.Context()
+	ef.namespace = c.namespace() // kubectl's --namespace/-n, a flag of the root command
 	if ef.secretsDir == "" {
 		ef.secretsDir = filepath.Clean(ef.outputDir) + "-secrets"
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/connect"
 	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/progress"
@@ -23,7 +24,10 @@ var baseTransport http.RoundTripper = http.DefaultTransport
 
 // common are the flags every command shares.
 type common struct {
-	conn        connect.Options
+	conn connect.Options
+	// kube are kubectl's own flags (--kubeconfig, --context, --namespace, --as, --server, …),
+	// so that kubectl phoneop accepts what every kubectl plugin accepts.
+	kube        *genericclioptions.ConfigFlags
 	rps         float64
 	concurrency int
 	noProgress  bool
@@ -34,7 +38,11 @@ type common struct {
 }
 
 func newRootCommand() *cobra.Command {
-	c := &common{}
+	return newRoot(&common{})
+}
+
+// newRoot builds the command tree on c, which the flags fill in.
+func newRoot(c *common) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kubectl-phoneop",
 		Short: "Export a tenant's phone methods to PhoneAuthMethods, and report who depends on phones alone",
@@ -66,13 +74,27 @@ export --resume reads only those).`,
 	f.StringVar(&c.conn.Cloud, "cloud", "", "Global, USGov, USGovDoD, China or Custom, for --credentials-from=azidentity without the EntraTenant (default Global)")
 	f.StringVar(&c.conn.AuthorityHost, "authority-host", "", "login authority URL, with --cloud=Custom")
 	f.StringVar(&c.conn.GraphEndpoint, "graph-endpoint", "", "Graph root URL (without /v1.0), with --cloud=Custom")
-	f.StringVar(&c.conn.Kubeconfig, "kubeconfig", "", "path of the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
-	f.StringVar(&c.conn.Context, "context", "", "kubeconfig context to use (default: the current one)")
+	c.kube = genericclioptions.NewConfigFlags(true)
+	c.kube.AddFlags(f)
+	// kubectl's --namespace is where export writes (read as given, not from the kubeconfig, so
+	// that export still asks for it); report reads PhoneAuthMethods of every namespace.
+	f.Lookup("namespace").Usage = namespaceUsage
+	c.conn.Kube = c.kube
 	f.Float64Var(&c.rps, "graph-requests-per-second", graph.DefaultLimits.RequestsPerSecond, "Graph requests per second for the tenant (each part of a $batch counts); Graph allows 350-800 per second depending on tenant size, shared with the operator")
 	f.IntVar(&c.concurrency, "concurrency", 4, "batches of 20 users in flight at once")
 	f.BoolVar(&c.noProgress, "no-progress", false, "print no progress (by default a bar on a terminal, a line every 5 % otherwise, on stderr)")
 	root.AddCommand(newExportCommand(c), newReportCommand(c))
 	return root
+}
+
+const namespaceUsage = "export: namespace of the PhoneAuthMethods and Secrets (required unless every line of --users-file names one); the EntraTenant must allow it. report: not used (it reads every namespace)"
+
+// namespace is --namespace (-n) as given on the command line; "" when not given.
+func (c *common) namespace() string {
+	if c.kube == nil || c.kube.Namespace == nil {
+		return ""
+	}
+	return *c.kube.Namespace
 }
 
 // selectionFlags adds --domain, --group and --users-file.

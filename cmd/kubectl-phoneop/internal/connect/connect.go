@@ -1,6 +1,7 @@
 // Package connect gives the plugin a Graph client for one tenant, and a Kubernetes client
 // when a kubeconfig is usable. Credentials come from the EntraTenant in the cluster (its
-// Secret in the operator's credentials namespace, read with the kubeconfig's own rights) or
+// Secret in the operator's credentials namespace, read by internal/tenantconn exactly as the
+// manager reads it, with the kubeconfig's own rights) or
 // from azidentity's default chain (environment, workload identity, managed identity, az
 // login), so that a person can run the plugin from a laptop. The Graph client is
 // internal/graph's, with its per-tenant throttle, retries and error classes.
@@ -20,12 +21,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 )
 
 // Credential sources.
@@ -49,9 +51,10 @@ type Options struct {
 	// read from the cluster (FromAzidentity); empty values are taken from the EntraTenant
 	// when the cluster is reachable.
 	TenantID, Cloud, AuthorityHost, GraphEndpoint string
-	// Kubeconfig and Context select the cluster; empty means the usual rules (KUBECONFIG,
-	// ~/.kube/config, current context).
-	Kubeconfig, Context string
+	// Kube selects the cluster: kubectl's flags (--kubeconfig, --context, --as, …) through
+	// cli-runtime's ConfigFlags; nil means the usual rules (KUBECONFIG, ~/.kube/config,
+	// current context).
+	Kube genericclioptions.RESTClientGetter
 	// Limits bound the Graph request rate (internal/graph's defaults for zero fields).
 	Limits graph.Limits
 	// HTTPClient carries token and Graph requests; nil means the default transport (which
@@ -71,6 +74,9 @@ type Conn struct {
 	Throttles *graph.Throttles
 }
 
+// userAgent names the plugin in Graph's logs.
+var userAgent = "kubectl-phoneop/" + graph.Version
+
 // Error is a failure to connect whose message says what to do.
 type Error struct{ msg string }
 
@@ -89,7 +95,7 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 		return nil, fail("set --tenant to the EntraTenant's name (kubectl get entratenants lists them)")
 	}
 	conn := &Conn{Throttles: graph.NewThrottles(nil)}
-	kube, kubeErr := KubeClient(o.Kubeconfig, o.Context)
+	kube, kubeErr := KubeClient(o.Kube)
 	if kubeErr == nil {
 		conn.Kube = kube
 	}
@@ -102,13 +108,18 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 	return conn, connectFromAzidentity(ctx, conn, o)
 }
 
-// KubeClient loads the kubeconfig (explicit path or the usual rules) and checks nothing
-// else: the first request says whether the cluster answers.
-func KubeClient(kubeconfig, kubeContext string) (client.Client, error) {
-	cfg, err := RESTConfig(kubeconfig, kubeContext)
+// KubeClient loads the kubeconfig as kubectl does (getter nil: the usual rules) and checks
+// nothing else: the first request says whether the cluster answers.
+func KubeClient(getter genericclioptions.RESTClientGetter) (client.Client, error) {
+	if getter == nil {
+		getter = genericclioptions.NewConfigFlags(false)
+	}
+	cfg, err := getter.ToRESTConfig()
 	if err != nil {
 		return nil, err
 	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
 		return nil, err
@@ -119,43 +130,33 @@ func KubeClient(kubeconfig, kubeContext string) (client.Client, error) {
 	return client.New(cfg, client.Options{Scheme: scheme})
 }
 
-// RESTConfig is the kubeconfig as client-go reads it for kubectl.
-func RESTConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-		&clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
-	if err != nil {
-		return nil, err
-	}
-	cfg.QPS, cfg.Burst = 50, 100
-	return cfg, nil
-}
-
-// connectFromTenant reads the EntraTenant and its Secret, as the manager does.
+// connectFromTenant reads the EntraTenant and its Secret through tenantconn, as the manager
+// does, with the kubeconfig's own rights.
 func connectFromTenant(ctx context.Context, conn *Conn, o Options) error {
 	t, err := getTenant(ctx, conn.Kube, o.Tenant)
 	if err != nil {
 		return err
 	}
 	conn.EntraTenant = t
-	src, err := credentialSource(ctx, conn.Kube, o.CredentialsNamespace, t)
-	if err != nil {
-		return err
+	src, _, err := tenantconn.SecretSource{Reader: conn.Kube, Namespace: o.CredentialsNamespace}.Read(ctx, t)
+	var credErr *tenantconn.ErrCredentials
+	switch {
+	case errors.As(err, &credErr):
+		return fail("%v (the plugin reads Secrets in --credentials-namespace %s, which must be the operator's namespace)", credErr, o.CredentialsNamespace)
+	case apierrors.IsForbidden(err):
+		return fail("your kubeconfig may not read the credential Secret of EntraTenant %q in %s: ask for get on that Secret, or use --credentials-from=%s", t.Name, o.CredentialsNamespace, FromAzidentity)
+	case err != nil:
+		return fail("%v: check that the cluster is reachable", err)
 	}
-	cloud := graph.Cloud(t.Spec.Cloud)
-	ep, err := graph.EndpointsFor(cloud, t.Spec.AuthorityHost, t.Spec.GraphEndpoint)
-	if err != nil {
-		return fail("EntraTenant %q has unusable endpoints (%v): fix its spec", t.Name, err)
-	}
-	cred, err := graph.NewCredential(t.Spec.TenantID, ep, src, o.HTTPClient)
+	gc, err := tenantconn.NewGraphClient(t, src, tenantconn.Options{HTTPClient: o.HTTPClient, Limits: o.Limits, Throttles: conn.Throttles, UserAgent: userAgent})
 	if err != nil {
 		if src.WorkloadIdentity {
 			return fail("EntraTenant %q uses workload identity, which needs the operator's projected token: run with --credentials-from=%s (az login or AZURE_* variables)", t.Name, FromAzidentity)
 		}
-		return fail("EntraTenant %q: the credentials could not be loaded (%v): fix Secret %s in %s", t.Name, err, secretName(t), o.CredentialsNamespace)
+		return fail("%v", err)
 	}
-	return conn.build(t.Spec.TenantID, cloud, ep, cred, o)
+	conn.Graph, conn.TenantID = gc, t.Spec.TenantID
+	return nil
 }
 
 // connectFromAzidentity uses DefaultAzureCredential against the tenant's cloud; tenant id
@@ -193,7 +194,7 @@ func connectFromAzidentity(ctx context.Context, conn *Conn, o Options) error {
 func (conn *Conn) build(tenantID string, cloud graph.Cloud, ep graph.Endpoints, cred azcore.TokenCredential, o Options) error {
 	c, err := graph.NewClient(graph.Config{TenantID: tenantID, Cloud: cloud, Endpoints: ep, Credential: cred,
 		HTTPClient: o.HTTPClient, Limits: o.Limits, Throttles: conn.Throttles,
-		UserAgent: "kubectl-phoneop/" + graph.Version})
+		UserAgent: userAgent})
 	if err != nil {
 		return fail("%v: check the tenant's cloud and endpoints", err)
 	}
@@ -213,63 +214,6 @@ func getTenant(ctx context.Context, kube client.Client, name string) (*identityv
 		return nil, fail("your kubeconfig may not read EntraTenant %q: ask for get on entratenants.identity.phoneop.dev, or use --credentials-from=%s", name, FromAzidentity)
 	}
 	return nil, fail("reading EntraTenant %q failed (%v): check that the cluster is reachable with this kubeconfig", name, err)
-}
-
-// credentialSource mirrors the manager's: exactly one of client secret, certificate or
-// workload identity, the secrets from the credentials namespace only.
-func credentialSource(ctx context.Context, kube client.Client, ns string, t *identityv1alpha1.EntraTenant) (graph.CredentialSource, error) {
-	c := t.Spec.Credentials
-	switch {
-	case c.WorkloadIdentity != nil:
-		return graph.CredentialSource{ClientID: c.WorkloadIdentity.ClientID, WorkloadIdentity: true}, nil
-	case c.ClientSecret != nil:
-		v, err := secretValue(ctx, kube, ns, t, c.ClientSecret.SecretRef)
-		return graph.CredentialSource{ClientID: c.ClientSecret.ClientID, ClientSecret: string(v)}, err
-	case c.ClientCertificate != nil:
-		v, err := secretValue(ctx, kube, ns, t, c.ClientCertificate.SecretRef)
-		if err != nil {
-			return graph.CredentialSource{}, err
-		}
-		src := graph.CredentialSource{ClientID: c.ClientCertificate.ClientID, CertificatePEMOrPFX: v}
-		if ref := c.ClientCertificate.PasswordRef; ref != nil {
-			p, err := secretValue(ctx, kube, ns, t, *ref)
-			if err != nil {
-				return graph.CredentialSource{}, err
-			}
-			src.CertificatePassword = string(p)
-		}
-		return src, nil
-	}
-	return graph.CredentialSource{}, fail("EntraTenant %q sets no credentials: set one of spec.credentials.clientSecret, clientCertificate or workloadIdentity", t.Name)
-}
-
-func secretValue(ctx context.Context, kube client.Client, ns string, t *identityv1alpha1.EntraTenant, ref identityv1alpha1.CredentialSecretReference) ([]byte, error) {
-	var s corev1.Secret
-	err := kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, &s)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, fail("EntraTenant %q: Secret %s/%s does not exist: check --credentials-namespace (the operator's namespace)", t.Name, ns, ref.Name)
-	case apierrors.IsForbidden(err):
-		return nil, fail("your kubeconfig may not read Secret %s/%s of EntraTenant %q: ask for get on that Secret, or use --credentials-from=%s", ns, ref.Name, t.Name, FromAzidentity)
-	case err != nil:
-		return nil, fail("reading Secret %s/%s failed (%v): check that the cluster is reachable", ns, ref.Name, err)
-	}
-	v, ok := s.Data[ref.Key]
-	if !ok || len(v) == 0 {
-		return nil, fail("EntraTenant %q: Secret %s/%s has no key %q: add it", t.Name, ns, ref.Name, ref.Key)
-	}
-	return v, nil
-}
-
-func secretName(t *identityv1alpha1.EntraTenant) string {
-	c := t.Spec.Credentials
-	switch {
-	case c.ClientSecret != nil:
-		return c.ClientSecret.SecretRef.Name
-	case c.ClientCertificate != nil:
-		return c.ClientCertificate.SecretRef.Name
-	}
-	return ""
 }
 
 func cmpOr(a, b string) string {

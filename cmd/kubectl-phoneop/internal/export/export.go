@@ -23,12 +23,14 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/progress"
 	"github.com/phoneop/phoneop/cmd/kubectl-phoneop/internal/selection"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/phone"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 )
 
 // Reader is the part of the Graph client export needs: batched reads only, so that the
@@ -384,19 +386,15 @@ func (w *writer) managedBy(u selection.User, phoneType, self string) string {
 	return ""
 }
 
-// outOfScope mirrors the manager's grant checks on the EntraTenant's userScope.
+// outOfScope runs the manager's user grant checks (tenantconn) on the EntraTenant's userScope.
 func (w *writer) outOfScope(u selection.User) string {
-	s := w.o.Scope
-	if s == nil {
+	if w.o.Scope == nil {
 		return ""
 	}
-	if s.Denies(u.UPN, u.ID) {
-		return "EntraTenant " + w.o.TenantRef + " denies this user (spec.userScope.deniedUsers)"
-	}
-	if u.UPN == "" || s.AllowsDomainOf(u.UPN) {
-		return ""
-	}
-	return "outside EntraTenant " + w.o.TenantRef + "'s spec.userScope.allowedDomains (" + strings.Join(s.AllowedDomains, ", ") + ")"
+	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: w.o.TenantRef}, Spec: identityv1alpha1.EntraTenantSpec{UserScope: *w.o.Scope}}
+	in := tenantconn.GrantInput{Tenant: tenant, User: u.Key(), UserPrincipalName: u.UPN, UserID: u.ID}
+	msg, _ := tenantconn.EvaluateUserGrant(in)
+	return msg
 }
 
 // finish writes the kustomizations and the summary, removes files a previous run wrote that

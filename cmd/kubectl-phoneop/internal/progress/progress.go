@@ -1,16 +1,16 @@
-// Package progress shows how far a long read has come: a bar redrawn in place on a terminal,
-// a plain line every few percent otherwise (CI logs, pipes). It writes counts only, never a
-// user or a number.
+// Package progress shows how far a long read has come: on a terminal, a bar redrawn in place
+// (github.com/schollz/progressbar); otherwise (CI logs, pipes) a plain line every few percent.
+// It writes counts only, never a user or a number.
 package progress
 
 import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
 
@@ -19,11 +19,13 @@ func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // Bar counts done items out of a known total.
 type Bar struct {
+	// bar draws on a terminal; nil in plain mode.
+	bar *progressbar.ProgressBar
+
 	w     io.Writer
 	label string
 	unit  string
 	total int
-	tty   bool
 	step  int // plain mode: a line every step percent
 	now   func() time.Time
 
@@ -31,7 +33,6 @@ type Bar struct {
 	start    time.Time
 	done     int
 	lastPct  int
-	lastDraw time.Time
 	finished bool
 }
 
@@ -40,9 +41,24 @@ func New(w io.Writer, label, unit string, total int, tty bool) *Bar {
 	if w == nil {
 		w = io.Discard
 	}
-	b := &Bar{w: w, label: label, unit: unit, total: total, tty: tty, step: 5, now: time.Now, lastPct: -1}
+	b := &Bar{w: w, label: label, unit: unit, total: total, step: 5, now: time.Now, lastPct: -1}
 	b.start = b.now()
-	b.draw(true)
+	if tty && total > 0 {
+		b.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(label),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString(unit),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetRenderBlankState(true),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+		)
+		return b
+	}
+	b.line(true)
 	return b
 }
 
@@ -51,7 +67,11 @@ func (b *Bar) Add(n int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.done += n
-	b.draw(false)
+	if b.bar != nil {
+		_ = b.bar.Add(n) // writes to the progress stream only; a failed write is not the read's failure
+		return
+	}
+	b.line(false)
 }
 
 // Finish draws the final state and ends the line.
@@ -62,46 +82,30 @@ func (b *Bar) Finish() {
 		return
 	}
 	b.finished = true
-	b.draw(true)
-	if b.tty {
-		fmt.Fprintln(b.w)
+	if b.bar == nil {
+		b.line(true)
+		return
+	}
+	if !b.bar.IsFinished() {
+		// Stopped short of the total (a failed read): keep the count drawn and end the line.
+		_ = b.bar.Exit()
 	}
 }
 
-func (b *Bar) draw(force bool) {
+// line writes a plain progress line when the percentage crossed a step (or, with force, when it
+// changed at all).
+func (b *Bar) line(force bool) {
 	pct := 100
 	if b.total > 0 {
 		pct = b.done * 100 / b.total
 	}
+	if !force && pct/b.step == b.lastPct/b.step {
+		return
+	}
+	if force && pct == b.lastPct {
+		return
+	}
+	b.lastPct = pct
 	elapsed := b.now().Sub(b.start)
-	if !b.tty {
-		if !force && pct/b.step == b.lastPct/b.step {
-			return
-		}
-		if force && pct == b.lastPct {
-			return
-		}
-		b.lastPct = pct
-		fmt.Fprintf(b.w, "%s: %d/%d %s (%d%%) after %s\n", b.label, b.done, b.total, b.unit, pct, elapsed.Round(100*time.Millisecond))
-		return
-	}
-	if !force && b.now().Sub(b.lastDraw) < 100*time.Millisecond {
-		return
-	}
-	b.lastDraw = b.now()
-	const width = 30
-	filled := width * pct / 100
-	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
-	if filled < width && filled > 0 {
-		bar = strings.Repeat("=", filled-1) + ">" + strings.Repeat(" ", width-filled)
-	}
-	rate, eta := "", ""
-	if s := elapsed.Seconds(); s > 0.5 && b.done > 0 {
-		r := float64(b.done) / s
-		rate = fmt.Sprintf("  %.0f/s", r)
-		if left := b.total - b.done; left > 0 {
-			eta = fmt.Sprintf("  eta %s", (time.Duration(float64(left)/r) * time.Second).Round(time.Second))
-		}
-	}
-	fmt.Fprintf(b.w, "\r%s [%s] %3d%%  %d/%d %s%s%s\x1b[K", b.label, bar, pct, b.done, b.total, b.unit, rate, eta)
+	fmt.Fprintf(b.w, "%s: %d/%d %s (%d%%) after %s\n", b.label, b.done, b.total, b.unit, pct, elapsed.Round(100*time.Millisecond))
 }
