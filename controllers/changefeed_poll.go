@@ -11,6 +11,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
 
@@ -123,7 +124,7 @@ func (f *ChangeFeeds) finishCancelled(feed *tenantFeed) {
 
 // feedErrorClass classes a poll failure; credentials that cannot be loaded count as no token.
 func feedErrorClass(err error) graph.Class {
-	var credErr *ErrCredentials
+	var credErr *tenantconn.ErrCredentials
 	if errors.As(err, &credErr) {
 		return graph.Unauthorized
 	}

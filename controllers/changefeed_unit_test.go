@@ -27,6 +27,7 @@ import (
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
 
@@ -330,9 +331,9 @@ func answer(entries ...graph.AuditEntry) func(graph.AuditQuery) ([]graph.AuditEn
 }
 
 // fixedConnector hands out one connection.
-type fixedConnector struct{ conn *Connection }
+type fixedConnector struct{ conn *tenantconn.Connection }
 
-func (c fixedConnector) Connect(context.Context, *identityv1alpha1.EntraTenant) (*Connection, error) {
+func (c fixedConnector) Connect(context.Context, *identityv1alpha1.EntraTenant) (*tenantconn.Connection, error) {
 	return c.conn, nil
 }
 func (fixedConnector) Forget(types.UID) {}
@@ -375,7 +376,7 @@ func newFeedWorld(t *testing.T) *feedWorld {
 	}
 	api := &auditAPI{}
 	w := &feedWorld{api: api, k8s: k8s, tenant: tenant, clock: unitNow}
-	w.f = &ChangeFeeds{Client: k8s, Connector: fixedConnector{&Connection{TenantID: "tenant-1", Client: api}},
+	w.f = &ChangeFeeds{Client: k8s, Connector: fixedConnector{&tenantconn.Connection{TenantID: "tenant-1", Client: api}},
 		Observer: &observe.Observer{TTL: time.Minute}, UserIndex: users, ResyncPeriod: time.Hour, Now: func() time.Time { return w.clock },
 		wakes: make(chan event.TypedGenericEvent[wakeEvent], 100)}
 	return w
@@ -539,7 +540,7 @@ func TestUnitFeedPersistsTheWatermarkOnlyEveryFewMinutes(t *testing.T) {
 }
 
 func TestUnitFeedErrorsAreClassed(t *testing.T) {
-	if c := feedErrorClass(&ErrCredentials{Message: "no secret"}); c != graph.Unauthorized {
+	if c := feedErrorClass(&tenantconn.ErrCredentials{Message: "no secret"}); c != graph.Unauthorized {
 		t.Errorf("credentials: %s", c)
 	}
 	if c := feedErrorClass(errors.New("boom")); c != graph.Transient {

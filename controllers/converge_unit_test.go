@@ -21,6 +21,7 @@ import (
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/plan"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 )
 
 // The TestUnit* tests drive converge and apply against graphtest.FakeAPI: no control plane and
@@ -128,7 +129,7 @@ func newUnitWorld(api *graphtest.FakeAPI, mutate ...func(*identityv1alpha1.Phone
 	}
 	s := &scope{pam: pam, number: pam.Spec.PhoneNumber, user: graph.User{ID: unitUserID, UserPrincipalName: pam.Spec.User},
 		tenant: &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}},
-		conn:   &Connection{TenantID: "tenant-1", Cloud: graph.CloudGlobal, Client: api}}
+		conn:   &tenantconn.Connection{TenantID: "tenant-1", Cloud: graph.CloudGlobal, Client: api}}
 	return &unitWorld{r: r, api: api, events: rec, s: s}
 }
 

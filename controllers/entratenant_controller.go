@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 )
 
 // tenantRecheck is how often a Ready tenant proves again that its credentials work (a token is
@@ -28,7 +29,7 @@ const tenantRecheck = 10 * time.Minute
 // costs no Graph calls per object.
 type EntraTenantReconciler struct {
 	client.Client
-	Connector *Connector
+	Connector *tenantconn.Connector
 	// Owns, when set, tells the tenants this manager's shard reconciles (internal/shard, --shard);
 	// the others are left to their own shard's manager. Nil reconciles every tenant.
 	Owns func(*identityv1alpha1.EntraTenant) bool
@@ -75,7 +76,7 @@ func (r *EntraTenantReconciler) check(ctx context.Context, tenant *identityv1alp
 	}
 	conn, err := r.Connector.Reload(ctx, tenant)
 	if err != nil {
-		var credErr *ErrCredentials
+		var credErr *tenantconn.ErrCredentials
 		if errors.As(err, &credErr) {
 			return stalledOn(identityv1alpha1.ReasonCredentialsInvalid, credErr.Error(), time.Minute)
 		}

@@ -8,6 +8,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/plan"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 )
 
 // Retry intervals for outcomes that are not errors (errors use the controller's exponential
@@ -167,7 +168,7 @@ func tokenOutcome(err error, doing string) *outcome {
 // connectOutcome explains a failed tenant connection: credentials a person must fix, or a
 // failed read of their Secret.
 func connectOutcome(err error) *outcome {
-	if credErr := (*ErrCredentials)(nil); errors.As(err, &credErr) {
+	if credErr := (*tenantconn.ErrCredentials)(nil); errors.As(err, &credErr) {
 		return waitingFor(identityv1alpha1.ReasonTenantNotReady, err.Error(), slowRetry)
 	}
 	return kubernetesAPIFailed(err, "reading the EntraTenant's credential Secret")

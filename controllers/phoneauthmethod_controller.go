@@ -29,6 +29,7 @@ import (
 	"github.com/phoneop/phoneop/internal/fairqueue"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
 
@@ -72,10 +73,10 @@ type PhoneAuthMethodReconciler struct {
 	backlog *fairqueue.Backlog
 }
 
-// TenantConnector turns EntraTenants into Graph connections. *Connector implements it; unit
+// TenantConnector turns EntraTenants into Graph connections. *tenantconn.Connector implements it; unit
 // tests substitute a fixed connection to a graphtest.FakeAPI.
 type TenantConnector interface {
-	Connect(ctx context.Context, t *identityv1alpha1.EntraTenant) (*Connection, error)
+	Connect(ctx context.Context, t *identityv1alpha1.EntraTenant) (*tenantconn.Connection, error)
 	Forget(uid types.UID)
 }
 

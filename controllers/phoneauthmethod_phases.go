@@ -30,7 +30,7 @@ type scope struct {
 	priorReady bool
 	// tenant and conn are set by resolveTenant; nil until then.
 	tenant *identityv1alpha1.EntraTenant
-	conn   *Connection
+	conn   *tenantconn.Connection
 	// namespaceLabels are the labels of the object's namespace, set by resolveTenant.
 	namespaceLabels map[string]string
 	// user is set by resolveUser.

@@ -18,6 +18,7 @@ import (
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/recorder"
 	"github.com/phoneop/phoneop/internal/shard"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
 
@@ -76,7 +77,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	}
 	graph.RegisterMetrics(metrics.Registry)
 	budgets := &budget.Ledger{}
-	connector := &Connector{
+	connector := &tenantconn.Connector{
 		Reader:       mgr.GetAPIReader(),
 		Namespace:    o.CredentialsNamespace,
 		HTTPClient:   o.HTTPClient,
