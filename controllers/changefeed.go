@@ -149,7 +149,7 @@ func (f *ChangeFeeds) due(t *identityv1alpha1.EntraTenant) *tenantFeed {
 	now := f.now()
 	feed := f.feedOf(t, now)
 	feed.facts.interval, feed.facts.sweep = t.Spec.ChangeFeed.Interval(), t.Spec.ChangeFeed.Sweep()
-	if isPaused(t) {
+	if identityv1alpha1.IsPaused(t) {
 		feed.facts.okSince = now
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/fieldindex"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/schedule"
 	"github.com/phoneop/phoneop/internal/tenantconn"
@@ -182,7 +183,7 @@ func (f *ChangeFeeds) objectsOfUser(ctx context.Context, tenant string, u change
 func (f *ChangeFeeds) fallBack(ctx context.Context, tenant string) {
 	var list identityv1alpha1.PhoneAuthMethodList
 	// Read only: the cache's objects, not a copy of the whole tenant.
-	if err := f.Client.List(ctx, &list, client.MatchingFields{indexTenant: tenant}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := f.Client.List(ctx, &list, client.MatchingFields{fieldindex.Tenant: tenant}, client.UnsafeDisableDeepCopy); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "listing the tenant's PhoneAuthMethods to fall back to the resync period", "tenant", tenant)
 		return
 	}

@@ -23,6 +23,7 @@ import (
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/conditions"
+	"github.com/phoneop/phoneop/internal/fieldindex"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
 	"github.com/phoneop/phoneop/internal/observe"
@@ -367,7 +368,7 @@ func newFeedWorld(t *testing.T) *feedWorld {
 			Status: identityv1alpha1.PhoneAuthMethodStatus{UserID: u + "-id"}})
 	}
 	k8s := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithStatusSubresource(&identityv1alpha1.EntraTenant{}).
-		WithIndex(&identityv1alpha1.PhoneAuthMethod{}, indexTenant, func(o client.Object) []string {
+		WithIndex(&identityv1alpha1.PhoneAuthMethod{}, fieldindex.Tenant, func(o client.Object) []string {
 			return []string{o.(*identityv1alpha1.PhoneAuthMethod).Spec.TenantRef.Name}
 		}).Build()
 	users := userindex.New()

@@ -27,6 +27,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/budget"
 	"github.com/phoneop/phoneop/internal/fairqueue"
+	"github.com/phoneop/phoneop/internal/fieldindex"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
 	"github.com/phoneop/phoneop/internal/tenantconn"
@@ -245,7 +246,7 @@ func isPending(pam *identityv1alpha1.PhoneAuthMethod) bool {
 //   - Namespace labels (metadata only): a tenant's grant may have started or stopped matching;
 //   - the change feed (Wakes): users someone changed outside phoneop.
 func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
-	if err := addIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+	if err := fieldindex.Add(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	r.backlog = fairqueue.NewBacklog()

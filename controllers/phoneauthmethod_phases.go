@@ -170,7 +170,7 @@ func (r *PhoneAuthMethodReconciler) release(ctx context.Context, s *scope, orpha
 // and connects. A refusal makes no Graph call at all.
 func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope) *outcome {
 	pam := s.pam
-	if isPaused(pam) {
+	if identityv1alpha1.IsPaused(pam) {
 		return pausedBy(fmt.Sprintf("The object carries %s: \"true\", so phoneop makes no Graph call for it; remove the annotation to resume", identityv1alpha1.AnnotationPaused))
 	}
 	tenant := &identityv1alpha1.EntraTenant{}
@@ -182,7 +182,7 @@ func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope)
 		return kubernetesAPIFailed(err, "reading the EntraTenant")
 	}
 	s.tenant = tenant
-	if isPaused(tenant) {
+	if identityv1alpha1.IsPaused(tenant) {
 		return pausedBy(fmt.Sprintf("EntraTenant %q carries %s: \"true\", so phoneop makes no Graph call for its objects; remove the annotation to resume", tenant.Name, identityv1alpha1.AnnotationPaused))
 	}
 	labels, err := r.namespaceLabels(ctx, pam.Namespace)
@@ -202,11 +202,6 @@ func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope)
 	}
 	s.conn = conn
 	return nil
-}
-
-// isPaused reports the phoneop.dev/paused annotation set to "true".
-func isPaused(o metav1.Object) bool {
-	return o.GetAnnotations()[identityv1alpha1.AnnotationPaused] == "true"
 }
 
 // checkGrant applies the tenant's namespace and user scope with what is known so far.

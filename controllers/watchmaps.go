@@ -5,78 +5,14 @@ import (
 	"errors"
 
 	"k8s.io/apimachinery/pkg/types"
-	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/fieldindex"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
-
-// Field indexes over PhoneAuthMethods, kept in the informer cache so that lookups cost no
-// API-server request. A user's objects are found through internal/userindex instead.
-const (
-	// indexTenant keys an object by spec.tenantRef.name.
-	indexTenant = "phoneop.tenant"
-	// indexSecret keys an object by the Secret its phoneNumberFrom names (same namespace).
-	indexSecret = "phoneop.secret"
-)
-
-func addIndexes(ctx context.Context, idx client.FieldIndexer) error {
-	pam := &identityv1alpha1.PhoneAuthMethod{}
-	byTenant := func(p *identityv1alpha1.PhoneAuthMethod) []string { return []string{p.Spec.TenantRef.Name} }
-	// The tenant index is only ever looked up across namespaces (a tenant's objects
-	// everywhere): keep only those keys (clusterWideIndex).
-	if informers, ok := idx.(cache.Informers); ok {
-		inf, err := informers.GetInformer(ctx, pam)
-		if err != nil {
-			return err
-		}
-		if err := inf.AddIndexers(toolscache.Indexers{fieldIndexName(indexTenant): clusterWideIndex(byTenant)}); err != nil {
-			return err
-		}
-	} else if err := idx.IndexField(ctx, pam, indexTenant, func(o client.Object) []string {
-		return byTenant(o.(*identityv1alpha1.PhoneAuthMethod))
-	}); err != nil {
-		return err
-	}
-	return idx.IndexField(ctx, pam, indexSecret, func(o client.Object) []string {
-		p := o.(*identityv1alpha1.PhoneAuthMethod)
-		if p.Spec.PhoneNumberFrom == nil {
-			return nil
-		}
-		return []string{p.Spec.PhoneNumberFrom.SecretKeyRef.Name}
-	})
-}
-
-// fieldIndexName and allNamespaces are how controller-runtime's cache names a field index and
-// keys a lookup without a namespace (client.MatchingFields without client.InNamespace):
-// pkg/cache/internal's FieldIndexName and KeyToNamespacedKey("", key), unexported there.
-// The envtests that wake a tenant's or a Secret's objects through these indexes fail if they
-// change.
-func fieldIndexName(field string) string { return "field:" + field }
-
-const allNamespaces = "__all_namespaces/"
-
-// clusterWideIndex is fn as an informer index holding only the keys a lookup across namespaces
-// uses. controller-runtime's IndexField also keeps a second key per value, prefixed with the
-// object's namespace, for lookups within one namespace: phoneop never makes those for the
-// tenant index.
-func clusterWideIndex(fn func(*identityv1alpha1.PhoneAuthMethod) []string) toolscache.IndexFunc {
-	return func(obj any) ([]string, error) {
-		p, ok := obj.(*identityv1alpha1.PhoneAuthMethod)
-		if !ok {
-			return nil, nil
-		}
-		keys := fn(p)
-		for i, k := range keys {
-			keys[i] = allNamespaces + k
-		}
-		return keys, nil
-	}
-}
 
 // siblingsOf maps a change of one object to the objects of the same user that wait on it: an
 // alternateMobile waits for its mobile (MobileRequired) and a mobile's deletion waits for its
@@ -118,12 +54,12 @@ func (r *PhoneAuthMethodReconciler) objectsOfUser(ctx context.Context, p *identi
 
 // objectsOfTenant maps a tenant change to every object that names the tenant.
 func (r *PhoneAuthMethodReconciler) objectsOfTenant(ctx context.Context, o client.Object) []reconcile.Request {
-	return r.requestsFor(ctx, client.MatchingFields{indexTenant: o.GetName()})
+	return r.requestsFor(ctx, client.MatchingFields{fieldindex.Tenant: o.GetName()})
 }
 
 // objectsReadingSecret maps a Secret change to the objects whose phoneNumberFrom names it.
 func (r *PhoneAuthMethodReconciler) objectsReadingSecret(ctx context.Context, o client.Object) []reconcile.Request {
-	return r.requestsFor(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexSecret: o.GetName()})
+	return r.requestsFor(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{fieldindex.Secret: o.GetName()})
 }
 
 // objectsInNamespace maps a namespace label change to the objects in it.
