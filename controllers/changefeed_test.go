@@ -86,7 +86,7 @@ func TestChangeFeedCorrectsAnOutOfBandChangeWithHourlyResync(t *testing.T) {
 	g.Expect(et.Status.ChangeFeed).NotTo(BeNil())
 	g.Expect(et.Status.ChangeFeed.Watermark).NotTo(BeNil(), "the watermark is persisted with the condition")
 	g.Expect(feeds.SweepPeriod(f.tenant)).To(Equal(24*time.Hour), "a healthy feed makes converged objects sweep daily")
-	before, _ := feeds.snapshot(f.tenant)
+	before, _ := feeds.Snapshot(f.tenant)
 	f.resetStats()
 
 	// An admin changes kim's mobile in the portal; nothing tells phoneop but the audit log.
@@ -97,10 +97,10 @@ func TestChangeFeedCorrectsAnOutOfBandChangeWithHourlyResync(t *testing.T) {
 	t.Logf("corrected %s after the change (audit lag 1s, poll interval %s)", time.Since(start).Round(100*time.Millisecond), feedPoll.Duration)
 
 	// The feed reads its own PATCH in the log too; by then it has still woken kim alone.
-	g.Eventually(func() uint64 { s, _ := feeds.snapshot(f.tenant); return s.entries - before.entries }, eventually, poll).
+	g.Eventually(func() uint64 { s, _ := feeds.Snapshot(f.tenant); return s.Entries - before.Entries }, eventually, poll).
 		Should(BeNumerically(">=", 2), "the admin's change and phoneop's correction")
-	after, _ := feeds.snapshot(f.tenant)
-	g.Expect(after.woken-before.woken).To(Equal(uint64(1)), "only kim was re-read; lee and phoneop's own write woke nobody")
+	after, _ := feeds.Snapshot(f.tenant)
+	g.Expect(after.Woken-before.Woken).To(Equal(uint64(1)), "only kim was re-read; lee and phoneop's own write woke nobody")
 	g.Expect(f.count(http.MethodPatch, graphemu.RoutePhoneItem)).To(Equal(1), "one correction")
 	g.Expect(f.count(http.MethodGet, graphemu.RoutePhoneList)).To(BeNumerically("<=", 2), "kim's lists only: lee is never re-read")
 	// Events are written asynchronously by the event broadcaster.

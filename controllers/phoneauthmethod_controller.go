@@ -26,6 +26,7 @@ import (
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/budget"
+	"github.com/phoneop/phoneop/internal/changefeed"
 	"github.com/phoneop/phoneop/internal/fairqueue"
 	"github.com/phoneop/phoneop/internal/fieldindex"
 	"github.com/phoneop/phoneop/internal/observe"
@@ -264,7 +265,7 @@ func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ct
 		Watches(&identityv1alpha1.PhoneAuthMethod{}, fairqueue.EnqueueMapped(r.backlog, r.siblingsOf),
 			builder.WithPredicates(siblingChanged)).
 		Watches(&identityv1alpha1.EntraTenant{}, fairqueue.EnqueueMapped(r.backlog, r.objectsOfTenant),
-			builder.WithPredicates(notOnlyChangeFeed)).
+			builder.WithPredicates(changefeed.NotOnlyFeedStatus)).
 		Watches(&corev1.Secret{}, fairqueue.EnqueueMapped(r.backlog, r.objectsReadingSecret), builder.OnlyMetadata).
 		Watches(&corev1.Namespace{}, fairqueue.EnqueueMapped(r.backlog, r.objectsInNamespace),
 			builder.OnlyMetadata, builder.WithPredicates(predicate.LabelChangedPredicate{})).

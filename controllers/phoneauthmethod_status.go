@@ -15,6 +15,7 @@ import (
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/phone"
 	"github.com/phoneop/phoneop/internal/plan"
+	"github.com/phoneop/phoneop/internal/schedule"
 )
 
 // planOutcome turns a successful observation's plan into the outcome.
@@ -148,4 +149,16 @@ func (r *PhoneAuthMethodReconciler) resultFor(s *scope) (ctrl.Result, error) {
 	default:
 		return ctrl.Result{RequeueAfter: o.requeueAfter}, nil
 	}
+}
+
+// nextResync schedules the converged object's next read of Graph on its user's slot of the
+// tenant's current period (schedule.Resync).
+func (r *PhoneAuthMethodReconciler) nextResync(s *scope) time.Duration {
+	return r.resync().Next(s.pam.Spec.TenantRef.Name, s.user.ID, r.now())
+}
+
+// resync is the reconciler's resync schedule: --resync-period, stretched for the tenants whose
+// change feed is healthy.
+func (r *PhoneAuthMethodReconciler) resync() schedule.Resync {
+	return schedule.Resync{Period: r.ResyncPeriod, Sweeps: r.Sweeps}
 }

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/phoneop/phoneop/internal/budget"
+	"github.com/phoneop/phoneop/internal/changefeed"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/recorder"
@@ -62,7 +63,7 @@ func (o Options) graphLimits() graph.Limits { return o.Shard.Limits(o.GraphLimit
 type Controllers struct {
 	PhoneAuthMethods *PhoneAuthMethodReconciler
 	Tenants          *EntraTenantReconciler
-	Feeds            *ChangeFeeds
+	Feeds            *changefeed.Feeds
 }
 
 // Setup registers phoneop's metrics, both reconcilers and the change feeds with the manager,
@@ -93,10 +94,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	if err := userIndex.Watch(ctx, mgr.GetCache()); err != nil {
 		return nil, err
 	}
-	feeds := &ChangeFeeds{Client: mgr.GetClient(), Connector: connector, Observer: observer, UserIndex: userIndex,
+	feeds := &changefeed.Feeds{Client: mgr.GetClient(), Connector: connector, Observer: observer, UserIndex: userIndex,
 		ResyncPeriod: o.ResyncPeriod, Tick: o.ChangeFeedTick}
 	for _, c := range []prometheus.Collector{&ObjectsCollector{Reader: mgr.GetClient()}, &budget.Collector{Reader: mgr.GetClient(), Budgets: budgets},
-		&FeedCollector{Reader: mgr.GetClient(), Feeds: feeds}} {
+		&changefeed.Collector{Reader: mgr.GetClient(), Feeds: feeds}} {
 		if err := metrics.Registry.Register(c); err != nil {
 			return nil, err
 		}

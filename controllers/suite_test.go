@@ -25,6 +25,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/changefeed"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graphemu"
 	"github.com/phoneop/phoneop/internal/shard"
@@ -40,7 +41,7 @@ var (
 	emu        *graphemu.Emulator
 	emuServer  *httptest.Server
 	reconciler *PhoneAuthMethodReconciler
-	feeds      *ChangeFeeds
+	feeds      *changefeed.Feeds
 )
 
 // suiteShard is the suite manager's shard: the default one, as an unsharded install runs, so

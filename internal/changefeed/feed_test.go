@@ -1,4 +1,4 @@
-package controllers
+package changefeed
 
 import (
 	"context"
@@ -27,7 +27,6 @@ import (
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
 	"github.com/phoneop/phoneop/internal/observe"
-	"github.com/phoneop/phoneop/internal/schedule"
 	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
@@ -37,7 +36,7 @@ import (
 
 var unitNow = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
-func TestUnitFeedHealth(t *testing.T) {
+func TestFeedHealth(t *testing.T) {
 	base := feedFacts{now: unitNow, interval: time.Minute, sweep: 24 * time.Hour, trusted: true, okSince: unitNow.Add(-time.Minute)}
 	cases := map[string]struct {
 		// policy inputs
@@ -92,7 +91,7 @@ func TestUnitFeedHealth(t *testing.T) {
 	}
 }
 
-func TestUnitPollWindow(t *testing.T) {
+func TestPollWindow(t *testing.T) {
 	cases := map[string]struct {
 		watermark time.Time
 		wantSince time.Time
@@ -132,7 +131,7 @@ func ids(entries []graph.AuditEntry) []string {
 	return out
 }
 
-func TestUnitSeenEntriesDropOverlappingReads(t *testing.T) {
+func TestSeenEntriesDropOverlappingReads(t *testing.T) {
 	s := seenEntries{}
 	first := []graph.AuditEntry{auditEntry("a", unitNow.Add(-20*time.Minute), "", "u1"), auditEntry("b", unitNow.Add(-time.Minute), "", "u2")}
 	if got := ids(s.admit(first)); !slices.Equal(got, []string{"a", "b"}) {
@@ -152,7 +151,7 @@ func TestUnitSeenEntriesDropOverlappingReads(t *testing.T) {
 	}
 }
 
-func TestUnitChangedUsers(t *testing.T) {
+func TestChangedUsers(t *testing.T) {
 	const own = "11111111-0000-4000-8000-0000000000aa"
 	failed := auditEntry("f", unitNow, "", "u5")
 	failed.Result = "failure"
@@ -183,47 +182,7 @@ func TestUnitChangedUsers(t *testing.T) {
 	}
 }
 
-// fixedSweeps is a schedule.Sweeps with one answer per tenant.
-type fixedSweeps map[string]time.Duration
-
-func (f fixedSweeps) SweepPeriod(tenant string) time.Duration { return f[tenant] }
-
-func TestUnitConvergedObjectsSweepAtTheFeedsPeriod(t *testing.T) {
-	cases := map[string]struct {
-		sweeps   schedule.Sweeps
-		min, max time.Duration
-	}{
-		"without a feed: the resync period":             {sweeps: nil, min: time.Second, max: time.Hour + 6*time.Minute},
-		"a feed that is not healthy: the resync period": {sweeps: fixedSweeps{}, min: time.Second, max: time.Hour + 6*time.Minute},
-		"a healthy feed: its sweep period":              {sweeps: fixedSweeps{"contoso": 24 * time.Hour}, min: time.Second, max: 24*time.Hour + 144*time.Minute},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			w := newUnitWorld(fakeGraph(newPhoneBook()))
-			w.r.Sweeps = tc.sweeps
-			w.s.outcome, w.s.observed = converged("ok"), true
-			res, err := w.r.resultFor(w.s)
-			if err != nil || res.RequeueAfter < tc.min || res.RequeueAfter > tc.max {
-				t.Errorf("RequeueAfter = %s, %v; want within [%s, %s]", res.RequeueAfter, err, tc.min, tc.max)
-			}
-		})
-	}
-	// Spread: across users, a healthy feed's requeues cover the sweep period, not one instant.
-	w := newUnitWorld(fakeGraph(newPhoneBook()))
-	w.r.Sweeps = fixedSweeps{"contoso": 24 * time.Hour}
-	w.s.outcome, w.s.observed = converged("ok"), true
-	var lo, hi time.Duration = 48 * time.Hour, 0
-	for i := range 200 {
-		w.s.user.ID = string(rune('a'+i%26)) + time.Duration(i).String()
-		res, _ := w.r.resultFor(w.s)
-		lo, hi = min(lo, res.RequeueAfter), max(hi, res.RequeueAfter)
-	}
-	if hi-lo < 12*time.Hour {
-		t.Errorf("200 users' sweeps span only %s of a 24h period", hi-lo)
-	}
-}
-
-func TestUnitTenantWatchIgnoresTheFeedsOwnStatus(t *testing.T) {
+func TestTenantWatchIgnoresTheFeedsOwnStatus(t *testing.T) {
 	old := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso", ResourceVersion: "1", Generation: 1}}
 	conditions.Set(&old.Status.Conditions, 1, identityv1alpha1.ConditionReady, metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "ok")
 	cases := map[string]struct {
@@ -251,14 +210,14 @@ func TestUnitTenantWatchIgnoresTheFeedsOwnStatus(t *testing.T) {
 			n := old.DeepCopy()
 			n.ResourceVersion = "2"
 			tc.change(n)
-			if got := notOnlyChangeFeed.Update(event.UpdateEvent{ObjectOld: old, ObjectNew: n}); got != tc.want {
+			if got := NotOnlyFeedStatus.Update(event.UpdateEvent{ObjectOld: old, ObjectNew: n}); got != tc.want {
 				t.Errorf("passes = %v, want %v", got, tc.want)
 			}
 		})
 	}
 }
 
-func TestUnitTakeOverFromStatus(t *testing.T) {
+func TestTakeOverFromStatus(t *testing.T) {
 	tenant := func(watermark time.Duration, condition metav1.ConditionStatus) *identityv1alpha1.EntraTenant {
 		et := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso", UID: "u"},
 			Spec: identityv1alpha1.EntraTenantSpec{ChangeFeed: &identityv1alpha1.ChangeFeed{Enabled: true}}}
@@ -290,7 +249,7 @@ func TestUnitTakeOverFromStatus(t *testing.T) {
 	}
 }
 
-func TestUnitWakeEnqueuesNowOrAtTheNormalSlot(t *testing.T) {
+func TestWakeEnqueuesNowOrAtTheNormalSlot(t *testing.T) {
 	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
 	defer q.ShutDown()
 	key := types.NamespacedName{Namespace: "team", Name: "kim-mobile"}
@@ -337,12 +296,11 @@ type fixedConnector struct{ conn *tenantconn.Connection }
 func (c fixedConnector) Connect(context.Context, *identityv1alpha1.EntraTenant) (*tenantconn.Connection, error) {
 	return c.conn, nil
 }
-func (fixedConnector) Forget(types.UID) {}
 
-// feedWorld is a ChangeFeeds over a fake cache holding one tenant with the feed on and kim's
+// feedWorld is a Feeds over a fake cache holding one tenant with the feed on and kim's
 // and lee's mobiles, and a scripted audit log.
 type feedWorld struct {
-	f      *ChangeFeeds
+	f      *Feeds
 	api    *auditAPI
 	k8s    client.Client
 	tenant *identityv1alpha1.EntraTenant
@@ -364,7 +322,7 @@ func newFeedWorld(t *testing.T) *feedWorld {
 		objs = append(objs, &identityv1alpha1.PhoneAuthMethod{
 			ObjectMeta: metav1.ObjectMeta{Name: u + "-mobile", Namespace: "team"},
 			Spec: identityv1alpha1.PhoneAuthMethodSpec{TenantRef: identityv1alpha1.TenantReference{Name: "contoso"},
-				User: u + "@contoso.com", PhoneType: identityv1alpha1.PhoneTypeMobile, PhoneNumber: unitNewNumber},
+				User: u + "@contoso.com", PhoneType: identityv1alpha1.PhoneTypeMobile, PhoneNumber: "+1 2065550199"},
 			Status: identityv1alpha1.PhoneAuthMethodStatus{UserID: u + "-id"}})
 	}
 	k8s := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithStatusSubresource(&identityv1alpha1.EntraTenant{}).
@@ -377,7 +335,7 @@ func newFeedWorld(t *testing.T) *feedWorld {
 	}
 	api := &auditAPI{}
 	w := &feedWorld{api: api, k8s: k8s, tenant: tenant, clock: unitNow}
-	w.f = &ChangeFeeds{Client: k8s, Connector: fixedConnector{&tenantconn.Connection{TenantID: "tenant-1", Client: api}},
+	w.f = &Feeds{Client: k8s, Connector: fixedConnector{&tenantconn.Connection{TenantID: "tenant-1", Client: api}},
 		Observer: &observe.Observer{TTL: time.Minute}, UserIndex: users, ResyncPeriod: time.Hour, Now: func() time.Time { return w.clock },
 		wakes: make(chan event.TypedGenericEvent[wakeEvent], 100)}
 	return w
@@ -423,7 +381,7 @@ func (w *feedWorld) condition(t *testing.T) *metav1.Condition {
 	return meta.FindStatusCondition(et.Status.Conditions, identityv1alpha1.ConditionChangeFeed)
 }
 
-func TestUnitFeedWakesChangedUsersOnceAndNotForItsOwnWrites(t *testing.T) {
+func TestFeedWakesChangedUsersOnceAndNotForItsOwnWrites(t *testing.T) {
 	w := newFeedWorld(t)
 	lateKim := auditEntry("kim-late", unitNow.Add(-4*time.Minute), "", "kim-id") // changed before the first poll, delivered after it
 	w.api.answers = []func(graph.AuditQuery) ([]graph.AuditEntry, error){
@@ -456,13 +414,13 @@ func TestUnitFeedWakesChangedUsersOnceAndNotForItsOwnWrites(t *testing.T) {
 	if now, _ := w.woken(); len(now) != 0 {
 		t.Errorf("third poll woke %v again; entries are acted on once", now)
 	}
-	snap, _ := w.f.snapshot("contoso")
-	if snap.entries != 3 || snap.woken != 1 {
-		t.Errorf("counted %d entries and %d users woken, want 3 and 1", snap.entries, snap.woken)
+	snap, _ := w.f.Snapshot("contoso")
+	if snap.Entries != 3 || snap.Woken != 1 {
+		t.Errorf("counted %d entries and %d users woken, want 3 and 1", snap.Entries, snap.Woken)
 	}
 }
 
-func TestUnitFeedForbiddenFallsBackToTheResyncPeriod(t *testing.T) {
+func TestFeedForbiddenFallsBackToTheResyncPeriod(t *testing.T) {
 	w := newFeedWorld(t)
 	forbidden := &graph.Error{Op: "listDirectoryAudits", Status: http.StatusForbidden, Code: "Authentication_MSGraphPermissionMissing", Class: graph.Forbidden}
 	w.api.answers = []func(graph.AuditQuery) ([]graph.AuditEntry, error){
@@ -489,7 +447,7 @@ func TestUnitFeedForbiddenFallsBackToTheResyncPeriod(t *testing.T) {
 	}
 }
 
-func TestUnitFeedGapRestartsAndDistrustsForAResyncPeriod(t *testing.T) {
+func TestFeedGapRestartsAndDistrustsForAResyncPeriod(t *testing.T) {
 	w := newFeedWorld(t)
 	w.tenant.Status.ChangeFeed = &identityv1alpha1.ChangeFeedStatus{Watermark: &metav1.Time{Time: unitNow.Add(-10 * 24 * time.Hour)}}
 	if err := w.k8s.Status().Update(context.Background(), w.tenant); err != nil {
@@ -515,7 +473,7 @@ func TestUnitFeedGapRestartsAndDistrustsForAResyncPeriod(t *testing.T) {
 	}
 }
 
-func TestUnitFeedPersistsTheWatermarkOnlyEveryFewMinutes(t *testing.T) {
+func TestFeedPersistsTheWatermarkOnlyEveryFewMinutes(t *testing.T) {
 	w := newFeedWorld(t)
 	w.api.answers = []func(graph.AuditQuery) ([]graph.AuditEntry, error){answer()}
 	watermark := func() time.Time {
@@ -540,7 +498,7 @@ func TestUnitFeedPersistsTheWatermarkOnlyEveryFewMinutes(t *testing.T) {
 	}
 }
 
-func TestUnitFeedErrorsAreClassed(t *testing.T) {
+func TestFeedErrorsAreClassed(t *testing.T) {
 	if c := feedErrorClass(&tenantconn.ErrCredentials{Message: "no secret"}); c != graph.Unauthorized {
 		t.Errorf("credentials: %s", c)
 	}
@@ -549,7 +507,7 @@ func TestUnitFeedErrorsAreClassed(t *testing.T) {
 	}
 }
 
-func TestUnitFeedOfAnotherShardWritesNoStatus(t *testing.T) {
+func TestFeedOfAnotherShardWritesNoStatus(t *testing.T) {
 	w := newFeedWorld(t)
 	w.f.Owns = func(*identityv1alpha1.EntraTenant) bool { return false }
 	w.api.answers = []func(graph.AuditQuery) ([]graph.AuditEntry, error){answer(auditEntry("1", unitNow, "", "kim-id"))}

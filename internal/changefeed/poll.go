@@ -1,4 +1,4 @@
-package controllers
+package changefeed
 
 import (
 	"context"
@@ -25,7 +25,7 @@ var errNoAuditLog = errors.New("the tenant's Graph client cannot read the audit 
 // poll reads the tenant's audit log from the watermark minus the overlap, wakes the users
 // changed outside phoneop, then records the outcome, decides the feed's health and writes the
 // status.
-func (f *ChangeFeeds) poll(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed) {
+func (f *Feeds) poll(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed) {
 	start := f.now()
 	f.mu.Lock()
 	since, gap := pollWindow(feed.watermark, start)
@@ -50,7 +50,7 @@ func (f *ChangeFeeds) poll(ctx context.Context, t *identityv1alpha1.EntraTenant,
 
 // read lists the entries since since and wakes their users page by page, so that an entry
 // is marked seen only once its users are woken: a poll that fails half-way loses nothing.
-func (f *ChangeFeeds) read(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed, since time.Time) error {
+func (f *Feeds) read(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed, since time.Time) error {
 	conn, err := f.Connector.Connect(ctx, t)
 	if err != nil {
 		return err
@@ -59,7 +59,7 @@ func (f *ChangeFeeds) read(ctx context.Context, t *identityv1alpha1.EntraTenant,
 	if !ok {
 		return errNoAuditLog
 	}
-	ownApp := clientIDOf(t)
+	ownApp := t.Spec.Credentials.ClientID() // the app phoneop authenticates as: its entries are phoneop's own writes
 	pages := 0
 	return reader.ListDirectoryAudits(ctx, graph.AuditQuery{Since: since, Service: graph.ServiceAuthenticationMethods},
 		func(entries []graph.AuditEntry) error {
@@ -79,7 +79,7 @@ func (f *ChangeFeeds) read(ctx context.Context, t *identityv1alpha1.EntraTenant,
 // restartAfterGap starts the feed again from now after entries may have been lost: until one
 // --resync-period has passed, every object re-reads Graph on its normal schedule (so each is
 // read once after the gap), and only then the feed is trusted again.
-func (f *ChangeFeeds) restartAfterGap(feed *tenantFeed, now time.Time) {
+func (f *Feeds) restartAfterGap(feed *tenantFeed, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	feed.watermark = now
@@ -90,7 +90,7 @@ func (f *ChangeFeeds) restartAfterGap(feed *tenantFeed, now time.Time) {
 // record notes the poll's outcome, schedules the next one and re-decides the health. It
 // reports whether the feed just stopped being healthy, so that the caller sends the tenant's
 // objects back to --resync-period.
-func (f *ChangeFeeds) record(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed, start time.Time, err error) (fellBack bool) {
+func (f *Feeds) record(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed, start time.Time, err error) (fellBack bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
@@ -117,7 +117,7 @@ func (f *ChangeFeeds) record(ctx context.Context, t *identityv1alpha1.EntraTenan
 }
 
 // finishCancelled ends a poll cut short by the manager stopping.
-func (f *ChangeFeeds) finishCancelled(feed *tenantFeed) {
+func (f *Feeds) finishCancelled(feed *tenantFeed) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	feed.polling = false
@@ -141,7 +141,7 @@ func errText(err error) string {
 
 // wakeUsers re-reads the managed objects of each user now, dropping the user's cached list
 // first, and returns how many users had objects.
-func (f *ChangeFeeds) wakeUsers(ctx context.Context, tenant, tenantID string, users []changedUser) (int, error) {
+func (f *Feeds) wakeUsers(ctx context.Context, tenant, tenantID string, users []changedUser) (int, error) {
 	woken := 0
 	for _, u := range users {
 		objs, err := f.objectsOfUser(ctx, tenant, u)
@@ -167,7 +167,7 @@ func (f *ChangeFeeds) wakeUsers(ctx context.Context, tenant, tenantID string, us
 
 // objectsOfUser finds the tenant's objects of a user by object id or UPN through the user
 // index, each once.
-func (f *ChangeFeeds) objectsOfUser(ctx context.Context, tenant string, u changedUser) ([]identityv1alpha1.PhoneAuthMethod, error) {
+func (f *Feeds) objectsOfUser(ctx context.Context, tenant string, u changedUser) ([]identityv1alpha1.PhoneAuthMethod, error) {
 	var refs []userindex.Ref
 	for _, name := range []string{u.id, u.upn} {
 		if name != "" {
@@ -180,7 +180,7 @@ func (f *ChangeFeeds) objectsOfUser(ctx context.Context, tenant string, u change
 // fallBack sends the tenant's objects back to --resync-period after its feed failed: each
 // comes due at its user's slot of the normal schedule (schedule.After), not at once, so the
 // switch costs no burst of reads; an object already due sooner keeps its earlier time.
-func (f *ChangeFeeds) fallBack(ctx context.Context, tenant string) {
+func (f *Feeds) fallBack(ctx context.Context, tenant string) {
 	var list identityv1alpha1.PhoneAuthMethodList
 	// Read only: the cache's objects, not a copy of the whole tenant.
 	if err := f.Client.List(ctx, &list, client.MatchingFields{fieldindex.Tenant: tenant}, client.UnsafeDisableDeepCopy); err != nil {
@@ -199,10 +199,4 @@ func (f *ChangeFeeds) fallBack(ctx context.Context, tenant string) {
 			return
 		}
 	}
-}
-
-// clientIDOf is the app registration phoneop authenticates as: entries it initiated are its
-// own writes.
-func clientIDOf(t *identityv1alpha1.EntraTenant) string {
-	return t.Spec.Credentials.ClientID()
 }

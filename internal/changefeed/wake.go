@@ -1,4 +1,4 @@
-package controllers
+package changefeed
 
 import (
 	"context"
@@ -21,7 +21,7 @@ type wakeEvent struct {
 // Source is the PhoneAuthMethod controller's view of the feed: a channel of wake events
 // (controller-runtime's source.Channel, for events from outside the cluster). An event with a
 // delay is added with AddAfter, which keeps an earlier time the object is already due at.
-func (f *ChangeFeeds) Source() source.Source {
+func (f *Feeds) Source() source.Source {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.wakes == nil {
@@ -45,7 +45,7 @@ func enqueueWake(_ context.Context, e event.TypedGenericEvent[wakeEvent], q work
 // wake sends one event; it waits while the controller is not started yet or busy taking
 // earlier events, until ctx ends. Without a Source (the feed is not wired to a controller)
 // nothing is woken.
-func (f *ChangeFeeds) wake(ctx context.Context, e wakeEvent) error {
+func (f *Feeds) wake(ctx context.Context, e wakeEvent) error {
 	f.mu.Lock()
 	ch := f.wakes
 	f.mu.Unlock()

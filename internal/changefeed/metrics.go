@@ -1,4 +1,4 @@
-package controllers
+package changefeed
 
 import (
 	"context"
@@ -26,22 +26,22 @@ var (
 		"Managed users the change feed sent to re-read Graph because someone else changed their phone methods.", []string{"tenant"}, nil)
 )
 
-// FeedCollector reports the change feeds at scrape time, from the informer cache and the
+// Collector reports the change feeds at scrape time, from the informer cache and the
 // feeds' memory, so reconciles pay nothing for the numbers.
-type FeedCollector struct {
+type Collector struct {
 	Reader client.Reader
-	Feeds  *ChangeFeeds
+	Feeds  *Feeds
 }
 
 // Describe implements prometheus.Collector.
-func (c *FeedCollector) Describe(ch chan<- *prometheus.Desc) {
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{feedEnabledDesc, feedHealthyDesc, feedLagDesc, feedEntriesDesc, feedWokenDesc} {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
-func (c *FeedCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var list identityv1alpha1.EntraTenantList
@@ -53,34 +53,35 @@ func (c *FeedCollector) Collect(ch chan<- prometheus.Metric) {
 		id := t.Spec.TenantID
 		enabled := t.Spec.ChangeFeed.IsEnabled()
 		ch <- prometheus.MustNewConstMetric(feedEnabledDesc, prometheus.GaugeValue, boolValue(enabled), id)
-		snap, running := c.Feeds.snapshot(t.Name)
-		ch <- prometheus.MustNewConstMetric(feedHealthyDesc, prometheus.GaugeValue, boolValue(enabled && running && snap.healthy), id)
+		snap, running := c.Feeds.Snapshot(t.Name)
+		ch <- prometheus.MustNewConstMetric(feedHealthyDesc, prometheus.GaugeValue, boolValue(enabled && running && snap.Healthy), id)
 		if !enabled || !running {
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(feedLagDesc, prometheus.GaugeValue, max(c.Feeds.now().Sub(snap.watermark).Seconds(), 0), id)
-		ch <- prometheus.MustNewConstMetric(feedEntriesDesc, prometheus.CounterValue, float64(snap.entries), id)
-		ch <- prometheus.MustNewConstMetric(feedWokenDesc, prometheus.CounterValue, float64(snap.woken), id)
+		ch <- prometheus.MustNewConstMetric(feedLagDesc, prometheus.GaugeValue, max(c.Feeds.now().Sub(snap.Watermark).Seconds(), 0), id)
+		ch <- prometheus.MustNewConstMetric(feedEntriesDesc, prometheus.CounterValue, float64(snap.Entries), id)
+		ch <- prometheus.MustNewConstMetric(feedWokenDesc, prometheus.CounterValue, float64(snap.Woken), id)
 	}
 }
 
-// feedSnapshot is what a scrape reads of one feed.
-type feedSnapshot struct {
-	healthy        bool
-	watermark      time.Time
-	entries, woken uint64
+// Snapshot is what a scrape reads of one feed.
+type Snapshot struct {
+	Healthy   bool
+	Watermark time.Time
+	// Entries counts the new audit entries read; Woken the users re-read because of them.
+	Entries, Woken uint64
 }
 
-// snapshot returns the named tenant's feed as a scrape sees it; false when none runs here (a
+// Snapshot returns the named tenant's feed as a scrape sees it; false when none runs here (a
 // standby, or the feed is off).
-func (f *ChangeFeeds) snapshot(tenant string) (feedSnapshot, bool) {
+func (f *Feeds) Snapshot(tenant string) (Snapshot, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	feed, ok := f.feeds[tenant]
 	if !ok {
-		return feedSnapshot{}, false
+		return Snapshot{}, false
 	}
-	return feedSnapshot{healthy: feed.health.healthy(), watermark: feed.watermark, entries: feed.entries, woken: feed.woken}, true
+	return Snapshot{Healthy: feed.health.healthy(), Watermark: feed.watermark, Entries: feed.entries, Woken: feed.woken}, true
 }
 
 func boolValue(b bool) float64 {

@@ -1,4 +1,4 @@
-package controllers
+package changefeed
 
 import (
 	"context"
@@ -19,23 +19,30 @@ import (
 	"github.com/phoneop/phoneop/internal/conditions"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
 
-// ChangeFeeds reads the audit log of every EntraTenant with spec.changeFeed enabled and wakes
+// Connector turns EntraTenants into Graph connections; *tenantconn.Connector implements it,
+// and tests substitute a fixed connection.
+type Connector interface {
+	Connect(ctx context.Context, t *identityv1alpha1.EntraTenant) (*tenantconn.Connection, error)
+}
+
+// Feeds reads the audit log of every EntraTenant with spec.changeFeed enabled and wakes
 // exactly the managed users someone changed outside phoneop (see docs/operations.md, "Change
 // feed"). While a tenant's feed is healthy, its converged objects re-read Graph only every
 // sweepPeriod (SweepPeriod); when it fails they fall back to --resync-period.
 //
 // It is a manager Runnable that needs leader election: only the replica that reconciles
 // polls, and it stops with the manager.
-type ChangeFeeds struct {
+type Feeds struct {
 	// Client reads EntraTenants and PhoneAuthMethods from the manager's cache and writes the
 	// tenants' status (watermark, ChangeFeed condition).
 	Client client.Client
 	// Connector turns EntraTenants into Graph connections (shared with the reconcilers, so
 	// the feed's reads count against the same tenant throttle).
-	Connector TenantConnector
+	Connector Connector
 	// Observer is the reconciler's; a woken user's cached list is dropped first.
 	Observer *observe.Observer
 	// UserIndex finds the objects of a user the feed reports (the reconciler's).
@@ -58,7 +65,7 @@ type ChangeFeeds struct {
 }
 
 // tenantFeed is one tenant's feed. The poll goroutine owns seen; the other fields are read by
-// reconcilers and scrapes and guarded by ChangeFeeds.mu.
+// reconcilers and scrapes and guarded by Feeds.mu.
 type tenantFeed struct {
 	uid      types.UID
 	tenantID string // the Entra tenant id, the metrics' label
@@ -75,18 +82,18 @@ type tenantFeed struct {
 }
 
 var (
-	_ manager.Runnable               = (*ChangeFeeds)(nil)
-	_ manager.LeaderElectionRunnable = (*ChangeFeeds)(nil)
-	_ schedule.Sweeps                = (*ChangeFeeds)(nil)
+	_ manager.Runnable               = (*Feeds)(nil)
+	_ manager.LeaderElectionRunnable = (*Feeds)(nil)
+	_ schedule.Sweeps                = (*Feeds)(nil)
 )
 
 // NeedLeaderElection implements manager.LeaderElectionRunnable: a standby must not poll, nor
 // wake objects it does not reconcile.
-func (f *ChangeFeeds) NeedLeaderElection() bool { return true }
+func (f *Feeds) NeedLeaderElection() bool { return true }
 
 // Start implements manager.Runnable: every Tick it starts the polls that are due, until ctx
 // ends, then waits for the polls in flight.
-func (f *ChangeFeeds) Start(ctx context.Context) error {
+func (f *Feeds) Start(ctx context.Context) error {
 	// A poll wakes users through the user index: before it holds every object, a woken user's
 	// objects could be missed, and the entry would still count as handled.
 	if f.UserIndex != nil && !toolscache.WaitForCacheSync(ctx.Done(), f.UserIndex.Synced) {
@@ -106,7 +113,7 @@ func (f *ChangeFeeds) Start(ctx context.Context) error {
 }
 
 // SweepPeriod implements schedule.Sweeps: the tenant's sweepPeriod while its feed is healthy.
-func (f *ChangeFeeds) SweepPeriod(tenant string) time.Duration {
+func (f *Feeds) SweepPeriod(tenant string) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if feed, ok := f.feeds[tenant]; ok && feed.health.healthy() {
@@ -116,7 +123,7 @@ func (f *ChangeFeeds) SweepPeriod(tenant string) time.Duration {
 }
 
 // scan starts the due polls and stops the feeds of tenants that turned theirs off or are gone.
-func (f *ChangeFeeds) scan(ctx context.Context) {
+func (f *Feeds) scan(ctx context.Context) {
 	var list identityv1alpha1.EntraTenantList
 	if err := f.Client.List(ctx, &list); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "listing EntraTenants for the change feed")
@@ -143,7 +150,7 @@ func (f *ChangeFeeds) scan(ctx context.Context) {
 
 // due returns the tenant's feed when a poll should start now (marking it polling), else nil.
 // A paused tenant is not polled, and its pause does not count as a failure.
-func (f *ChangeFeeds) due(t *identityv1alpha1.EntraTenant) *tenantFeed {
+func (f *Feeds) due(t *identityv1alpha1.EntraTenant) *tenantFeed {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
@@ -162,7 +169,7 @@ func (f *ChangeFeeds) due(t *identityv1alpha1.EntraTenant) *tenantFeed {
 
 // feedOf returns the tenant's feed, taking it over from the tenant's status when this process
 // has none yet (or the EntraTenant was re-created). The caller holds f.mu.
-func (f *ChangeFeeds) feedOf(t *identityv1alpha1.EntraTenant, now time.Time) *tenantFeed {
+func (f *Feeds) feedOf(t *identityv1alpha1.EntraTenant, now time.Time) *tenantFeed {
 	if feed, ok := f.feeds[t.Name]; ok && feed.uid == t.UID {
 		return feed
 	}
@@ -195,7 +202,7 @@ func takeOver(t *identityv1alpha1.EntraTenant, now time.Time) *tenantFeed {
 
 // stop ends the feed of a tenant that turned it off: its objects go back to --resync-period,
 // and the feed's condition and watermark leave the status.
-func (f *ChangeFeeds) stop(ctx context.Context, t *identityv1alpha1.EntraTenant) {
+func (f *Feeds) stop(ctx context.Context, t *identityv1alpha1.EntraTenant) {
 	f.mu.Lock()
 	feed, ok := f.feeds[t.Name]
 	if ok && !feed.polling {
@@ -212,12 +219,12 @@ func (f *ChangeFeeds) stop(ctx context.Context, t *identityv1alpha1.EntraTenant)
 	patch.Status.ChangeFeed = nil
 	meta.RemoveStatusCondition(&patch.Status.Conditions, identityv1alpha1.ConditionChangeFeed)
 	if err := f.Client.Status().Patch(ctx, patch, client.MergeFromWithOptions(t, client.MergeFromWithOptimisticLock{})); err != nil {
-		ctrl.LoggerFrom(ctx).V(1).Info("clearing the change feed's status; retrying", "tenant", t.Name, "error", ignoreConflict(err))
+		ctrl.LoggerFrom(ctx).V(1).Info("clearing the change feed's status; retrying", "tenant", t.Name, "error", err)
 	}
 }
 
 // forgetGone drops the feeds of deleted EntraTenants (their objects wait for the tenant).
-func (f *ChangeFeeds) forgetGone(present map[string]bool) {
+func (f *Feeds) forgetGone(present map[string]bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for name, feed := range f.feeds {
@@ -231,7 +238,7 @@ func (f *ChangeFeeds) forgetGone(present map[string]bool) {
 // condition changed, or the watermark moved persistEvery past the one written. The patch is
 // optimistic, so it never overwrites a newer status (the tenant reconciler writes Ready to the
 // same list of conditions); on a conflict it is computed again from the cache.
-func (f *ChangeFeeds) persistStatus(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed) {
+func (f *Feeds) persistStatus(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed) {
 	if f.Owns != nil && !f.Owns(t) {
 		return
 	}
@@ -248,7 +255,7 @@ func (f *ChangeFeeds) persistStatus(ctx context.Context, t *identityv1alpha1.Ent
 }
 
 // patchStatus is one attempt of persistStatus against t, the tenant as last read.
-func (f *ChangeFeeds) patchStatus(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed) error {
+func (f *Feeds) patchStatus(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed) error {
 	f.mu.Lock()
 	health, watermark, persisted := feed.health, feed.watermark, feed.persisted
 	f.mu.Unlock()
@@ -282,14 +289,14 @@ func equalConditions(a, b []metav1.Condition) bool {
 	return true
 }
 
-func (f *ChangeFeeds) tick() time.Duration {
+func (f *Feeds) tick() time.Duration {
 	if f.Tick > 0 {
 		return f.Tick
 	}
 	return time.Second
 }
 
-func (f *ChangeFeeds) now() time.Time {
+func (f *Feeds) now() time.Time {
 	if f.Now != nil {
 		return f.Now()
 	}
