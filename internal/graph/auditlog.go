@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -86,7 +87,7 @@ func (c *Client) ListDirectoryAudits(ctx context.Context, q AuditQuery, page fun
 	}
 	v := url.Values{}
 	v.Set("$filter", auditFilter(q))
-	v.Set("$top", strconvItoa(pageSize(q.PageSize)))
+	v.Set("$top", strconv.Itoa(pageSize(q.PageSize)))
 	path := "/auditLogs/directoryAudits?" + encodeQuery(v)
 	for path != "" {
 		var p struct {

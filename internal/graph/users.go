@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -31,7 +32,7 @@ func (c *Client) ListUsers(ctx context.Context, q UserQuery, page func([]User) e
 	const op = "listUsers"
 	v := url.Values{}
 	v.Set("$select", "id,userPrincipalName")
-	v.Set("$top", strconvItoa(pageSize(q.PageSize)))
+	v.Set("$top", strconv.Itoa(pageSize(q.PageSize)))
 	cc := c
 	if q.Domain != "" {
 		domain := strings.TrimPrefix(q.Domain, "@")
@@ -57,7 +58,7 @@ func (c *Client) ListGroupUsers(ctx context.Context, groupID string, transitive 
 	}
 	v := url.Values{}
 	v.Set("$select", "id,userPrincipalName")
-	v.Set("$top", strconvItoa(maxPageSize))
+	v.Set("$top", strconv.Itoa(maxPageSize))
 	return c.listPages(ctx, op, "/groups/"+url.PathEscape(groupID)+"/"+rel+"/microsoft.graph.user?"+encodeQuery(v), page)
 }
 
