@@ -24,7 +24,7 @@ var errExtensionOnlyOnOffice = errors.New("an extension is allowed only on offic
 // that plannedActions shows the whole intent; a reconciler that re-observes
 // and re-plans after the number write gets the exact remainder.
 func Plan(want Desired, got Observed, p Policy) Result {
-	if _, known := wellKnownMethodIDs[want.PhoneType]; !known {
+	if WellKnownMethodID(want.PhoneType) == "" {
 		return Result{Wait: invalidPhoneType(want.PhoneType)}
 	}
 	if want.Deleting {
