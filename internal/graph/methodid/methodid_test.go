@@ -7,7 +7,7 @@ func TestForPhoneType(t *testing.T) {
 		"mobile":          Mobile,
 		"alternateMobile": AlternateMobile,
 		"office":          Office,
-		"Mobile":          "", // Graph's phoneType is case-sensitive
+		"Mobile":          "", // only Graph's spelling
 		"":                "",
 	} {
 		if got := ForPhoneType(phoneType); got != want {
