@@ -40,7 +40,7 @@ func (c *Client) ListUsers(ctx context.Context, q UserQuery, page func([]User) e
 		v.Set("$count", "true")
 		cc = c.withHeader("ConsistencyLevel", "eventual")
 	}
-	return cc.listPages(ctx, op, "/users?"+encodeQuery(v), page)
+	return listPages(ctx, cc, op, "/users?"+encodeQuery(v), page)
 }
 
 // ListGroupUsers calls page with each page of a group's members that are
@@ -59,16 +59,17 @@ func (c *Client) ListGroupUsers(ctx context.Context, groupID string, transitive 
 	v := url.Values{}
 	v.Set("$select", "id,userPrincipalName")
 	v.Set("$top", strconv.Itoa(maxPageSize))
-	return c.listPages(ctx, op, "/groups/"+url.PathEscape(groupID)+"/"+rel+"/microsoft.graph.user?"+encodeQuery(v), page)
+	return listPages(ctx, c, op, "/groups/"+url.PathEscape(groupID)+"/"+rel+"/microsoft.graph.user?"+encodeQuery(v), page)
 }
 
-// listPages follows @odata.nextLink from path. A next link outside this
-// client's Graph root is refused: following it would send the tenant's
-// bearer token to another host.
-func (c *Client) listPages(ctx context.Context, op, path string, page func([]User) error) error {
+// listPages GETs path and follows @odata.nextLink, calling page with each
+// page's value until the listing ends, page returns an error, or ctx ends.
+// Each page is one GET through the tenant's throttle. A next link outside
+// this client's Graph root is refused (see nextPath).
+func listPages[T any](ctx context.Context, c *Client, op, path string, page func([]T) error) error {
 	for path != "" {
 		var p struct {
-			Value    []User `json:"value"`
+			Value    []T    `json:"value"`
 			NextLink string `json:"@odata.nextLink"`
 		}
 		if err := c.do(ctx, call{op: op, method: http.MethodGet, idempotent: true, out: &p, path: path}); err != nil {
@@ -77,16 +78,27 @@ func (c *Client) listPages(ctx context.Context, op, path string, page func([]Use
 		if err := page(p.Value); err != nil {
 			return err
 		}
-		path = ""
-		if p.NextLink != "" {
-			rest, ok := strings.CutPrefix(p.NextLink, c.baseURL)
-			if !ok || !strings.HasPrefix(rest, "/") {
-				return &Error{Op: op, Class: Terminal, Code: "foreignNextLink"}
-			}
-			path = rest
+		next, err := c.nextPath(op, p.NextLink)
+		if err != nil {
+			return err
 		}
+		path = next
 	}
 	return nil
+}
+
+// nextPath turns an @odata.nextLink into a path below this client's Graph
+// root; "" ends the listing. A link to another host is refused: following it
+// would send the tenant's bearer token there.
+func (c *Client) nextPath(op, link string) (string, error) {
+	if link == "" {
+		return "", nil
+	}
+	rest, ok := strings.CutPrefix(link, c.baseURL)
+	if !ok || !strings.HasPrefix(rest, "/") {
+		return "", &Error{Op: op, Class: Terminal, Code: "foreignNextLink"}
+	}
+	return rest, nil
 }
 
 func pageSize(n int) int {
