@@ -5,19 +5,12 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -30,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/phoneop/phoneop/internal/graphemu"
+	"github.com/phoneop/phoneop/internal/selfsigned"
 )
 
 // config is everything the flags set.
@@ -239,35 +233,19 @@ func tlsConfig(c config, addr net.Addr) (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
-// selfSigned makes an ECDSA certificate valid for localhost, 127.0.0.1,
-// ::1 and the listen IP. It is its own CA so clients can trust it directly.
+// selfSigned makes the emulator's certificate, valid for localhost,
+// 127.0.0.1, ::1 and the listen IP, for a year. It is its own CA so clients
+// can trust it directly.
 func selfSigned(addr net.Addr) (tls.Certificate, []byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	ips := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	var ips []net.IP
 	if ta, ok := addr.(*net.TCPAddr); ok && !ta.IP.IsUnspecified() {
 		ips = append(ips, ta.IP)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "phoneop graph emulator"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           ips,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	c, err := selfsigned.Server("phoneop graph emulator", 365*24*time.Hour, ips...)
 	if err != nil {
 		return tls.Certificate{}, nil, err
 	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, certPEM, nil
+	return c.TLS(), c.CertPEM, nil
 }
 
 func init() {

@@ -2,8 +2,8 @@ package graph
 
 import (
 	"context"
-	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -86,26 +86,8 @@ func (c *Client) ListDirectoryAudits(ctx context.Context, q AuditQuery, page fun
 	}
 	v := url.Values{}
 	v.Set("$filter", auditFilter(q))
-	v.Set("$top", strconvItoa(pageSize(q.PageSize)))
-	path := "/auditLogs/directoryAudits?" + encodeQuery(v)
-	for path != "" {
-		var p struct {
-			Value    []AuditEntry `json:"value"`
-			NextLink string       `json:"@odata.nextLink"`
-		}
-		if err := c.do(ctx, call{op: op, method: http.MethodGet, idempotent: true, out: &p, path: path}); err != nil {
-			return err
-		}
-		if err := page(p.Value); err != nil {
-			return err
-		}
-		next, err := c.nextPath(op, p.NextLink)
-		if err != nil {
-			return err
-		}
-		path = next
-	}
-	return nil
+	v.Set("$top", strconv.Itoa(pageSize(q.PageSize)))
+	return listPages(ctx, c, op, "/auditLogs/directoryAudits?"+encodeQuery(v), page)
 }
 
 // auditFilter is the OData $filter of q: activityDateTime compared with an
@@ -118,18 +100,4 @@ func auditFilter(q AuditQuery) string {
 		f += " and loggedByService eq '" + strings.ReplaceAll(q.Service, "'", "''") + "'"
 	}
 	return f
-}
-
-// nextPath turns an @odata.nextLink into a path below this client's Graph
-// root; "" ends the listing. A link to another host is refused: following it
-// would send the tenant's bearer token there.
-func (c *Client) nextPath(op, link string) (string, error) {
-	if link == "" {
-		return "", nil
-	}
-	rest, ok := strings.CutPrefix(link, c.baseURL)
-	if !ok || !strings.HasPrefix(rest, "/") {
-		return "", &Error{Op: op, Class: Terminal, Code: "foreignNextLink"}
-	}
-	return rest, nil
 }

@@ -203,24 +203,10 @@ type PhoneMethodsResult struct {
 // users (object ids or UPNs) in one $batch. Results are in the order of
 // userIDs; a user that could not be read has Err set.
 func (c *Client) ListPhoneMethodsBatch(ctx context.Context, userIDs []string) ([]PhoneMethodsResult, error) {
-	const op = "listPhoneMethodsBatch"
-	reqs, err := userBatch(op, userIDs, methodsPath)
-	if err != nil {
-		return nil, err
-	}
-	answers, err := c.BatchGets(ctx, op, reqs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]PhoneMethodsResult, len(userIDs))
-	for i, a := range answers {
-		var page struct {
-			Value []PhoneMethod `json:"value"`
-		}
-		err := decodePart(op, a, &page)
-		out[i] = PhoneMethodsResult{UserID: userIDs[i], Methods: page.Value, Err: err}
-	}
-	return out, nil
+	return listBatch(ctx, c, "listPhoneMethodsBatch", userIDs, methodsPath,
+		func(userID string, methods []PhoneMethod, err error) PhoneMethodsResult {
+			return PhoneMethodsResult{UserID: userID, Methods: methods, Err: err}
+		})
 }
 
 // AuthenticationMethodsResult is one user's authentication methods read in a batch.
@@ -235,8 +221,18 @@ type AuthenticationMethodsResult struct {
 // which needs UserAuthenticationMethod.Read.All: the phone-only permissions
 // answer 403).
 func (c *Client) ListAuthenticationMethodsBatch(ctx context.Context, userIDs []string) ([]AuthenticationMethodsResult, error) {
-	const op = "listAuthenticationMethodsBatch"
-	reqs, err := userBatch(op, userIDs, authMethodsPath)
+	return listBatch(ctx, c, "listAuthenticationMethodsBatch", userIDs, authMethodsPath,
+		func(userID string, methods []AuthenticationMethod, err error) AuthenticationMethodsResult {
+			return AuthenticationMethodsResult{UserID: userID, Methods: methods, Err: err}
+		})
+}
+
+// listBatch GETs one list (path(userID), answered {"value": [...]}) per user
+// in one $batch and returns result(userID, the list's values, its error) per
+// user, in the order of userIDs.
+func listBatch[T, R any](ctx context.Context, c *Client, op string, userIDs []string, path func(string) string,
+	result func(userID string, values []T, err error) R) ([]R, error) {
+	reqs, err := userBatch(op, userIDs, path)
 	if err != nil {
 		return nil, err
 	}
@@ -244,13 +240,13 @@ func (c *Client) ListAuthenticationMethodsBatch(ctx context.Context, userIDs []s
 	if err != nil {
 		return nil, err
 	}
-	out := make([]AuthenticationMethodsResult, len(userIDs))
+	out := make([]R, len(userIDs))
 	for i, a := range answers {
 		var page struct {
-			Value []AuthenticationMethod `json:"value"`
+			Value []T `json:"value"`
 		}
 		err := decodePart(op, a, &page)
-		out[i] = AuthenticationMethodsResult{UserID: userIDs[i], Methods: page.Value, Err: err}
+		out[i] = result(userIDs[i], page.Value, err)
 	}
 	return out, nil
 }

@@ -245,7 +245,3 @@ func userAgentOrDefault(ua string) string {
 	}
 	return ua
 }
-
-// Credential returns the credential the client was built with, so that
-// further clients of the tenant can share its token cache.
-func (c *Client) Credential() azcore.TokenCredential { return c.cred }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -46,5 +45,3 @@ func (c *Client) ListAuthenticationMethods(ctx context.Context, userID string) (
 func authMethodsPath(userID string) string {
 	return "/users/" + url.PathEscape(userID) + "/authentication/methods"
 }
-
-func strconvItoa(n int) string { return strconv.Itoa(n) }

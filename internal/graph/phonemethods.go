@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 )
 
 // Phone types, as Graph spells them.
@@ -13,11 +15,12 @@ const (
 	PhoneTypeOffice          = "office"
 )
 
-// Method ids are fixed per phone type across all users and tenants.
+// Method ids are fixed per phone type across all users and tenants
+// (declared in methodid, which the planner and the emulator share).
 const (
-	MobileMethodID          = "3179e48a-750b-4051-897c-87b9720928f7"
-	AlternateMobileMethodID = "b6332ec1-7057-4abe-9331-3d72feddfe41"
-	OfficeMethodID          = "e37fc753-ff3b-4958-9484-eaa9425c82bc"
+	MobileMethodID          = methodid.Mobile
+	AlternateMobileMethodID = methodid.AlternateMobile
+	OfficeMethodID          = methodid.Office
 )
 
 // SMS sign-in states Graph documents. SMSSignInState is kept as received,

@@ -21,7 +21,11 @@ func TestThrottlePausesWholeTenant(t *testing.T) {
 	f := newFixture(t, withClock(clk))
 	ctx := testContext(t)
 	// Fetch both tenants' tokens first, so the window below is Graph only.
-	first := f.client(t, tenantA)
+	// Every client of tenant A shares one credential, as the manager's do, so
+	// the callers below find its token cached and the window is Graph only.
+	cred := f.credential(t, tenantA)
+	shareCred := func(c *graph.Config) { c.Credential = cred }
+	first := f.client(t, tenantA, shareCred)
 	other := f.client(t, tenantB)
 	if _, err := first.GetUser(ctx, kimID); err != nil {
 		t.Fatal(err)
@@ -51,7 +55,7 @@ func TestThrottlePausesWholeTenant(t *testing.T) {
 	// 2. Twenty more callers, each with its own Client of the same tenant,
 	// join the pause instead of calling Graph.
 	for range callers {
-		c := f.client(t, tenantA, func(c *graph.Config) { c.Credential = first.Credential() })
+		c := f.client(t, tenantA, shareCred)
 		wg.Add(1)
 		go list(c)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -31,7 +32,7 @@ func (c *Client) ListUsers(ctx context.Context, q UserQuery, page func([]User) e
 	const op = "listUsers"
 	v := url.Values{}
 	v.Set("$select", "id,userPrincipalName")
-	v.Set("$top", strconvItoa(pageSize(q.PageSize)))
+	v.Set("$top", strconv.Itoa(pageSize(q.PageSize)))
 	cc := c
 	if q.Domain != "" {
 		domain := strings.TrimPrefix(q.Domain, "@")
@@ -39,7 +40,7 @@ func (c *Client) ListUsers(ctx context.Context, q UserQuery, page func([]User) e
 		v.Set("$count", "true")
 		cc = c.withHeader("ConsistencyLevel", "eventual")
 	}
-	return cc.listPages(ctx, op, "/users?"+encodeQuery(v), page)
+	return listPages(ctx, cc, op, "/users?"+encodeQuery(v), page)
 }
 
 // ListGroupUsers calls page with each page of a group's members that are
@@ -57,35 +58,8 @@ func (c *Client) ListGroupUsers(ctx context.Context, groupID string, transitive 
 	}
 	v := url.Values{}
 	v.Set("$select", "id,userPrincipalName")
-	v.Set("$top", strconvItoa(maxPageSize))
-	return c.listPages(ctx, op, "/groups/"+url.PathEscape(groupID)+"/"+rel+"/microsoft.graph.user?"+encodeQuery(v), page)
-}
-
-// listPages follows @odata.nextLink from path. A next link outside this
-// client's Graph root is refused: following it would send the tenant's
-// bearer token to another host.
-func (c *Client) listPages(ctx context.Context, op, path string, page func([]User) error) error {
-	for path != "" {
-		var p struct {
-			Value    []User `json:"value"`
-			NextLink string `json:"@odata.nextLink"`
-		}
-		if err := c.do(ctx, call{op: op, method: http.MethodGet, idempotent: true, out: &p, path: path}); err != nil {
-			return err
-		}
-		if err := page(p.Value); err != nil {
-			return err
-		}
-		path = ""
-		if p.NextLink != "" {
-			rest, ok := strings.CutPrefix(p.NextLink, c.baseURL)
-			if !ok || !strings.HasPrefix(rest, "/") {
-				return &Error{Op: op, Class: Terminal, Code: "foreignNextLink"}
-			}
-			path = rest
-		}
-	}
-	return nil
+	v.Set("$top", strconv.Itoa(maxPageSize))
+	return listPages(ctx, c, op, "/groups/"+url.PathEscape(groupID)+"/"+rel+"/microsoft.graph.user?"+encodeQuery(v), page)
 }
 
 func pageSize(n int) int {

@@ -3,13 +3,7 @@ package graphemu_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/url"
 	"testing"
@@ -21,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/phoneop/phoneop/internal/graphemu"
+	"github.com/phoneop/phoneop/internal/selfsigned"
 )
 
 // clientOptions points azidentity at the emulator's https authority.
@@ -59,15 +54,9 @@ func TestAzidentityClientSecret(t *testing.T) {
 // uploading a certificate to an app registration.
 func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	c, err := selfsigned.Client("phoneop-test", time.Hour)
 	must(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "phoneop-test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	must(t, err)
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-	return certPEM, keyPEM
+	return c.CertPEM, c.KeyPEM
 }
 
 func TestAzidentityClientCertificate(t *testing.T) {

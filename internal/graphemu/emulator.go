@@ -22,13 +22,16 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 )
 
-// Fixed ids Graph uses for the three phone method types.
+// Fixed ids Graph uses for the three phone method types (declared in
+// methodid, which the client and the planner share).
 const (
-	MobileID          = "3179e48a-750b-4051-897c-87b9720928f7"
-	AlternateMobileID = "b6332ec1-7057-4abe-9331-3d72feddfe41"
-	OfficeID          = "e37fc753-ff3b-4958-9484-eaa9425c82bc"
+	MobileID          = methodid.Mobile
+	AlternateMobileID = methodid.AlternateMobile
+	OfficeID          = methodid.Office
 )
 
 // Phone types.

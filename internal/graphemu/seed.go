@@ -100,17 +100,20 @@ func (e *Emulator) Dump() Seed {
 	return s
 }
 
-// faultsJSON is Faults with durations as Go duration strings ("250ms").
+// faultsJSON is Faults as JSON, with its durations as Duration strings
+// ("250ms"). Faults keeps time.Duration fields so that Go callers write
+// plain durations; the fields are listed here in Faults' order, which is the
+// order GET /faults answers in.
 type faultsJSON struct {
-	Latency              string   `json:"latency,omitempty"`
-	Jitter               string   `json:"jitter,omitempty"`
+	Latency              Duration `json:"latency,omitempty"`
+	Jitter               Duration `json:"jitter,omitempty"`
 	Rate429              float64  `json:"rate429,omitempty"`
 	Rate5xx              float64  `json:"rate5xx,omitempty"`
 	RateDrop             float64  `json:"rateDrop,omitempty"`
 	RateLostResponse     float64  `json:"rateLostResponse,omitempty"`
 	RetryAfterSeconds    int      `json:"retryAfterSeconds,omitempty"`
 	NumberFormat         string   `json:"numberFormat,omitempty"`
-	ReadLag              string   `json:"readLag,omitempty"`
+	ReadLag              Duration `json:"readLag,omitempty"`
 	MaskNumbers          bool     `json:"maskNumbers,omitempty"`
 	MaskUsers            []string `json:"maskUsers,omitempty"`
 	RateNotUniqueUnsaved float64  `json:"rateNotUniqueUnsaved,omitempty"`
@@ -121,13 +124,13 @@ type faultsJSON struct {
 
 // MarshalJSON writes durations as strings such as "250ms".
 func (f Faults) MarshalJSON() ([]byte, error) {
-	j := faultsJSON{Rate429: f.Rate429, Rate5xx: f.Rate5xx, RateDrop: f.RateDrop,
+	return json.Marshal(faultsJSON{
+		Latency: Duration(f.Latency), Jitter: Duration(f.Jitter), ReadLag: Duration(f.ReadLag),
+		Rate429: f.Rate429, Rate5xx: f.Rate5xx, RateDrop: f.RateDrop,
 		RateLostResponse: f.RateLostResponse, RetryAfterSeconds: f.RetryAfterSeconds,
 		NumberFormat: string(f.NumberFormat), MaskNumbers: f.MaskNumbers, MaskUsers: f.MaskUsers,
 		RateNotUniqueUnsaved: f.RateNotUniqueUnsaved, ShuffleLists: f.ShuffleLists,
-		ExtraProperties: f.ExtraProperties, RateUnknownError: f.RateUnknownError,
-		Latency: durationText(f.Latency), Jitter: durationText(f.Jitter), ReadLag: durationText(f.ReadLag)}
-	return json.Marshal(j)
+		ExtraProperties: f.ExtraProperties, RateUnknownError: f.RateUnknownError})
 }
 
 // UnmarshalJSON reads durations as strings such as "250ms" and refuses an
@@ -137,33 +140,16 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	out := Faults{Rate429: j.Rate429, Rate5xx: j.Rate5xx, RateDrop: j.RateDrop,
-		RateLostResponse: j.RateLostResponse, RetryAfterSeconds: j.RetryAfterSeconds,
-		MaskNumbers: j.MaskNumbers, MaskUsers: j.MaskUsers, RateNotUniqueUnsaved: j.RateNotUniqueUnsaved,
-		ShuffleLists: j.ShuffleLists, ExtraProperties: j.ExtraProperties, RateUnknownError: j.RateUnknownError}
-	var err error
-	if out.NumberFormat, err = ParseNumberFormat(j.NumberFormat); err != nil {
+	numberFormat, err := ParseNumberFormat(j.NumberFormat)
+	if err != nil {
 		return err
 	}
-	for _, d := range []struct {
-		text string
-		dst  *time.Duration
-	}{{j.Latency, &out.Latency}, {j.Jitter, &out.Jitter}, {j.ReadLag, &out.ReadLag}} {
-		if d.text == "" {
-			continue
-		}
-		if *d.dst, err = time.ParseDuration(d.text); err != nil {
-			return err
-		}
-	}
-	*f = out
+	*f = Faults{
+		Latency: time.Duration(j.Latency), Jitter: time.Duration(j.Jitter), ReadLag: time.Duration(j.ReadLag),
+		Rate429: j.Rate429, Rate5xx: j.Rate5xx, RateDrop: j.RateDrop,
+		RateLostResponse: j.RateLostResponse, RetryAfterSeconds: j.RetryAfterSeconds,
+		NumberFormat: numberFormat, MaskNumbers: j.MaskNumbers, MaskUsers: j.MaskUsers,
+		RateNotUniqueUnsaved: j.RateNotUniqueUnsaved, ShuffleLists: j.ShuffleLists,
+		ExtraProperties: j.ExtraProperties, RateUnknownError: j.RateUnknownError}
 	return nil
-}
-
-// durationText is "" for 0, so omitempty leaves unset durations out.
-func durationText(d time.Duration) string {
-	if d == 0 {
-		return ""
-	}
-	return d.String()
 }

@@ -48,8 +48,8 @@ func (s *statsTable) resetTenant(tenant string) {
 	}
 }
 
-// snapshot sums the counts of every tenant, so the global view keeps the
-// rows it had before stats were kept per tenant (Stat.Tenant stays "").
+// snapshot is the global view: each row sums the counts of every tenant
+// (Stat.Tenant stays ""), so totals do not depend on how many tenants there are.
 func (s *statsTable) snapshot() []Stat {
 	return s.collect(func(statKey) bool { return true }, "")
 }

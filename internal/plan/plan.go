@@ -32,7 +32,7 @@ var errExtensionOnlyOnOffice = errors.New("an extension is allowed only on offic
 // and a number Graph refused recently is not written again
 // (NumberWriteRefused).
 func Plan(want Desired, got Observed, p Policy) Result {
-	if _, known := wellKnownMethodIDs[want.PhoneType]; !known {
+	if WellKnownMethodID(want.PhoneType) == "" {
 		return Result{Wait: invalidPhoneType(want.PhoneType)}
 	}
 	if want.Deleting {

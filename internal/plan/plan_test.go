@@ -6,12 +6,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 )
 
 const (
-	mobileID    = "3179e48a-750b-4051-897c-87b9720928f7"
-	alternateID = "b6332ec1-7057-4abe-9331-3d72feddfe41"
-	officeID    = "e37fc753-ff3b-4958-9484-eaa9425c82bc"
+	mobileID    = methodid.Mobile
+	alternateID = methodid.AlternateMobile
+	officeID    = methodid.Office
 
 	kimMobile    = "+1 2065555554"
 	kimNewMobile = "+1 2065550000"

@@ -9,6 +9,7 @@ package plan
 import (
 	"strings"
 
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/phone"
 )
 
@@ -25,19 +26,11 @@ const (
 	Office PhoneType = "office"
 )
 
-// wellKnownMethodIDs are the ids Graph gives each phone type: they are fixed,
-// so an action on a method that a preceding Create is about to make can
-// still name its id.
-var wellKnownMethodIDs = map[PhoneType]string{
-	Mobile:          "3179e48a-750b-4051-897c-87b9720928f7",
-	AlternateMobile: "b6332ec1-7057-4abe-9331-3d72feddfe41",
-	Office:          "e37fc753-ff3b-4958-9484-eaa9425c82bc",
-}
-
 // WellKnownMethodID returns Graph's fixed method id for t, or "" for an
-// unknown type.
+// unknown type. The ids are fixed per type, so an action on a method that a
+// preceding Create is about to make can still name its id.
 func WellKnownMethodID(t PhoneType) string {
-	return wellKnownMethodIDs[t]
+	return methodid.ForPhoneType(string(t))
 }
 
 // SMSSignIn is the desired SMS sign-in setting of a mobile.

@@ -8,16 +8,9 @@ package testharness
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -26,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/phoneop/phoneop/internal/selfsigned"
 )
 
 // GraphProxy is a TLS reverse proxy between the manager and the Graph emulator, for outage
@@ -212,32 +207,12 @@ func (h *Harness) emulatorKey() string { return strings.TrimSuffix(h.EmulatorCer
 // writeEmulatorCert makes the certificate and key the emulator serves (-tls-cert, -tls-key)
 // when a proxy must serve the same one: valid for localhost and 127.0.0.1, its own CA.
 func (h *Harness) writeEmulatorCert() error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c, err := selfsigned.Server("phoneop graph emulator (test harness)", 24*time.Hour)
 	if err != nil {
 		return err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "phoneop graph emulator (test harness)"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
+	if err := os.WriteFile(h.EmulatorCert, c.CertPEM, 0o644); err != nil {
 		return err
 	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(h.EmulatorCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(h.emulatorKey(), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+	return os.WriteFile(h.emulatorKey(), c.KeyPEM, 0o600)
 }

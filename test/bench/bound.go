@@ -37,7 +37,7 @@ type Work struct {
 	ThrottleScale float64
 	// Concurrency is how many Graph calls the operator may have in flight
 	// (--max-concurrent-reconciles). It is phoneop's choice, so it is not part of the floor:
-	// only the sustained bound of issue 6 (Bound.Latency) uses it.
+	// only the sustained bound (Bound.Latency) uses it.
 	Concurrency int
 }
 
@@ -67,7 +67,8 @@ func (w Work) limits() limits {
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
-// Floor is the least time any client could take to converge the work (issue 14):
+// Floor is the least time any client could take to converge the work, the benchmark's
+// yardstick (its headline is time ÷ floor):
 //
 //	floor = max( Buckets, Created + CriticalPath )
 //
@@ -108,7 +109,8 @@ func (f Floor) Binding() string {
 	return "creation + critical path"
 }
 
-// Bound is issue 6's sustained bound, kept beside the floor for comparison with earlier runs:
+// Bound is the sustained bound, reported beside the floor so that results stay comparable
+// with reports that quote it:
 // Graph's limits at their refill rates from the first second (buckets empty), and the calls
 // at the benchmark's concurrency.
 type Bound struct {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -67,26 +68,18 @@ type FeedConfig struct {
 }
 
 func (c *FeedConfig) defaults() {
-	c.Concurrency = cmpOr(c.Concurrency, 16)
-	c.ResyncPeriod = cmpOr(c.ResyncPeriod, time.Minute)
-	c.PollInterval = cmpOr(c.PollInterval, identityv1alpha1.DefaultChangeFeedPollInterval)
-	c.SweepPeriod = cmpOr(c.SweepPeriod, identityv1alpha1.DefaultChangeFeedSweepPeriod)
-	c.FeedWindow = cmpOr(c.FeedWindow, 10*time.Minute)
-	c.ReadyTimeout = cmpOr(c.ReadyTimeout, time.Hour)
+	c.Concurrency = cmp.Or(c.Concurrency, 16)
+	c.ResyncPeriod = cmp.Or(c.ResyncPeriod, time.Minute)
+	c.PollInterval = cmp.Or(c.PollInterval, identityv1alpha1.DefaultChangeFeedPollInterval)
+	c.SweepPeriod = cmp.Or(c.SweepPeriod, identityv1alpha1.DefaultChangeFeedSweepPeriod)
+	c.FeedWindow = cmp.Or(c.FeedWindow, 10*time.Minute)
+	c.ReadyTimeout = cmp.Or(c.ReadyTimeout, time.Hour)
 	if c.DriftPercent == 0 {
 		c.DriftPercent = 1
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
 	}
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // FeedResult is what one run measured.

@@ -43,13 +43,14 @@ func (r *FeedResult) offPerHourAtDefault() float64 {
 // onPerHour is the feed-on steady state as measured, per hour.
 func (r *FeedResult) onPerHour() float64 { return perHour(r.On.Calls.total(), r.On.Window) }
 
-// onTarget is issue 15's budget with the feed: its polls plus the sweeps (one list per user
+// onTarget is the change feed's hourly call budget: its polls plus the sweeps (one list per user
 // per sweep period).
 func (r *FeedResult) onTarget() float64 {
 	return float64(time.Hour)/float64(r.Config.PollInterval) + float64(r.Config.N)*float64(time.Hour)/float64(r.Config.SweepPeriod)
 }
 
-// driftTarget is issue 15's bound on the feed's drift detection at the 95th percentile.
+// driftTarget is the bound on the feed's drift detection at the 95th percentile: the audit
+// log's lag, plus one poll interval, plus 30 s (docs/benchmarks.md, "drift corrected").
 func (r *FeedResult) driftTarget() time.Duration {
 	return r.Config.AuditLag + r.Config.PollInterval + 30*time.Second
 }

@@ -56,7 +56,7 @@ func (r *FidelityResult) attempted() map[string]int {
 	})
 }
 
-// Strict is the target as issue 11 defines it: Graph writes per needed action attempted,
+// Strict is the fidelity run's write target: Graph writes per needed action attempted,
 // counting every write request (the injected 409s included) except the injected conflicts'
 // one retry per later pass (allowedRetries: per object left PhoneNumberNotUnique, one create
 // in a forced pass or at its slow retry). excess is the writes beyond one per action.

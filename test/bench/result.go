@@ -20,7 +20,7 @@ type Result struct {
 	AllReady           time.Duration  // from the first create until every object was Ready
 	ReadyTimes         []time.Duration
 	Floor              Floor // the headline: time ÷ floor
-	Bound              Bound // issue 6's sustained bound, for comparison with earlier runs
+	Bound              Bound // the sustained bound, reported beside the floor for comparison
 	SecondTenant       *secondTenantResult
 	ConvergeCPU        cpuUse // every process of the run, from the first create to all Ready
 	Converge           phaseCounts
@@ -57,7 +57,7 @@ func (r *Result) ratio() float64 {
 	return r.AllReady.Seconds() / r.Floor.Max().Seconds()
 }
 
-// boundRatio is time ÷ issue 6's sustained bound.
+// boundRatio is time ÷ the sustained bound.
 func (r *Result) boundRatio() float64 {
 	if r.Bound.Max() == 0 {
 		return 0
@@ -65,7 +65,7 @@ func (r *Result) boundRatio() float64 {
 	return r.AllReady.Seconds() / r.Bound.Max().Seconds()
 }
 
-// ratioTarget is issue 14's target for time ÷ floor: 1.5 at 1,000 users and below, where the
+// ratioTarget is the target for time ÷ floor: 1.5 at 1,000 users and below, where the
 // floor is the creation of the objects and a few calls, 1.25 above, where Graph's buckets bind.
 func (r *Result) ratioTarget() float64 {
 	if r.Config.N <= 1000 {
@@ -74,7 +74,7 @@ func (r *Result) ratioTarget() float64 {
 	return 1.25
 }
 
-// rssTargetMiB is issue 14's peak-RSS target: 150 MiB up to 10,000 users, 400 MiB above.
+// rssTargetMiB is the peak-RSS target: 150 MiB up to 10,000 users, 400 MiB above.
 func (r *Result) rssTargetMiB() float64 {
 	if r.Config.N <= 10000 {
 		return 150

@@ -18,7 +18,7 @@ const (
 	secondTenantName = "bench-second"
 	// secondTenantFirstUser numbers the second tenant's users after any first tenant's.
 	secondTenantFirstUser = 900000
-	// SecondTenantTarget is issue 14's bound: a small tenant's new objects are Ready this
+	// SecondTenantTarget is the fairness bound: a small tenant's new objects are Ready this
 	// soon even while another tenant onboards a backlog.
 	SecondTenantTarget = 30 * time.Second
 )

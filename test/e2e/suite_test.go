@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	if testing.Short() {
-		fmt.Println("e2e: skipped in -short mode")
+		fmt.Println("e2e: skipped in -short mode: every test drives the manager against a kube-apiserver")
 		return 0
 	}
 	if err := testharness.CheckKubectl(); err != nil {

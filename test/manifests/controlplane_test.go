@@ -55,6 +55,9 @@ func repoRoot(t testing.TB) string {
 // (schemas, CEL, Pod Security, RBAC validation) is what is under test.
 func controlPlane(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a kube-apiserver (envtest): not in -short mode")
+	}
 	root := repoRoot(t)
 	envOnce.Do(func() {
 		env = &envtest.Environment{

@@ -7,15 +7,14 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"testing"
 	"time"
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/phoneop/phoneop/internal/selfsigned"
 )
 
 // Certificate is a throwaway self-signed client certificate.
@@ -49,40 +48,15 @@ func (c Certificate) PFX(t testing.TB, password string, modern bool) []byte {
 	return pfx
 }
 
-// NewCertificate makes an RSA client certificate (Entra accepts RSA keys
-// for client assertions; azidentity signs with RS256/PS256).
+// NewCertificate makes an RSA client certificate valid for a day (Entra
+// accepts RSA keys for client assertions; azidentity signs with RS256/PS256).
 func NewCertificate(t testing.TB, commonName string) Certificate {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	c, err := selfsigned.Client(commonName, 24*time.Hour)
 	if err != nil {
-		t.Fatalf("generate key: %v", err)
+		t.Fatalf("self-signed certificate: %v", err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: commonName},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("create certificate: %v", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("parse certificate: %v", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatalf("marshal key: %v", err)
-	}
-	return Certificate{
-		Cert:    cert,
-		Key:     key,
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-	}
+	return Certificate{Cert: c.Cert, Key: c.Key.(*rsa.PrivateKey), CertPEM: c.CertPEM, KeyPEM: c.KeyPEM}
 }
 
 // FederatedToken is a client assertion signed with the certificate's key,
