@@ -49,6 +49,11 @@ verify-generated: ## Fail when generated CRDs, RBAC or deepcopy differ from the 
 control-plane: ## Build (once) the kube-apiserver and etcd the tests use.
 	$(CONTROL_PLANE)
 
+.PHONY: unit
+unit: ## Run every test that needs no control plane (go test -short), in seconds, and print how many ran.
+	@mkdir -p bin
+	@NESTED_MODULES="$(NESTED_MODULES)" hack/unit.sh
+
 .PHONY: test
 test: verify-generated vet ## Run every test against a real kube-apiserver and etcd (built on first run).
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -161,7 +161,7 @@ func observeOnly(p *identityv1alpha1.PhoneAuthMethod) {
 	p.Spec.ManagementPolicy = identityv1alpha1.ManagementPolicyObserveOnly
 }
 
-func TestUnitLostCreateIsReadBackNotReposted(t *testing.T) {
+func TestLostCreateIsReadBackNotReposted(t *testing.T) {
 	book := newPhoneBook()
 	api := fakeGraph(book)
 	api.CreatePhoneMethodFunc = func(_ context.Context, _, phoneType, number string) (graph.PhoneMethod, error) {
@@ -179,7 +179,7 @@ func TestUnitLostCreateIsReadBackNotReposted(t *testing.T) {
 	}
 }
 
-func TestUnitConflictIsReReadWithoutASecondPost(t *testing.T) {
+func TestConflictIsReReadWithoutASecondPost(t *testing.T) {
 	book := newPhoneBook()
 	api := fakeGraph(book)
 	api.CreatePhoneMethodFunc = func(_ context.Context, _, phoneType, number string) (graph.PhoneMethod, error) {
@@ -199,7 +199,7 @@ func TestUnitConflictIsReReadWithoutASecondPost(t *testing.T) {
 	}
 }
 
-func TestUnitNumberUpdateReplansSMSSignIn(t *testing.T) {
+func TestNumberUpdateReplansSMSSignIn(t *testing.T) {
 	// SMS sign-in is off on the old number; Graph registers the new number for SMS by itself,
 	// so the EnableSMS the first plan listed must be dropped after re-reading.
 	book := newPhoneBook(mobileWith(unitOldNumber, "notEnabled"))
@@ -221,7 +221,7 @@ func TestUnitNumberUpdateReplansSMSSignIn(t *testing.T) {
 	}
 }
 
-func TestUnitApplyRoundsAreBounded(t *testing.T) {
+func TestApplyRoundsAreBounded(t *testing.T) {
 	// Graph answers every PATCH with 204 and then reports yet another wrong number, so no write
 	// repeats an observation: the round bound is what stops phoneop, which then backs off.
 	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
@@ -243,7 +243,7 @@ func TestUnitApplyRoundsAreBounded(t *testing.T) {
 	}
 }
 
-func TestUnitAnAcceptedWriteIsNotRepeatedAgainstTheSameObservation(t *testing.T) {
+func TestAnAcceptedWriteIsNotRepeatedAgainstTheSameObservation(t *testing.T) {
 	// Graph answers the PATCH with 204 but keeps the old number (or a form phoneop does not
 	// consider equal): phoneop writes once, then stops and says so, in this pass and the next.
 	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
@@ -334,7 +334,7 @@ func TestAForgedWriteGuardCannotCauseAWrite(t *testing.T) {
 	}
 }
 
-func TestUnitAStaleReadAfterAWriteIsNotWrittenAgain(t *testing.T) {
+func TestAStaleReadAfterAWriteIsNotWrittenAgain(t *testing.T) {
 	// Graph applies the PATCH at once but its reads show the old number for a while: within the
 	// settle window phoneop trusts its write, so read lag costs no second write.
 	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
@@ -358,7 +358,7 @@ func TestUnitAStaleReadAfterAWriteIsNotWrittenAgain(t *testing.T) {
 	}
 }
 
-func TestUnitAMaskedNumberIsNeverWrittenOver(t *testing.T) {
+func TestConvergeNeverWritesOverAMaskedNumber(t *testing.T) {
 	book := newPhoneBook(mobileWith("+1 ********00", "notEnabled"))
 	api := fakeGraph(book)
 	w := newUnitWorld(api)
@@ -372,7 +372,7 @@ func TestUnitAMaskedNumberIsNeverWrittenOver(t *testing.T) {
 	}
 }
 
-func TestUnitAnUnsavedConflictIsNotPostedAgainInThePass(t *testing.T) {
+func TestAnUnsavedConflictIsNotPostedAgainInThePass(t *testing.T) {
 	// 409 phoneNumberNotUnique that did not save (the holder may be a deleted user).
 	api := fakeGraph(newPhoneBook())
 	api.CreatePhoneMethodFunc = func(context.Context, string, string, string) (graph.PhoneMethod, error) {
@@ -389,7 +389,7 @@ func TestUnitAnUnsavedConflictIsNotPostedAgainInThePass(t *testing.T) {
 	}
 }
 
-func TestUnitARefusedNumberUpdateHasItsOwnReason(t *testing.T) {
+func TestARefusedNumberUpdateHasItsOwnReason(t *testing.T) {
 	api := fakeGraph(newPhoneBook(mobileWith(unitOldNumber, "ready")))
 	api.UpdatePhoneNumberFunc = func(context.Context, string, string, string, string) error {
 		return &graph.Error{Op: "updatePhoneMethod", Status: 400, Code: "badRequest", Class: graph.Terminal}
@@ -400,7 +400,7 @@ func TestUnitARefusedNumberUpdateHasItsOwnReason(t *testing.T) {
 	}
 }
 
-func TestUnitObserveOnlyWritesNothing(t *testing.T) {
+func TestObserveOnlyWritesNothing(t *testing.T) {
 	book := newPhoneBook(mobileWith(unitOldNumber, "notEnabled"))
 	api := fakeGraph(book)
 	w := newUnitWorld(api, observeOnly)
@@ -417,7 +417,7 @@ func TestUnitObserveOnlyWritesNothing(t *testing.T) {
 	}
 }
 
-func TestUnitDriftCorrectedOnlyForAPreviouslyReadyObject(t *testing.T) {
+func TestDriftCorrectedOnlyForAPreviouslyReadyObject(t *testing.T) {
 	cases := map[string]struct {
 		priorReady bool
 		wantDrift  bool
@@ -448,7 +448,7 @@ func TestUnitDriftCorrectedOnlyForAPreviouslyReadyObject(t *testing.T) {
 	}
 }
 
-func TestUnitInvalidNumberRefusedByGraphStalls(t *testing.T) {
+func TestInvalidNumberRefusedByGraphStalls(t *testing.T) {
 	api := fakeGraph(newPhoneBook())
 	api.CreatePhoneMethodFunc = func(context.Context, string, string, string) (graph.PhoneMethod, error) {
 		return graph.PhoneMethod{}, &graph.Error{Op: "createPhoneMethod", Status: 400, Code: "invalidPhoneNumber", Class: graph.Terminal, RequestID: "req-1"}
@@ -467,7 +467,7 @@ func TestUnitInvalidNumberRefusedByGraphStalls(t *testing.T) {
 // TestUnitRequeue maps outcomes to the controller's result: errors back off, waits come back
 // after their interval, a converged (or stalled-but-observed) object comes back on its resync
 // schedule, and a released object is not requeued.
-func TestUnitRequeue(t *testing.T) {
+func TestRequeue(t *testing.T) {
 	errBoom := &graph.Error{Op: "list", Status: 503, Class: graph.Transient}
 	cases := map[string]struct {
 		o         *outcome
@@ -507,7 +507,7 @@ func TestUnitRequeue(t *testing.T) {
 	}
 }
 
-func TestUnitPlanOutcomeFollowsTheBlockerKind(t *testing.T) {
+func TestPlanOutcomeFollowsTheBlockerKind(t *testing.T) {
 	w := newUnitWorld(fakeGraph(newPhoneBook()))
 	w.s.result = plan.Result{Wait: &plan.Blocker{Kind: plan.NeedsEntraAdmin, Reason: plan.ReasonAlternateMobileExists, Message: "remove it in Entra."}}
 	if o := planOutcome(w.s); !o.stalled || o.requeueAfter != adminRetry || !o.synced {
@@ -519,7 +519,7 @@ func TestUnitPlanOutcomeFollowsTheBlockerKind(t *testing.T) {
 	}
 }
 
-func TestUnitTheChangeBudgetCapsNumberChangesNotCreates(t *testing.T) {
+func TestTheChangeBudgetCapsNumberChangesNotCreates(t *testing.T) {
 	none := int32(0)
 	book := newPhoneBook(mobileWith(unitOldNumber, "ready"))
 	api := fakeGraph(book)
@@ -546,7 +546,7 @@ func TestUnitTheChangeBudgetCapsNumberChangesNotCreates(t *testing.T) {
 // and Stalled, and says Paused on Synced. kstatus has no suspended state and reads Ready alone:
 // a paused Ready object is Current, a paused object that was not Ready stays InProgress (never
 // Failed). Argo CD shows every paused object as Suspended (test/manifests).
-func TestUnitPausedKeepsReadyAndIsNeverFailed(t *testing.T) {
+func TestPausedKeepsReadyAndIsNeverFailed(t *testing.T) {
 	cases := map[string]struct {
 		before      *outcome
 		wantKstatus status.Status
@@ -584,7 +584,7 @@ func TestUnitPausedKeepsReadyAndIsNeverFailed(t *testing.T) {
 	}
 }
 
-func TestUnitASpentRequestBudgetRequeuesWithoutTouchingStatus(t *testing.T) {
+func TestASpentRequestBudgetRequeuesWithoutTouchingStatus(t *testing.T) {
 	api := fakeGraph(newPhoneBook())
 	api.ListPhoneMethodsFunc = func(context.Context, string) ([]graph.PhoneMethod, error) {
 		return nil, &graph.Error{Op: "listPhoneMethods", Code: graph.CodeClientThrottled, Class: graph.Throttled, RetryAfter: 3 * time.Second}
@@ -609,7 +609,7 @@ func TestUnitASpentRequestBudgetRequeuesWithoutTouchingStatus(t *testing.T) {
 	}
 }
 
-func TestUnitARefusedNumberWriteWaitsForTheSlowRetryAcrossPasses(t *testing.T) {
+func TestARefusedNumberWriteWaitsForTheSlowRetryAcrossPasses(t *testing.T) {
 	cases := map[string]struct {
 		book  *phoneBook
 		write string
