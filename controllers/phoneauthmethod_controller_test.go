@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -30,7 +31,7 @@ func TestCreatesMobileWithSMSSignIn(t *testing.T) {
 
 	got := f.waitForReady(p, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
 	f.g.Expect(got.Status.UserID).To(Equal(userID))
-	f.g.Expect(got.Status.PhoneMethodID).To(Equal(graphemu.MobileID))
+	f.g.Expect(got.Status.PhoneMethodID).To(Equal(methodid.Mobile))
 	f.g.Expect(got.Status.PhoneNumber).To(Equal("+1 *******100"))
 	f.g.Expect(got.Status.SMSSignInState).To(Equal("ready"))
 	f.g.Expect(got.Status.PlannedActions).To(BeEmpty())
@@ -249,7 +250,7 @@ func TestSMSSignInNotAllowedByPolicy(t *testing.T) {
 	f.create(p)
 	got := f.waitForReady(p, metav1.ConditionFalse, "SmsNotAllowedByPolicy")
 	f.g.Expect(got.Status.SMSSignInState).To(Equal("notAllowedByPolicy"))
-	f.g.Expect(got.Status.PhoneMethodID).To(Equal(graphemu.MobileID), "the number is in place; only SMS sign-in waits")
+	f.g.Expect(got.Status.PhoneMethodID).To(Equal(methodid.Mobile), "the number is in place; only SMS sign-in waits")
 	f.g.Expect(kstatusOf(t, got)).To(Equal(status.FailedStatus))
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -43,29 +44,29 @@ func TestEveryCall(t *testing.T) {
 	must(err)
 	// Tenant A's policy includes everyone, so Graph registers the mobile
 	// for SMS sign-in on its own (contract rule 6).
-	want := graph.PhoneMethod{ID: graph.MobileMethodID, PhoneNumber: numberKim, PhoneType: graph.PhoneTypeMobile, SMSSignInState: graph.SMSSignInReady}
+	want := graph.PhoneMethod{ID: methodid.Mobile, PhoneNumber: numberKim, PhoneType: graph.PhoneTypeMobile, SMSSignInState: graph.SMSSignInReady}
 	if diff := cmp.Diff(want, created); diff != "" {
 		t.Fatalf("CreatePhoneMethod -want +got:\n%s", diff)
 	}
 
-	must(c.DisableSMSSignIn(ctx, u.ID, graph.MobileMethodID))
-	if got := get(graph.MobileMethodID).SMSSignInState; got != graph.SMSSignInNotEnabled {
+	must(c.DisableSMSSignIn(ctx, u.ID, methodid.Mobile))
+	if got := get(methodid.Mobile).SMSSignInState; got != graph.SMSSignInNotEnabled {
 		t.Errorf("after disable smsSignInState = %q, want %q", got, graph.SMSSignInNotEnabled)
 	}
-	must(c.EnableSMSSignIn(ctx, u.ID, graph.MobileMethodID))
-	if got := get(graph.MobileMethodID).SMSSignInState; got != graph.SMSSignInReady {
+	must(c.EnableSMSSignIn(ctx, u.ID, methodid.Mobile))
+	if got := get(methodid.Mobile).SMSSignInState; got != graph.SMSSignInReady {
 		t.Errorf("after enable smsSignInState = %q, want %q", got, graph.SMSSignInReady)
 	}
 
-	must(c.UpdatePhoneNumber(ctx, u.ID, graph.MobileMethodID, "mobile", numberKim2))
-	if got := get(graph.MobileMethodID).PhoneNumber; got != numberKim2 {
+	must(c.UpdatePhoneNumber(ctx, u.ID, methodid.Mobile, "mobile", numberKim2))
+	if got := get(methodid.Mobile).PhoneNumber; got != numberKim2 {
 		t.Errorf("after update phoneNumber = %q, want %q", got, numberKim2)
 	}
 
 	alt, err := c.CreatePhoneMethod(ctx, u.ID, graph.PhoneTypeAlternateMobile, numberKim)
 	must(err)
-	if alt.ID != graph.AlternateMobileMethodID || alt.SMSSignInState != graph.SMSSignInNotSupported {
-		t.Errorf("alternate = %+v, want id %s and smsSignInState notSupported", alt, graph.AlternateMobileMethodID)
+	if alt.ID != methodid.AlternateMobile || alt.SMSSignInState != graph.SMSSignInNotSupported {
+		t.Errorf("alternate = %+v, want id %s and smsSignInState notSupported", alt, methodid.AlternateMobile)
 	}
 	ms, err = c.ListPhoneMethods(ctx, u.ID)
 	must(err)
@@ -74,8 +75,8 @@ func TestEveryCall(t *testing.T) {
 	}
 
 	// alternateMobile first: a mobile cannot go while an alternate exists.
-	must(c.DeletePhoneMethod(ctx, u.ID, graph.AlternateMobileMethodID))
-	must(c.DeletePhoneMethod(ctx, u.ID, graph.MobileMethodID))
+	must(c.DeletePhoneMethod(ctx, u.ID, methodid.AlternateMobile))
+	must(c.DeletePhoneMethod(ctx, u.ID, methodid.Mobile))
 	ms, err = c.ListPhoneMethods(ctx, u.ID)
 	must(err)
 	if len(ms) != 0 {

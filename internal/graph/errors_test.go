@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -49,7 +50,7 @@ func TestErrorClasses(t *testing.T) {
 			reason: "21Vianet has no enableSmsSignIn, so the client refuses before calling",
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
 				c := f.client(t, tenantA, func(c *graph.Config) { c.Cloud = graph.CloudChina })
-				return c.EnableSMSSignIn(ctx, kimID, graph.MobileMethodID)
+				return c.EnableSMSSignIn(ctx, kimID, methodid.Mobile)
 			},
 			class: graph.Terminal, is: graph.IsTerminal, code: "notSupportedInCloud", graphCalls: 0,
 		},
@@ -64,7 +65,7 @@ func TestErrorClasses(t *testing.T) {
 		"AbsentMethodIsNotFound": {
 			reason: "reading a phone type the user does not have answers 404",
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
-				_, err := f.client(t, tenantA).GetPhoneMethod(ctx, kimID, graph.OfficeMethodID)
+				_, err := f.client(t, tenantA).GetPhoneMethod(ctx, kimID, methodid.Office)
 				return err
 			},
 			class: graph.NotFound, is: graph.IsNotFound, status: 404, code: "itemNotFound", graphCalls: 1,
@@ -93,7 +94,7 @@ func TestErrorClasses(t *testing.T) {
 				}
 			},
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
-				return f.client(t, tenantA).EnableSMSSignIn(ctx, kimID, graph.MobileMethodID)
+				return f.client(t, tenantA).EnableSMSSignIn(ctx, kimID, methodid.Mobile)
 			},
 			class: graph.Conflict, is: graph.IsConflict, status: 409, code: "phoneNumberNotUnique", graphCalls: 1,
 		},
@@ -174,7 +175,7 @@ func TestErrorClasses(t *testing.T) {
 				f.env.Emulator.SetFaults(graphemu.Faults{Rate5xx: 1})
 			},
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
-				return f.client(t, tenantA, noRetries).UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, "mobile", numberKim)
+				return f.client(t, tenantA, noRetries).UpdatePhoneNumber(ctx, kimID, methodid.Mobile, "mobile", numberKim)
 			},
 			class: graph.Transient, is: graph.IsTransient, graphCalls: 1,
 		},
@@ -184,7 +185,7 @@ func TestErrorClasses(t *testing.T) {
 				f.env.Emulator.SetFaults(graphemu.Faults{RateDrop: 1})
 			},
 			call: func(ctx context.Context, t *testing.T, f *fixture) error {
-				err := f.client(t, tenantA, noRetries).DeletePhoneMethod(ctx, kimID, graph.MobileMethodID)
+				err := f.client(t, tenantA, noRetries).DeletePhoneMethod(ctx, kimID, methodid.Mobile)
 				if graph.IsAmbiguous(err) {
 					t.Errorf("a DELETE is idempotent and never ambiguous: %v", err)
 				}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-
-	"github.com/phoneop/phoneop/internal/graph/methodid"
 )
 
 // Phone types, as Graph spells them.
@@ -13,14 +11,6 @@ const (
 	PhoneTypeMobile          = "mobile"
 	PhoneTypeAlternateMobile = "alternateMobile"
 	PhoneTypeOffice          = "office"
-)
-
-// Method ids are fixed per phone type across all users and tenants
-// (declared in methodid, which the planner and the emulator share).
-const (
-	MobileMethodID          = methodid.Mobile
-	AlternateMobileMethodID = methodid.AlternateMobile
-	OfficeMethodID          = methodid.Office
 )
 
 // SMS sign-in states Graph documents. SMSSignInState is kept as received,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -21,13 +22,13 @@ func TestTransientRetriedBoundedTimes(t *testing.T) {
 			return err
 		}},
 		"UpdatePhoneNumber": {"PATCH", graphemu.RoutePhoneItem, func(c *graph.Client, ctx testCtx) error {
-			return c.UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, "mobile", numberKim2)
+			return c.UpdatePhoneNumber(ctx, kimID, methodid.Mobile, "mobile", numberKim2)
 		}},
 		"Delete": {"DELETE", graphemu.RoutePhoneItem, func(c *graph.Client, ctx testCtx) error {
-			return c.DeletePhoneMethod(ctx, kimID, graph.MobileMethodID)
+			return c.DeletePhoneMethod(ctx, kimID, methodid.Mobile)
 		}},
 		"EnableSMSSignIn": {"POST", graphemu.RouteEnableSMS, func(c *graph.Client, ctx testCtx) error {
-			return c.EnableSMSSignIn(ctx, kimID, graph.MobileMethodID)
+			return c.EnableSMSSignIn(ctx, kimID, methodid.Mobile)
 		}},
 	}
 	for name, tc := range calls {
@@ -133,7 +134,7 @@ func TestCreateRetriedAfter429(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreatePhoneMethod: %v", err)
 	}
-	if m.ID != graph.MobileMethodID {
+	if m.ID != methodid.Mobile {
 		t.Errorf("id = %q, want the mobile id", m.ID)
 	}
 	if got, want := countStatus(f, "POST", graphemu.RoutePhoneList, 429), 1; got != want {

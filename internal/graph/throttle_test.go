@@ -7,6 +7,7 @@ import (
 
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -148,11 +149,11 @@ func TestASpentBudgetRequeuesInsteadOfBlocking(t *testing.T) {
 	c := f.client(t, tenantA, func(cfg *graph.Config) {
 		cfg.Limits.WritesPerSecond, cfg.Limits.WriteBurst, cfg.Limits.MaxWait = 0.2, 1, 100*time.Millisecond
 	})
-	if err := c.EnableSMSSignIn(ctx, kimID, graph.MobileMethodID); err != nil && graph.IsClientThrottled(err) {
+	if err := c.EnableSMSSignIn(ctx, kimID, methodid.Mobile); err != nil && graph.IsClientThrottled(err) {
 		t.Fatalf("the first write was held by our own bucket: %v", err)
 	}
 	f.env.Emulator.ResetStats()
-	err := c.DisableSMSSignIn(ctx, kimID, graph.MobileMethodID)
+	err := c.DisableSMSSignIn(ctx, kimID, methodid.Mobile)
 	if !graph.IsClientThrottled(err) || !graph.IsThrottled(err) {
 		t.Fatalf("second write = %v, want a client-throttled error", err)
 	}

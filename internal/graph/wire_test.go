@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -50,7 +51,7 @@ func TestRequestHeaders(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := c.GetPhoneMethod(ctx, kimID, graph.OfficeMethodID) // 404
+	_, err := c.GetPhoneMethod(ctx, kimID, methodid.Office) // 404
 	if !graph.IsNotFound(err) {
 		t.Fatalf("err = %v, want NotFound", err)
 	}
@@ -98,7 +99,7 @@ func bend(next http.Handler) http.Handler {
 		body := rec.body.Bytes()
 		status := rec.status
 		if r.Method == http.MethodPatch && status == http.StatusNoContent {
-			status, body = http.StatusOK, []byte(`{"id":"`+graph.MobileMethodID+`","phoneNumber":"`+numberKim2+`","phoneType":"mobile","smsSignInState":"ready"}`)
+			status, body = http.StatusOK, []byte(`{"id":"`+methodid.Mobile+`","phoneNumber":"`+numberKim2+`","phoneType":"mobile","smsSignInState":"ready"}`)
 		}
 		body = bytes.ReplaceAll(body, []byte(`"notSupported"`), []byte(`"someStateFromTheFuture"`))
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
@@ -137,10 +138,10 @@ func TestTolerantDecoding(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.UpdatePhoneNumber(ctx, kimID, graph.MobileMethodID, "mobile", numberKim2); err != nil {
+	if err := c.UpdatePhoneNumber(ctx, kimID, methodid.Mobile, "mobile", numberKim2); err != nil {
 		t.Errorf("PATCH answered 200 with a body: %v", err)
 	}
-	office, err := c.GetPhoneMethod(ctx, kimID, graph.OfficeMethodID)
+	office, err := c.GetPhoneMethod(ctx, kimID, methodid.Office)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -80,7 +81,7 @@ func TestAuditLogRecordsGraphWritesAndOutOfBandEdits(t *testing.T) {
 	must(t, en.e.SetPhoneMethod(tenantID, leeID, graphemu.PhoneMethod{PhoneType: graphemu.Mobile, PhoneNumber: "+1 2065550101"}))
 	en.clk.Advance(time.Second)
 	// A write that changes nothing is not a change: no entry.
-	resp, _ = en.do(t, http.MethodPatch, phonePath(kimUPN, "/", graphemu.MobileID), token, `{"phoneNumber":"+1 2065550100"}`)
+	resp, _ = en.do(t, http.MethodPatch, phonePath(kimUPN, "/", methodid.Mobile), token, `{"phoneNumber":"+1 2065550100"}`)
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("no-op patch: %d", resp.StatusCode)
 	}
@@ -113,7 +114,7 @@ func TestAuditLogRecordsGraphWritesAndOutOfBandEdits(t *testing.T) {
 
 func TestAuditLogActivities(t *testing.T) {
 	en, token := auditEnv(t, graphemu.Options{DisableThrottling: true})
-	mobile := phonePath(kimID, "/", graphemu.MobileID)
+	mobile := phonePath(kimID, "/", methodid.Mobile)
 	cases := []struct {
 		name, method, path, body string
 		wantActivity             string

@@ -22,16 +22,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/phoneop/phoneop/internal/graph/methodid"
-)
-
-// Fixed ids Graph uses for the three phone method types (declared in
-// methodid, which the client and the planner share).
-const (
-	MobileID          = methodid.Mobile
-	AlternateMobileID = methodid.AlternateMobile
-	OfficeID          = methodid.Office
 )
 
 // Phone types.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -300,7 +301,7 @@ func TestUnknownErrorEnvelope(t *testing.T) {
 	if resp.StatusCode != 404 || g.Error.Code != "UnknownError" || json.Unmarshal([]byte(g.Error.Message), &backend) != nil {
 		t.Fatalf("envelope: %d %s", resp.StatusCode, body)
 	}
-	wantURL := "https://mface.windowsazure.com/odata/users('" + kimID + "%40" + tenantID + "')/authentication/phoneMethods('" + graphemu.MobileID + "')"
+	wantURL := "https://mface.windowsazure.com/odata/users('" + kimID + "%40" + tenantID + "')/authentication/phoneMethods('" + methodid.Mobile + "')"
 	if !strings.Contains(backend.Message, wantURL) || backend.MessageDetail == "" || g.Error.InnerError.RequestID == "" {
 		t.Fatalf("backend message %+v, want it to name %s", backend, wantURL)
 	}

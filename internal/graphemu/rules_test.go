@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -57,9 +58,9 @@ func create(typ, number string) string {
 }
 
 var (
-	mobilePath = phonePath(kimID, "/", graphemu.MobileID)
-	altPath    = phonePath(kimID, "/", graphemu.AlternateMobileID)
-	officePath = phonePath(kimID, "/", graphemu.OfficeID)
+	mobilePath = phonePath(kimID, "/", methodid.Mobile)
+	altPath    = phonePath(kimID, "/", methodid.AlternateMobile)
+	officePath = phonePath(kimID, "/", methodid.Office)
 )
 
 // TestPhoneMethodRules covers every rule of the contract as a table case
@@ -190,7 +191,7 @@ func TestSMSSignInStateByPolicy(t *testing.T) {
 	if s := en.methods(t, maxID)["mobile"].SMSSignInState; s != "notAllowedByPolicy" {
 		t.Fatalf("max outside policy: %s", s)
 	}
-	resp, body := en.do(t, "POST", phonePath(maxID, "/", graphemu.MobileID, "/enableSmsSignIn"), en.token, "")
+	resp, body := en.do(t, "POST", phonePath(maxID, "/", methodid.Mobile, "/enableSmsSignIn"), en.token, "")
 	if resp.StatusCode != 400 {
 		t.Fatalf("enable outside policy: %d %s", resp.StatusCode, body)
 	}
@@ -214,7 +215,7 @@ func TestListAndGetShapes(t *testing.T) {
 	}
 	var m graphemu.PhoneMethod
 	must(t, json.Unmarshal(body, &m))
-	if m != (graphemu.PhoneMethod{ID: graphemu.MobileID, PhoneNumber: num1, PhoneType: "mobile", SMSSignInState: "ready"}) {
+	if m != (graphemu.PhoneMethod{ID: methodid.Mobile, PhoneNumber: num1, PhoneType: "mobile", SMSSignInState: "ready"}) {
 		t.Fatalf("created: %+v", m)
 	}
 	resp, body = en.do(t, "GET", phonePath(kimID), en.token, "")

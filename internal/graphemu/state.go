@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 )
 
 // tenant is the directory plus SMS sign-in policy of one Entra tenant.
@@ -70,7 +72,7 @@ func (m *method) shown() string {
 }
 
 // typeIDs maps phone types to Graph's fixed method ids, and back.
-var typeIDs = map[string]string{Mobile: MobileID, AlternateMobile: AlternateMobileID, Office: OfficeID}
+var typeIDs = map[string]string{Mobile: methodid.Mobile, AlternateMobile: methodid.AlternateMobile, Office: methodid.Office}
 
 func typeOfID(id string) (string, bool) {
 	for t, i := range typeIDs {

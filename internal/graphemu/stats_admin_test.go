@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -82,7 +83,7 @@ func TestAdminAPI(t *testing.T) {
 	en.admin(t, "PUT", base+"/office", `{"phoneNumber":"`+num2+`"}`, 204)
 	var ms []graphemu.PhoneMethod
 	must(t, json.Unmarshal(en.admin(t, "GET", base, "", 200), &ms))
-	if len(ms) != 2 || ms[1].PhoneType != "office" || ms[1].ID != graphemu.OfficeID {
+	if len(ms) != 2 || ms[1].PhoneType != "office" || ms[1].ID != methodid.Office {
 		t.Fatalf("admin list: %+v", ms)
 	}
 	en.admin(t, "DELETE", base+"/office", "", 204)

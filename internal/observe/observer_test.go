@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 )
 
 // countingLister answers List with a fixed method and counts calls; release, when set, holds
@@ -27,7 +28,7 @@ func (l *countingLister) ListPhoneMethods(ctx context.Context, userID string) ([
 	if l.release != nil {
 		<-l.release
 	}
-	return []graph.PhoneMethod{{ID: graph.MobileMethodID, PhoneType: "mobile"}}, nil
+	return []graph.PhoneMethod{{ID: methodid.Mobile, PhoneType: "mobile"}}, nil
 }
 
 // TestObserverSharesOneReadAmongConcurrentCallers runs with the cache off (TTL zero), so the
@@ -120,8 +121,8 @@ func TestAStaleReadCachedInTheSettleWindowStaysStale(t *testing.T) {
 	t0 := time.Unix(1700000000, 0)
 	now := t0
 	o := &Observer{TTL: 10 * time.Second, Settle: 15 * time.Second, Now: func() time.Time { return now }}
-	before := graph.PhoneMethod{ID: graph.MobileMethodID, PhoneType: "mobile", PhoneNumber: oldNumber, SMSSignInState: "ready"}
-	after := graph.PhoneMethod{ID: graph.MobileMethodID, PhoneType: "mobile", PhoneNumber: newNumber, SMSSignInState: "ready"}
+	before := graph.PhoneMethod{ID: methodid.Mobile, PhoneType: "mobile", PhoneNumber: oldNumber, SMSSignInState: "ready"}
+	after := graph.PhoneMethod{ID: methodid.Mobile, PhoneType: "mobile", PhoneNumber: newNumber, SMSSignInState: "ready"}
 	stale := &countingStaleLister{methods: []graph.PhoneMethod{before}}
 	o.RecordWrite("t", "u", "mobile", &before, &after)
 
