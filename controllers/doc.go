@@ -1,5 +1,26 @@
 // Package controllers holds phoneop's reconcilers: PhoneAuthMethod (one phone of one Entra
 // user, converged against Microsoft Graph) and EntraTenant (a tenant connection's health).
+// They orchestrate; the decisions and the machinery live in packages under internal/, which
+// never import this one (layering_test.go).
+//
+// A PhoneAuthMethod reconcile, file by file:
+//
+//	phoneauthmethod_controller.go  the spine: fetch, finalizer, phases, one deferred status patch;
+//	                               the watches (watchmaps.go maps events to objects)
+//	phoneauthmethod_phases.go      the scope a pass fills in; normal and delete phases; release
+//	phoneauthmethod_resolve.go     resolve: tenant (Ready, grant, connection: internal/tenantconn),
+//	                               number (spec or Secret), user (object id), slot owner
+//	phoneauthmethod_converge.go    observe (internal/observe) → plan (internal/plan, pure) → apply,
+//	                               in rounds until the plan is empty or blocked
+//	phoneauthmethod_apply.go       apply: one row per Graph write kind, the change budget
+//	                               (internal/budget), and the write record (writeguard.go)
+//	outcome.go                     the outcome of a pass: one constructor per kind of result
+//	phoneauthmethod_status.go      status: outcome → conditions (internal/conditions), requeue,
+//	                               the resync schedule (internal/schedule)
+//
+// Beside them: entratenant_controller.go (the tenant's token and status), setup.go (the one
+// wiring for main.go and the tests: sharding, change feed, fair queue, Event recorder), cache.go
+// (what the informer cache keeps), usercache.go (resolved users), metrics.go.
 package controllers
 
 // RBAC for the manager, least privilege: only the verbs the code calls. PhoneAuthMethods are

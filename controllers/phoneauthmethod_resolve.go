@@ -1,0 +1,213 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/phone"
+	"github.com/phoneop/phoneop/internal/tenantconn"
+)
+
+// resolveTenant loads the EntraTenant, checks it is Ready and grants this namespace and user,
+// and connects. A refusal makes no Graph call at all.
+func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope) *outcome {
+	pam := s.pam
+	if identityv1alpha1.IsPaused(pam) {
+		return pausedBy(fmt.Sprintf("The object carries %s: \"true\", so phoneop makes no Graph call for it; remove the annotation to resume", identityv1alpha1.AnnotationPaused))
+	}
+	tenant := &identityv1alpha1.EntraTenant{}
+	if err := r.Get(ctx, types.NamespacedName{Name: pam.Spec.TenantRef.Name}, tenant); err != nil {
+		if apierrors.IsNotFound(err) {
+			return s.notOursBecause(waitingFor(identityv1alpha1.ReasonTenantNotReady,
+				fmt.Sprintf("EntraTenant %q does not exist; a cluster admin must create it", pam.Spec.TenantRef.Name), slowRetry))
+		}
+		return kubernetesAPIFailed(err, "reading the EntraTenant")
+	}
+	s.tenant = tenant
+	if identityv1alpha1.IsPaused(tenant) {
+		return pausedBy(fmt.Sprintf("EntraTenant %q carries %s: \"true\", so phoneop makes no Graph call for its objects; remove the annotation to resume", tenant.Name, identityv1alpha1.AnnotationPaused))
+	}
+	labels, err := r.namespaceLabels(ctx, pam.Namespace)
+	if err != nil {
+		return kubernetesAPIFailed(err, "reading the namespace's labels")
+	}
+	s.namespaceLabels = labels
+	if o := r.checkGrant(s); o != nil {
+		return o
+	}
+	if ready := meta.FindStatusCondition(tenant.Status.Conditions, identityv1alpha1.ConditionReady); ready == nil || ready.Status != metav1.ConditionTrue {
+		return waitingFor(identityv1alpha1.ReasonTenantNotReady, fmt.Sprintf("EntraTenant %q is not Ready; see its conditions", tenant.Name), slowRetry)
+	}
+	conn, err := r.Connector.Connect(ctx, tenant)
+	if err != nil {
+		return connectOutcome(err)
+	}
+	s.conn = conn
+	return nil
+}
+
+// checkGrant applies the tenant's namespace and user scope with what is known so far.
+func (r *PhoneAuthMethodReconciler) checkGrant(s *scope) *outcome {
+	in := tenantconn.GrantInput{Tenant: s.tenant, Namespace: s.pam.Namespace, NamespaceLabels: s.namespaceLabels, User: s.pam.Spec.User,
+		UserPrincipalName: s.user.UserPrincipalName, UserID: s.user.ID}
+	if msg, failed := tenantconn.EvaluateGrant(in); failed {
+		return s.notOursBecause(stalledOn(identityv1alpha1.ReasonForbidden, msg, slowRetry))
+	}
+	return nil
+}
+
+// desiredNumber reads the desired number from the spec or the referenced Secret.
+func (r *PhoneAuthMethodReconciler) desiredNumber(ctx context.Context, s *scope) *outcome {
+	o := r.readDesiredNumber(ctx, s)
+	s.numberChecked = true
+	s.fixedLine = o == nil && isFixedLineMobile(s.pam.Spec.PhoneType, s.number)
+	return o
+}
+
+// isFixedLineMobile reports a mobile or alternateMobile whose number libphonenumber classifies
+// as a fixed line: Graph accepts it, SMS to it fails, so it is reported but not blocked.
+func isFixedLineMobile(t identityv1alpha1.PhoneType, number string) bool {
+	if t == identityv1alpha1.PhoneTypeOffice {
+		return false
+	}
+	n, err := phone.Parse(phone.Normalize(number))
+	return err == nil && phone.IsFixedLine(n)
+}
+
+// readDesiredNumber sets s.number from the spec or the Secret it names.
+func (r *PhoneAuthMethodReconciler) readDesiredNumber(ctx context.Context, s *scope) *outcome {
+	from := s.pam.Spec.PhoneNumberFrom
+	if from == nil {
+		s.number = s.pam.Spec.PhoneNumber
+		return nil
+	}
+	var secret corev1.Secret
+	err := r.SecretReader.Get(ctx, types.NamespacedName{Namespace: s.pam.Namespace, Name: from.SecretKeyRef.Name}, &secret)
+	if apierrors.IsNotFound(err) {
+		return stalledOn(identityv1alpha1.ReasonSecretNotFound,
+			fmt.Sprintf("Secret %q named by spec.phoneNumberFrom does not exist; create it (phoneop reconciles when it appears)", from.SecretKeyRef.Name), 0)
+	}
+	if err != nil {
+		return kubernetesAPIFailed(err, "reading the phone number Secret")
+	}
+	value, ok := secret.Data[from.SecretKeyRef.Key]
+	if !ok {
+		return stalledOn(identityv1alpha1.ReasonSecretNotFound,
+			fmt.Sprintf("Secret %q has no key %q named by spec.phoneNumberFrom; add it", from.SecretKeyRef.Name, from.SecretKeyRef.Key), 0)
+	}
+	s.number = strings.TrimSpace(string(value))
+	if _, err := phone.Parse(phone.Normalize(s.number)); err != nil {
+		// phone's errors say why (too short, invalid country code, …) and never hold the number.
+		return stalledOn(identityv1alpha1.ReasonInvalidNumber,
+			fmt.Sprintf("The number in Secret %q key %q is not a valid phone number (%v); write it as '+<country code> <number>' or E.164 and fix the Secret", from.SecretKeyRef.Name, from.SecretKeyRef.Key, err), 0)
+	}
+	return nil
+}
+
+// resolveUser finds the user's object id and UPN: from the process's cache, else with one Graph
+// lookup of spec.user. status.userId is output only: status is writable by anyone who may patch
+// it, so it is never trusted as the identity to act on. The grant is then re-checked with the
+// resolved id and UPN (deny list by either, domain by UPN).
+func (r *PhoneAuthMethodReconciler) resolveUser(ctx context.Context, s *scope) *outcome {
+	pam, tenantID := s.pam, s.tenant.Spec.TenantID
+	u, ok := r.Users.Get(tenantID, pam.Spec.User)
+	if !ok {
+		var err error
+		u, err = s.conn.Client.GetUser(ctx, pam.Spec.User)
+		if err != nil {
+			if graph.IsNotFound(err) {
+				s.graphErr = err
+				return s.notOursBecause(waitingFor(identityv1alpha1.ReasonUserNotFound,
+					fmt.Sprintf("Graph has no user %q (a new user can take minutes to replicate); phoneop retries", pam.Spec.User), userNotFoundRetry))
+			}
+			return s.graphFailed(err, "resolving the user")
+		}
+		r.Users.Put(tenantID, u)
+	}
+	s.user = u
+	pam.Status.UserID = u.ID
+	return r.checkGrant(s)
+}
+
+// checkOwner makes sure no older object claims the same (tenant, user, phoneType): the oldest
+// (creationTimestamp, then namespace/name) owns the phone; every other gets Conflict and writes
+// nothing.
+func (r *PhoneAuthMethodReconciler) checkOwner(ctx context.Context, s *scope) *outcome {
+	owner, err := r.slotOwner(ctx, s)
+	if err != nil {
+		return kubernetesAPIFailed(err, "listing the user's PhoneAuthMethods")
+	}
+	if owner != nil && owner.UID != s.pam.UID {
+		return s.notOursBecause(stalledOn(identityv1alpha1.ReasonConflict,
+			fmt.Sprintf("PhoneAuthMethod %s/%s already manages the %s phone of this user; delete one of the two objects", owner.Namespace, owner.Name, s.pam.Spec.PhoneType), slowRetry))
+	}
+	return nil
+}
+
+// slotOwner returns the owner among the objects of granted namespaces that claim the object's
+// slot: a namespace the tenant does not grant can neither own a phone nor block one.
+func (r *PhoneAuthMethodReconciler) slotOwner(ctx context.Context, s *scope) (*identityv1alpha1.PhoneAuthMethod, error) {
+	pam := s.pam
+	claimants, err := r.objectsOfUser(ctx, pam)
+	if err != nil {
+		return nil, err
+	}
+	var owner *identityv1alpha1.PhoneAuthMethod
+	for i := range claimants {
+		c := &claimants[i]
+		if c.Spec.PhoneType != pam.Spec.PhoneType || c.UID == pam.UID || owner != nil && !olderThan(c, owner) {
+			continue
+		}
+		granted, err := r.namespaceGranted(ctx, s.tenant, c.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		if granted {
+			owner = c
+		}
+	}
+	if owner == nil || olderThan(pam, owner) {
+		return pam, nil
+	}
+	return owner, nil
+}
+
+// namespaceGranted reports whether the tenant's allowedNamespaces selects the namespace, from
+// the cached namespace metadata.
+func (r *PhoneAuthMethodReconciler) namespaceGranted(ctx context.Context, tenant *identityv1alpha1.EntraTenant, namespace string) (bool, error) {
+	labels, err := r.namespaceLabels(ctx, namespace)
+	if err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	_, refused := tenantconn.NamespaceAllowed(tenantconn.GrantInput{Tenant: tenant, Namespace: namespace, NamespaceLabels: labels})
+	return !refused, nil
+}
+
+// namespaceLabels reads a namespace's labels from the cached namespace metadata.
+func (r *PhoneAuthMethodReconciler) namespaceLabels(ctx context.Context, name string) (map[string]string, error) {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := r.Get(ctx, types.NamespacedName{Name: name}, ns); err != nil {
+		return nil, err
+	}
+	return ns.Labels, nil
+}
+
+// olderThan orders claimants: creationTimestamp, then namespace/name, so every reconciler of
+// every claimant picks the same owner.
+func olderThan(a, b *identityv1alpha1.PhoneAuthMethod) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+}
