@@ -69,7 +69,7 @@ func (f *fixture) waitForFeed(want metav1.ConditionStatus, reason string) *ident
 	return et
 }
 
-// TestChangeFeedCorrectsAnOutOfBandChangeWithHourlyResync is issue 15's "done when": with the
+// TestChangeFeedCorrectsAnOutOfBandChangeWithHourlyResync is the change feed's promise: with the
 // resync period at an hour, an admin's change in the portal is put back within seconds,
 // because the feed read the audit log and re-read exactly that user; phoneop's own correction,
 // in the log too, wakes nobody.

@@ -40,7 +40,7 @@ func (h *Harness) startControlPlane(ctx context.Context) error {
 	// A certificate directory of our own (not a temporary one envtest removes on stop) keeps
 	// the serving and service-account keys across RestartAPIServer.
 	// A fresh start begins with an empty one: a benchmark's work dir is reused from run to
-	// run, and envtest failed to start on the certificates a previous run left there.
+	// run, and envtest does not start on the certificates a previous run left there.
 	certDir := filepath.Join(h.Dir, "kube-apiserver")
 	if err := os.RemoveAll(certDir); err != nil {
 		return err

@@ -159,7 +159,7 @@ func (r *Result) Markdown(command, plotFile string) string {
 	p("| floor (binding: %s) | **%s** = max(buckets full at the start %s, created %s + critical path %s) |\n", f.Binding(),
 		f.Max().Round(100*time.Millisecond), f.Buckets.Round(100*time.Millisecond), f.Created.Round(100*time.Millisecond), f.CriticalPath)
 	p("| **time ÷ floor** | **%.2f** |\n", r.ratio())
-	p("| issue 6's sustained bound (buckets empty, %d in flight), for comparison | %s = max(writes %s, RU %s, latency %s): time ÷ bound %.2f |\n", cfg.Concurrency,
+	p("| the sustained bound (buckets empty, %d in flight), for comparison | %s = max(writes %s, RU %s, latency %s): time ÷ bound %.2f |\n", cfg.Concurrency,
 		r.Bound.Max().Round(100*time.Millisecond), r.Bound.Writes.Round(100*time.Millisecond), r.Bound.RU.Round(100*time.Millisecond), r.Bound.Latency.Round(100*time.Millisecond), r.boundRatio())
 	if st := r.SecondTenant; st != nil {
 		p("| a second tenant's %d objects, created when the first tenant's were, all Ready after | %s |\n", st.objects, st.ready.Round(100*time.Millisecond))

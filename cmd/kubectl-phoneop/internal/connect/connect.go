@@ -8,6 +8,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -165,7 +166,7 @@ func connectFromAzidentity(ctx context.Context, conn *Conn, o Options) error {
 	if conn.Kube != nil && (o.TenantID == "" || o.Cloud == "") {
 		if t, err := getTenant(ctx, conn.Kube, o.Tenant); err == nil {
 			conn.EntraTenant = t
-			o.TenantID = cmpOr(o.TenantID, t.Spec.TenantID)
+			o.TenantID = cmp.Or(o.TenantID, t.Spec.TenantID)
 			if o.Cloud == "" {
 				o.Cloud, o.AuthorityHost, o.GraphEndpoint = string(t.Spec.Cloud), t.Spec.AuthorityHost, t.Spec.GraphEndpoint
 			}
@@ -174,7 +175,7 @@ func connectFromAzidentity(ctx context.Context, conn *Conn, o Options) error {
 	if o.TenantID == "" {
 		return fail("set --tenant-id to the Entra tenant's GUID (or let the plugin read it from EntraTenant %q with a working kubeconfig)", o.Tenant)
 	}
-	cloud := graph.Cloud(cmpOr(o.Cloud, string(graph.CloudGlobal)))
+	cloud := graph.Cloud(cmp.Or(o.Cloud, string(graph.CloudGlobal)))
 	ep, err := graph.EndpointsFor(cloud, o.AuthorityHost, o.GraphEndpoint)
 	if err != nil {
 		return fail("%v: fix --cloud, --authority-host or --graph-endpoint", err)
@@ -214,13 +215,6 @@ func getTenant(ctx context.Context, kube client.Client, name string) (*identityv
 		return nil, fail("your kubeconfig may not read EntraTenant %q: ask for get on entratenants.identity.phoneop.dev, or use --credentials-from=%s", name, FromAzidentity)
 	}
 	return nil, fail("reading EntraTenant %q failed (%v): check that the cluster is reachable with this kubeconfig", name, err)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Explain turns a Graph error into one sentence that says what to do. Errors are
