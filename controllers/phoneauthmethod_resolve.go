@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -115,28 +116,59 @@ func (r *PhoneAuthMethodReconciler) readDesiredNumber(ctx context.Context, s *sc
 }
 
 // resolveUser finds the user's object id and UPN: from the process's cache, else with one Graph
-// lookup of spec.user. status.userId is output only: status is writable by anyone who may patch
-// it, so it is never trusted as the identity to act on. The grant is then re-checked with the
-// resolved id and UPN (deny list by either, domain by UPN).
+// lookup of spec.userId, or of spec.user when no id is pinned in the spec. The object is bound
+// to the first person it resolved to (status.userId): a later resolution to anyone else stops
+// it (UserChanged) before any write or delete. status.userId is only ever compared, never
+// acted on: status is writable by anyone who may patch it, so an edited value can at most stop
+// this object. The grant is then re-checked with the resolved id and UPN.
 func (r *PhoneAuthMethodReconciler) resolveUser(ctx context.Context, s *scope) *outcome {
 	pam, tenantID := s.pam, s.tenant.Spec.TenantID
-	u, ok := r.Users.Get(tenantID, pam.Spec.User)
+	lookup := userLookupKey(pam)
+	u, ok := r.Users.Get(tenantID, lookup)
 	if !ok {
 		var err error
-		u, err = s.conn.Client.GetUser(ctx, pam.Spec.User)
+		u, err = s.conn.Client.GetUser(ctx, lookup)
 		if err != nil {
 			if graph.IsNotFound(err) {
 				s.graphErr = err
 				return s.notOursBecause(waitingFor(identityv1alpha1.ReasonUserNotFound,
-					fmt.Sprintf("Graph has no user %q (a new user can take minutes to replicate); phoneop retries", pam.Spec.User), userNotFoundRetry))
+					fmt.Sprintf("Graph has no user %q (a new user can take minutes to replicate); phoneop retries", lookup), userNotFoundRetry))
 			}
 			return s.graphFailed(err, "resolving the user")
 		}
+		if u.ID == "" || u.UserPrincipalName == "" {
+			// Never cached: an answer without identity cannot be bound, compared or scoped.
+			return s.notOursBecause(stalledOn(identityv1alpha1.ReasonUserNotFound,
+				fmt.Sprintf("Graph answered the lookup of user %q without an object id or a userPrincipalName, so phoneop cannot tell who it is and writes nothing; check the user in Entra", lookup), slowRetry))
+		}
 		r.Users.Put(tenantID, u)
+	}
+	if bound := boundUserID(pam); bound != "" && !strings.EqualFold(bound, u.ID) {
+		return s.notOursBecause(userChanged(pam, bound, u.ID))
 	}
 	s.user = u
 	pam.Status.UserID = u.ID
 	return r.checkGrant(s)
+}
+
+// userLookupKey is how the user is looked up in Graph: by the pinned object id when the spec
+// has one (stable across UPN renames and reuse), else by spec.user.
+func userLookupKey(pam *identityv1alpha1.PhoneAuthMethod) string {
+	return cmp.Or(pam.Spec.UserID, pam.Spec.User)
+}
+
+// boundUserID is the person the object is bound to: spec.userId when set (a person pinned or
+// confirmed it), else the id phoneop first resolved (status.userId); "" before the first
+// resolution.
+func boundUserID(pam *identityv1alpha1.PhoneAuthMethod) string {
+	return cmp.Or(pam.Spec.UserID, pam.Status.UserID)
+}
+
+// userChanged: spec.user now names another person than the one the object is bound to.
+func userChanged(pam *identityv1alpha1.PhoneAuthMethod, bound, resolved string) *outcome {
+	return stalledOn(identityv1alpha1.ReasonUserChanged,
+		fmt.Sprintf("spec.user %q now resolves to Entra object id %s, not to %s that this object is bound to (a reused or changed UPN?), so phoneop writes and deletes nothing; if %s is the intended person set spec.userId to it, otherwise delete this object",
+			pam.Spec.User, resolved, bound, resolved), slowRetry)
 }
 
 // checkOwner makes sure no older object claims the same (tenant, user, phoneType): the oldest

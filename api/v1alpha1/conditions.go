@@ -34,6 +34,11 @@ const (
 	ReasonAlternateMobileExists = "AlternateMobileExists"
 	// ReasonUserNotFound: Graph does not know the user (or has not replicated it yet).
 	ReasonUserNotFound = "UserNotFound"
+	// ReasonUserChanged: spec.user now resolves to a different Entra user than the one the
+	// object is bound to (status.userId or spec.userId), e.g. a departed user's UPN given to a
+	// new hire; phoneop writes and deletes nothing until a person confirms (spec.userId) or
+	// deletes the object.
+	ReasonUserChanged = "UserChanged"
 	// ReasonInvalidNumber: the phone number is not in Graph format or Graph rejected it.
 	ReasonInvalidNumber = "InvalidNumber"
 	// ReasonSecretNotFound: the Secret (or key) named by spec.phoneNumberFrom is missing.

@@ -97,6 +97,7 @@ type PhoneNumberSource struct {
 // +kubebuilder:validation:XValidation:rule="has(self.phoneNumber) != has(self.phoneNumberFrom)",message="set exactly one of spec.phoneNumber or spec.phoneNumberFrom.secretKeyRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.smsSignIn) || self.phoneType == 'mobile'",fieldPath=".smsSignIn",message="spec.smsSignIn is only allowed when spec.phoneType is mobile; remove smsSignIn for alternateMobile and office phones"
 // +kubebuilder:validation:XValidation:rule="!has(self.phoneNumber) || !self.phoneNumber.contains('x') || self.phoneType == 'office'",fieldPath=".phoneNumber",message="spec.phoneNumber may carry an extension (x123) only when spec.phoneType is office; remove the extension"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.userId) || (has(self.userId) && self.userId == oldSelf.userId)",fieldPath=".userId",message="spec.userId, once set, is immutable; create a new PhoneAuthMethod for another person"
 type PhoneAuthMethodSpec struct {
 	// tenantRef names the cluster-scoped EntraTenant through which the user is managed.
 	// The tenant must allow this namespace. Immutable: moving a phone between tenants would
@@ -106,13 +107,23 @@ type PhoneAuthMethodSpec struct {
 	TenantRef TenantReference `json:"tenantRef"`
 
 	// user is the Entra user, as a userPrincipalName (kim@contoso.com) or an object id. It is
-	// resolved once to an object id (status.userId). Immutable.
+	// resolved to an object id once, and the object is then bound to that person
+	// (status.userId): if the UPN later names someone else (a departed user's UPN given to a
+	// new hire), phoneop writes nothing and reports UserChanged. Immutable.
 	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:MaxLength=113
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.user is immutable; create a new PhoneAuthMethod for another user"
-	// +kubebuilder:validation:XValidation:rule="!self.contains(' ') && !self.contains('/')",message="spec.user must be a userPrincipalName or an object id without spaces or slashes"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$') || self.matches('^[A-Za-z0-9\\x27._!#^~+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)+$')",message="spec.user must be a userPrincipalName (kim@contoso.com) or an Entra object id (a GUID), nothing else"
 	// +required
 	User string `json:"user"`
+
+	// userId pins the object to one Entra user by object id (a GUID): the user is looked up by
+	// it (stable when the UPN is renamed or reused), and it confirms the person after a
+	// UserChanged. kubectl phoneop export writes it. It may be added to an object; once set it
+	// is immutable.
+	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+	// +optional
+	UserID string `json:"userId,omitempty"`
 
 	// phoneType is which of the user's phone slots this object manages: mobile,
 	// alternateMobile or office. Immutable, as in Graph: to change it, create the new type and
@@ -157,7 +168,9 @@ type PhoneAuthMethodSpec struct {
 
 // PhoneAuthMethodStatus is what Graph last said about the phone.
 type PhoneAuthMethodStatus struct {
-	// userId is the user's resolved Entra object id; stable when the UPN is renamed.
+	// userId is the Entra object id of the person this object is bound to, resolved from
+	// spec.user (or spec.userId) the first time; stable when the UPN is renamed. phoneop only
+	// compares against it: a different id later stops the object (UserChanged).
 	// +optional
 	UserID string `json:"userId,omitempty"`
 

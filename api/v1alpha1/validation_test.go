@@ -105,7 +105,17 @@ func TestPhoneAuthMethodAdmission(t *testing.T) {
 		"E.164 of 15 digits is accepted":                    {spec: "{tenantRef: {name: c}, user: u@c.com, phoneType: mobile, phoneNumber: '+491701234567890'}"},
 		"E.164 with an extension is accepted on an office":  {spec: "{tenantRef: {name: c}, user: u@c.com, phoneType: office, phoneNumber: '+442071234567x1234567890'}"},
 		"15 digits and a 10 digit extension are accepted":   {spec: "{tenantRef: {name: c}, user: u@c.com, phoneType: office, phoneNumber: '+1 42555501131234x1234567890'}"},
-		"explicit policies are accepted":                    {spec: "{tenantRef: {name: c}, user: u@c.com, phoneType: mobile, phoneNumber: '+1 2065550199', deletionPolicy: Delete, managementPolicy: ObserveOnly, smsSignIn: Disabled}"},
+		"a guest's UPN is accepted":                         {spec: "{tenantRef: {name: c}, user: 'kim_fabrikam.com#EXT#@contoso.onmicrosoft.com', phoneType: mobile, phoneNumber: '+1 2065550199'}"},
+		"an explicit object id pin is accepted":             {spec: "{tenantRef: {name: c}, user: kim@contoso.com, userId: 6e7b5a1c-0000-4000-8000-000000000001, phoneType: mobile, phoneNumber: '+1 2065550199'}"},
+		"an OData function segment as the user is refused": {
+			spec: "{tenantRef: {name: c}, user: 'delta()', phoneType: mobile, phoneNumber: '+1 2065550199'}", wantErr: []string{"spec.user", "userPrincipalName", "object id"}},
+		"an OData type cast as the user is refused": {
+			spec: "{tenantRef: {name: c}, user: microsoft.graph.user, phoneType: mobile, phoneNumber: '+1 2065550199'}", wantErr: []string{"spec.user", "userPrincipalName"}},
+		"a path as the user is refused": {
+			spec: "{tenantRef: {name: c}, user: 'kim@contoso.com/authentication', phoneType: mobile, phoneNumber: '+1 2065550199'}", wantErr: []string{"spec.user"}},
+		"a userId that is not an object id is refused": {
+			spec: "{tenantRef: {name: c}, user: kim@contoso.com, userId: kim, phoneType: mobile, phoneNumber: '+1 2065550199'}", wantErr: []string{"spec.userId"}},
+		"explicit policies are accepted": {spec: "{tenantRef: {name: c}, user: u@c.com, phoneType: mobile, phoneNumber: '+1 2065550199', deletionPolicy: Delete, managementPolicy: ObserveOnly, smsSignIn: Disabled}"},
 
 		"16 digits with the space are refused": {
 			spec: "{tenantRef: {name: c}, user: u@c.com, phoneType: mobile, phoneNumber: '+1 425555011312345'}", wantErr: []string{"spec.phoneNumber", "more than 15 digits", "E.164"}},
