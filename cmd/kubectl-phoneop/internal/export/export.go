@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -295,6 +296,16 @@ func (w *writer) user(u selection.User, r graph.PhoneMethodsResult) error {
 	return nil
 }
 
+// pinnableID is the object id the exported objects are pinned to (spec.userId), so that a UPN
+// later given to someone else can never redirect them; "" when Graph's id is not an object id
+// the API would admit.
+func pinnableID(id string) string {
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return ""
+	}
+	return id
+}
+
 // phones builds the user's objects (and Secret) from Graph's methods.
 func (w *writer) phones(u selection.User, who, ns string, methods []graph.PhoneMethod, rec *record) error {
 	if reason := w.outOfScope(u); reason != "" {
@@ -316,6 +327,7 @@ func (w *writer) phones(u selection.User, who, ns string, methods []graph.PhoneM
 			continue
 		}
 		obj := newObject(w.o, ns, prefix, who, m, number)
+		obj.Spec.UserID = pinnableID(u.ID)
 		objs = append(objs, obj)
 		numbers[m.PhoneType] = number
 	}

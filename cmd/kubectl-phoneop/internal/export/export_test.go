@@ -148,6 +148,9 @@ func TestExport(t *testing.T) {
 			if p.Spec.ManagementPolicy != identityv1alpha1.ManagementPolicyObserveOnly || p.Spec.DeletionPolicy != identityv1alpha1.DeletionPolicyOrphan || p.Spec.TenantRef.Name != "contoso" {
 				t.Fatalf("spec %+v", p.Spec)
 			}
+			if !strings.HasPrefix(p.Spec.UserID, "6e7b0000-0000-4000-8000-") {
+				t.Errorf("spec.userId = %q: an exported object must be pinned to the person's object id", p.Spec.UserID)
+			}
 			if p.Spec.PhoneNumber != "" || p.Spec.PhoneNumberFrom == nil || p.Spec.PhoneNumberFrom.SecretKeyRef.Key != tc.secretKey {
 				t.Fatalf("number source %+v / %q", p.Spec.PhoneNumberFrom, p.Spec.PhoneNumber)
 			}
