@@ -5,6 +5,8 @@
 package conditions
 
 import (
+	"unicode/utf8"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -21,9 +23,7 @@ const MaxMessageLength = 1024
 //   - a condition whose status is unchanged keeps its lastTransitionTime, so that a steady
 //     state re-sets the same condition without causing a status write.
 func Set(conds *[]metav1.Condition, generation int64, typ string, status metav1.ConditionStatus, reason, message string) {
-	if len(message) > MaxMessageLength {
-		message = message[:MaxMessageLength-3] + "..."
-	}
+	message = Truncate(message, MaxMessageLength)
 	meta.SetStatusCondition(conds, metav1.Condition{
 		Type:               typ,
 		Status:             status,
@@ -31,6 +31,20 @@ func Set(conds *[]metav1.Condition, generation int64, typ string, status metav1.
 		Message:            message,
 		ObservedGeneration: generation,
 	})
+}
+
+// Truncate cuts s to at most max bytes, ending in "...", on a rune boundary: a cut inside a
+// multi-byte character (a name in another script) would be invalid UTF-8, which the API server
+// refuses, and a message that differs on every retry would cost a status write each time.
+func Truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // Readiness is what a reconcile decided about an object's readiness.

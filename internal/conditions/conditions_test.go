@@ -3,6 +3,7 @@ package conditions
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,5 +49,28 @@ func TestSetTrimsLongMessages(t *testing.T) {
 	Set(&conds, 1, identityv1alpha1.ConditionReady, metav1.ConditionFalse, "Long", strings.Repeat("x", 5000))
 	if got := len(conds[0].Message); got != MaxMessageLength || !strings.HasSuffix(conds[0].Message, "...") {
 		t.Errorf("message of %d bytes, want %d ending in ...", got, MaxMessageLength)
+	}
+}
+
+// TestTruncateKeepsRunesWhole: a long message in another script is cut between characters.
+func TestTruncateKeepsRunesWhole(t *testing.T) {
+	cases := map[string]struct {
+		in   string
+		max  int
+		want string
+	}{
+		"short enough":                   {in: "ok", max: 10, want: "ok"},
+		"ASCII":                          {in: "abcdefghij", max: 8, want: "abcde..."},
+		"a cut inside a 2-byte rune":     {in: "ééééé", max: 8, want: "éé..."},
+		"a cut inside a 3-byte rune":     {in: "名前名前名前", max: 10, want: "名前..."},
+		"exactly the limit is unchanged": {in: "ééé", max: 6, want: "ééé"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := Truncate(tc.in, tc.max)
+			if got != tc.want || len(got) > tc.max || !utf8.ValidString(got) {
+				t.Errorf("Truncate(%q, %d) = %q, want %q (valid UTF-8, at most %d bytes)", tc.in, tc.max, got, tc.want, tc.max)
+			}
+		})
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"k8s.io/client-go/tools/reference"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/phoneop/phoneop/internal/conditions"
 )
 
 // EventRecorder records events.k8s.io/v1 Events, as controller-runtime's GetEventRecorder does,
@@ -55,6 +57,8 @@ type EventRecorder struct {
 }
 
 const (
+	// maxNoteLength is the API server's limit on events.k8s.io/v1 notes (NoteLengthLimit).
+	maxNoteLength     = 1024
 	maxQueuedEvents   = 1000
 	maxEventSeries    = 1024
 	eventSeriesWindow = 6 * time.Minute // client-go's finishTime
@@ -103,7 +107,8 @@ func (r *EventRecorder) init() {
 func (r *EventRecorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
 	r.init()
 	log := ctrl.Log.WithName("events")
-	message := fmt.Sprintf(note, args...)
+	// The API server refuses an Event whose note is over 1 KiB, and the Event would be lost.
+	message := conditions.Truncate(fmt.Sprintf(note, args...), maxNoteLength)
 	ref, err := reference.GetReference(r.Scheme, regarding)
 	if err != nil {
 		log.Error(err, "could not reference the object, not recording the event", "reason", reason)

@@ -2,8 +2,10 @@ package recorder
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -103,4 +105,18 @@ func findEvent(items []eventsv1.Event, reason string) *eventsv1.Event {
 		}
 	}
 	return nil
+}
+
+// TestALongNoteIsCappedToWhatTheAPIServerAccepts: an Event whose note is over 1 KiB would be
+// refused by the API server and lost, so the note is cut, on a rune boundary.
+func TestALongNoteIsCappedToWhatTheAPIServerAccepts(t *testing.T) {
+	scheme := runtime.NewScheme()
+	_ = identityv1alpha1.AddToScheme(scheme)
+	r := &EventRecorder{Client: fake.NewClientBuilder().WithScheme(scheme).Build(), Scheme: scheme, Controller: "phoneop"}
+	pam := &identityv1alpha1.PhoneAuthMethod{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "kim-mobile", UID: "u1"}}
+	r.Eventf(pam, nil, corev1.EventTypeWarning, "GraphError", "Reconcile", "%s", strings.Repeat("名", 2000))
+	w := <-r.queue
+	if n := len(w.event.Note); n > maxNoteLength || !utf8.ValidString(w.event.Note) {
+		t.Errorf("note of %d bytes (valid UTF-8: %v), want at most %d", n, utf8.ValidString(w.event.Note), maxNoteLength)
+	}
 }
