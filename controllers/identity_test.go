@@ -7,6 +7,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -85,4 +86,35 @@ func conditionTrue(p *identityv1alpha1.PhoneAuthMethod, condType string) bool {
 		}
 	}
 	return false
+}
+
+// TestAPreDatedClaimInANewlyGrantedNamespaceDoesNotTakeOver: an object created while its
+// namespace was not granted is older than the owner, but ownership goes by when phoneop first
+// let an object own the phone: once its namespace is granted it is a Conflict, the owner keeps
+// the phone, and the message names no object of the other namespace.
+func TestAPreDatedClaimInANewlyGrantedNamespaceDoesNotTakeOver(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("uma@contoso.com")
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace + "-later"}}
+	f.create(ns)
+	early := f.pam("uma-mobile", "uma@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550144",
+		func(p *identityv1alpha1.PhoneAuthMethod) { p.Namespace = ns.Name })
+	f.create(early)
+	f.waitForReady(early, metav1.ConditionFalse, identityv1alpha1.ReasonForbidden)
+
+	owner := f.pam("uma-mobile", "uma@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550145")
+	f.createReady(owner)
+	f.g.Expect(f.get(owner).Status.ClaimedAt).NotTo(BeNil(), "the owner records its claim")
+	f.resetStats()
+
+	ns.Labels = map[string]string{"phoneop.dev/tenant": f.tenant}
+	f.g.Expect(k8s.Update(f.ctx, ns)).To(Succeed())
+	got := f.waitForReady(early, metav1.ConditionFalse, identityv1alpha1.ReasonConflict)
+	f.g.Expect(got.Status.ClaimedAt).To(BeNil())
+	f.g.Expect(got.Status.Conditions).NotTo(ContainElement(HaveField("Message", ContainSubstring(f.namespace+"/"))),
+		"a Conflict must not name another namespace's object")
+	f.g.Expect(f.graphWrites()).To(BeZero(), "the newcomer writes nothing")
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550145"))
+	f.g.Expect(f.get(owner).Status.Conditions).To(ContainElement(And(HaveField("Type", identityv1alpha1.ConditionReady),
+		HaveField("Status", metav1.ConditionTrue))), "the owner keeps its phone")
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -171,19 +172,32 @@ func userChanged(pam *identityv1alpha1.PhoneAuthMethod, bound, resolved string) 
 			pam.Spec.User, resolved, bound, resolved), slowRetry)
 }
 
-// checkOwner makes sure no older object claims the same (tenant, user, phoneType): the oldest
-// (creationTimestamp, then namespace/name) owns the phone; every other gets Conflict and writes
-// nothing.
+// checkOwner makes sure no other object owns the same (tenant, user, phoneType). The owner is
+// the object with the earliest claim (status.claimedAt), else, among unclaimed objects, the
+// oldest; every other object gets Conflict and writes nothing. The owner records its claim the
+// first time it wins, so that it keeps the phone against objects of namespaces granted later.
 func (r *PhoneAuthMethodReconciler) checkOwner(ctx context.Context, s *scope) *outcome {
 	owner, err := r.slotOwner(ctx, s)
 	if err != nil {
 		return kubernetesAPIFailed(err, "listing the user's PhoneAuthMethods")
 	}
 	if owner != nil && owner.UID != s.pam.UID {
-		return s.notOursBecause(stalledOn(identityv1alpha1.ReasonConflict,
-			fmt.Sprintf("PhoneAuthMethod %s/%s already manages the %s phone of this user; delete one of the two objects", owner.Namespace, owner.Name, s.pam.Spec.PhoneType), slowRetry))
+		return s.notOursBecause(stalledOn(identityv1alpha1.ReasonConflict, conflictMessage(s.pam, owner), slowRetry))
+	}
+	if s.pam.Status.ClaimedAt == nil {
+		now := metav1.NewTime(r.now().Truncate(time.Second))
+		s.pam.Status.ClaimedAt = &now
 	}
 	return nil
+}
+
+// conflictMessage names the owner only when it is in the same namespace: another namespace's
+// object names are not this namespace's business (another team, maybe another customer).
+func conflictMessage(pam, owner *identityv1alpha1.PhoneAuthMethod) string {
+	if owner.Namespace == pam.Namespace {
+		return fmt.Sprintf("PhoneAuthMethod %s/%s already manages the %s phone of this user; delete one of the two objects", owner.Namespace, owner.Name, pam.Spec.PhoneType)
+	}
+	return fmt.Sprintf("Another PhoneAuthMethod, in a namespace this one cannot see, already manages the %s phone of this user; ask the platform team which object should own it, and delete this one if it is not", pam.Spec.PhoneType)
 }
 
 // slotOwner returns the owner among the objects of granted namespaces that claim the object's
@@ -197,7 +211,7 @@ func (r *PhoneAuthMethodReconciler) slotOwner(ctx context.Context, s *scope) (*i
 	var owner *identityv1alpha1.PhoneAuthMethod
 	for i := range claimants {
 		c := &claimants[i]
-		if c.Spec.PhoneType != pam.Spec.PhoneType || c.UID == pam.UID || owner != nil && !olderThan(c, owner) {
+		if c.Spec.PhoneType != pam.Spec.PhoneType || c.UID == pam.UID || owner != nil && !olderThan(c, owner) || squatting(c) {
 			continue
 		}
 		granted, err := r.namespaceGranted(ctx, s.tenant, c.Namespace)
@@ -212,6 +226,13 @@ func (r *PhoneAuthMethodReconciler) slotOwner(ctx context.Context, s *scope) (*i
 		return pam, nil
 	}
 	return owner, nil
+}
+
+// squatting reports a paused object that never owned its phone: it can hold no slot, or any
+// granted namespace could block a user's phone with an object that does nothing. A paused owner
+// keeps its claim.
+func squatting(c *identityv1alpha1.PhoneAuthMethod) bool {
+	return identityv1alpha1.IsPaused(c) && c.Status.ClaimedAt == nil
 }
 
 // namespaceGranted reports whether the tenant's allowedNamespaces selects the namespace, from
@@ -235,9 +256,19 @@ func (r *PhoneAuthMethodReconciler) namespaceLabels(ctx context.Context, name st
 	return ns.Labels, nil
 }
 
-// olderThan orders claimants: creationTimestamp, then namespace/name, so every reconciler of
-// every claimant picks the same owner.
+// olderThan orders claimants: claimed before unclaimed, earlier claims first, then
+// creationTimestamp, then namespace/name, so every reconciler of every claimant picks the same
+// owner.
 func olderThan(a, b *identityv1alpha1.PhoneAuthMethod) bool {
+	ac, bc := a.Status.ClaimedAt, b.Status.ClaimedAt
+	switch {
+	case ac != nil && bc == nil:
+		return true
+	case ac == nil && bc != nil:
+		return false
+	case ac != nil && !ac.Equal(bc):
+		return ac.Before(bc)
+	}
 	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
 	}

@@ -207,6 +207,13 @@ type PhoneAuthMethodStatus struct {
 	// +optional
 	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 
+	// claimedAt is when phoneop first let this object own its phone (the user's slot of its
+	// phoneType) from a namespace its tenant grants. Claimed objects outrank unclaimed ones and
+	// earlier claims outrank later ones, so an owner keeps its phone until it is deleted or
+	// released, whatever the age of an object in a namespace granted later.
+	// +optional
+	ClaimedAt *metav1.Time `json:"claimedAt,omitempty"`
+
 	// writeGuard records the Graph writes phoneop made for the current generation while the
 	// object has not converged, so that no write is repeated against the same observation of
 	// Graph, across restarts too. phoneop only compares against it: an edited writeGuard can

@@ -342,6 +342,10 @@ func (in *PhoneAuthMethodStatus) DeepCopyInto(out *PhoneAuthMethodStatus) {
 		in, out := &in.LastSyncTime, &out.LastSyncTime
 		*out = (*in).DeepCopy()
 	}
+	if in.ClaimedAt != nil {
+		in, out := &in.ClaimedAt, &out.ClaimedAt
+		*out = (*in).DeepCopy()
+	}
 	if in.WriteGuard != nil {
 		in, out := &in.WriteGuard, &out.WriteGuard
 		*out = new(WriteGuardStatus)
