@@ -127,7 +127,7 @@ func newUnitWorld(api *graphtest.FakeAPI, mutate ...func(*identityv1alpha1.Phone
 		Users:    &UserCache{}, Budgets: &budget.Ledger{}, Recorder: rec, ResyncPeriod: time.Hour,
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
 	}
-	s := &scope{pam: pam, number: pam.Spec.PhoneNumber, user: graph.User{ID: unitUserID, UserPrincipalName: pam.Spec.User},
+	s := &scope{pam: pam, number: pam.Spec.PhoneNumber, user: graph.User{ID: unitUserID, UserPrincipalName: pam.Spec.User}, userFresh: true,
 		tenant: &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}},
 		conn:   &tenantconn.Connection{TenantID: "tenant-1", Cloud: graph.CloudGlobal, Client: api}}
 	return &unitWorld{r: r, api: api, events: rec, s: s}

@@ -118,3 +118,21 @@ func TestAPreDatedClaimInANewlyGrantedNamespaceDoesNotTakeOver(t *testing.T) {
 	f.g.Expect(f.get(owner).Status.Conditions).To(ContainElement(And(HaveField("Type", identityv1alpha1.ConditionReady),
 		HaveField("Status", metav1.ConditionTrue))), "the owner keeps its phone")
 }
+
+// TestARenameIntoDeniedUsersIsHonouredBeforeADestructiveWrite: the user cache may still hold
+// kim's old UPN, but a number change is judged on who the user is now: Graph is asked again,
+// kim is now boss@ (promoted, and denied), and the PATCH is never sent.
+func TestARenameIntoDeniedUsersIsHonouredBeforeADestructiveWrite(t *testing.T) {
+	f := newFixture(t, withUserScope(identityv1alpha1.UserScope{DeniedUsers: []string{"boss@contoso.com"}}))
+	userID := f.addUser("kai@contoso.com")
+	p := f.pam("kai-mobile", "kai@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550146")
+	f.createReady(p)
+
+	f.g.Expect(emu.AddUser(graphemu.User{TenantID: f.tenantID, ID: userID, UserPrincipalName: "boss@contoso.com"})).To(Succeed())
+	f.resetStats()
+	f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) { p.Spec.PhoneNumber = "+1 2065550147" })
+	f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonForbidden)
+	f.g.Expect(f.count(http.MethodPatch, graphemu.RoutePhoneItem)).To(BeZero(), "the number of a now-denied user was changed")
+	f.g.Expect(f.count(http.MethodGet, graphemu.RouteUser)).To(Equal(1), "one fresh lookup before the destructive write")
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550146"))
+}

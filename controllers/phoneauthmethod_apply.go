@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -125,6 +126,11 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observe
 		if !known {
 			return did, stalledOn(identityv1alpha1.ReasonGraphError, "phoneop planned a Graph write it cannot make; report this as a bug", slowRetry)
 		}
+		if w.destructive && !s.userFresh {
+			if o := r.freshUser(ctx, s); o != nil {
+				return did, o
+			}
+		}
 		if w.destructive {
 			if ok, wait := r.Budgets.Take(s.conn.TenantID, s.tenant.Spec.ChangeBudget.DestructiveWritesPerHour()); !ok {
 				return did, budgetExceeded(s.tenant, wait)
@@ -152,6 +158,29 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observe
 		}
 	}
 	return did, nil
+}
+
+// freshUser reads the user from Graph again before the pass's first destructive write (unless
+// this pass already did), so that a number change or a delete is judged on who the user is
+// now, not on a cached answer: the bound identity and the grant (a rename into deniedUsers or
+// out of allowedDomains) are checked again.
+func (r *PhoneAuthMethodReconciler) freshUser(ctx context.Context, s *scope) *outcome {
+	u, err := s.conn.Client.GetUser(ctx, s.user.ID)
+	if err != nil {
+		if graph.IsNotFound(err) {
+			r.Users.Forget(s.conn.TenantID, s.user.ID)
+			s.graphErr = err
+			return s.notOursBecause(waitingFor(identityv1alpha1.ReasonUserNotFound,
+				fmt.Sprintf("Graph has no user %q any more; phoneop retries", s.pam.Spec.User), userNotFoundRetry))
+		}
+		return s.graphFailed(err, "reading the user again before a destructive write")
+	}
+	if !strings.EqualFold(u.ID, s.user.ID) {
+		return s.notOursBecause(userChanged(s.pam, s.user.ID, u.ID))
+	}
+	r.Users.Put(s.tenant.Spec.TenantID, u)
+	s.user, s.userFresh = u, true
+	return r.checkGrant(s)
 }
 
 // recordWrite adds a write Graph accepted to the object's record, in status and in memory.

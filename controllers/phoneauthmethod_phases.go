@@ -26,8 +26,10 @@ type scope struct {
 	conn   *tenantconn.Connection
 	// namespaceLabels are the labels of the object's namespace, set by resolveTenant.
 	namespaceLabels map[string]string
-	// user is set by resolveUser.
-	user graph.User
+	// user is set by resolveUser; userFresh: Graph was asked for it in this pass (not the
+	// cache), so a destructive write need not ask again.
+	user      graph.User
+	userFresh bool
 	// number is the desired number (spec or Secret), set by desiredNumber.
 	number string
 	// numberChecked: desiredNumber ran; fixedLine: number is a fixed line although the object

@@ -143,6 +143,7 @@ func (r *PhoneAuthMethodReconciler) resolveUser(ctx context.Context, s *scope) *
 				fmt.Sprintf("Graph answered the lookup of user %q without an object id or a userPrincipalName, so phoneop cannot tell who it is and writes nothing; check the user in Entra", lookup), slowRetry))
 		}
 		r.Users.Put(tenantID, u)
+		s.userFresh = true
 	}
 	if bound := boundUserID(pam); bound != "" && !strings.EqualFold(bound, u.ID) {
 		return s.notOursBecause(userChanged(pam, bound, u.ID))

@@ -120,7 +120,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		SecretReader:            mgr.GetAPIReader(),
 		Connector:               connector,
 		Observer:                observer,
-		Users:                   &UserCache{},
+		Users:                   &UserCache{TTL: o.ResyncPeriod}, // grants judged on facts at most a period old
 		UserIndex:               userIndex,
 		Budgets:                 budgets,
 		Recorder:                events,

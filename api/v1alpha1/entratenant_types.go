@@ -104,7 +104,10 @@ type UserScope struct {
 	// +kubebuilder:validation:items:MaxLength=253
 	AllowedDomains []string `json:"allowedDomains,omitempty"`
 	// deniedUsers are userPrincipalNames or object ids that may never be managed, e.g.
-	// break-glass and admin accounts; compared case-insensitively.
+	// break-glass and admin accounts; compared case-insensitively. Prefer object ids: a UPN
+	// can be renamed or reused, an object id never names anyone else. Users are judged on
+	// what Graph says now: a user is looked up again at least once per resync period and
+	// before every number change or delete.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=1000
