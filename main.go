@@ -67,6 +67,8 @@ type options struct {
 	leaderElectionNamespace string
 	// watchNamespaces is --watch-namespaces as given (comma-separated); watched parses it.
 	watchNamespaces string
+	// allowCustomCloud is --allow-custom-cloud: EntraTenants with cloud Custom may connect.
+	allowCustomCloud bool
 	// shard is --shard and --shard-count (internal/shard): "" is the default shard (objects
 	// without the shard label).
 	shard shard.Config
@@ -145,6 +147,7 @@ func parseFlags() (options, zap.Options) {
 	flag.BoolVar(&o.secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS behind Kubernetes authentication and authorization.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address to serve Go's pprof profiles on (e.g. 127.0.0.1:6060); \"\" (the default) serves none. For profiling, never expose it.")
+	flag.BoolVar(&o.allowCustomCloud, "allow-custom-cloud", false, "Let EntraTenants with cloud Custom connect: they name their own token and Graph endpoints, so an EntraTenant editor could send the tenant's credential anywhere. Only for the Graph emulator and private clouds.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
 	flag.DurationVar(&o.resyncPeriod, "resync-period", 30*time.Minute, "How often a converged PhoneAuthMethod re-reads Graph to catch changes made outside phoneop.")
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 16, "PhoneAuthMethods reconciled in parallel; each tenant's Graph rate limit still applies.")
@@ -173,6 +176,7 @@ func controllerOptions(o options) controllers.Options {
 		MaxConcurrentReconciles: o.maxConcurrent,
 		GraphLimits:             limits,
 		Shard:                   o.shard,
+		AllowCustomCloud:        o.allowCustomCloud,
 	}
 }
 

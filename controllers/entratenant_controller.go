@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,7 +79,7 @@ func (r *EntraTenantReconciler) check(ctx context.Context, tenant *identityv1alp
 	if err != nil {
 		var credErr *tenantconn.ErrCredentials
 		if errors.As(err, &credErr) {
-			return stalledOn(identityv1alpha1.ReasonCredentialsInvalid, credErr.Error(), time.Minute)
+			return stalledOn(cmp.Or(credErr.Reason, identityv1alpha1.ReasonCredentialsInvalid), credErr.Error(), time.Minute)
 		}
 		return kubernetesAPIFailed(err, "reading the tenant's credential Secret")
 	}

@@ -51,6 +51,9 @@ type Options struct {
 	SettleWindow time.Duration
 	// ChangeFeedTick is how often the change feeds check for a due poll; zero means one second.
 	ChangeFeedTick time.Duration
+	// AllowCustomCloud lets EntraTenants with cloud Custom connect (--allow-custom-cloud): the
+	// Graph emulator in tests, the demo and the benchmark, or a private cloud.
+	AllowCustomCloud bool
 	// Shard is this manager's place among the shards; the zero value is the default shard of
 	// an unsharded install. ManagerOptions must be given the same value.
 	Shard shard.Config
@@ -79,12 +82,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	graph.RegisterMetrics(metrics.Registry)
 	budgets := &budget.Ledger{}
 	connector := &tenantconn.Connector{
-		Reader:       mgr.GetAPIReader(),
-		Namespace:    o.CredentialsNamespace,
-		HTTPClient:   o.HTTPClient,
-		Limits:       o.graphLimits(),
-		Throttles:    o.Throttles,
-		RecheckAfter: cmp.Or(o.CredentialRecheck, 5*time.Minute),
+		Reader:           mgr.GetAPIReader(),
+		Namespace:        o.CredentialsNamespace,
+		HTTPClient:       o.HTTPClient,
+		Limits:           o.graphLimits(),
+		Throttles:        o.Throttles,
+		RecheckAfter:     cmp.Or(o.CredentialRecheck, 5*time.Minute),
+		AllowCustomCloud: o.AllowCustomCloud,
 	}
 	observer := &observe.Observer{
 		TTL:    cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4)),

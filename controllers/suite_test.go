@@ -128,6 +128,7 @@ func startSuite() error {
 		CredentialRecheck:       time.Minute,
 		ObserverTTL:             10 * time.Second, // as in production: min(10 s, resync/4)
 		Shard:                   suiteShard,
+		AllowCustomCloud:        true, // the emulated tenants are cloud Custom
 	})
 	if err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)

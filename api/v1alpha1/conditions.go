@@ -96,6 +96,9 @@ const (
 	ReasonKubernetesAPIError = "KubernetesAPIError"
 	// ReasonCredentialsInvalid: the EntraTenant's credentials could not be loaded or used.
 	ReasonCredentialsInvalid = "CredentialsInvalid"
+	// ReasonCustomCloudRefused: the EntraTenant's cloud is Custom and the manager was not
+	// started with --allow-custom-cloud; no credential is read or sent.
+	ReasonCustomCloudRefused = "CustomCloudRefused"
 	// ReasonAuditLogRead (ChangeFeed=True): the last poll of the audit log succeeded;
 	// converged objects re-read Graph every spec.changeFeed.sweepPeriod.
 	ReasonAuditLogRead = "AuditLogRead"

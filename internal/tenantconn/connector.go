@@ -2,6 +2,7 @@ package tenantconn
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -112,6 +113,11 @@ type Connector struct {
 	// RecheckAfter is how often a cached connection re-reads its Secret's resourceVersion to
 	// notice a rotated credential.
 	RecheckAfter time.Duration
+	// AllowCustomCloud lets EntraTenants with cloud Custom connect (--allow-custom-cloud).
+	// Custom names its own token and Graph endpoints, so without this switch anyone who may
+	// edit an EntraTenant could send its client secret, or the pod's federated token, to any
+	// https endpoint. Off in every install; on for the Graph emulator and private clouds.
+	AllowCustomCloud bool
 
 	mu    sync.Mutex
 	cache map[types.UID]cachedConnection
@@ -141,6 +147,10 @@ func (c *Connector) Reload(ctx context.Context, t *identityv1alpha1.EntraTenant)
 }
 
 func (c *Connector) connect(ctx context.Context, t *identityv1alpha1.EntraTenant, reload bool) (*Connection, error) {
+	if t.Spec.Cloud == identityv1alpha1.CloudCustom && !c.AllowCustomCloud {
+		return nil, &ErrCredentials{Reason: identityv1alpha1.ReasonCustomCloudRefused, Message: fmt.Sprintf(
+			"EntraTenant %q uses cloud Custom, which would send its credential to the endpoints it names, and this manager refuses Custom clouds; use a public or national cloud, or start the manager with --allow-custom-cloud (Helm allowCustomCloud) for the Graph emulator or a private cloud", t.Name)}
+	}
 	c.mu.Lock()
 	cached, ok := c.cache[t.UID]
 	epoch := c.forgotten[t.UID]

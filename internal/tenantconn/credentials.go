@@ -17,6 +17,9 @@ import (
 // Secret or key, an unparsable certificate, unusable endpoints. The message names what to fix.
 // A failed API-server read is not an ErrCredentials (retrying may help).
 type ErrCredentials struct {
+	// Reason is the condition reason to report, when the refusal has one of its own; ""
+	// means CredentialsInvalid.
+	Reason string
 	// Message is the whole error text.
 	Message string
 }

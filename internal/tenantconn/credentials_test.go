@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -82,4 +83,34 @@ func TestSecretSourceRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestACustomCloudIsRefusedWithoutTheSwitch: an EntraTenant editor could point cloud Custom's
+// endpoints anywhere, so without --allow-custom-cloud the connector refuses before it reads the
+// Secret (the reader here fails the test if it is asked) or sends anything.
+func TestACustomCloudIsRefusedWithoutTheSwitch(t *testing.T) {
+	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "lab", UID: "u1"},
+		Spec: identityv1alpha1.EntraTenantSpec{TenantID: "t", Cloud: identityv1alpha1.CloudCustom,
+			AuthorityHost: "https://login.attacker.example/", GraphEndpoint: "https://graph.attacker.example",
+			Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
+				ClientID: "c", SecretRef: identityv1alpha1.CredentialSecretReference{Name: "s", Key: "k"}}}}}
+	c := &Connector{Reader: refusingReader{t}, Namespace: "phoneop-system"}
+	_, err := c.Connect(context.Background(), tenant)
+	var credErr *ErrCredentials
+	if !errors.As(err, &credErr) || credErr.Reason != identityv1alpha1.ReasonCustomCloudRefused || !strings.Contains(err.Error(), "--allow-custom-cloud") {
+		t.Fatalf("Connect = %v, want a CustomCloudRefused error naming --allow-custom-cloud", err)
+	}
+}
+
+// refusingReader fails the test on any read.
+type refusingReader struct{ t *testing.T }
+
+func (r refusingReader) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
+	r.t.Fatal("the Secret was read")
+	return nil
+}
+
+func (r refusingReader) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	r.t.Fatal("Secrets were listed")
+	return nil
 }

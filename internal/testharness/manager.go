@@ -75,6 +75,8 @@ func (h *Harness) StartManager(ctx context.Context, mo ManagerOptions) (*Manager
 		"--metrics-secure=false",
 		"--health-probe-bind-address=" + probeAddr,
 		"--resync-period=" + h.opts.ResyncPeriod.String(),
+		// The emulated tenants are cloud Custom (the emulator's endpoints).
+		"--allow-custom-cloud",
 	}
 	args = append(append(args, h.opts.ManagerArgs...), mo.Args...)
 	env := append([]string{"SSL_CERT_FILE=" + h.EmulatorCert, "KUBECONFIG=" + kubeconfig}, h.opts.ManagerEnv...)
