@@ -17,6 +17,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/phone"
+	"github.com/phoneop/phoneop/internal/shard"
 	"github.com/phoneop/phoneop/internal/tenantconn"
 )
 
@@ -36,6 +37,9 @@ func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope)
 		return kubernetesAPIFailed(err, "reading the EntraTenant")
 	}
 	s.tenant = tenant
+	if !shard.SameShard(pam.Labels, tenant.Labels) {
+		return s.notOursBecause(stalledOn(identityv1alpha1.ReasonWrongShard, wrongShardMessage(tenant), 0))
+	}
 	if identityv1alpha1.IsPaused(tenant) {
 		return pausedBy(fmt.Sprintf("EntraTenant %q carries %s: \"true\", so phoneop makes no Graph call for its objects; remove the annotation to resume", tenant.Name, identityv1alpha1.AnnotationPaused))
 	}
@@ -56,6 +60,14 @@ func (r *PhoneAuthMethodReconciler) resolveTenant(ctx context.Context, s *scope)
 	}
 	s.conn = conn
 	return nil
+}
+
+// wrongShardMessage says which shard label the object must carry: its tenant's.
+func wrongShardMessage(tenant *identityv1alpha1.EntraTenant) string {
+	if v, ok := tenant.Labels[shard.Label]; ok {
+		return fmt.Sprintf("EntraTenant %q belongs to shard %q and its objects follow it: label this object %s=%s, or no manager writes it", tenant.Name, v, shard.Label, v)
+	}
+	return fmt.Sprintf("EntraTenant %q belongs to the default shard and its objects follow it: remove the %s label from this object, or no manager writes it", tenant.Name, shard.Label)
 }
 
 // checkGrant applies the tenant's namespace and user scope with what is known so far.

@@ -37,3 +37,21 @@ func TestAnotherShardsObjectIsLeftAlone(t *testing.T) {
 	f.g.Expect(f.count(http.MethodPost, graphemu.RoutePhoneList)).To(Equal(1), "only the unlabelled object's phone is created")
 	f.g.Expect(suiteShard.Selector().String()).To(Equal("!" + shard.Label))
 }
+
+// TestAnObjectLabelledAwayFromItsTenantsShardIsRefused: the tenant's shard label is the
+// admin's choice; a namespace tenant leaving its object unlabelled (the suite runs the default
+// shard) while the tenant belongs to shard eu-2 gets WrongShard, and no Graph call is made.
+func TestAnObjectLabelledAwayFromItsTenantsShardIsRefused(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("ada@contoso.com")
+	tenant := f.entraTenant()
+	unchanged := tenant.DeepCopy()
+	tenant.Labels = map[string]string{shard.Label: "eu-2"}
+	f.g.Expect(k8s.Patch(f.ctx, tenant, client.MergeFrom(unchanged))).To(Succeed())
+	f.resetStats()
+	p := f.pam("ada-mobile", "ada@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550148")
+	f.create(p)
+	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonWrongShard)
+	f.g.Expect(got.Status.Conditions).To(ContainElement(HaveField("Message", ContainSubstring(shard.Label+"=eu-2"))))
+	f.g.Expect(f.stats()).To(BeEmpty(), "no Graph call for another shard's tenant")
+}

@@ -34,6 +34,10 @@ const (
 	ReasonAlternateMobileExists = "AlternateMobileExists"
 	// ReasonUserNotFound: Graph does not know the user (or has not replicated it yet).
 	ReasonUserNotFound = "UserNotFound"
+	// ReasonWrongShard: the object's sharding.phoneop.dev/key label differs from its
+	// EntraTenant's, so no shard writes it: an object follows its tenant's shard, which only
+	// cluster admins choose.
+	ReasonWrongShard = "WrongShard"
 	// ReasonUserChanged: spec.user now resolves to a different Entra user than the one the
 	// object is bound to (status.userId or spec.userId), e.g. a departed user's UPN given to a
 	// new hire; phoneop writes and deletes nothing until a person confirms (spec.userId) or

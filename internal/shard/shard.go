@@ -86,6 +86,18 @@ func (c Config) Owns(t *identityv1alpha1.EntraTenant) bool {
 	return key == c.Name
 }
 
+// SameShard reports whether an object is labelled for the shard of its EntraTenant. The
+// tenant's label decides, and only cluster admins write EntraTenants: an object a namespace
+// tenant labelled for any other shard is written by no shard (the shard that caches it refuses
+// it), so every object that may write a tenant's phones is in that tenant's shard, in one
+// cache. Two claimants of one phone therefore always meet in one manager, and one manager
+// spends each tenant's change budget.
+func SameShard(object, tenant map[string]string) bool {
+	ov, oLabelled := object[Label]
+	tv, tLabelled := tenant[Label]
+	return ov == tv && oLabelled == tLabelled
+}
+
 // LeaderElectionID is the shard's own Lease, so the replicas of each shard elect their own
 // leader and every shard runs at once.
 func (c Config) LeaderElectionID() string {

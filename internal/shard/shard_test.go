@@ -143,3 +143,25 @@ func TestShardLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestSameShard: an object may write only when labelled exactly as its tenant, so a namespace
+// tenant cannot move its objects to another shard than the one an admin chose for the tenant.
+func TestSameShard(t *testing.T) {
+	cases := map[string]struct {
+		object, tenant map[string]string
+		want           bool
+	}{
+		"both unlabelled (the default shard)":           {want: true},
+		"both labelled alike":                           {object: map[string]string{Label: "eu-1"}, tenant: map[string]string{Label: "eu-1"}, want: true},
+		"the object picks another shard":                {object: map[string]string{Label: "eu-2"}, tenant: map[string]string{Label: "eu-1"}},
+		"the object leaves its labelled tenant's shard": {tenant: map[string]string{Label: "eu-1"}},
+		"the object picks a shard, the tenant none":     {object: map[string]string{Label: "eu-1"}},
+		"an empty label is not the default shard":       {object: map[string]string{Label: ""}},
+		"other labels do not count":                     {object: map[string]string{"team": "a"}, tenant: map[string]string{"team": "b"}, want: true},
+	}
+	for name, tc := range cases {
+		if got := SameShard(tc.object, tc.tenant); got != tc.want {
+			t.Errorf("%s: SameShard = %v, want %v", name, got, tc.want)
+		}
+	}
+}

@@ -89,31 +89,28 @@ func created(stats testharness.Stats) int {
 	return n
 }
 
-// TestShardsSplitOneTenant runs two shards (--shard=a, --shard=b) of one tenant's objects
-// against one API server and one emulator whose limits are scaled to 2 % (a request bucket of
-// 70 at 7/s), with the Graph caps set just under that limit and --shard-count=3 (the two shards
-// and the default shard started last), so each manager takes a third:
+// TestShardsFollowTheirTenants runs two shards (--shard=a, --shard=b) against one API server
+// and one emulator whose limits are scaled to 2 % (a request bucket of 70 at 7/s per tenant),
+// with one tenant labelled for each shard by the admin, and checks that the shard of an object
+// is its tenant's, whatever label a namespace tenant puts on the object:
 //   - each shard has its own Lease and leads it;
-//   - every object is reconciled by its shard and by no other (the managers' reconcile logs),
-//     and every Graph call the emulator answered was made by exactly one manager;
-//   - the tenant is labelled for shard a: only a checks it and writes its status, while b's
-//     objects read it from b's cache (EntraTenants are cached whole) and converge;
-//   - an unlabelled object is left alone by both shards, and converged by the default shard
-//     once it starts;
-//   - all Ready, one phone created per object, and under 1 % of the combined requests
-//     answered 429. The 40 labelled objects cost about 120 requests, more than the scaled
-//     bucket of 70, so the limit binds: the shards, at a third of the caps each, converge in
-//     about 20 s with no 429 (measured); with --shard-count=1 each would start with the whole
-//     bucket of 60 (together 120, over the emulator's 70) and converged in about 9 s with one
-//     429 (0.8 %) in the run measured: the adaptive limiter absorbs the overrun at this size,
-//     so the split is what keeps the shards within the caps, not what keeps 429s rare here.
-func TestShardsSplitOneTenant(t *testing.T) {
+//   - every object is reconciled by the shard its label names and by no other (the managers'
+//     reconcile logs), and every Graph call the emulator answered was made by one manager;
+//   - each tenant is checked, and its status written, by its own shard only;
+//   - a stray object of tenant a labelled for shard b — a second claimant of a phone shard a
+//     manages — is refused by shard b (WrongShard) with no Graph call: the phone is written
+//     once, by its owner in shard a, and keeps the owner's number;
+//   - an unlabelled object of tenant a is left alone by both shards, and refused (WrongShard)
+//     by the default shard once it starts, which calls Graph not at all;
+//   - one phone created per object, and under 1 % of the requests answered 429: each tenant is
+//     written by one manager, which keeps the tenant's whole budget (--shard-count=1).
+func TestShardsFollowTheirTenants(t *testing.T) {
 	hs := isolated(t, testharness.Options{EmulatorArgs: []string{"-throttle-scale=" + shardThrottleScale}})
 	ctx := context.Background()
 	g := NewWithT(t)
 	t.Setenv("POD_NAMESPACE", "") // out of cluster: the Leases go to the credentials namespace
-	// The caps one manager would have (just under the scaled 7/s and 70), shared three ways.
-	common := []string{"--leader-elect", "--shard-count=3", "--graph-requests-per-second=6", "--graph-burst=60", "--zap-log-level=5"}
+	// Each tenant has one writer, so each manager keeps all of the caps (just under 7/s, 70).
+	common := []string{"--leader-elect", "--shard-count=1", "--graph-requests-per-second=6", "--graph-burst=60", "--zap-log-level=5"}
 	shards := map[string]*testharness.Manager{}
 	for _, name := range []string{"a", "b"} {
 		m, err := hs.StartManager(ctx, testharness.ManagerOptions{Name: name, Args: append([]string{"--shard=" + name}, common...)})
@@ -132,25 +129,34 @@ func TestShardsSplitOneTenant(t *testing.T) {
 	g.Expect(strings.Fields(leases)).To(ContainElements("phoneop-a.identity.phoneop.dev", "phoneop-b.identity.phoneop.dev"))
 	g.Expect(strings.Fields(leases)).NotTo(ContainElement("phoneop.identity.phoneop.dev"), "no default shard runs yet")
 
-	tenant := &testharness.Tenant{Name: "contoso-shards", Namespace: "shards-team", Labels: map[string]string{shardLabel: "a"}}
-	g.Expect(hs.CreateTenant(ctx, tenant)).To(Succeed(), "shard a makes its tenant Ready")
+	tenants := map[string]*testharness.Tenant{}
+	for _, shard := range []string{"a", "b"} {
+		tenants[shard] = &testharness.Tenant{Name: "contoso-" + shard, Namespace: "shards-" + shard, Labels: map[string]string{shardLabel: shard}}
+		g.Expect(hs.CreateTenant(ctx, tenants[shard])).To(Succeed(), "shard %s makes its tenant Ready", shard)
+	}
 	const perShard = 20
 	var phones []shardedPhone
 	for _, shard := range []string{"a", "b"} {
+		tn := tenants[shard]
 		for i := 1; i <= perShard; i++ {
-			user := fmt.Sprintf("%s%d@contoso.com", shard, i)
-			phones = append(phones, shardedPhone{shard: shard, phone: phone{name: fmt.Sprintf("%s%d-mobile", shard, i),
-				namespace: tenant.Namespace, tenant: tenant.Name, user: user, number: fmt.Sprintf("+1 20655%s%03d", map[string]string{"a": "51", "b": "52"}[shard], i)}})
+			phones = append(phones, shardedPhone{shard: shard, phone: phone{name: fmt.Sprintf("%s%d-mobile", shard, i), namespace: tn.Namespace,
+				tenant: tn.Name, user: fmt.Sprintf("%s%d@contoso.com", shard, i), number: fmt.Sprintf("+1 20655%s%03d", map[string]string{"a": "51", "b": "52"}[shard], i)}})
 		}
 	}
-	loose := shardedPhone{phone: phone{name: "unlabelled-mobile", namespace: tenant.Namespace, tenant: tenant.Name,
+	// Written by tenant a's namespace tenant, who labels it for shard b: a second claim on a1's
+	// phone, from a shard that would not see a1.
+	stray := shardedPhone{shard: "b", phone: phone{name: "stray-mobile", namespace: tenants["a"].Namespace, tenant: tenants["a"].Name,
+		user: "a1@contoso.com", number: "+1 2065553002"}}
+	loose := shardedPhone{phone: phone{name: "unlabelled-mobile", namespace: tenants["a"].Namespace, tenant: tenants["a"].Name,
 		user: "unlabelled@contoso.com", number: "+1 2065553001"}}
+	tenantIDs := map[string]string{tenants["a"].Name: tenants["a"].TenantID, tenants["b"].Name: tenants["b"].TenantID}
 	var docs []string
 	for _, p := range append(slices.Clone(phones), loose) {
-		_, err := hs.AddUser(ctx, tenant.TenantID, p.user)
+		_, err := hs.AddUser(ctx, tenantIDs[p.tenant], p.user)
 		g.Expect(err).NotTo(HaveOccurred())
 		docs = append(docs, p.yaml())
 	}
+	docs = append(docs, stray.yaml())
 	g.Expect(hs.ResetEmulatorStats(ctx)).To(Succeed())
 	kubectlOn(t, hs, strings.Join(docs, "---\n"), "apply", "-f", "-")
 	plain := make([]phone, len(phones))
@@ -159,8 +165,12 @@ func TestShardsSplitOneTenant(t *testing.T) {
 	}
 	took := waitPhonesReady(t, hs, 2*eventually, plain...)
 	t.Logf("%d phones (%d per shard) Ready after %s", len(phones), perShard, took)
+	g.Eventually(func(g Gomega) {
+		st, reason, _ := readyOf(g, hs, stray.phone)
+		g.Expect([]string{st, reason}).To(Equal([]string{"False", "WrongShard"}), "the stray object")
+	}, eventually, poll).Should(Succeed())
 
-	// Both shards are done with their objects; the unlabelled one is in neither cache.
+	// The unlabelled object is in neither shard's cache.
 	st, _, _ := readyOf(g, hs, loose.phone)
 	g.Expect(st).To(BeEmpty(), "an unlabelled object got a status with only shards running")
 
@@ -169,26 +179,32 @@ func TestShardsSplitOneTenant(t *testing.T) {
 		byShard[name] = reconciled(t, m.Log, "phoneauthmethod")
 		g.Expect(byShard[name]).NotTo(BeEmpty(), "shard %s logged no reconcile (is --zap-log-level=5 still where controller-runtime logs them?)", name)
 	}
-	for _, p := range append(slices.Clone(phones), loose) {
+	for _, p := range append(slices.Clone(phones), loose, stray) {
 		key := p.namespace + "/" + p.name
 		for name := range shards {
 			_, did := byShard[name][key]
 			g.Expect(did).To(Equal(p.shard == name), "shard %s reconciled %s (labelled %q): %v", name, key, p.shard, did)
 		}
 	}
-	tenantReconciles := map[string][]string{}
-	for name, m := range shards {
-		tenantReconciles[name] = reconciled(t, m.Log, "entratenant")[tenant.Name]
+	// Each tenant's owner checks it and schedules its recheck; the other shard skips it.
+	for shard, tn := range tenants {
+		for name, m := range shards {
+			done := ContainElement(HavePrefix("Reconcile done, requeueing after"))
+			if name == shard {
+				g.Expect(reconciled(t, m.Log, "entratenant")[tn.Name]).To(done, "shard %s checked its tenant %s", name, tn.Name)
+			} else {
+				g.Expect(reconciled(t, m.Log, "entratenant")[tn.Name]).NotTo(done, "shard %s checked shard %s's tenant", name, shard)
+			}
+		}
 	}
-	// The owner checks the tenant and schedules its 10-minute recheck; the other shard skips it
-	// (returns at once, nothing scheduled) on every event the owner's status writes cause.
-	g.Expect(tenantReconciles["a"]).To(ContainElement(HavePrefix("Reconcile done, requeueing after")), "shard a checked its tenant")
-	g.Expect(tenantReconciles["b"]).NotTo(ContainElement(HavePrefix("Reconcile done, requeueing after")), "shard b checked shard a's tenant: %v", tenantReconciles["b"])
 
 	stats, err := hs.EmulatorStats(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
 	reads, writes := stats.Graph()
-	g.Expect(created(stats)).To(Equal(len(phones)), "one phone created per object, none twice")
+	g.Expect(created(stats)).To(Equal(len(phones)), "one phone created per object, none twice, none for the stray claim")
+	methods, err := hs.PhoneMethods(ctx, tenants["a"].TenantID, "a1@contoso.com")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(methods).To(ContainElement(HaveField("PhoneNumber", "+1 2065551001")), "a1's phone keeps its owner's number")
 	var made float64
 	for name, m := range shards {
 		n := graphRequests(g, m)
@@ -199,12 +215,15 @@ func TestShardsSplitOneTenant(t *testing.T) {
 	// Graph routes only: token and discovery requests are not Graph calls.
 	g.Expect(made).To(BeNumerically("==", reads+writes), "every Graph call the emulator answered was made by one shard")
 
-	// The default shard takes the unlabelled object, and only that one.
+	// The default shard caches the unlabelled object, and refuses it: its tenant is shard a's.
 	def, err := hs.StartManager(ctx, testharness.ManagerOptions{Name: "default", Args: common})
 	g.Expect(err).NotTo(HaveOccurred())
-	waitPhonesReady(t, hs, eventually, loose.phone)
+	g.Eventually(func(g Gomega) {
+		st, reason, _ := readyOf(g, hs, loose.phone)
+		g.Expect([]string{st, reason}).To(Equal([]string{"False", "WrongShard"}), "the unlabelled object of a labelled tenant")
+	}, eventually, poll).Should(Succeed())
 	g.Expect(reconciled(t, def.Log, "phoneauthmethod")).To(HaveLen(1), "the default shard reconciled labelled objects")
-	g.Expect(reconciled(t, def.Log, "phoneauthmethod")).To(HaveKey(loose.namespace + "/" + loose.name))
+	g.Expect(graphRequests(g, def)).To(BeZero(), "the default shard called Graph for another shard's tenant")
 
 	stats, err = hs.EmulatorStats(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -216,9 +235,8 @@ func TestShardsSplitOneTenant(t *testing.T) {
 		}
 	}
 	total := reads + writes
-	t.Logf("three managers, one tenant: %d Graph requests (%d writes), %d answered 429 (%.2f %%)\n%s",
+	t.Logf("three managers, two tenants: %d Graph requests (%d writes), %d answered 429 (%.2f %%)\n%s",
 		total, writes, throttled, 100*float64(throttled)/float64(total), stats)
-	g.Expect(created(stats)).To(Equal(len(phones) + 1))
+	g.Expect(created(stats)).To(Equal(len(phones)))
 	g.Expect(float64(throttled)).To(BeNumerically("<", 0.01*float64(total)), "429s are 1 %% or more of the requests")
-	waitPhonesReady(t, hs, eventually, plain...)
 }
