@@ -9,9 +9,10 @@ CONTROLLER_GEN ?= go tool controller-gen
 CONTROL_PLANE ?= hack/control-plane.sh
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 # Nested modules keep their dependencies out of the operator's go.mod: the image builder
-# (go-containerregistry) and the benchmark (golang.org/x/image for its plot). `./...` stops at
+# (go-containerregistry), the manifest linter (hack/lint: OPA) and the benchmark
+# (golang.org/x/image for its plot). `./...` stops at
 # a nested module, so fmt, vet and test visit each of them explicitly.
-NESTED_MODULES ?= hack/image test/bench
+NESTED_MODULES ?= hack/image test/bench hack/lint
 
 .DEFAULT_GOAL := help
 
