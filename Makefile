@@ -9,10 +9,10 @@ CONTROLLER_GEN ?= go tool controller-gen
 CONTROL_PLANE ?= hack/control-plane.sh
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 # Nested modules keep their dependencies out of the operator's go.mod: the image builder
-# (go-containerregistry), the manifest linter (hack/lint: OPA) and the benchmark
-# (golang.org/x/image for its plot). `./...` stops at
+# (go-containerregistry), the manifest linter (hack/lint: OPA), govulncheck (hack/vulncheck)
+# and the benchmark (golang.org/x/image for its plot). `./...` stops at
 # a nested module, so fmt, vet and test visit each of them explicitly.
-NESTED_MODULES ?= hack/image test/bench hack/lint
+NESTED_MODULES ?= hack/image test/bench hack/lint hack/vulncheck
 
 .DEFAULT_GOAL := help
 
@@ -56,6 +56,17 @@ test: verify-generated vet ## Run every test against a real kube-apiserver and e
 	assets="$$($(CONTROL_PLANE))" && export KUBEBUILDER_ASSETS="$$assets" && \
 		go test $(GO_TEST_FLAGS) ./... && \
 		for m in $(NESTED_MODULES); do go -C $$m test $(GO_TEST_FLAGS) ./... || exit 1; done
+
+# The Go vulnerability database, built offline from golang.org/x/vulndb's OSV reports, which
+# the Go module proxy serves (docs/install.md, "Vulnerability check"). Bump the version to
+# take newer reports.
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
+VULNDB ?= $(CURDIR)/bin/vulndb-$(VULNDB_VERSION)
+
+.PHONY: vulncheck
+vulncheck: ## Run govulncheck on the manager and the plugin against a local copy of the Go vulnerability database.
+	@test -f $(VULNDB)/index/db.json || go -C hack/vulncheck run ./vulndb -version $(VULNDB_VERSION) -out $(VULNDB)
+	go -C hack/vulncheck tool govulncheck -db file://$(VULNDB) -C $(CURDIR) . ./cmd/kubectl-phoneop
 
 ##@ Build
 
