@@ -103,10 +103,17 @@ build-installer: ## Render config/default with IMG (name:tag) into dist/install.
 	$(KUBECTL) kustomize dist/installer > dist/install.yaml
 	@echo "wrote dist/install.yaml (image $(IMG))"
 
+# FIPS=1 builds the manager with Go's FIPS 140-3 module (docs/security.md, "FIPS 140-3 mode"):
+# v1.0.0 is the module version that went through CMVP validation; `manager --version` then
+# prints fips140=true.
+FIPS ?=
+GOFIPS140_VERSION ?= v1.0.0
+MANAGER_GOENV = $(if $(FIPS),GOFIPS140=$(GOFIPS140_VERSION))
+
 .PHONY: image
-image: ## Build the reproducible image tarball dist/phoneop-image.tar (no Docker needed).
+image: ## Build the reproducible image tarball dist/phoneop-image.tar (no Docker needed; FIPS=1: FIPS 140-3 mode).
 	@mkdir -p dist/image
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -buildvcs=false -o dist/image/manager .
+	$(MANAGER_GOENV) CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -buildvcs=false -o dist/image/manager .
 	@# hack/image is its own module (hack/image/go.mod), so it runs from its directory.
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) go -C hack/image run . --binary $(CURDIR)/dist/image/manager --arch $(GOARCH) \
 		--tag $(IMG) --version $(VERSION) --revision "$(REVISION)" --out $(CURDIR)/dist/phoneop-image.tar
@@ -151,7 +158,7 @@ release: chart-sync ## Write a release into dist/ (VERSION=vX.Y.Z): image index,
 	rm -rf dist $(RELEASE_WORK) && mkdir -p dist $(RELEASE_WORK)
 	@# The manager, once per image platform, and its image (hack/image, as make image does).
 	for arch in $(IMAGE_ARCHES); do \
-		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -trimpath -ldflags "$(RELEASE_LDFLAGS)" -o $(RELEASE_WORK)/manager-linux-$$arch . && \
+		$(MANAGER_GOENV) CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -trimpath -ldflags "$(RELEASE_LDFLAGS)" -o $(RELEASE_WORK)/manager-linux-$$arch . && \
 		SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) go -C hack/image run . --binary $(RELEASE_WORK)/manager-linux-$$arch --arch $$arch \
 			--tag $(REGISTRY)/phoneop:$(VERSION) --version $(VERSION) --revision "$(REVISION)" --out $(RELEASE_WORK)/image-$$arch.tar || exit 1; \
 	done

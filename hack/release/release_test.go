@@ -295,7 +295,8 @@ func TestImageIndexPlatforms(t *testing.T) {
 		switch desc.Platform.Architecture {
 		case "amd64":
 			out, err := exec.Command(path, "--version").CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "version="+testVersion) || !strings.Contains(string(out), "platform=linux/amd64") {
+			if err != nil || !strings.Contains(string(out), "version="+testVersion) || !strings.Contains(string(out), "platform=linux/amd64") ||
+				!strings.Contains(string(out), "fips140=false") {
 				t.Errorf("linux/amd64 manager --version: %v\n%s", err, out)
 			}
 		case "arm64":
@@ -550,4 +551,35 @@ func writeTestChart(t *testing.T, dist string) {
 	if err := os.WriteFile(filepath.Join(dist, "phoneop-0.0.0-releasetest.tgz"), buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestFIPSBuildReportsFIPSMode builds the manager as `make image FIPS=1` does (GOFIPS140 set to
+// the Makefile's GOFIPS140_VERSION) and checks that the binary reports FIPS mode on; the
+// default build's "fips140=false" is checked in TestImageIndexPlatforms.
+func TestFIPSBuildReportsFIPSMode(t *testing.T) {
+	version := makeVariable(t, "GOFIPS140_VERSION")
+	bin := filepath.Join(t.TempDir(), "manager-fips")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFIPS140="+version)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOFIPS140=%s go build: %v\n%s", version, err, out)
+	}
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "fips140=true") {
+		t.Errorf("the FIPS build's --version: %v\n%s", err, out)
+	}
+}
+
+// makeVariable reads a variable's default from the Makefile, so the test builds what make does.
+func makeVariable(t *testing.T, name string) string {
+	t.Helper()
+	cmd := exec.Command("make", "--no-print-directory", "-f", "Makefile", "-f", "-", "print-var")
+	cmd.Dir = "../.."
+	cmd.Stdin = strings.NewReader("print-var:\n\t@echo $(" + name + ")\n")
+	out, err := cmd.Output()
+	if err != nil || strings.TrimSpace(string(out)) == "" {
+		t.Fatalf("make has no %s: %v", name, err)
+	}
+	return strings.TrimSpace(string(out))
 }
