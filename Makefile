@@ -149,7 +149,7 @@ PLUGIN_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 RELEASE_WORK ?= $(CURDIR)/bin/release
 # -s -w: no symbol table or DWARF (the manager 82 → 58 MB, the plugin 45 → 33 MB); panics
 # keep their stack traces, and the build information the SBOMs and govulncheck read stays.
-RELEASE_LDFLAGS = -s -w -X github.com/phoneop/phoneop/internal/graph.Version=$(VERSION)
+RELEASE_LDFLAGS = -s -w -X github.com/phoneop/phoneop/internal/graph.Version=$(VERSION) -X main.buildRevision=$(REVISION)
 RELEASE_TOOL = go -C hack/release run .
 
 .PHONY: release

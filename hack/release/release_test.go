@@ -30,7 +30,10 @@ import (
 // that is links only; the plugin archives for the other platforms reuse the linux/amd64
 // plugin, since what they test (archive, krew sha256) does not depend on the platform. One
 // release (shared) serves every test that only reads it; a test that tampers works on a copy.
-const testVersion = "v0.0.0-releasetest"
+const (
+	testVersion  = "v0.0.0-releasetest"
+	testRevision = "0123456789abcdef"
+)
 
 var created = time.Unix(1767225600, 0).UTC()
 
@@ -59,7 +62,7 @@ func build(t *testing.T) inputs {
 		built.dir = dir
 		root, _ := filepath.Abs("../..")
 		// As the Makefile's RELEASE_LDFLAGS.
-		ldflags := "-s -w -X github.com/phoneop/phoneop/internal/graph.Version=" + testVersion
+		ldflags := "-s -w -X github.com/phoneop/phoneop/internal/graph.Version=" + testVersion + " -X main.buildRevision=" + testRevision
 		goBuild := func(goarch, out, pkg string) {
 			if built.err != nil {
 				return
@@ -295,7 +298,7 @@ func TestImageIndexPlatforms(t *testing.T) {
 		switch desc.Platform.Architecture {
 		case "amd64":
 			out, err := exec.Command(path, "--version").CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "version="+testVersion) || !strings.Contains(string(out), "platform=linux/amd64") ||
+			if err != nil || !strings.Contains(string(out), "version="+testVersion+" revision="+testRevision) || !strings.Contains(string(out), "platform=linux/amd64") ||
 				!strings.Contains(string(out), "fips140=false") {
 				t.Errorf("linux/amd64 manager --version: %v\n%s", err, out)
 			}
