@@ -182,6 +182,7 @@ func controllerOptions(o options) controllers.Options {
 
 func main() {
 	o, zo := parseFlags()
+	exitOnVersion()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
 	log := ctrl.Log.WithName("setup")
 
