@@ -44,8 +44,9 @@ func newRootCommand() *cobra.Command {
 // newRoot builds the command tree on c, which the flags fill in.
 func newRoot(c *common) *cobra.Command {
 	root := &cobra.Command{
-		Use:   "kubectl-phoneop",
-		Short: "Export a tenant's phone methods to PhoneAuthMethods, and report who depends on phones alone",
+		Use:     "kubectl-phoneop",
+		Version: graph.Version, // stamped by make plugin and make release
+		Short:   "Export a tenant's phone methods to PhoneAuthMethods, and report who depends on phones alone",
 		Long: `kubectl phoneop reads Microsoft Entra users' authentication methods through Microsoft Graph
 (batched, through phoneop's per-tenant throttle) and never writes to Graph.
 

@@ -440,10 +440,8 @@ func TestPluginArchives(t *testing.T) {
 	if err := os.WriteFile(bin, files["kubectl-phoneop"], 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// The plugin has no --version flag yet (cmd/kubectl-phoneop is being refactored); --help
-	// shows the archived binary runs.
-	if out, err := exec.Command(bin, "--help").CombinedOutput(); err != nil {
-		t.Errorf("kubectl-phoneop --help from the archive: %v\n%s", err, out)
+	if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil || !strings.Contains(string(out), testVersion) {
+		t.Errorf("kubectl-phoneop --version from the archive: %v\n%s (want %s)", err, out, testVersion)
 	}
 	krew, err := os.ReadFile(filepath.Join(dist, KrewManifestFn))
 	if err != nil {
