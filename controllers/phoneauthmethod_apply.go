@@ -168,10 +168,7 @@ func (r *PhoneAuthMethodReconciler) freshUser(ctx context.Context, s *scope) *ou
 	u, err := s.conn.Client.GetUser(ctx, s.user.ID)
 	if err != nil {
 		if graph.IsNotFound(err) {
-			r.Users.Forget(s.conn.TenantID, s.user.ID)
-			s.graphErr = err
-			return s.notOursBecause(waitingFor(identityv1alpha1.ReasonUserNotFound,
-				fmt.Sprintf("Graph has no user %q any more; phoneop retries", s.pam.Spec.User), userNotFoundRetry))
+			return r.userGone(s, err)
 		}
 		return s.graphFailed(err, "reading the user again before a destructive write")
 	}

@@ -68,15 +68,22 @@ func (r *PhoneAuthMethodReconciler) observe(ctx context.Context, s *scope, fresh
 	methods, err := r.Observer.List(ctx, s.conn.Client, s.conn.TenantID, s.user.ID, fresh)
 	if err != nil {
 		if graph.IsNotFound(err) {
-			r.Users.Forget(s.conn.TenantID, s.user.ID)
-			s.graphErr = err
-			return s.notOursBecause(waitingFor(identityv1alpha1.ReasonUserNotFound,
-				fmt.Sprintf("Graph has no user %q any more; phoneop retries", s.pam.Spec.User), userNotFoundRetry))
+			return r.userGone(s, err)
 		}
 		return s.graphFailed(err, "reading the user's phone methods")
 	}
 	s.methods, s.observed = methods, true
 	return nil
+}
+
+// userGone: Graph says the resolved user does not exist any more. The cached user goes (a
+// user found again under the spec's UPN is compared with the bound id, resolveUser), and the
+// phone is not this object's to touch.
+func (r *PhoneAuthMethodReconciler) userGone(s *scope, err error) *outcome {
+	r.Users.Forget(s.conn.TenantID, s.user.ID)
+	s.graphErr = err
+	return s.notOursBecause(waitingFor(identityv1alpha1.ReasonUserNotFound,
+		fmt.Sprintf("Graph has no user %q any more; phoneop retries", s.pam.Spec.User), userNotFoundRetry))
 }
 
 // desiredFrom turns the spec into the planner's input; created tells that this pass created
