@@ -17,6 +17,7 @@ import (
 	"github.com/phoneop/phoneop/internal/changefeed"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
+	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/recorder"
 	"github.com/phoneop/phoneop/internal/shard"
 	"github.com/phoneop/phoneop/internal/tenantconn"
@@ -51,6 +52,9 @@ type Options struct {
 	SettleWindow time.Duration
 	// ChangeFeedTick is how often the change feeds check for a due poll; zero means one second.
 	ChangeFeedTick time.Duration
+	// PrivilegedRefresh is how often each tenant's privileged users (directory roles) are read
+	// again; zero means privileged.DefaultRefresh (15 minutes).
+	PrivilegedRefresh time.Duration
 	// Shard is this manager's place among the shards; the zero value is the default shard of
 	// an unsharded install. ManagerOptions must be given the same value.
 	Shard shard.Config
@@ -121,6 +125,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Connector:               connector,
 		Observer:                observer,
 		Users:                   &UserCache{},
+		Privileged:              &privileged.Cache{Refresh: o.PrivilegedRefresh},
 		UserIndex:               userIndex,
 		Budgets:                 budgets,
 		Recorder:                events,
