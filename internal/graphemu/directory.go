@@ -104,9 +104,9 @@ func (e *Emulator) AddGroup(g Group) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	t, ok := e.tenants[lower(g.TenantID)]
-	if !ok {
-		return notFoundf("unknown tenant %q", g.TenantID)
+	t, err := e.tenantLocked(g.TenantID)
+	if err != nil {
+		return err
 	}
 	if t.groups == nil {
 		t.groups = map[string]*group{}

@@ -85,9 +85,9 @@ func (e *Emulator) AddRoleDefinition(d RoleDefinition) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	t, ok := e.tenants[lower(d.TenantID)]
-	if !ok {
-		return notFoundf("unknown tenant %q", d.TenantID)
+	t, err := e.tenantLocked(d.TenantID)
+	if err != nil {
+		return err
 	}
 	if t.roleDefs == nil {
 		t.roleDefs = map[string]RoleDefinition{}
@@ -104,9 +104,9 @@ func (e *Emulator) AddRoleAssignment(a RoleAssignment) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	t, ok := e.tenants[lower(a.TenantID)]
-	if !ok {
-		return notFoundf("unknown tenant %q", a.TenantID)
+	t, err := e.tenantLocked(a.TenantID)
+	if err != nil {
+		return err
 	}
 	if g, ok := t.groups[lower(a.PrincipalID)]; ok && !g.assignableToRole {
 		return errorf("group %q is not role-assignable (isAssignableToRole)", a.PrincipalID)
@@ -119,6 +119,14 @@ func (e *Emulator) AddRoleAssignment(a RoleAssignment) error {
 	}
 	t.roles = append(t.roles, a)
 	return nil
+}
+
+// tenantLocked finds a tenant by id; the caller holds e.mu.
+func (e *Emulator) tenantLocked(id string) (*tenant, error) {
+	if t, ok := e.tenants[lower(id)]; ok {
+		return t, nil
+	}
+	return nil, notFoundf("unknown tenant %q", id)
 }
 
 // listRoles answers the role listings. The caller holds e.mu.
