@@ -102,17 +102,13 @@ func (e *Emulator) AddGroup(g Group) error {
 	if g.ID == "" {
 		return errorf("group needs an id")
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.tenantLocked(g.TenantID)
-	if err != nil {
-		return err
-	}
-	if t.groups == nil {
-		t.groups = map[string]*group{}
-	}
-	t.groups[lower(g.ID)] = &group{id: g.ID, displayName: g.DisplayName, members: slices.Clone(g.Members), assignableToRole: g.IsAssignableToRole}
-	return nil
+	return e.inTenant(g.TenantID, func(t *tenant) error {
+		if t.groups == nil {
+			t.groups = map[string]*group{}
+		}
+		t.groups[lower(g.ID)] = &group{id: g.ID, displayName: g.DisplayName, members: slices.Clone(g.Members), assignableToRole: g.IsAssignableToRole}
+		return nil
+	})
 }
 
 // directoryQuery is a parsed listing request.

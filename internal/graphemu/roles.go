@@ -83,17 +83,13 @@ func (e *Emulator) AddRoleDefinition(d RoleDefinition) error {
 	if d.ID == "" {
 		return errorf("role definition needs an id")
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.tenantLocked(d.TenantID)
-	if err != nil {
-		return err
-	}
-	if t.roleDefs == nil {
-		t.roleDefs = map[string]RoleDefinition{}
-	}
-	t.roleDefs[lower(d.ID)] = d
-	return nil
+	return e.inTenant(d.TenantID, func(t *tenant) error {
+		if t.roleDefs == nil {
+			t.roleDefs = map[string]RoleDefinition{}
+		}
+		t.roleDefs[lower(d.ID)] = d
+		return nil
+	})
 }
 
 // AddRoleAssignment adds an active or eligible role assignment. A group principal must be
@@ -102,31 +98,30 @@ func (e *Emulator) AddRoleAssignment(a RoleAssignment) error {
 	if a.PrincipalID == "" || a.RoleDefinitionID == "" {
 		return errorf("role assignment needs a principalId and a roleDefinitionId")
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.tenantLocked(a.TenantID)
-	if err != nil {
-		return err
-	}
-	if g, ok := t.groups[lower(a.PrincipalID)]; ok && !g.assignableToRole {
-		return errorf("group %q is not role-assignable (isAssignableToRole)", a.PrincipalID)
-	}
 	if a.DirectoryScopeID == "" {
 		a.DirectoryScopeID = "/"
 	}
-	if a.ID == "" {
-		a.ID = strconv.Itoa(len(t.roles)+1) + "-" + lower(a.PrincipalID) + "-" + lower(a.RoleDefinitionID)
-	}
-	t.roles = append(t.roles, a)
-	return nil
+	return e.inTenant(a.TenantID, func(t *tenant) error {
+		if g, ok := t.groups[lower(a.PrincipalID)]; ok && !g.assignableToRole {
+			return errorf("group %q is not role-assignable (isAssignableToRole)", a.PrincipalID)
+		}
+		if a.ID == "" {
+			a.ID = strconv.Itoa(len(t.roles)+1) + "-" + lower(a.PrincipalID) + "-" + lower(a.RoleDefinitionID)
+		}
+		t.roles = append(t.roles, a)
+		return nil
+	})
 }
 
-// tenantLocked finds a tenant by id; the caller holds e.mu.
-func (e *Emulator) tenantLocked(id string) (*tenant, error) {
-	if t, ok := e.tenants[lower(id)]; ok {
-		return t, nil
+// inTenant runs f on the tenant with that id, under e.mu.
+func (e *Emulator) inTenant(id string, f func(*tenant) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.tenants[lower(id)]
+	if !ok {
+		return notFoundf("unknown tenant %q", id)
 	}
-	return nil, notFoundf("unknown tenant %q", id)
+	return f(t)
 }
 
 // listRoles answers the role listings. The caller holds e.mu.
