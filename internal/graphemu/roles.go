@@ -83,13 +83,7 @@ func (e *Emulator) AddRoleDefinition(d RoleDefinition) error {
 	if d.ID == "" {
 		return errorf("role definition needs an id")
 	}
-	return e.inTenant(d.TenantID, func(t *tenant) error {
-		if t.roleDefs == nil {
-			t.roleDefs = map[string]RoleDefinition{}
-		}
-		t.roleDefs[lower(d.ID)] = d
-		return nil
-	})
+	return e.inTenant(d.TenantID, func(t *tenant) error { t.roleDefs[lower(d.ID)] = d; return nil })
 }
 
 // AddRoleAssignment adds an active or eligible role assignment. A group principal must be
