@@ -29,7 +29,8 @@ func (f *fixture) enableFeed(audited bool) {
 	f.t.Helper()
 	if audited {
 		f.g.Expect(emu.AddApp(graphemu.App{TenantID: f.tenantID, ClientID: f.clientID(), ClientSecret: testClientSecret,
-			Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll, graphemu.PermAuditLogReadAll}})).To(Succeed())
+			Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll, graphemu.PermAuditLogReadAll,
+				graphemu.PermRoleManagementReadDirectory, graphemu.PermGroupMemberReadAll}})).To(Succeed())
 		reconciler.Connector.Forget(f.tenantObject().UID)
 	}
 	f.setFeed(&identityv1alpha1.ChangeFeed{Enabled: true, PollInterval: &feedPoll})

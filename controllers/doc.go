@@ -9,7 +9,9 @@
 //	                               the watches (watchmaps.go maps events to objects)
 //	phoneauthmethod_phases.go      the scope a pass fills in; normal and delete phases; release
 //	phoneauthmethod_resolve.go     resolve: tenant (Ready, grant, connection: internal/tenantconn),
-//	                               number (spec or Secret), user (object id), slot owner
+//	                               number (spec or Secret), user (object id), user kind
+//	                               (no guest or admin unless allowed: internal/privileged),
+//	                               slot owner
 //	phoneauthmethod_converge.go    observe (internal/observe) → plan (internal/plan, pure) → apply,
 //	                               in rounds until the plan is empty or blocked
 //	phoneauthmethod_apply.go       apply: one row per Graph write kind, the change budget

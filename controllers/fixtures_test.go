@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,24 +44,35 @@ type fixture struct {
 	namespace string
 }
 
-type fixtureOption func(*graphemu.Tenant, *identityv1alpha1.EntraTenantSpec)
+// fixtureOption changes the emulated tenant, the EntraTenant's spec or the app's permissions
+// before they are created.
+type fixtureOption func(*graphemu.Tenant, *identityv1alpha1.EntraTenantSpec, *graphemu.App)
 
 // withSMSPolicyFor limits the tenant's SMS sign-in policy to the given users (default: all).
 func withSMSPolicyFor(users ...string) fixtureOption {
-	return func(t *graphemu.Tenant, _ *identityv1alpha1.EntraTenantSpec) {
+	return func(t *graphemu.Tenant, _ *identityv1alpha1.EntraTenantSpec, _ *graphemu.App) {
 		t.SMSSignIn = graphemu.SMSPolicy{IncludedUsers: users}
 	}
 }
 
 // withChangeBudget sets the tenant's destructive writes per rolling hour.
 func withChangeBudget(n int32) fixtureOption {
-	return func(_ *graphemu.Tenant, spec *identityv1alpha1.EntraTenantSpec) {
+	return func(_ *graphemu.Tenant, spec *identityv1alpha1.EntraTenantSpec, _ *graphemu.App) {
 		spec.ChangeBudget.MaxDestructiveWritesPerHour = &n
 	}
 }
 
 func withUserScope(scope identityv1alpha1.UserScope) fixtureOption {
-	return func(_ *graphemu.Tenant, spec *identityv1alpha1.EntraTenantSpec) { spec.UserScope = scope }
+	return func(_ *graphemu.Tenant, spec *identityv1alpha1.EntraTenantSpec, _ *graphemu.App) {
+		spec.UserScope = scope
+	}
+}
+
+// withoutPermission removes an application permission from the fixture's app.
+func withoutPermission(p string) fixtureOption {
+	return func(_ *graphemu.Tenant, _ *identityv1alpha1.EntraTenantSpec, app *graphemu.App) {
+		app.Permissions = slices.DeleteFunc(app.Permissions, func(have string) bool { return have == p })
+	}
 }
 
 // newFixture creates the tenant in the emulator and in the cluster and waits for it to be Ready.
@@ -78,12 +90,16 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 			ClientID: uuid.NewString(), SecretRef: identityv1alpha1.CredentialSecretReference{Name: f.tenant + "-app", Key: "clientSecret"}}},
 		AllowedNamespaces: &metav1.LabelSelector{MatchLabels: map[string]string{"phoneop.dev/tenant": f.tenant}},
 	}
+	// The privileged-user guard reads directory roles (RoleManagement.Read.Directory) and the
+	// members of role-assignable groups (GroupMember.Read.All).
+	app := graphemu.App{TenantID: f.tenantID, ClientID: spec.Credentials.ClientSecret.ClientID, ClientSecret: testClientSecret,
+		Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll,
+			graphemu.PermRoleManagementReadDirectory, graphemu.PermGroupMemberReadAll}}
 	for _, o := range opts {
-		o(&et, &spec)
+		o(&et, &spec, &app)
 	}
 	f.g.Expect(emu.AddTenant(et)).To(Succeed())
-	f.g.Expect(emu.AddApp(graphemu.App{TenantID: f.tenantID, ClientID: spec.Credentials.ClientSecret.ClientID, ClientSecret: testClientSecret,
-		Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}})).To(Succeed())
+	f.g.Expect(emu.AddApp(app)).To(Succeed())
 	f.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: f.tenant + "-app", Namespace: credentialsNamespace},
 		StringData: map[string]string{"clientSecret": testClientSecret}})
 	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace, Labels: map[string]string{"phoneop.dev/tenant": f.tenant}}})

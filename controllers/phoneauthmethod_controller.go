@@ -30,6 +30,7 @@ import (
 	"github.com/phoneop/phoneop/internal/fairqueue"
 	"github.com/phoneop/phoneop/internal/fieldindex"
 	"github.com/phoneop/phoneop/internal/observe"
+	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/schedule"
 	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
@@ -47,6 +48,9 @@ type PhoneAuthMethodReconciler struct {
 	Observer *observe.Observer
 	// Users remembers resolved users, so a steady state costs no user lookups.
 	Users *UserCache
+	// Privileged keeps each tenant's privileged users (directory roles) for a refresh period;
+	// nil refuses every user of a tenant that does not allow privileged users.
+	Privileged *privileged.Cache
 	// Budgets caps each tenant's destructive writes per rolling hour.
 	Budgets *budget.Ledger
 	// Recorder records an Event for every Graph write and drift correction.

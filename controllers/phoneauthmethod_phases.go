@@ -94,6 +94,7 @@ func (r *PhoneAuthMethodReconciler) reconcileNormal(ctx context.Context, s *scop
 		r.resolveTenant, // the EntraTenant exists, is Ready and grants this namespace
 		r.desiredNumber, // the number from the spec or the Secret
 		r.resolveUser,   // the user's object id (and UPN for the domain scope)
+		r.checkUserKind, // no guest or privileged user unless the tenant allows them
 		r.checkOwner,    // no older object owns the same (tenant, user, phoneType)
 	} {
 		if o := phase(ctx, s); o != nil {
@@ -118,7 +119,7 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 	if pam.Status.UserID == "" && pam.Status.PhoneMethodID == "" {
 		return r.release(ctx, s, "Nothing to delete: phoneop never created or found this phone method")
 	}
-	for _, phase := range []func(context.Context, *scope) *outcome{r.resolveTenant, r.resolveUser, r.checkOwner} {
+	for _, phase := range []func(context.Context, *scope) *outcome{r.resolveTenant, r.resolveUser, r.checkUserKind, r.checkOwner} {
 		if o := phase(ctx, s); o != nil {
 			return r.releaseIfNotOurs(ctx, s, o)
 		}

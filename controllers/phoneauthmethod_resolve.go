@@ -17,6 +17,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/phone"
+	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/shard"
 	"github.com/phoneop/phoneop/internal/tenantconn"
 )
@@ -163,6 +164,39 @@ func (r *PhoneAuthMethodReconciler) resolveUser(ctx context.Context, s *scope) *
 	s.user = u
 	pam.Status.UserID = u.ID
 	return r.checkGrant(s)
+}
+
+// checkUserKind refuses a guest or a privileged user (one who holds an Entra directory role,
+// active or eligible, directly or through a role-assignable group) unless the tenant's
+// spec.userScope allows them; internal/privileged decides. It runs before any phone-method
+// call, on delete too (a refused object releases its finalizer without touching Graph). The
+// tenant's privileged set is read only when needed, and cached per tenant.
+func (r *PhoneAuthMethodReconciler) checkUserKind(ctx context.Context, s *scope) *outcome {
+	in := privileged.Input{Tenant: s.tenant.Name, Scope: s.tenant.Spec.UserScope, User: s.user}
+	if _, _, refused := privileged.Decide(in); !refused && privileged.NeedsPrivilegedSet(in.Scope) {
+		in.Privileged, in.LoadErr = r.privilegedSet(ctx, s)
+		if in.LoadErr != nil && graph.ClassOf(in.LoadErr) != graph.Forbidden {
+			return s.graphFailed(in.LoadErr, "reading who holds directory roles")
+		}
+	}
+	if reason, msg, refused := privileged.Decide(in); refused {
+		return s.notOursBecause(stalledOn(reason, msg, slowRetry))
+	}
+	return nil
+}
+
+// privilegedSet returns the tenant's privileged users. A load refused for a missing permission
+// is also recorded as a Warning on the EntraTenant, once per load.
+func (r *PhoneAuthMethodReconciler) privilegedSet(ctx context.Context, s *scope) (privileged.Set, error) {
+	if r.Privileged == nil || s.conn.Roles == nil {
+		return nil, &graph.Error{Op: "listRoleAssignments", Class: graph.Forbidden, Code: "noRoleReader"}
+	}
+	set, loaded, err := r.Privileged.Get(ctx, s.conn.TenantID, s.conn.Roles)
+	if loaded && graph.ClassOf(err) == graph.Forbidden {
+		r.Recorder.Eventf(s.tenant, nil, corev1.EventTypeWarning, identityv1alpha1.ReasonPrivilegedUsersUnknown, "CheckPrivilegedUsers",
+			"phoneop cannot read who holds directory roles (%v), so it refuses every user of this tenant; grant the app RoleManagement.Read.Directory and GroupMember.Read.All, or set spec.userScope.allowPrivilegedUsers", err)
+	}
+	return set, err
 }
 
 // userLookupKey is how the user is looked up in Graph: by the pinned object id when the spec

@@ -17,6 +17,7 @@ import (
 	"github.com/phoneop/phoneop/internal/changefeed"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
+	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/recorder"
 	"github.com/phoneop/phoneop/internal/shard"
 	"github.com/phoneop/phoneop/internal/tenantconn"
@@ -54,6 +55,9 @@ type Options struct {
 	// AllowCustomCloud lets EntraTenants with cloud Custom connect (--allow-custom-cloud): the
 	// Graph emulator in tests, the demo and the benchmark, or a private cloud.
 	AllowCustomCloud bool
+	// PrivilegedRefresh is how often each tenant's privileged users (directory roles) are read
+	// again; zero means privileged.DefaultRefresh (15 minutes).
+	PrivilegedRefresh time.Duration
 	// Shard is this manager's place among the shards; the zero value is the default shard of
 	// an unsharded install. ManagerOptions must be given the same value.
 	Shard shard.Config
@@ -125,6 +129,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Connector:               connector,
 		Observer:                observer,
 		Users:                   &UserCache{TTL: o.ResyncPeriod}, // grants judged on facts at most a period old
+		Privileged:              &privileged.Cache{Refresh: o.PrivilegedRefresh},
 		UserIndex:               userIndex,
 		Budgets:                 budgets,
 		Recorder:                events,

@@ -85,6 +85,17 @@ const (
 	// ReasonForbidden: the namespace or user is outside the tenant's grant, or the app lacks
 	// a Graph permission or role.
 	ReasonForbidden = "Forbidden"
+	// ReasonPrivilegedUser: the user holds an Entra directory role (active or eligible, directly
+	// or through a role-assignable group) and the EntraTenant does not set
+	// spec.userScope.allowPrivilegedUsers; phoneop makes no phone-method call for the user.
+	ReasonPrivilegedUser = "PrivilegedUser"
+	// ReasonPrivilegedUsersUnknown: phoneop could not read who holds directory roles (the app
+	// lacks RoleManagement.Read.Directory or GroupMember.Read.All), so it refuses every user of
+	// the tenant until it can, or until spec.userScope.allowPrivilegedUsers is set.
+	ReasonPrivilegedUsersUnknown = "PrivilegedUsersUnknown"
+	// ReasonGuestUser: the user is a guest (userType Guest, or #EXT# in the UPN) and the
+	// EntraTenant does not set spec.userScope.allowGuests; no phone-method call is made.
+	ReasonGuestUser = "GuestUser"
 	// ReasonConflict: another PhoneAuthMethod owns the same (tenant, user, phoneType).
 	ReasonConflict = "Conflict"
 	// ReasonTenantNotReady: the EntraTenant is missing or cannot authenticate.

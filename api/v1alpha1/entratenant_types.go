@@ -113,6 +113,21 @@ type UserScope struct {
 	// +kubebuilder:validation:MaxItems=1000
 	// +kubebuilder:validation:items:MaxLength=256
 	DeniedUsers []string `json:"deniedUsers,omitempty"`
+	// allowPrivilegedUsers lets phoneop manage the phones of users who hold an Entra directory
+	// role, active or eligible (PIM), directly or through a role-assignable group. Off by
+	// default: Entra lets only a Privileged Authentication Administrator manage an admin's
+	// authentication methods, while an app with UserAuthenticationMethod.ReadWrite.All is not
+	// held to that rule, so phoneop refuses such users (reason PrivilegedUser) unless this is
+	// true. Checking needs the application permissions RoleManagement.Read.Directory and
+	// GroupMember.Read.All; without them every user of the tenant is refused
+	// (PrivilegedUsersUnknown).
+	// +optional
+	AllowPrivilegedUsers bool `json:"allowPrivilegedUsers,omitempty"`
+	// allowGuests lets phoneop manage the phones of guest users (userType Guest, or a
+	// userPrincipalName containing #EXT#). Off by default: a guest's phones belong to their
+	// home tenant's processes (reason GuestUser).
+	// +optional
+	AllowGuests bool `json:"allowGuests,omitempty"`
 }
 
 // EntraTenantSpec is a connection to one Microsoft Entra tenant and who may use it.

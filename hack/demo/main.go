@@ -131,8 +131,27 @@ func (d *demo) applyPhones(ctx context.Context) error {
 		return fmt.Errorf("the API server accepted %s/invalid.yaml", samplesDir)
 	}
 	fmt.Println("  (rejected, as it should be)")
-	return nil
+	section("A Global Administrator's phone (PrivilegedUser: refused, no phone-method call)")
+	if err := d.kubectlStdin(ctx, adminPhone, "apply", "-f", "-"); err != nil {
+		return err
+	}
+	return d.waitReason(ctx, "team-a", "root-mobile", "PrivilegedUser")
 }
+
+// adminPhone claims the phone of root@contoso.com, who holds Global Administrator in the demo
+// seed: phoneop refuses it, as the EntraTenant does not set userScope.allowPrivilegedUsers.
+const adminPhone = `apiVersion: identity.phoneop.dev/v1alpha1
+kind: PhoneAuthMethod
+metadata:
+  name: root-mobile
+  namespace: team-a
+spec:
+  tenantRef:
+    name: contoso
+  user: root@contoso.com
+  phoneType: mobile
+  phoneNumber: "+1 2065550160"
+`
 
 // waitReason waits, with kubectl wait, for the Ready condition's reason.
 func (d *demo) waitReason(ctx context.Context, namespace, name, reason string) error {

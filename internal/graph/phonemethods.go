@@ -37,6 +37,8 @@ type PhoneMethod struct {
 type User struct {
 	ID                string `json:"id"`
 	UserPrincipalName string `json:"userPrincipalName"`
+	// UserType is "Member" or "Guest" as Graph reports it; "" when not read (bulk listings).
+	UserType string `json:"userType,omitempty"`
 }
 
 // GetUser resolves a user by object id or UPN. Resolve once and keep the id:
@@ -48,7 +50,7 @@ func (c *Client) GetUser(ctx context.Context, idOrUPN string) (User, error) {
 		return u, err
 	}
 	err := c.do(ctx, call{op: op, method: http.MethodGet, idempotent: true, out: &u,
-		path: "/users/" + url.PathEscape(idOrUPN) + "?$select=id,userPrincipalName"})
+		path: "/users/" + url.PathEscape(idOrUPN) + "?$select=id,userPrincipalName,userType"})
 	return u, err
 }
 

@@ -79,6 +79,9 @@ type group struct {
 	id          string
 	displayName string
 	members     []string
+	// assignableToRole: a role-assignable group (isAssignableToRole), which can hold directory
+	// roles.
+	assignableToRole bool
 }
 
 // Group is a directory group for seeding. Members name users (object id or
@@ -89,6 +92,9 @@ type Group struct {
 	ID          string   `json:"id"`
 	DisplayName string   `json:"displayName,omitempty"`
 	Members     []string `json:"members,omitempty"`
+	// IsAssignableToRole makes the group role-assignable: it can hold directory roles
+	// (AddRoleAssignment), and its transitive members are then privileged.
+	IsAssignableToRole bool `json:"isAssignableToRole,omitempty"`
 }
 
 // AddGroup adds a group, or replaces one with the same id.
@@ -96,17 +102,13 @@ func (e *Emulator) AddGroup(g Group) error {
 	if g.ID == "" {
 		return errorf("group needs an id")
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, ok := e.tenants[lower(g.TenantID)]
-	if !ok {
-		return notFoundf("unknown tenant %q", g.TenantID)
-	}
-	if t.groups == nil {
-		t.groups = map[string]*group{}
-	}
-	t.groups[lower(g.ID)] = &group{id: g.ID, displayName: g.DisplayName, members: slices.Clone(g.Members)}
-	return nil
+	return e.inTenant(g.TenantID, func(t *tenant) error {
+		if t.groups == nil {
+			t.groups = map[string]*group{}
+		}
+		t.groups[lower(g.ID)] = &group{id: g.ID, displayName: g.DisplayName, members: slices.Clone(g.Members), assignableToRole: g.IsAssignableToRole}
+		return nil
+	})
 }
 
 // directoryQuery is a parsed listing request.

@@ -187,6 +187,8 @@ type User struct {
 	TenantID          string `json:"tenantId"`
 	ID                string `json:"id"`
 	UserPrincipalName string `json:"userPrincipalName"`
+	// UserType is "Member" (the default when empty) or "Guest".
+	UserType string `json:"userType,omitempty"`
 }
 
 // PhoneMethod is microsoft.graph.phoneAuthenticationMethod.

@@ -66,6 +66,8 @@ func matchGraph(segs []string) graphRoute {
 		return graphRoute{template: RouteUsers, allowed: []string{http.MethodGet}}
 	case n >= 1 && eq(segs[0], "groups"):
 		return matchGroup(segs)
+	case n >= 1 && eq(segs[0], "roleManagement"):
+		return matchRoles(segs)
 	case n == 2 && eq(segs[0], "auditLogs") && eq(segs[1], "directoryAudits"):
 		return graphRoute{template: RouteDirectoryAudits, allowed: []string{http.MethodGet}}
 	case n < 2 || !eq(segs[0], "users") || segs[1] == "":
@@ -267,6 +269,11 @@ func checkPermission(gr graphRoute, method string, c *tokenClaims) *graphError {
 			return nil
 		}
 		return gerr(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	case isRoleRoute(gr.template):
+		if has(rolePermissions[gr.template]...) {
+			return nil
+		}
+		return gerr(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 	case isGroupRoute(gr.template):
 		if has(groupMemberReadPermissions...) {
 			return nil
@@ -311,6 +318,9 @@ func (e *Emulator) dispatch(r *http.Request, gr graphRoute, c *tokenClaims, vers
 	if gr.template == RouteUsers || isGroupRoute(gr.template) {
 		return e.listDirectory(r, gr, t, c, version)
 	}
+	if isRoleRoute(gr.template) {
+		return e.listRoles(r, gr, t, version)
+	}
 	if gr.template == RouteDirectoryAudits {
 		return e.listAudits(r, t, version, e.opts.AuditLag)
 	}
@@ -320,7 +330,7 @@ func (e *Emulator) dispatch(r *http.Request, gr graphRoute, c *tokenClaims, vers
 	}
 	ctx := odataContext(r, version, u)
 	if gr.template == RouteUser {
-		return answer{status: http.StatusOK, body: map[string]any{"@odata.context": ctx + "/$entity", "id": u.ID, "userPrincipalName": u.UserPrincipalName}}
+		return answer{status: http.StatusOK, body: map[string]any{"@odata.context": ctx + "/$entity", "id": u.ID, "userPrincipalName": u.UserPrincipalName, "userType": userTypeOf(u)}}
 	}
 	if draw.unknownError < modes.RateUnknownError {
 		return answer{err: errUnknownBackend(t.id, gr), fault: "unknownError"}

@@ -14,6 +14,10 @@ type Seed struct {
 	Users   []SeedUser `json:"users,omitempty"`
 	// Groups are loaded after the users, so members may name users of the same seed.
 	Groups []Group `json:"groups,omitempty"`
+	// RoleDefinitions and RoleAssignments (active, or eligible with "eligible": true) are loaded
+	// last, so an assignment may name a user or a role-assignable group of the same seed.
+	RoleDefinitions []RoleDefinition `json:"roleDefinitions,omitempty"`
+	RoleAssignments []RoleAssignment `json:"roleAssignments,omitempty"`
 }
 
 // SeedApp is App with the certificate as PEM text.
@@ -71,6 +75,16 @@ func (e *Emulator) LoadSeed(s Seed) error {
 			return err
 		}
 	}
+	for _, d := range s.RoleDefinitions {
+		if err := e.AddRoleDefinition(d); err != nil {
+			return err
+		}
+	}
+	for _, a := range s.RoleAssignments {
+		if err := e.AddRoleAssignment(a); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -94,8 +108,12 @@ func (e *Emulator) Dump() Seed {
 		}
 		for _, gk := range sortedKeys(t.groups) {
 			g := t.groups[gk]
-			s.Groups = append(s.Groups, Group{TenantID: t.id, ID: g.id, DisplayName: g.displayName, Members: slices.Clone(g.members)})
+			s.Groups = append(s.Groups, Group{TenantID: t.id, ID: g.id, DisplayName: g.displayName, Members: slices.Clone(g.members), IsAssignableToRole: g.assignableToRole})
 		}
+		for _, dk := range sortedKeys(t.roleDefs) {
+			s.RoleDefinitions = append(s.RoleDefinitions, t.roleDefs[dk])
+		}
+		s.RoleAssignments = append(s.RoleAssignments, t.roles...)
 	}
 	return s
 }

@@ -19,6 +19,10 @@ type tenant struct {
 	users  map[string]*user  // by lower-case object id
 	byUPN  map[string]*user  // by lower-case UPN
 	groups map[string]*group // by lower-case id; nil until a group is added
+	// roleDefs are the directory role definitions by lower-case id (never nil), and roles the active and
+	// eligible role assignments in the order added (roles.go).
+	roleDefs map[string]RoleDefinition
+	roles    []RoleAssignment
 	// mobiles indexes users by the numberKey of a mobile number they hold or held: a superset,
 	// checked against the current state on use, so that numberHeldByOther costs the few users
 	// sharing a number instead of a scan of the tenant. Every write of a mobile number adds to it.
@@ -95,7 +99,7 @@ func (e *Emulator) AddTenant(t Tenant) error {
 		return nil
 	}
 	e.tenants[lower(t.ID)] = &tenant{id: t.ID, policy: t.SMSSignIn,
-		apps: map[string]*app{}, users: map[string]*user{}, byUPN: map[string]*user{}}
+		apps: map[string]*app{}, users: map[string]*user{}, byUPN: map[string]*user{}, roleDefs: map[string]RoleDefinition{}}
 	return nil
 }
 

@@ -25,6 +25,9 @@ type Connection struct {
 	// Client calls Graph for the tenant; graph.API states the contract (reads never write, an
 	// ambiguous create is re-read, never re-posted).
 	Client graph.API
+	// Roles reads who holds directory roles (the privileged-user guard, internal/privileged);
+	// nil means unknown, and the guard then refuses every user.
+	Roles graph.RoleReader
 	// credential and scope let the tenant reconciler prove the credentials work.
 	credential azcore.TokenCredential
 	scope      string
@@ -56,7 +59,7 @@ func Dial(t *identityv1alpha1.EntraTenant, src graph.CredentialSource, o Options
 	if err != nil {
 		return nil, err
 	}
-	return &Connection{TenantID: t.Spec.TenantID, Cloud: cloudOf(t), Client: gc, credential: cred, scope: ep.Scope()}, nil
+	return &Connection{TenantID: t.Spec.TenantID, Cloud: cloudOf(t), Client: gc, Roles: gc, credential: cred, scope: ep.Scope()}, nil
 }
 
 // NewGraphClient is Dial for a caller that needs the concrete client (the plugin's batched

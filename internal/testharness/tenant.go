@@ -129,12 +129,14 @@ func emulatorSeed(t *Tenant) graphemu.Seed {
 	}
 }
 
-// permissionsOf is the app's permissions: the tenant's, or phoneop's usual two.
+// permissionsOf is the app's permissions: the tenant's, or what phoneop asks for (docs/entra-app.md):
+// phone methods, users, and who holds directory roles (the privileged-user guard).
 func permissionsOf(t *Tenant) []string {
 	if t.Permissions != nil {
 		return t.Permissions
 	}
-	return []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}
+	return []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll,
+		graphemu.PermRoleManagementReadDirectory, graphemu.PermGroupMemberReadAll}
 }
 
 // waitTenantReady polls the EntraTenant's Ready condition until it is True.

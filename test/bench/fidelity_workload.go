@@ -202,7 +202,7 @@ func (w fidelityWorkload) seed(main, masked *tenantIDs) graphemu.Seed {
 	for _, t := range []*tenantIDs{main, masked} {
 		s.Tenants = append(s.Tenants, graphemu.Tenant{ID: t.tenantID, SMSSignIn: graphemu.SMSPolicy{AllUsers: true}})
 		s.Apps = append(s.Apps, graphemu.SeedApp{TenantID: t.tenantID, ClientID: t.clientID, ClientSecret: t.secret,
-			Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}})
+			Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll, graphemu.PermRoleManagementReadDirectory, graphemu.PermGroupMemberReadAll}})
 	}
 	add := func(t *tenantIDs, users []user) {
 		for _, u := range users {

@@ -125,7 +125,7 @@ func (w workload) seed(tenantID, clientID, secret string) graphemu.Seed {
 	s := graphemu.Seed{
 		Tenants: []graphemu.Tenant{{ID: tenantID, SMSSignIn: graphemu.SMSPolicy{AllUsers: true}}},
 		Apps: []graphemu.SeedApp{{TenantID: tenantID, ClientID: clientID, ClientSecret: secret,
-			Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}}},
+			Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll, graphemu.PermRoleManagementReadDirectory, graphemu.PermGroupMemberReadAll}}},
 	}
 	for _, u := range w.users {
 		s.Users = append(s.Users, graphemu.SeedUser{User: graphemu.User{TenantID: tenantID, ID: u.id, UserPrincipalName: u.upn}})

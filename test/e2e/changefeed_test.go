@@ -22,7 +22,8 @@ import (
 // then on the scrapes TestMetricsReferencedByPrometheusConfig checks. Its own tenant and
 // namespace keep the other tests' counts (contoso's) untouched.
 var feedTenant = &testharness.Tenant{Name: "feedco", Namespace: "e2e-feed",
-	Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll, graphemu.PermAuditLogReadAll}}
+	Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll, graphemu.PermAuditLogReadAll,
+		graphemu.PermRoleManagementReadDirectory, graphemu.PermGroupMemberReadAll}}
 
 const feedPoll = 5 * time.Second
 
