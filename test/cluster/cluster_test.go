@@ -167,9 +167,10 @@ func managerPod(t *testing.T, c client.Client) (corev1.Pod, string) {
 // containerd as soon as Graph saw the first of their creates, and checks that kubelet restarts
 // it, that all converge and that no phone method was created twice.
 func killMidOnboarding(t *testing.T, c client.Client, e *emulator, tn *tenant, from, to int) {
-	// Graph answers within milliseconds here, and the manager creates in $batch requests of
-	// many: at a second a request, onboarding lasts long enough to be interrupted.
-	e.SetFaults(graphemu.Faults{Latency: time.Second})
+	// The manager sends its creates in a few concurrent $batch requests, which Graph (the
+	// emulator) answers within milliseconds: a random delay of up to 4 s a request spreads them,
+	// so at the first create some batches are done, some in flight and some not yet sent.
+	e.SetFaults(graphemu.Faults{Jitter: 4 * time.Second})
 	defer e.SetFaults(graphemu.Faults{})
 	pod, id := managerPod(t, c)
 	before := e.creates()
@@ -182,6 +183,7 @@ func killMidOnboarding(t *testing.T, c client.Client, e *emulator, tn *tenant, f
 		t.Fatalf("killing the manager container: %v\n%s", err, out)
 	}
 	created := e.creates() - before
+	e.SetFaults(graphemu.Faults{}) // requests still in flight keep their delay
 	t.Logf("killed the manager container after %d of %d creates", created, to-from)
 	if created >= to-from {
 		t.Fatalf("all %d objects were created before the kill: the test did not kill mid-onboarding", to-from)
