@@ -119,6 +119,9 @@ netns() {
   # Per-namespace settings: the bridge plugin forwards between pods and Services; these never
   # change the host's values.
   in_ns sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.ipv4.conf.all.route_localnet=1
+  # What leaves through node0 arrives on its peer: never forward it from there (it would be
+  # routed back out of node0 until its TTL ran out). Set after ip_forward, which resets it.
+  in_ns sysctl -qw net.ipv4.conf.node0-nowhere.forwarding=0
 }
 
 # --- host state that cannot live in the namespace -------------------------------------------

@@ -39,6 +39,9 @@ func TestInstalls(t *testing.T) {
 		t.Run("metrics over HTTPS: metrics-reader allowed, others refused", func(t *testing.T) {
 			checkMetrics(t, "phoneop-metrics-reader")
 		})
+		t.Run("pods cannot reach beyond the node", func(t *testing.T) {
+			checkNoUplink(t)
+		})
 		t.Run("manager container killed mid-onboarding", func(t *testing.T) {
 			killMidOnboarding(t, c, e, tn, 3, 200)
 		})
@@ -84,6 +87,27 @@ func checkMetrics(t *testing.T, readerRole string) {
 		if got != want {
 			t.Errorf("metrics as ServiceAccount %s: %q, want %q", sa, got, want)
 		}
+	}
+}
+
+// checkNoUplink shows the node's network namespace has no way out: a pod's request to an
+// address beyond the node (the TEST-NET-2 documentation range, never routed anywhere real)
+// gets no answer, while the same pod reaches the API server.
+func checkNoUplink(t *testing.T) {
+	const ns = "uplink-probe"
+	kubectl(t, "", "create", "namespace", ns)
+	t.Cleanup(func() { _, _ = kubectlErr("", "delete", "namespace", ns, "--wait=false") })
+	poll(t, time.Minute, "default ServiceAccount", func() (bool, error) {
+		_, err := kubectlErr("", "-n", ns, "get", "serviceaccount", "default")
+		return err == nil, err
+	})
+	if got := probe(t, ns, "inside", "default", "https://kubernetes.default.svc/version"); got != "status=200" {
+		t.Errorf("pod to the API server: %q, want status=200", got)
+	}
+	got := probe(t, ns, "outside", "default", "-insecure", "https://198.51.100.1/")
+	t.Logf("pod to 198.51.100.1: %s", got)
+	if !strings.HasPrefix(got, "error=") {
+		t.Errorf("a pod reached 198.51.100.1 (%q): the node is not isolated", got)
 	}
 }
 

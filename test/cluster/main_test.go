@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -76,6 +77,9 @@ func outer() int {
 		return 1
 	}
 	fmt.Printf("test/cluster: image built in %s\n", time.Since(start).Round(100*time.Millisecond))
+	// An interrupt reaches the inner run too (same process group) and ends it; the outer one
+	// stays alive to tear the cluster down.
+	signal.Notify(make(chan os.Signal, 1), os.Interrupt, syscall.SIGTERM)
 	// Down runs even when up failed half-way, and before the exit code is returned.
 	defer func() {
 		t := time.Now()
