@@ -169,10 +169,9 @@ func startEmulator(t *testing.T) *emulator {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(clusterCA)
-	// Graph's documented throttling stays on: the manager paces its writes to it, which is
-	// also what makes onboarding a few hundred objects take long enough to be interrupted.
+	// Graph's documented throttling stays on, as the manager meets it in production.
 	e := graphemu.New(graphemu.Options{
-		IssuerClient:      &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}},
+		IssuerClient: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}},
 	})
 	cert, caPEM := servingCert(t, nodeIP)
 	ln, err := net.Listen("tcp", net.JoinHostPort(nodeIP, "0"))
