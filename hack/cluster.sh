@@ -39,7 +39,6 @@ APISERVER="https://$NODE_IP:6443"
 PKI=$R/pki
 CONTAINERD_SOCK=$R/containerd/containerd.sock
 export KUBECONFIG=$R/admin.kubeconfig
-DEBIAN_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack)
 TOOLS_IMAGE=e2e.local/tools:1
 COREDNS_IMAGE=e2e.local/coredns:1
 
