@@ -29,6 +29,7 @@ import (
 // config is everything the flags set.
 type config struct {
 	addr, seedFile, certFile, keyFile, certOut string
+	issuerCA                                   string
 	plainHTTP, admin, noThrottle, quiet        bool
 	opts                                       graphemu.Options
 }
@@ -48,6 +49,7 @@ func newFlagSet(c *config, fs *flag.FlagSet) *parsedFlags {
 	fs.StringVar(&c.certFile, "tls-cert", "", "serve with this PEM certificate (with -tls-key) instead of a generated one")
 	fs.StringVar(&c.keyFile, "tls-key", "", "PEM private key for -tls-cert")
 	fs.StringVar(&c.certOut, "cert-out", "graph-emulator.crt", "where to write the generated self-signed certificate (trust it with curl --cacert)")
+	fs.StringVar(&c.issuerCA, "issuer-ca", "", "PEM CA bundle to trust when fetching a federated credential issuer's OIDC discovery and keys (e.g. a cluster's ca.crt); default: the system roots")
 	fs.BoolVar(&c.plainHTTP, "plain-http", false, "serve plain http (azidentity refuses it; curl only)")
 	fs.BoolVar(&c.admin, "admin", false, "serve the admin API under /_emulator/")
 	fs.BoolVar(&c.quiet, "quiet", false, "do not log requests")
@@ -109,7 +111,29 @@ func (p *parsedFlags) Parse(args []string) error {
 	}
 	p.c.opts.EnableAdmin = p.c.admin
 	p.c.opts.DisableThrottling = p.c.noThrottle
+	if p.c.issuerCA != "" {
+		client, err := issuerClient(p.c.issuerCA)
+		if err != nil {
+			return err
+		}
+		p.c.opts.IssuerClient = client
+	}
 	return nil
+}
+
+// issuerClient trusts the PEM bundle at path for federated credential issuers (a Kubernetes
+// API server serving its service-account issuer's discovery with its own CA).
+func issuerClient(path string) (*http.Client, error) {
+	pemBytes, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("-issuer-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("-issuer-ca: no PEM certificate in %s", path)
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
 }
 
 func main() {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -178,17 +179,18 @@ func WriteArchive(w io.Writer, img v1.Image, ref string, mtime time.Time) error 
 	files[blob(digest)] = rawManifest
 
 	files["oci-layout"] = []byte(`{"imageLayoutVersion":"1.0.0"}`)
+	annotations, err := refAnnotations(ref)
+	if err != nil {
+		return err
+	}
 	index := v1.IndexManifest{
 		SchemaVersion: 2,
 		MediaType:     types.OCIImageIndex,
 		Manifests: []v1.Descriptor{{
-			MediaType: types.OCIManifestSchema1,
-			Digest:    digest,
-			Size:      int64(len(rawManifest)),
-			Annotations: map[string]string{
-				"io.containerd.image.name":          ref,
-				"org.opencontainers.image.ref.name": ref,
-			},
+			MediaType:   types.OCIManifestSchema1,
+			Digest:      digest,
+			Size:        int64(len(rawManifest)),
+			Annotations: annotations,
 		}},
 	}
 	dockerManifest := tarball.Manifest{{Config: blob(cfgName), RepoTags: []string{ref}, Layers: layerPaths}}
@@ -219,4 +221,31 @@ func WriteArchive(w io.Writer, img v1.Image, ref string, mtime time.Time) error 
 		}
 	}
 	return tw.Close()
+}
+
+// refAnnotations names the image in index.json the way `docker save` does: containerd's
+// annotation holds the fully qualified name, because containerd (1.6) names an imported image
+// by it verbatim while the CRI looks images up by their normalized name; a short "phoneop:dev"
+// would import as an image the kubelet never finds. The OCI ref.name is the bare tag.
+func refAnnotations(ref string) (map[string]string, error) {
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"io.containerd.image.name":          normalizedName(tag),
+		"org.opencontainers.image.ref.name": tag.TagStr(),
+	}, nil
+}
+
+// normalizedName is containerd's (and Docker's) normalized form of tag: a name with a
+// registry host keeps it, a bare name is on docker.io, and a one-part Docker Hub repository
+// is under library/. go-containerregistry spells Docker Hub "index.docker.io"; containerd
+// spells it "docker.io".
+func normalizedName(tag name.Tag) string {
+	registry := tag.RegistryStr()
+	if registry == name.DefaultRegistry {
+		registry = "docker.io"
+	}
+	return registry + "/" + tag.RepositoryStr() + ":" + tag.TagStr()
 }

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -173,5 +174,58 @@ func TestArchiveLoads(t *testing.T) {
 		if !names[n] {
 			t.Errorf("archive has no %s", n)
 		}
+	}
+}
+
+// TestRefAnnotations checks index.json names the image as `docker save` does: containerd's
+// annotation normalized (the CRI finds an image only by that name), ref.name the bare tag.
+func TestRefAnnotations(t *testing.T) {
+	cases := map[string]struct{ containerd, refName string }{
+		"phoneop:dev":                       {"docker.io/library/phoneop:dev", "dev"},
+		"phoneop":                           {"docker.io/library/phoneop:latest", "latest"},
+		"someone/phoneop:v1":                {"docker.io/someone/phoneop:v1", "v1"},
+		"docker.io/phoneop:v1":              {"docker.io/library/phoneop:v1", "v1"},
+		"index.docker.io/library/phoneop:1": {"docker.io/library/phoneop:1", "1"},
+		"ghcr.io/phoneop/phoneop:v0.1.0":    {"ghcr.io/phoneop/phoneop:v0.1.0", "v0.1.0"},
+		"localhost:5000/phoneop:dev":        {"localhost:5000/phoneop:dev", "dev"},
+		"registry.local/team/sub/phoneop:x": {"registry.local/team/sub/phoneop:x", "x"},
+	}
+	for ref, want := range cases {
+		got, err := refAnnotations(ref)
+		if err != nil {
+			t.Errorf("%s: %v", ref, err)
+			continue
+		}
+		if got["io.containerd.image.name"] != want.containerd || got["org.opencontainers.image.ref.name"] != want.refName {
+			t.Errorf("%s: annotations %v, want io.containerd.image.name=%s ref.name=%s", ref, got, want.containerd, want.refName)
+		}
+	}
+}
+
+// TestArchiveNamesImage reads index.json back from a written archive.
+func TestArchiveNamesImage(t *testing.T) {
+	img, _ := build(t)
+	var buf bytes.Buffer
+	if err := WriteArchive(&buf, img, "phoneop:dev", time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(&buf)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no index.json in the archive: %v", err)
+		}
+		if h.Name != "index.json" {
+			continue
+		}
+		var index v1.IndexManifest
+		if err := json.NewDecoder(tr).Decode(&index); err != nil {
+			t.Fatal(err)
+		}
+		got := index.Manifests[0].Annotations["io.containerd.image.name"]
+		if got != "docker.io/library/phoneop:dev" {
+			t.Errorf("io.containerd.image.name = %q, want docker.io/library/phoneop:dev", got)
+		}
+		return
 	}
 }

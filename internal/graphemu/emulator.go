@@ -77,6 +77,9 @@ type Options struct {
 	// records (Entra: 2 minutes at the 95th percentile, 5 at the 99th); 0 delivers at once.
 	// hack/graph-emulator's -audit-lag defaults to 2 minutes.
 	AuditLag time.Duration
+	// IssuerClient fetches a federated credential issuer's OIDC discovery document and keys
+	// (federated.go); nil means http.DefaultClient. Give it the issuer's CA.
+	IssuerClient *http.Client
 	// Now is the clock (token expiry, throttling, replication delay,
 	// dates in responses); nil means time.Now.
 	Now func() time.Time
@@ -180,6 +183,9 @@ type App struct {
 	// verify client assertions.
 	CertificatePEM []byte   `json:"-"`
 	Permissions    []string `json:"permissions"`
+	// FederatedCredentials are the app's federated identity credentials (workload identity
+	// federation, federated.go): an app may have these and no secret or certificate.
+	FederatedCredentials []FederatedCredential `json:"federatedIdentityCredentials,omitempty"`
 }
 
 // User is a directory user.

@@ -115,11 +115,11 @@ func (e *Emulator) SetSMSPolicy(tenantID string, p SMSPolicy) error {
 	return nil
 }
 
-// AddApp registers (or replaces) an app in its tenant. It needs a secret
-// or at least one certificate.
+// AddApp registers (or replaces) an app in its tenant. It needs a secret,
+// a certificate or a federated identity credential.
 func (e *Emulator) AddApp(a App) error {
-	if a.ClientID == "" || (a.ClientSecret == "" && len(a.CertificatePEM) == 0) {
-		return errorf("app needs a client id and a secret or certificate")
+	if a.ClientID == "" || (a.ClientSecret == "" && len(a.CertificatePEM) == 0 && len(a.FederatedCredentials) == 0) {
+		return errorf("app needs a client id and a secret, certificate or federated identity credential")
 	}
 	certs, err := parseCerts(a.CertificatePEM)
 	if err != nil {

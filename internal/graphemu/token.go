@@ -255,7 +255,14 @@ func (e *Emulator) checkCredential(r *http.Request, a *app, tenantID, clientID, 
 		if f.Get("client_assertion_type") != assertionType {
 			return &aadError{http.StatusBadRequest, "invalid_request", 900144, "client_assertion_type must be " + assertionType + "."}
 		}
-		return verifyAssertion(a, f.Get("client_assertion"), tenantID, clientID, e.now())
+		assertion := f.Get("client_assertion")
+		// A certificate credential's assertion is issued by the app itself (iss = sub =
+		// client_id); anything else is a token from an external issuer that only a
+		// federated identity credential can accept, as Entra decides.
+		if federated(assertion, clientID) {
+			return e.verifyFederated(r.Context(), a, assertion)
+		}
+		return verifyAssertion(a, assertion, tenantID, clientID, e.now())
 	}
 	return &aadError{http.StatusUnauthorized, "invalid_client", 7000218,
 		"The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
