@@ -381,7 +381,7 @@ func federatedTenant(t *testing.T, e *emulator, name string, users int, subject,
 	tn := &tenant{Name: name, TenantID: guid(), ClientID: guid(), Namespace: name + "-apps"}
 	must(t, e.AddTenant(graphemu.Tenant{ID: tn.TenantID, SMSSignIn: graphemu.SMSPolicy{AllUsers: true}}))
 	must(t, e.AddApp(graphemu.App{TenantID: tn.TenantID, ClientID: tn.ClientID,
-		Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll},
+		Permissions: appPermissions,
 		FederatedCredentials: []graphemu.FederatedCredential{{Name: "phoneop", Issuer: issuer, Subject: subject,
 			Audiences: []string{graphemu.WorkloadIdentityAudience}}}}))
 	for i := range users {

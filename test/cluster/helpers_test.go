@@ -237,12 +237,17 @@ type tenant struct {
 const tenantLabel = "phoneop.dev/tenant"
 
 // newTenant registers a tenant with a secret app and users user0..users-1 in the emulator.
+// appPermissions are what docs/entra-app.md asks for: phone methods, users, and who holds
+// directory roles (the privileged-user guard fails closed without them).
+var appPermissions = []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll,
+	graphemu.PermRoleManagementReadDirectory, graphemu.PermGroupMemberReadAll}
+
 func newTenant(t *testing.T, e *emulator, name string, users int) *tenant {
 	t.Helper()
 	tn := &tenant{Name: name, TenantID: guid(), ClientID: guid(), Secret: hex.EncodeToString([]byte(guid()))[:32], Namespace: name + "-apps"}
 	must(t, e.AddTenant(graphemu.Tenant{ID: tn.TenantID, SMSSignIn: graphemu.SMSPolicy{AllUsers: true}}))
 	must(t, e.AddApp(graphemu.App{TenantID: tn.TenantID, ClientID: tn.ClientID, ClientSecret: tn.Secret,
-		Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll}}))
+		Permissions: appPermissions}))
 	for i := range users {
 		must(t, e.AddUser(graphemu.User{TenantID: tn.TenantID, ID: guid(), UserPrincipalName: tn.upn(i)}))
 	}

@@ -81,6 +81,13 @@ spec:
         configMap: {name: graph-emulator-ca}
 `
 
+// allowCustomCloud is the JSON patch a user of the Graph emulator (or a private cloud) adds:
+// the emulated tenants are cloud Custom, which the shipped installs refuse.
+const allowCustomCloud = `- op: add
+  path: /spec/template/spec/containers/0/args/-
+  value: --allow-custom-cloud
+`
+
 // overlay renders the install with the emulator's CA ConfigMap and the manager patch through
 // a kustomize overlay, as a user customizes an install.
 func overlay(t *testing.T, in install, e *emulator) string {
@@ -98,6 +105,8 @@ func overlay(t *testing.T, in install, e *emulator) string {
 		write("extra-patch.yaml", in.extraPatch)
 		patches += "- path: extra-patch.yaml\n"
 	}
+	write("allow-custom-cloud.yaml", allowCustomCloud)
+	patches += "- path: allow-custom-cloud.yaml\n  target: {kind: Deployment, name: " + deploymentName + "}\n"
 	write("kustomization.yaml", "resources:\n- install.yaml\n- emulator-ca.yaml\npatches:\n"+patches)
 	return renderKustomize(t, dir)
 }
