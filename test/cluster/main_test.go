@@ -19,6 +19,7 @@ Licensed under the Apache License, Version 2.0.
 package cluster
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -49,6 +50,12 @@ var repoRoot = func() string {
 func TestMain(m *testing.M) {
 	if os.Getenv(innerEnv) == "1" {
 		os.Exit(m.Run())
+	}
+	flag.Parse()
+	if testing.Short() {
+		// make unit: a cluster is the opposite of a quick test.
+		fmt.Println("test/cluster: skipped under -short (it starts a real cluster; make test or make e2e-cluster run it)")
+		os.Exit(0)
 	}
 	os.Exit(outer())
 }
