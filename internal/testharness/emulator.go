@@ -171,7 +171,12 @@ type Stats []graphemu.Stat
 // isGraph tells Graph calls from the login authority's (token, discovery), which azidentity
 // caches and which are not what an operator's Graph quota is spent on.
 func isGraph(route string) bool {
-	return strings.HasPrefix(route, "/users/") || route == "/$batch" || route == "/me"
+	for _, prefix := range []string{"/users/", "/roleManagement/", "/groups/"} {
+		if strings.HasPrefix(route, prefix) {
+			return true
+		}
+	}
+	return route == "/$batch" || route == "/me"
 }
 
 // Graph counts Graph calls (token and discovery requests excluded): reads are GETs,

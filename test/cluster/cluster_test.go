@@ -112,7 +112,9 @@ func checkNoUplink(t *testing.T) {
 }
 
 // probe runs hack/cluster/kprobe in a pod (restricted securityContext) as the ServiceAccount,
-// waits for it to finish and returns its answer line.
+// waits for it to finish and returns its answer line. The pod asks for the account's token
+// itself: phoneop's ServiceAccount turns automounting off (its own pod mounts the token
+// explicitly), and a probe standing in for the manager must do the same.
 func probe(t *testing.T, ns, name, serviceAccount string, args ...string) string {
 	t.Helper()
 	quoted := make([]string, len(args))
@@ -124,6 +126,7 @@ kind: Pod
 metadata: {name: %s, namespace: %s}
 spec:
   serviceAccountName: %s
+  automountServiceAccountToken: true
   restartPolicy: Never
   securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
   containers:
