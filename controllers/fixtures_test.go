@@ -199,6 +199,18 @@ func deletionPolicyDelete(p *identityv1alpha1.PhoneAuthMethod) {
 	p.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyDelete
 }
 
+// createInUngrantedNamespace creates a namespace the tenant does not grant (suffix after the
+// fixture's namespace) and a mobile in it, and waits until the object is refused (Forbidden).
+func (f *fixture) createInUngrantedNamespace(suffix, name, user, number string) (*corev1.Namespace, *identityv1alpha1.PhoneAuthMethod) {
+	f.t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace + "-" + suffix}}
+	f.create(ns)
+	p := f.pam(name, user, identityv1alpha1.PhoneTypeMobile, number, func(p *identityv1alpha1.PhoneAuthMethod) { p.Namespace = ns.Name })
+	f.create(p)
+	f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonForbidden)
+	return ns, p
+}
+
 // createReady creates an object and waits until it is Ready (Synced) for its generation.
 func (f *fixture) createReady(p *identityv1alpha1.PhoneAuthMethod) {
 	f.t.Helper()

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -95,12 +94,7 @@ func conditionTrue(p *identityv1alpha1.PhoneAuthMethod, condType string) bool {
 func TestAPreDatedClaimInANewlyGrantedNamespaceDoesNotTakeOver(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("uma@contoso.com")
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace + "-later"}}
-	f.create(ns)
-	early := f.pam("uma-mobile", "uma@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550144",
-		func(p *identityv1alpha1.PhoneAuthMethod) { p.Namespace = ns.Name })
-	f.create(early)
-	f.waitForReady(early, metav1.ConditionFalse, identityv1alpha1.ReasonForbidden)
+	ns, early := f.createInUngrantedNamespace("later", "uma-mobile", "uma@contoso.com", "+1 2065550144")
 
 	owner := f.pam("uma-mobile", "uma@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550145")
 	f.createReady(owner)

@@ -461,12 +461,7 @@ func TestKubectlsLastAppliedAnnotationStaysOnTheServerButNotInTheCache(t *testin
 func TestUngrantedNamespaceCannotClaimAPhone(t *testing.T) {
 	f := newFixture(t)
 	userID := f.addUser("val@contoso.com")
-	squatNS := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace + "-squat"}}
-	f.create(squatNS)
-	squatter := f.pam("squat", "val@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550126",
-		func(p *identityv1alpha1.PhoneAuthMethod) { p.Namespace = squatNS.Name })
-	f.create(squatter)
-	f.waitForReady(squatter, metav1.ConditionFalse, identityv1alpha1.ReasonForbidden)
+	f.createInUngrantedNamespace("squat", "squat", "val@contoso.com", "+1 2065550126")
 
 	// The granted object is younger but the squatter's namespace is not granted: it owns nothing.
 	owner := f.pam("val-mobile", "val@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550127")
@@ -518,12 +513,7 @@ func TestDeletingAMobileWithAnUnmanagedAlternateStalls(t *testing.T) {
 func TestNamespaceLabelGrantsAtOnce(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("nia@contoso.com")
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.namespace + "-later"}}
-	f.create(ns)
-	p := f.pam("nia-mobile", "nia@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550131",
-		func(p *identityv1alpha1.PhoneAuthMethod) { p.Namespace = ns.Name })
-	f.create(p)
-	f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonForbidden)
+	ns, p := f.createInUngrantedNamespace("later", "nia-mobile", "nia@contoso.com", "+1 2065550131")
 
 	// Forbidden objects retry every 5 minutes; converging within the timeout proves the
 	// namespace watch.
