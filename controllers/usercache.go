@@ -112,11 +112,15 @@ func (c *UserCache) shrinkLocked() {
 	}
 }
 
+// dropWhere drops the users for which drop says so, each under both its keys: a user left
+// under one key only could not be forgotten by the other (Forget by UPN would miss the id).
 func (c *UserCache) dropWhere(drop func(cachedUser) bool) {
 	for tenantID, users := range c.tenants {
 		for key, e := range users {
 			if drop(e) {
 				c.deleteLocked(tenantID, key)
+				c.deleteLocked(tenantID, strings.ToLower(e.user.ID))
+				c.deleteLocked(tenantID, strings.ToLower(e.user.UserPrincipalName))
 			}
 		}
 	}

@@ -35,6 +35,14 @@ func TestUserCacheExpiresAndStaysBounded(t *testing.T) {
 			t.Fatalf("after %d users the cache holds %d keys, bound 100", i+1, c.size)
 		}
 	}
+	// Eviction drops whole users: every cached user is there under both its keys.
+	for i := range 1000 {
+		_, byID := c.Get("t", fmt.Sprintf("id-%d", i))
+		_, byUPN := c.Get("t", fmt.Sprintf("u%d@contoso.com", i))
+		if byID != byUPN {
+			t.Fatalf("user %d is cached under one key only (id %v, UPN %v)", i, byID, byUPN)
+		}
+	}
 	c.Forget("t", "u999@contoso.com")
 	if _, ok := c.Get("t", "id-999"); ok {
 		t.Error("Forget by UPN left the id key")
