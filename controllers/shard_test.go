@@ -48,6 +48,13 @@ func TestAnObjectLabelledAwayFromItsTenantsShardIsRefused(t *testing.T) {
 	unchanged := tenant.DeepCopy()
 	tenant.Labels = map[string]string{shard.Label: "eu-2"}
 	f.g.Expect(k8s.Patch(f.ctx, tenant, client.MergeFrom(unchanged))).To(Succeed())
+	// The manager's cache must hold the relabelled tenant before the object is created:
+	// otherwise its first pass may judge it against the unlabelled tenant it still caches.
+	f.g.Eventually(func() map[string]string {
+		cached := &identityv1alpha1.EntraTenant{}
+		f.g.Expect(k8s.Get(f.ctx, client.ObjectKeyFromObject(tenant), cached)).To(Succeed())
+		return cached.Labels
+	}).Should(HaveKeyWithValue(shard.Label, "eu-2"))
 	f.resetStats()
 	p := f.pam("ada-mobile", "ada@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550148")
 	f.create(p)
