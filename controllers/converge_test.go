@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/budget"
@@ -124,13 +125,19 @@ func newUnitWorld(api *graphtest.FakeAPI, mutate ...func(*identityv1alpha1.Phone
 	rec := events.NewFakeRecorder(100)
 	r := &PhoneAuthMethodReconciler{
 		Observer: &observe.Observer{TTL: 0}, // every read reaches the fake
-		Users:    &UserCache{}, Budgets: &budget.Ledger{}, Recorder: rec, ResyncPeriod: time.Hour,
+		Users:    &UserCache{}, Budgets: unitLedger(), Recorder: rec, ResyncPeriod: time.Hour,
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
 	}
 	s := &scope{pam: pam, number: pam.Spec.PhoneNumber, user: graph.User{ID: unitUserID, UserPrincipalName: pam.Spec.User}, userFresh: true,
 		tenant: &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}},
 		conn:   &tenantconn.Connection{TenantID: "tenant-1", Cloud: graph.CloudGlobal, Client: api}}
 	return &unitWorld{r: r, api: api, events: rec, s: s}
+}
+
+// unitLedger is a change budget over a fake API server, with no jitter.
+func unitLedger() *budget.Ledger {
+	api := fake.NewClientBuilder().Build()
+	return &budget.Ledger{Client: api, Reader: api, Namespace: "phoneop-system", Jitter: func(time.Duration) time.Duration { return 0 }}
 }
 
 func (w *unitWorld) converge(t *testing.T) *outcome {

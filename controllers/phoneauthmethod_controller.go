@@ -51,7 +51,8 @@ type PhoneAuthMethodReconciler struct {
 	// Privileged keeps each tenant's privileged users (directory roles) for a refresh period;
 	// nil refuses every user of a tenant that does not allow privileged users.
 	Privileged *privileged.Cache
-	// Budgets caps each tenant's destructive writes per rolling hour.
+	// Budgets is the change budget: each tenant's destructive writes and new phones per
+	// rolling hour, persisted in a Lease per tenant.
 	Budgets *budget.Ledger
 	// Recorder records an Event for every Graph write and drift correction.
 	Recorder events.EventRecorder
@@ -138,6 +139,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if s.outcome.ready || s.released {
 		r.writes.forget(pam.UID) // converged or gone: a later drift is a new story
 		r.backlog.Done(req.NamespacedName)
+		r.Budgets.Forget(req.NamespacedName) // no longer in line for the change budget
 	}
 	if s.reconnect && s.tenant != nil {
 		r.Connector.Forget(s.tenant.UID)
@@ -261,6 +263,8 @@ func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ct
 	}
 	// No worker starts before the user index holds every object.
 	b = b.WatchesRawSource(r.UserIndex.SyncSource())
+	// A refunded change-budget token wakes the first object waiting for it.
+	b = b.WatchesRawSource(r.Budgets.Source())
 	return b.
 		// The objects themselves, queued by their tenant's backlog (internal/fairqueue) instead of
 		// For's first-in first-out.

@@ -42,6 +42,9 @@ type scope struct {
 	observed bool
 	// result is the latest plan.
 	result plan.Result
+	// createdThisPass: apply created the object's phone in this pass, so its SMS sign-in
+	// setting is part of that create, not a change of an existing phone (budgetPoolOf).
+	createdThisPass bool
 	// guard is the object's record of its writes for this generation (WriteGuard), loaded by
 	// converge and kept up to date by apply; guarded tells whether converge loaded it, and so
 	// whether status.writeGuard is written.
@@ -92,6 +95,7 @@ const maxApplyRounds = 4
 func (r *PhoneAuthMethodReconciler) reconcileNormal(ctx context.Context, s *scope) *outcome {
 	for _, phase := range []func(context.Context, *scope) *outcome{
 		r.resolveTenant, // the EntraTenant exists, is Ready and grants this namespace
+		r.waitForBudget, // still waiting for the change budget: no Graph read, no Secret read
 		r.desiredNumber, // the number from the spec or the Secret
 		r.resolveUser,   // the user's object id (and UPN for the domain scope)
 		r.checkUserKind, // no guest or privileged user unless the tenant allows them
@@ -119,7 +123,7 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 	if pam.Status.UserID == "" && pam.Status.PhoneMethodID == "" {
 		return r.release(ctx, s, "Nothing to delete: phoneop never created or found this phone method")
 	}
-	for _, phase := range []func(context.Context, *scope) *outcome{r.resolveTenant, r.resolveUser, r.checkUserKind, r.checkOwner} {
+	for _, phase := range []func(context.Context, *scope) *outcome{r.resolveTenant, r.waitForBudget, r.resolveUser, r.checkUserKind, r.checkOwner} {
 		if o := phase(ctx, s); o != nil {
 			return r.releaseIfNotOurs(ctx, s, o)
 		}

@@ -84,7 +84,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		return nil, errors.New("the resync period and the concurrent reconciles must be positive")
 	}
 	graph.RegisterMetrics(metrics.Registry)
-	budgets := &budget.Ledger{}
+	// The change budget's Leases live in the manager's namespace, read uncached (a cached read
+	// would start a cluster-wide Lease informer) and written with optimistic concurrency.
+	budgets := &budget.Ledger{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: o.CredentialsNamespace}
 	connector := &tenantconn.Connector{
 		Reader:           mgr.GetAPIReader(),
 		Namespace:        o.CredentialsNamespace,

@@ -75,9 +75,14 @@ const (
 	// ReasonPaused: the object or its EntraTenant carries phoneop.dev/paused: "true"; phoneop
 	// makes no Graph call for it (Synced=False, Ready unchanged).
 	ReasonPaused = "Paused"
-	// ReasonChangeBudgetExceeded: the tenant's change budget of destructive writes for the
-	// rolling hour is used up; the object waits until a write frees up or the cap is raised.
+	// ReasonChangeBudgetExceeded: the tenant's change budget for the rolling hour (destructive
+	// writes, or new phones) is used up; the object waits until a slot frees up or the cap is
+	// raised.
 	ReasonChangeBudgetExceeded = "ChangeBudgetExceeded"
+	// ReasonDefaultMethodInUse: Graph refused to delete the phone because it is the user's
+	// default sign-in method and the user has other methods; an admin or the user must change
+	// the default first. phoneop retries slowly and spends no change budget on the refusals.
+	ReasonDefaultMethodInUse = "DefaultMethodInUse"
 	// ReasonUpdateRejected: Graph refused to change the number of an existing method (400).
 	ReasonUpdateRejected = "UpdateRejected"
 	// ReasonThrottled: Graph throttled phoneop; it retries after Retry-After.

@@ -21,6 +21,8 @@ import (
 //	DELETE /_emulator/tenants/{t}/users/{u}/phoneMethods/{type}     delete out of band
 //	GET    /_emulator/tenants/{t}/users/{u}/authenticationMethods   the other methods (not phones)
 //	PUT    /_emulator/tenants/{t}/users/{u}/authenticationMethods   replace them: [{"type":"fido2"},…]
+//	GET    /_emulator/tenants/{t}/users/{u}/defaultMethod           {"defaultMethod":"mobile"} ("" for none)
+//	PUT    /_emulator/tenants/{t}/users/{u}/defaultMethod           set it ({"defaultMethod":""}: the rule)
 //	GET    /_emulator/stats, DELETE /_emulator/stats               read / reset call counts
 //	       (?tenant={t}: that tenant's only, see TenantStats)
 //	GET    /_emulator/faults, PUT /_emulator/faults                read / replace faults
@@ -111,6 +113,20 @@ func (e *Emulator) adminTenant(w http.ResponseWriter, r *http.Request, tenantID 
 		}
 		writeJSON(w, http.StatusOK, ms)
 		return
+	case len(rest) == 3 && rest[0] == "users" && rest[2] == "defaultMethod" && r.Method == http.MethodGet:
+		m, err := e.DefaultMethod(tenantID, rest[1])
+		if err != nil {
+			adminDone(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, DefaultMethodBody{DefaultMethod: m})
+		return
+	case len(rest) == 3 && rest[0] == "users" && rest[2] == "defaultMethod" && r.Method == http.MethodPut:
+		var b DefaultMethodBody
+		if !decodeAdmin(w, r, &b) {
+			return
+		}
+		err = e.SetDefaultMethod(tenantID, rest[1], b.DefaultMethod)
 	case len(rest) == 3 && rest[0] == "users" && rest[2] == "authenticationMethods" && r.Method == http.MethodPut:
 		var ms []AuthenticationMethod
 		if !decodeAdmin(w, r, &ms) {

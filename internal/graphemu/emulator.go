@@ -195,6 +195,11 @@ type User struct {
 	UserPrincipalName string `json:"userPrincipalName"`
 	// UserType is "Member" (the default when empty) or "Guest".
 	UserType string `json:"userType,omitempty"`
+	// DefaultMethod is the user's default sign-in (MFA) method: a phone type ("mobile",
+	// "alternateMobile", "office") or another method's kind ("microsoftAuthenticator", "fido2",
+	// …). Empty follows the rule of defaultmethod.go. Graph refuses to delete a default phone
+	// while the user has other methods.
+	DefaultMethod string `json:"defaultMethod,omitempty"`
 }
 
 // PhoneMethod is microsoft.graph.phoneAuthenticationMethod.

@@ -166,6 +166,11 @@ func (e *Emulator) AddUser(u User) error {
 	if u.ID == "" || u.UserPrincipalName == "" {
 		return errorf("user needs an id and a userPrincipalName")
 	}
+	m, ok := validDefaultMethod(u.DefaultMethod)
+	if !ok {
+		return errorf("invalid defaultMethod %q (want a phone type or an authentication method kind)", u.DefaultMethod)
+	}
+	u.DefaultMethod = m
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	t, ok := e.tenants[lower(u.TenantID)]
@@ -538,13 +543,20 @@ func checkExtension(typ, number string) *graphError {
 	return nil
 }
 
-// deleteMethod applies rule 2: a mobile stays while an alternateMobile exists.
+// deleteMethod applies rule 2 (a mobile stays while an alternateMobile exists) and rule 9 (the
+// user's default method stays while the user has other methods).
 func deleteMethod(u *user, m *method) *graphError {
 	if m.phoneType == Mobile {
 		if _, ok := u.methods[AlternateMobile]; ok {
 			return gerr(http.StatusBadRequest, "badRequest",
 				"The mobile phone can't be deleted while an alternateMobile phone exists. Update the mobile number, then delete the alternateMobile phone.")
 		}
+	}
+	if defaultMethodOf(u) == m.phoneType {
+		if hasOtherMethods(u, m.phoneType) {
+			return errDefaultMethod()
+		}
+		u.DefaultMethod = "" // the user's last method: the default goes with it
 	}
 	delete(u.methods, m.phoneType)
 	return nil
