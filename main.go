@@ -172,6 +172,7 @@ func controllerOptions(o options) controllers.Options {
 	limits.RequestsPerSecond, limits.Burst, limits.WritesPerSecond = o.graphRPS, o.graphBurst, o.graphWPS
 	return controllers.Options{
 		CredentialsNamespace:    o.credentialsNamespace,
+		BudgetNamespace:         o.leaseNamespace(),
 		ResyncPeriod:            o.resyncPeriod,
 		MaxConcurrentReconciles: o.maxConcurrent,
 		GraphLimits:             limits,

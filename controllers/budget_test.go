@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/budget"
 	"github.com/phoneop/phoneop/internal/graphemu"
 )
 
@@ -61,5 +62,47 @@ func TestRaisingTheCapSendsEachWaitingDeleteOnce(t *testing.T) {
 		waitGone(t, p)
 	}
 	f.g.Expect(f.count(http.MethodDelete, graphemu.RoutePhoneItem)).To(Equal(5), "each waiting delete is sent once: %+v", f.stats())
-	_ = metav1.ConditionTrue
+}
+
+// TestDefaultMethodDeletesAreRefusedWithoutSpendingTheBudget: Graph refuses to delete three
+// users' default phones (they have the Authenticator app too); each object says
+// DefaultMethodInUse, the tenant's change budget of 3 per hour is untouched, and another
+// user's number change goes through at once (it used to wait for the rest of the hour).
+func TestDefaultMethodDeletesAreRefusedWithoutSpendingTheBudget(t *testing.T) {
+	f := newFixture(t, withChangeBudget(3))
+	var stuck []*identityv1alpha1.PhoneAuthMethod
+	for i := range 3 {
+		upn := fmt.Sprintf("dflt%d@contoso.com", i)
+		id := f.addUser(upn)
+		p := f.pam(fmt.Sprintf("dflt%d-mobile", i), upn, identityv1alpha1.PhoneTypeMobile, fmt.Sprintf("+1 20655503%02d", i), deletionPolicyDelete)
+		f.createReady(p)
+		f.g.Expect(emu.SetAuthenticationMethods(f.tenantID, id, []graphemu.AuthenticationMethod{{Type: graphemu.MethodMicrosoftAuthenticator}})).To(Succeed())
+		f.g.Expect(emu.SetDefaultMethod(f.tenantID, id, "mobile")).To(Succeed())
+		stuck = append(stuck, p)
+	}
+	legitID := f.addUser("legit@contoso.com")
+	legit := f.pam("legit-mobile", "legit@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550310")
+	f.createReady(legit)
+	f.resetStats()
+
+	for _, p := range stuck {
+		f.g.Expect(k8s.Delete(f.ctx, p)).To(Succeed())
+	}
+	for _, p := range stuck {
+		got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonDefaultMethodInUse)
+		f.g.Expect(got.Status.Conditions).To(ContainElement(HaveField("Type", identityv1alpha1.ConditionStalled)), "only the user or an admin can move the default")
+	}
+	f.g.Expect(f.count(http.MethodDelete, graphemu.RoutePhoneItem)).To(Equal(3), "one refused delete each, retried slowly: %+v", f.stats())
+	left, err := reconciler.Budgets.Remaining(f.ctx, f.tenantID, budget.Destructive, 3)
+	f.g.Expect(err).NotTo(HaveOccurred())
+	f.g.Expect(left).To(Equal(3), "refused deletes spend no budget")
+
+	f.update(legit, func(p *identityv1alpha1.PhoneAuthMethod) { p.Spec.PhoneNumber = "+1 2065550311" })
+	f.waitForReady(legit, metav1.ConditionTrue, identityv1alpha1.ReasonSynced)
+	f.g.Expect(f.graphMethod(legitID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550311"))
+
+	for _, p := range stuck { // release them without waiting for the 10-minute retry
+		f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) { p.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyOrphan })
+		waitGone(t, p)
+	}
 }

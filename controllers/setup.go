@@ -58,6 +58,9 @@ type Options struct {
 	// PrivilegedRefresh is how often each tenant's privileged users (directory roles) are read
 	// again; zero means privileged.DefaultRefresh (15 minutes).
 	PrivilegedRefresh time.Duration
+	// BudgetNamespace holds the change budget's Leases: the leader-election namespace, whose
+	// Role already grants get/create/update on Leases; empty means CredentialsNamespace.
+	BudgetNamespace string
 	// Shard is this manager's place among the shards; the zero value is the default shard of
 	// an unsharded install. ManagerOptions must be given the same value.
 	Shard shard.Config
@@ -86,7 +89,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	graph.RegisterMetrics(metrics.Registry)
 	// The change budget's Leases live in the manager's namespace, read uncached (a cached read
 	// would start a cluster-wide Lease informer) and written with optimistic concurrency.
-	budgets := &budget.Ledger{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: o.CredentialsNamespace}
+	budgets := &budget.Ledger{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: cmp.Or(o.BudgetNamespace, o.CredentialsNamespace)}
 	connector := &tenantconn.Connector{
 		Reader:           mgr.GetAPIReader(),
 		Namespace:        o.CredentialsNamespace,
