@@ -102,7 +102,9 @@ func TestDefaultMethodDeletesAreRefusedWithoutSpendingTheBudget(t *testing.T) {
 	f.g.Expect(f.graphMethod(legitID, identityv1alpha1.PhoneTypeMobile).PhoneNumber).To(Equal("+1 2065550311"))
 
 	for _, p := range stuck { // release them without waiting for the 10-minute retry
-		f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) { p.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyOrphan })
+		f.update(p, func(p *identityv1alpha1.PhoneAuthMethod) {
+			p.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyOrphan
+		})
 		waitGone(t, p)
 	}
 }
