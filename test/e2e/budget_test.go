@@ -96,3 +96,44 @@ func TestTheChangeBudgetSurvivesAManagerKill(t *testing.T) {
 	series := `phoneop_change_budget_remaining{tenant="` + strings.ToLower(tenant.TenantID) + `"}`
 	g.Expect(page).To(ContainSubstring(series+" 0"), "the restarted manager reports the budget spent")
 }
+
+// TestRaisingTheCapSendsEachWaitingDeleteOnceEndToEnd: five deletes wait for a spent budget;
+// raising the cap (kubectl patch) sends each DELETE to Graph exactly once.
+func TestRaisingTheCapSendsEachWaitingDeleteOnceEndToEnd(t *testing.T) {
+	hs := isolated(t, testharness.Options{})
+	ctx := context.Background()
+	g := NewWithT(t)
+	m, err := hs.StartManager(ctx, testharness.ManagerOptions{})
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = m.Stop() }()
+	zero := int32(0)
+	tenant := &testharness.Tenant{Name: "contoso-raise", Namespace: "raise-team", MaxDestructiveWritesPerHour: &zero}
+	g.Expect(hs.CreateTenant(ctx, tenant)).To(Succeed())
+	var phones []phone
+	var docs []string
+	for i := 1; i <= 5; i++ {
+		p := phone{name: fmt.Sprintf("user%d-mobile", i), namespace: tenant.Namespace, tenant: tenant.Name,
+			user: fmt.Sprintf("user%d@contoso.com", i), number: fmt.Sprintf("+1 20655506%02d", i)}
+		_, err := hs.AddUser(ctx, tenant.TenantID, p.user)
+		g.Expect(err).NotTo(HaveOccurred())
+		phones = append(phones, p)
+		docs = append(docs, p.yaml()+"  deletionPolicy: Delete\n")
+	}
+	kubectlOn(t, hs, strings.Join(docs, "---\n"), "apply", "-f", "-")
+	waitPhonesReady(t, hs, eventually, phones...)
+	for _, p := range phones {
+		kubectlOn(t, hs, "", "delete", "pam", p.name, "-n", p.namespace, "--wait=false")
+	}
+	for _, p := range phones {
+		waitPhoneReason(t, hs, p, "ChangeBudgetExceeded")
+	}
+	g.Expect(hs.ResetEmulatorStats(ctx)).To(Succeed())
+	kubectlOn(t, hs, "", "patch", "entratenant", tenant.Name, "--type=merge", "-p", `{"spec":{"changeBudget":{"maxDestructiveWritesPerHour":10}}}`)
+	g.Eventually(func() string {
+		out, _ := tryKubectlOn(hs, "", "get", "pam", "-n", tenant.Namespace, "-o", "name")
+		return strings.TrimSpace(out)
+	}, eventually, poll).Should(BeEmpty())
+	stats, err := hs.EmulatorStats(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(stats.Count("DELETE", "/users/{id}/authentication/phoneMethods/{methodId}")).To(Equal(5), "each waiting delete sent once:\n%s", stats)
+}
