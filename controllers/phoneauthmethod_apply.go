@@ -288,10 +288,17 @@ func (r *PhoneAuthMethodReconciler) refundIfUnchanged(ctx context.Context, token
 	if !token.Taken() || !graph.Refundable(err) {
 		return
 	}
+	// The pass's context may be what ended the write; the refund is still owed.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refundTimeout)
+	defer cancel()
 	if rerr := r.Budgets.Refund(ctx, token); rerr != nil {
 		ctrl.LoggerFrom(ctx).Error(rerr, "Refunding a change budget token failed; the token stays spent until it leaves the hour")
 	}
 }
+
+// refundTimeout bounds a refund's API-server write, made after the pass's own context may
+// have ended.
+const refundTimeout = 10 * time.Second
 
 // budgetLimit is the tenant's cap for the pool.
 func budgetLimit(t *identityv1alpha1.EntraTenant, pool budget.Pool) int {
