@@ -113,7 +113,7 @@ func (l *Ledger) Take(ctx context.Context, tenantID string, pool Pool, limit int
 			wait := l.queue(t, pool, line, key, w, limit, ahead, now)
 			return Token{}, wait, nil
 		}
-		w, at := w.take(now)
+		w, at := w.take(now, resolutionOf(pool))
 		updated, err := l.write(ctx, lease, pool, w, now)
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 			t.lease = nil // another replica or shard wrote first: read theirs and count again
@@ -286,6 +286,16 @@ func (l *Ledger) write(ctx context.Context, lease *coordinationv1.Lease, pool Po
 // windowOf reads a pool's window from the Lease.
 func windowOf(lease *coordinationv1.Lease, pool Pool) (window, error) {
 	return parseWindow(lease.Annotations[annotationPrefix+string(pool)])
+}
+
+// resolutionOf is the slot size of a pool's window, in seconds: a second for destructive
+// writes (a small cap, waits told to the second), a minute for creates (a large cap at Graph's
+// write rate: 60 slots an hour keep each Lease write small).
+func resolutionOf(pool Pool) int64 {
+	if pool == Creates {
+		return 60
+	}
+	return 1
 }
 
 // LeaseName is the name of the tenant's change budget Lease.

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 )
 
 const testNamespace = "phoneop-system"
@@ -196,5 +197,38 @@ func TestWaitersComeBackOneSlotApart(t *testing.T) {
 		if waits[i] != want[i] {
 			t.Errorf("waiter %d comes back after %s, want %s (its own slot)", i, waits[i], want[i])
 		}
+	}
+}
+
+// TestATokenCostsOneWriteAndNoRead: a replica that holds the Lease's latest version spends one
+// API write per token and reads the Lease only once (the first time), so the hot path costs no
+// extra read; a check within a few seconds costs nothing.
+func TestATokenCostsOneWriteAndNoRead(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	var gets, writes atomic.Int32
+	api := fake.NewClientBuilder().WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			gets.Add(1)
+			return c.Get(ctx, key, obj, opts...)
+		},
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			writes.Add(1)
+			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			writes.Add(1)
+			return c.Update(ctx, obj, opts...)
+		},
+	}).Build()
+	l := newLedger(api, &now)
+	for range 5 {
+		take(t, l, "tenant-a", 10)
+		now = now.Add(time.Second)
+	}
+	if ok, _, _ := l.Check(context.Background(), "tenant-a", Destructive, 10, nobody); !ok {
+		t.Error("a check with room left said no")
+	}
+	if g, w := gets.Load(), writes.Load(); g != 1 || w != 5 {
+		t.Errorf("five tokens and a check cost %d reads and %d writes, want 1 read and 5 writes", g, w)
 	}
 }

@@ -41,9 +41,14 @@ func (w window) used() int {
 }
 
 // take adds a token at now and returns the second it is recorded under (the key to refund
-// it by).
-func (w window) take(now time.Time) (window, int64) {
+// it by). resolution (in seconds, at least 1) coarsens the slots: a token is recorded at the
+// end of its slot, so it leaves the window no earlier than it would have (never undercounted),
+// and an hour holds at most 3600/resolution slots.
+func (w window) take(now time.Time, resolution int64) (window, int64) {
 	at := now.Unix()
+	if resolution > 1 {
+		at = (at + resolution - 1) / resolution * resolution
+	}
 	out := append(window(nil), w...)
 	if last := len(out) - 1; last >= 0 && out[last].at >= at {
 		// The same second, or a clock behind another replica's: counted with the newest slot,

@@ -39,13 +39,13 @@ func TestWindowArithmetic(t *testing.T) {
 func TestWindowTakeAndRefund(t *testing.T) {
 	t0 := time.Unix(1700000000, 0)
 	var w window
-	w, a := w.take(t0)
-	w, b := w.take(t0)
-	w, c := w.take(t0.Add(time.Second))
+	w, a := w.take(t0, 1)
+	w, b := w.take(t0, 1)
+	w, c := w.take(t0.Add(time.Second), 1)
 	if a != b || a != t0.Unix() || c != t0.Unix()+1 || w.used() != 3 || len(w) != 2 {
 		t.Fatalf("takes: %v (%d %d %d), want two tokens in one second and one in the next", w, a, b, c)
 	}
-	if _, late := w.take(t0); late != c {
+	if _, late := w.take(t0, 1); late != c {
 		t.Errorf("a take from a clock behind the newest slot is recorded under %d, want the newest slot %d", late, c)
 	}
 	w = w.refund(c)
@@ -54,6 +54,17 @@ func TestWindowTakeAndRefund(t *testing.T) {
 	}
 	if got := w.refund(t0.Unix() - 3600).used(); got != 2 {
 		t.Errorf("refunding a token not in the window changed it: used %d", got)
+	}
+}
+
+func TestACoarseSlotRecordsATokenAtItsEnd(t *testing.T) {
+	t0 := time.Unix(1700000010, 0) // 10 s into a minute
+	w, at := window(nil).take(t0, 60)
+	if at != 1700000040 || w.used() != 1 {
+		t.Fatalf("take at %d with a minute's resolution: recorded at %d, want the end of the minute (1700000040)", t0.Unix(), at)
+	}
+	if got := w.waitFor(1, 0, t0); got != time.Hour+30*time.Second {
+		t.Errorf("wait = %s, want the hour from the end of the slot (1h0m30s): never shorter than the token's real hour", got)
 	}
 }
 
