@@ -15,7 +15,9 @@
 //	phoneauthmethod_converge.go    observe (internal/observe) → plan (internal/plan, pure) → apply,
 //	                               in rounds until the plan is empty or blocked
 //	phoneauthmethod_apply.go       apply: one row per Graph write kind, the change budget
-//	                               (internal/budget), and the write record (writeguard.go)
+//	                               (internal/budget: which pool a write spends, the token taken
+//	                               before it, the refund after a refusal, the wait checked
+//	                               before Graph is read), and the write record (writeguard.go)
 //	outcome.go                     the outcome of a pass: one constructor per kind of result
 //	phoneauthmethod_status.go      status: outcome → conditions (internal/conditions), requeue,
 //	                               the resync schedule (internal/schedule)
@@ -28,7 +30,10 @@ package controllers
 // RBAC for the manager, least privilege: only the verbs the code calls. PhoneAuthMethods are
 // patched only for the finalizer (patchFinalizers) and their status is patched; EntraTenants are read and their
 // status patched; Secrets are read (uncached Get) and watched as metadata only; Namespaces'
-// labels decide grants; Events go through events.k8s.io.
+// labels decide grants; Events go through events.k8s.io. The change budget's Leases (get,
+// create, update in the manager's own namespace, read uncached) need no marker: the namespaced
+// leader-election Role of every install (config/rbac, the chart) grants them, and a namespaced
+// marker would add a second document to role.yaml, which the chart reads as one ClusterRole.
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods/status,verbs=patch
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods/finalizers,verbs=update
