@@ -139,7 +139,11 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if s.outcome.ready || s.released {
 		r.writes.forget(pam.UID) // converged or gone: a later drift is a new story
 		r.backlog.Done(req.NamespacedName)
-		r.Budgets.Forget(req.NamespacedName) // no longer in line for the change budget
+	}
+	if s.outcome.reason != identityv1alpha1.ReasonChangeBudgetExceeded {
+		// Not (or no longer) waiting for the change budget: its place in line goes, so that an
+		// object whose spec was reverted or that stalled elsewhere holds up no one.
+		r.Budgets.Forget(req.NamespacedName)
 	}
 	if s.reconnect && s.tenant != nil {
 		r.Connector.Forget(s.tenant.UID)

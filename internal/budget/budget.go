@@ -79,6 +79,7 @@ type Ledger struct {
 
 	mu      sync.Mutex
 	tenants map[string]*tenantLedger
+	waiting map[types.NamespacedName]*tenantLedger // who stands in some line, so Forget is cheap
 }
 
 // tenantLedger is this process's view of one tenant's Lease and its lines of waiters.
@@ -124,6 +125,7 @@ func (l *Ledger) Take(ctx context.Context, tenantID string, pool Pool, limit int
 		}
 		t.lease, t.fetched = updated, now
 		t.lines[pool] = line.leave(key)
+		l.setWaiting(key, nil)
 		return Token{tenant: strings.ToLower(tenantID), pool: pool, at: at, by: key}, 0, nil
 	}
 	return Token{}, 0, fmt.Errorf("the change budget Lease of tenant %s kept changing under %d attempts to write it", tenantID, maxWriteConflicts)
@@ -206,27 +208,42 @@ func (l *Ledger) Remaining(ctx context.Context, tenantID string, pool Pool, limi
 	return w.prune(l.now()).free(limit), nil
 }
 
-// Forget drops key from every line (the object converged, or is gone).
+// Forget drops key from every line (the object converged, is gone, or stopped for another
+// reason). It costs nothing for an object that was not waiting.
 func (l *Ledger) Forget(key types.NamespacedName) {
 	l.mu.Lock()
-	tenants := make([]*tenantLedger, 0, len(l.tenants))
-	for _, t := range l.tenants {
-		tenants = append(tenants, t)
-	}
+	t, ok := l.waiting[key]
+	delete(l.waiting, key)
 	l.mu.Unlock()
-	for _, t := range tenants {
-		t.mu.Lock()
-		for p, line := range t.lines {
-			t.lines[p] = line.leave(key)
-		}
-		t.mu.Unlock()
+	if !ok {
+		return
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for p, line := range t.lines {
+		t.lines[p] = line.leave(key)
+	}
+}
+
+// setWaiting records that key stands in one of t's lines (nil: in none). Called with t.mu held.
+func (l *Ledger) setWaiting(key types.NamespacedName, t *tenantLedger) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t == nil {
+		delete(l.waiting, key)
+		return
+	}
+	if l.waiting == nil {
+		l.waiting = map[types.NamespacedName]*tenantLedger{}
+	}
+	l.waiting[key] = t
 }
 
 // queue keeps key's place in the pool's line and returns its wait, with jitter.
 func (l *Ledger) queue(t *tenantLedger, pool Pool, line waitlist, key types.NamespacedName, w window, limit, ahead int, now time.Time) time.Duration {
 	wait := w.waitFor(limit, ahead, now) + l.jitter(wakeJitter)
 	t.lines[pool] = line.wait(key, now.Add(wait+waitGrace))
+	l.setWaiting(key, t)
 	return wait
 }
 

@@ -232,3 +232,23 @@ func TestATokenCostsOneWriteAndNoRead(t *testing.T) {
 		t.Errorf("five tokens and a check cost %d reads and %d writes, want 1 read and 5 writes", g, w)
 	}
 }
+
+// TestAForgottenWaiterHoldsUpNoOne: an object that stops waiting (its spec was reverted, it
+// converged or stalled elsewhere) leaves the line, so a newcomer gets the next free slot.
+func TestAForgottenWaiterHoldsUpNoOne(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	l := newLedger(fake.NewClientBuilder().Build(), &now)
+	ctx := context.Background()
+	gone := types.NamespacedName{Namespace: "team", Name: "reverted"}
+	if ok, _, _ := l.Check(ctx, "tenant-a", Destructive, 0, gone); ok {
+		t.Fatal("a check under a cap of 0 said yes")
+	}
+	newcomer := types.NamespacedName{Namespace: "team", Name: "newcomer"}
+	if tok, _, _ := l.Take(ctx, "tenant-a", Destructive, 1, newcomer); tok.Taken() {
+		t.Fatal("a newcomer jumped the line")
+	}
+	l.Forget(gone)
+	if tok, _, _ := l.Take(ctx, "tenant-a", Destructive, 1, newcomer); !tok.Taken() {
+		t.Error("a forgotten waiter still holds the only slot")
+	}
+}
