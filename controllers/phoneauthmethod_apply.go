@@ -128,7 +128,7 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observe
 			return did, stalledOn(identityv1alpha1.ReasonGraphError, "phoneop planned a Graph write it cannot make; report this as a bug", slowRetry)
 		}
 		pool, capped := budgetPoolOf(a.Kind, s.createdThisPass)
-		if pool == budget.Destructive && !s.userFresh {
+		if (a.Kind == plan.UpdateNumber || a.Kind == plan.Delete) && !s.userFresh {
 			if o := r.freshUser(ctx, s); o != nil {
 				return did, o
 			}
