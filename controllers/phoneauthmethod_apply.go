@@ -166,7 +166,7 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observe
 	return did, nil
 }
 
-// freshUser reads the user from Graph again before the pass's first destructive write (unless
+// freshUser reads the user from Graph again before the pass's first number change or delete (unless
 // this pass already did), so that a number change or a delete is judged on who the user is
 // now, not on a cached answer: the bound identity and the grant (a rename into deniedUsers or
 // out of allowedDomains) are checked again.
