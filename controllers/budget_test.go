@@ -1,12 +1,17 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/google/uuid"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	. "github.com/onsi/gomega"
@@ -107,4 +112,38 @@ func TestDefaultMethodDeletesAreRefusedWithoutSpendingTheBudget(t *testing.T) {
 		})
 		waitGone(t, p)
 	}
+}
+
+// TestReplicasShareOneCapOnTheAPIServer: three ledgers (three replicas or shards, each with
+// its own copy of the Lease) race 20 takes for one tenant against the real API server;
+// optimistic concurrency grants exactly the cap between them.
+func TestReplicasShareOneCapOnTheAPIServer(t *testing.T) {
+	requireSuite(t)
+	g := NewWithT(t)
+	tenantID := uuid.NewString()
+	var granted atomic.Int32
+	var wg sync.WaitGroup
+	ledgers := make([]*budget.Ledger, 3)
+	for i := range ledgers {
+		ledgers[i] = &budget.Ledger{Client: k8s, Reader: apiReader, Namespace: credentialsNamespace}
+	}
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := types.NamespacedName{Namespace: "team", Name: fmt.Sprintf("racer-%d", i)}
+			tok, _, err := ledgers[i%len(ledgers)].Take(context.Background(), tenantID, budget.Destructive, 7, key)
+			if err != nil {
+				t.Errorf("Take: %v", err)
+			}
+			if tok.Taken() {
+				granted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	g.Expect(granted.Load()).To(Equal(int32(7)), "tokens granted among three replicas under a cap of 7")
+	left, err := (&budget.Ledger{Client: k8s, Reader: apiReader, Namespace: credentialsNamespace}).Remaining(context.Background(), tenantID, budget.Destructive, 7)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(left).To(BeZero(), "a fresh replica reads the spent budget from the Lease")
 }
