@@ -40,8 +40,11 @@ type scope struct {
 	// an observation happened at all.
 	methods  []graph.PhoneMethod
 	observed bool
-	// result is the latest plan.
-	result plan.Result
+	// result is the latest plan; planned tells whether converge made one in this pass (the
+	// SmsSignInRetiring condition changes only then, so a pass that stops earlier does not
+	// make it flap).
+	result  plan.Result
+	planned bool
 	// guard is the object's record of its writes for this generation (WriteGuard), loaded by
 	// converge and kept up to date by apply; guarded tells whether converge loaded it, and so
 	// whether status.writeGuard is written.

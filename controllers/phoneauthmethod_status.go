@@ -74,6 +74,9 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 	if s.numberChecked {
 		setFixedLine(&st.Conditions, gen, s.fixedLine)
 	}
+	if s.planned {
+		setSMSSignInRetiring(&st.Conditions, gen, s.result.Notice)
+	}
 	if o.synced && o.err == nil {
 		conditions.Set(&st.Conditions, gen, identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "The last read of Graph (and any writes) succeeded")
 	} else {
@@ -116,6 +119,18 @@ func setFixedLine(conds *[]metav1.Condition, gen int64, fixedLine bool) {
 	}
 	conditions.Set(conds, gen, identityv1alpha1.ConditionFixedLine, metav1.ConditionTrue, identityv1alpha1.ReasonFixedLineNumber,
 		"The number is a fixed line, so SMS sign-in and SMS codes to this phone will fail; use a mobile number")
+}
+
+// setSMSSignInRetiring shows or removes the SmsSignInRetiring warning condition. Its own
+// condition type, True while the warning holds, because kstatus (Flux, Helm 4's --wait) reads
+// only Ready, Reconciling and Stalled and phoneop's Argo CD health check only Ready, Stalled and
+// Synced: an object that converges and carries this warning stays Current and Healthy.
+func setSMSSignInRetiring(conds *[]metav1.Condition, gen int64, n *plan.Notice) {
+	if n == nil {
+		meta.RemoveStatusCondition(conds, identityv1alpha1.ConditionSmsSignInRetiring)
+		return
+	}
+	conditions.Set(conds, gen, identityv1alpha1.ConditionSmsSignInRetiring, metav1.ConditionTrue, n.Reason, n.Message)
 }
 
 // recordObservation copies Graph's view of the object's phone type into status, masked.
