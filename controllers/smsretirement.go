@@ -31,6 +31,17 @@ func (s SMSSignInRetirement) For(cloud identityv1alpha1.Cloud) time.Time {
 	return s[cloud]
 }
 
+// smsSignInRefused: Graph answered enableSmsSignIn with 400. Before the retirement Graph reports
+// what stands in the way through smsSignInState (the planner reads it before any call), so a
+// refusal of the call itself most likely means SMS sign-in is retired already although
+// phoneop's date says otherwise (Microsoft moved it, or the flag disables it). It waits for an
+// admin, retried slowly, so it never loops.
+func smsSignInRefused() *outcome {
+	return stalledOn(identityv1alpha1.ReasonSmsSignInRefused,
+		"Graph refused to enable SMS sign-in, as it does once SMS sign-in is retired in the tenant's cloud; set smsSignIn to Disabled or remove it, and if Microsoft retired it earlier than phoneop expects, set --sms-sign-in-retirement (Helm smsSignInRetirement)",
+		adminRetry)
+}
+
 // cloudAliases are the names the flag accepts besides the API's own: "Public" is how
 // Microsoft's retirement pages name the Global cloud.
 var cloudAliases = map[string]identityv1alpha1.Cloud{"public": identityv1alpha1.CloudGlobal}

@@ -74,6 +74,21 @@ func TestSMSSignInRetirementBeforeAndAfterTheDate(t *testing.T) {
 	}
 }
 
+// TestAnEnableGraphRefusesIsNotRetriedInALoop: Graph has retired SMS sign-in (the emulator
+// refuses enableSmsSignIn) while phoneop's date has not come: one enable call, the
+// SmsSignInRefused reason, and no further call in a loop.
+func TestAnEnableGraphRefusesIsNotRetriedInALoop(t *testing.T) {
+	f := newFixture(t)
+	retireEmulator(t, graphemu.SMSSignInRetirement{At: time.Now().Add(-time.Minute), Shape: graphemu.RetiredEnableRefused})
+	f.addUser("ned@contoso.com")
+	p := f.pam("ned-mobile", "ned@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550172", smsEnabled)
+	f.create(p)
+	got := f.waitForReady(p, metav1.ConditionFalse, identityv1alpha1.ReasonSmsSignInRefused)
+	f.g.Expect(got.Status.Conditions).To(ContainElement(And(HaveField("Type", identityv1alpha1.ConditionStalled), HaveField("Reason", identityv1alpha1.ReasonSmsSignInRefused))))
+	f.g.Expect(f.count(http.MethodPost, graphemu.RouteEnableSMS)).To(Equal(1))
+	f.g.Consistently(func() int { return f.count(http.MethodPost, graphemu.RouteEnableSMS) }, 2*time.Second, poll).Should(Equal(1), "no retry loop")
+}
+
 // retireEmulator sets the emulator's SMS sign-in retirement until the test ends.
 func retireEmulator(t *testing.T, r graphemu.SMSSignInRetirement) {
 	t.Helper()

@@ -69,6 +69,10 @@ const (
 	// tenant's cloud (--sms-sign-in-retirement), so phoneop makes no enable call; Stalled until
 	// the spec sets Disabled or drops the field.
 	ReasonSmsSignInRetired = "SmsSignInRetired"
+	// ReasonSmsSignInRefused: Graph refused enableSmsSignIn as invalid (400), which it does
+	// once SMS sign-in is retired in the tenant's cloud even when phoneop's date
+	// (--sms-sign-in-retirement) has not come; Stalled, retried slowly (never in a loop).
+	ReasonSmsSignInRefused = "SmsSignInRefused"
 	// ReasonSmsSignInRetiring: smsSignIn is Enabled in a cloud where SMS sign-in retires on a
 	// known date (condition SmsSignInRetiring, and one Warning event when it appears).
 	ReasonSmsSignInRetiring = "SmsSignInRetiring"
