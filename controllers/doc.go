@@ -24,7 +24,9 @@
 //
 // Beside them: entratenant_controller.go (the tenant's token and status), setup.go (the one
 // wiring for main.go and the tests: sharding, change feed, fair queue, Event recorder), cache.go
-// (what the informer cache keeps), usercache.go (resolved users), metrics.go.
+// (what the informer cache keeps), usercache.go (resolved users), metrics.go, smsretirement.go
+// (when SMS sign-in retires per cloud: --sms-sign-in-retirement; the planner decides what that
+// means for an object).
 package controllers
 
 // RBAC for the manager, least privilege: only the verbs the code calls. PhoneAuthMethods are

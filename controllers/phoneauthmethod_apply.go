@@ -87,7 +87,7 @@ var graphWrites = map[plan.ActionKind]graphWrite{
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
 			return graph.PhoneMethod{}, c.EnableSMSSignIn(ctx, userID, a.MethodID)
 		},
-		event: identityv1alpha1.ReasonSmsSignInEnabled, after: reobserve,
+		event: identityv1alpha1.ReasonSmsSignInEnabled, after: reobserve, refused: func(error) *outcome { return smsSignInRefused() },
 		expect: func(before *graph.PhoneMethod, _ plan.Action, _ graph.PhoneMethod) *graph.PhoneMethod {
 			return changed(before, func(m *graph.PhoneMethod) { m.SMSSignInState = plan.StateReady })
 		},

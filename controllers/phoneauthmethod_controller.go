@@ -69,8 +69,12 @@ type PhoneAuthMethodReconciler struct {
 	// MaxConcurrentReconciles bounds parallel reconciles; the tenant's rate limiter, not this,
 	// bounds the Graph request rate.
 	MaxConcurrentReconciles int
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. The envtest suite moves it past the SMS sign-in
+	// retirement.
 	Now func() time.Time
+	// SMSSignInRetirement is when SMS sign-in retires in each cloud (--sms-sign-in-retirement);
+	// nil means nowhere.
+	SMSSignInRetirement SMSSignInRetirement
 
 	// writes remembers the writes of objects that have not converged since, so that none is
 	// repeated against the same observation.
@@ -128,6 +132,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		default:
 			r.recordTransition(before, s)
 			r.recordFixedLine(before, s)
+			r.recordSMSSignInRetiring(before, s)
 		}
 	}()
 
@@ -185,6 +190,17 @@ func (r *PhoneAuthMethodReconciler) recordFixedLine(before *identityv1alpha1.Pho
 	}
 	r.Recorder.Eventf(s.pam, nil, corev1.EventTypeWarning, identityv1alpha1.ReasonFixedLineNumber, "Validate",
 		"The %s number is a fixed line: Graph accepts it, but SMS to it fails; use a mobile number", s.pam.Spec.PhoneType)
+}
+
+// recordSMSSignInRetiring records one Warning event when the SmsSignInRetiring condition
+// appears: the condition stays while the date approaches, the event is said once (the status
+// patch that added the condition succeeded, so the next pass finds it in before).
+func (r *PhoneAuthMethodReconciler) recordSMSSignInRetiring(before *identityv1alpha1.PhoneAuthMethod, s *scope) {
+	n := s.result.Notice
+	if !s.planned || n == nil || meta.FindStatusCondition(before.Status.Conditions, identityv1alpha1.ConditionSmsSignInRetiring) != nil {
+		return
+	}
+	r.Recorder.Eventf(s.pam, nil, corev1.EventTypeWarning, n.Reason, "Plan", "%s", n.Message)
 }
 
 // patchFinalizers writes the object's finalizers and nothing else: a merge patch carrying the

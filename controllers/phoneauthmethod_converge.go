@@ -24,7 +24,7 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 		return kubernetesAPIFailed(err, "listing the user's other PhoneAuthMethods")
 	}
 	s.guard, s.guarded = r.writes.load(pam), true
-	policy := plan.Policy{SMSSignInSupported: s.conn.Cloud.SupportsSMSSignIn()}
+	policy := r.planPolicy(s)
 	created := false
 	for round := 0; round < maxApplyRounds; round++ {
 		if !s.observed || fresh {
@@ -35,7 +35,7 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 		}
 		desired := desiredFrom(s, created)
 		observed := r.observedFrom(s, siblingAlternate)
-		s.result = plan.Plan(desired, observed, policy)
+		s.result, s.planned = plan.Plan(desired, observed, policy), true
 		observeOnly := pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly
 		if round == 0 && s.priorReady && len(s.result.Actions) > 0 && !desired.Deleting && !observeOnly && graphChangedSinceStatus(pam, s.methods) {
 			// The writes that follow get events of their own; this one says why they happen.
@@ -60,6 +60,14 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 	// controller's backoff must slow us down.
 	return retrying(identityv1alpha1.ReasonGraphNotSettled, "Graph has not settled after several writes; phoneop backs off and re-reads",
 		errGraphNotSettled)
+}
+
+// planPolicy is what the tenant's cloud allows now: SMS sign-in management at all (not in
+// China), and until when (the cloud's SMS sign-in retirement, at the reconciler's clock).
+func (r *PhoneAuthMethodReconciler) planPolicy(s *scope) plan.Policy {
+	cloud := identityv1alpha1.Cloud(s.conn.Cloud) // the same names: names_test.go
+	return plan.Policy{SMSSignInSupported: s.conn.Cloud.SupportsSMSSignIn(),
+		SMSSignInRetiresAt: r.SMSSignInRetirement.For(cloud), Now: r.now()}
 }
 
 // observe reads the user's phone methods through the Observer (one read shared by the user's

@@ -40,8 +40,11 @@ type scope struct {
 	// an observation happened at all.
 	methods  []graph.PhoneMethod
 	observed bool
-	// result is the latest plan.
-	result plan.Result
+	// result is the latest plan; planned tells whether converge made one in this pass (the
+	// SmsSignInRetiring condition changes only then, so a pass that stops earlier does not
+	// make it flap).
+	result  plan.Result
+	planned bool
 	// createdThisPass: apply created the object's phone in this pass, so its SMS sign-in
 	// setting is part of that create, not a change of an existing phone (budgetPoolOf).
 	createdThisPass bool

@@ -61,6 +61,12 @@ type Options struct {
 	// BudgetNamespace holds the change budget's Leases: the leader-election namespace, whose
 	// Role already grants get/create/update on Leases; empty means CredentialsNamespace.
 	BudgetNamespace string
+	// SMSSignInRetirement is when SMS sign-in retires in each cloud (--sms-sign-in-retirement);
+	// nil means Microsoft's announcement (DefaultSMSSignInRetirement), an empty map nowhere.
+	SMSSignInRetirement SMSSignInRetirement
+	// Now is the PhoneAuthMethod reconciler's clock; nil means time.Now. Tests move it past
+	// the SMS sign-in retirement.
+	Now func() time.Time
 	// Shard is this manager's place among the shards; the zero value is the default shard of
 	// an unsharded install. ManagerOptions must be given the same value.
 	Shard shard.Config
@@ -68,6 +74,14 @@ type Options struct {
 
 // graphLimits are this manager's Graph caps per tenant: GraphLimits, shared among the shards.
 func (o Options) graphLimits() graph.Limits { return o.Shard.Limits(o.GraphLimits) }
+
+// smsSignInRetirement is SMSSignInRetirement, or Microsoft's announcement when unset.
+func (o Options) smsSignInRetirement() SMSSignInRetirement {
+	if o.SMSSignInRetirement == nil {
+		return DefaultSMSSignInRetirement()
+	}
+	return o.SMSSignInRetirement
+}
 
 // Controllers are the reconcilers Setup registered, for tests that drive them directly.
 type Controllers struct {
@@ -142,6 +156,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Sweeps:                  feeds,
 		Wakes:                   feeds.Source(),
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		SMSSignInRetirement:     o.smsSignInRetirement(),
+		Now:                     o.Now,
 	}
 	if err := phones.SetupWithManager(ctx, mgr); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,27 @@ var (
 	reconciler *PhoneAuthMethodReconciler
 	feeds      *changefeed.Feeds
 )
+
+// suiteClock is the manager's clock: the real time, moved forward by a test that must run after
+// a date (the SMS sign-in retirement) without waiting for it.
+var suiteClock offsetClock
+
+// suiteSMSSignInRetirement is when SMS sign-in retires in the emulated tenants' cloud (Custom):
+// far enough away that every test runs before it unless it moves suiteClock past it.
+var suiteSMSSignInRetirement = time.Date(2100, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// offsetClock is the real time plus an offset.
+type offsetClock struct{ offset atomic.Int64 }
+
+// Now is the real time plus the offset.
+func (c *offsetClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// moveTo moves the clock so that it reads at now (and runs on from there) until the test ends;
+// call it after newFixture, so that the test's objects are deleted before the clock goes back.
+func (c *offsetClock) moveTo(t *testing.T, at time.Time) {
+	c.offset.Store(int64(time.Until(at)))
+	t.Cleanup(func() { c.offset.Store(0) })
+}
 
 // suiteShard is the suite manager's shard: the default one, as an unsharded install runs, so
 // that its selector (objects without the shard label) is in force in every test.
@@ -129,6 +151,8 @@ func startSuite() error {
 		ObserverTTL:             10 * time.Second, // as in production: min(10 s, resync/4)
 		Shard:                   suiteShard,
 		AllowCustomCloud:        true, // the emulated tenants are cloud Custom
+		SMSSignInRetirement:     SMSSignInRetirement{identityv1alpha1.CloudCustom: suiteSMSSignInRetirement},
+		Now:                     suiteClock.Now,
 	})
 	if err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)

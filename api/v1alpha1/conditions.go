@@ -15,6 +15,13 @@ const (
 	// fixed line: Graph accepts it, but SMS to it fails. Present only when True; it never
 	// blocks the object.
 	ConditionFixedLine = "FixedLine"
+	// ConditionSmsSignInRetiring is True while the object asks for SMS sign-in (smsSignIn:
+	// Enabled) in a cloud where Microsoft retires it on a known date that has not come yet
+	// (the public cloud: 2027-02-01); the message names the date and what to do. A warning,
+	// present only when True: it never blocks the object, and kstatus and Argo CD ignore it
+	// (they read Ready, Reconciling and Stalled only). From the date on, Ready says
+	// SmsSignInRetired instead.
+	ConditionSmsSignInRetiring = "SmsSignInRetiring"
 	// ConditionChangeFeed, on an EntraTenant with spec.changeFeed enabled, is True while
 	// phoneop reads the tenant's audit log and so re-reads converged objects only every
 	// sweepPeriod; False when the feed fails and objects fall back to --resync-period; Unknown
@@ -58,6 +65,17 @@ const (
 	ReasonSmsSignInOnlyOnMobile = "SmsSignInOnlyOnMobile"
 	// ReasonSmsSignInStateUnknown: Graph reports an SMS sign-in state phoneop does not act on.
 	ReasonSmsSignInStateUnknown = "SmsSignInStateUnknown"
+	// ReasonSmsSignInRetired: smsSignIn is Enabled but Microsoft has retired SMS sign-in in the
+	// tenant's cloud (--sms-sign-in-retirement), so phoneop makes no enable call; Stalled until
+	// the spec sets Disabled or drops the field.
+	ReasonSmsSignInRetired = "SmsSignInRetired"
+	// ReasonSmsSignInRefused: Graph refused enableSmsSignIn as invalid (400), which it does
+	// once SMS sign-in is retired in the tenant's cloud even when phoneop's date
+	// (--sms-sign-in-retirement) has not come; Stalled, retried slowly (never in a loop).
+	ReasonSmsSignInRefused = "SmsSignInRefused"
+	// ReasonSmsSignInRetiring: smsSignIn is Enabled in a cloud where SMS sign-in retires on a
+	// known date (condition SmsSignInRetiring, and one Warning event when it appears).
+	ReasonSmsSignInRetiring = "SmsSignInRetiring"
 	// ReasonInvalidPhoneType: the phone type is not one Graph knows.
 	ReasonInvalidPhoneType = "InvalidPhoneType"
 	// ReasonNumberUnreadable: Graph shows the existing method's number masked or empty, so

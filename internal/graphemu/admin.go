@@ -26,6 +26,9 @@ import (
 //	GET    /_emulator/stats, DELETE /_emulator/stats               read / reset call counts
 //	       (?tenant={t}: that tenant's only, see TenantStats)
 //	GET    /_emulator/faults, PUT /_emulator/faults                read / replace faults
+//	GET    /_emulator/smsSignInRetirement, PUT …                   read / replace the SMS sign-in
+//	       retirement: {"at":"2027-02-01T00:00:00Z","shape":"enableRefused"|"notAllowedByPolicy"};
+//	       {} ends it
 func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/_emulator"), "/"), "/")
 	key := r.Method + " " + segs[0]
@@ -48,6 +51,13 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		if decodeAdmin(w, r, &f) {
 			e.SetFaults(f)
 			w.WriteHeader(http.StatusNoContent)
+		}
+	case key == "GET smsSignInRetirement" && len(segs) == 1:
+		writeJSON(w, http.StatusOK, e.CurrentSMSSignInRetirement())
+	case key == "PUT smsSignInRetirement" && len(segs) == 1:
+		var ret SMSSignInRetirement
+		if decodeAdmin(w, r, &ret) {
+			adminDone(w, e.SetSMSSignInRetirement(ret))
 		}
 	case segs[0] == "tenants" && len(segs) >= 3:
 		e.adminTenant(w, r, segs[1], segs[2:])

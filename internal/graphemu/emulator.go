@@ -77,6 +77,11 @@ type Options struct {
 	// records (Entra: 2 minutes at the 95th percentile, 5 at the 99th); 0 delivers at once.
 	// hack/graph-emulator's -audit-lag defaults to 2 minutes.
 	AuditLag time.Duration
+	// SMSSignInRetirement retires SMS sign-in from an instant, in one of two shapes
+	// (retirement.go); the zero value never does. Change it later with
+	// SetSMSSignInRetirement or the admin API; hack/graph-emulator's -sms-sign-in-retired-at
+	// and -sms-sign-in-retirement-shape set it.
+	SMSSignInRetirement SMSSignInRetirement
 	// IssuerClient fetches a federated credential issuer's OIDC discovery document and keys
 	// (federated.go); nil means http.DefaultClient. Give it the issuer's CA.
 	IssuerClient *http.Client
@@ -245,6 +250,11 @@ type Emulator struct {
 
 	// audit holds each tenant's audit log, by lower-case tenant id; guarded by mu.
 	audit map[string]*auditLog
+
+	// retirement is the SMS sign-in retirement in force (retirement.go), guarded by retireMu
+	// (not mu: tenants read it while mu is held).
+	retireMu   sync.Mutex
+	retirement SMSSignInRetirement
 }
 
 // New returns an emulator with no tenants.
@@ -262,14 +272,15 @@ func New(opts Options) *Emulator {
 	_, _ = rand.Read(key) // never fails on supported platforms
 	seed := uint64(opts.Seed)
 	return &Emulator{
-		opts:     opts,
-		tokKey:   key,
-		tenants:  map[string]*tenant{},
-		faults:   opts.Faults.clone(),
-		rng:      mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		quirkRng: mrand.New(mrand.NewPCG(seed^0xd1b54a32d192ed03, seed)),
-		throttle: newThrottler(opts.ThrottleScale),
-		stats:    newStatsTable(),
+		opts:       opts,
+		tokKey:     key,
+		tenants:    map[string]*tenant{},
+		faults:     opts.Faults.clone(),
+		rng:        mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		quirkRng:   mrand.New(mrand.NewPCG(seed^0xd1b54a32d192ed03, seed)),
+		throttle:   newThrottler(opts.ThrottleScale),
+		stats:      newStatsTable(),
+		retirement: opts.SMSSignInRetirement,
 	}
 }
 

@@ -27,6 +27,9 @@ type tenant struct {
 	// checked against the current state on use, so that numberHeldByOther costs the few users
 	// sharing a number instead of a scan of the tenant. Every write of a mobile number adds to it.
 	mobiles map[string]map[*user]struct{}
+	// retiredShape tells whether, and in which shape, SMS sign-in is retired now (the
+	// emulator's retirement, retirement.go); nil never retires it.
+	retiredShape func() RetirementShape
 }
 
 type app struct {
@@ -98,7 +101,7 @@ func (e *Emulator) AddTenant(t Tenant) error {
 		old.policy = t.SMSSignIn
 		return nil
 	}
-	e.tenants[lower(t.ID)] = &tenant{id: t.ID, policy: t.SMSSignIn,
+	e.tenants[lower(t.ID)] = &tenant{id: t.ID, policy: t.SMSSignIn, retiredShape: e.smsRetiredShape,
 		apps: map[string]*app{}, users: map[string]*user{}, byUPN: map[string]*user{}, roleDefs: map[string]RoleDefinition{}}
 	return nil
 }
@@ -355,7 +358,7 @@ func (t *tenant) smsState(u *user, m *method) string {
 
 // policyIncludes evaluates the tenant's SMS sign-in policy for u.
 func (t *tenant) policyIncludes(u *user) bool {
-	if userIn(t.policy.ExcludedUsers, u) {
+	if userIn(t.policy.ExcludedUsers, u) || t.retired() == RetiredNotAllowedByPolicy {
 		return false
 	}
 	return t.policy.AllUsers || userIn(t.policy.IncludedUsers, u)
@@ -401,8 +404,8 @@ func (t *tenant) autoRegister(u *user, m *method) bool {
 		return true
 	}
 	m.sms = smsUnset
-	if !t.policyIncludes(u) {
-		return true
+	if !t.policyIncludes(u) || t.retired() != "" {
+		return true // a retired SMS sign-in registers nothing new, in either shape
 	}
 	if t.numberHeldByOther(u, m.number) {
 		return false
@@ -566,6 +569,9 @@ func deleteMethod(u *user, m *method) *graphError {
 func (t *tenant) enableSMS(u *user, m *method) *graphError {
 	if m.phoneType != Mobile {
 		return gerr(http.StatusBadRequest, "badRequest", "SMS sign-in can only be enabled on the mobile phone method.")
+	}
+	if t.retired() == RetiredEnableRefused {
+		return errSMSSignInRetired()
 	}
 	if !t.policyIncludes(u) {
 		return gerr(http.StatusBadRequest, "badRequest",

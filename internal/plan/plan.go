@@ -38,7 +38,9 @@ func Plan(want Desired, got Observed, p Policy) Result {
 	if want.Deleting {
 		return withoutRepeats(planDelete(want.PhoneType, got), got)
 	}
-	return withoutRepeats(planApply(want, got, p), got)
+	r := withoutRepeats(planApply(want, got, p), got)
+	r.Notice = smsSignInRetirementNotice(want, p)
+	return r
 }
 
 // withoutRepeats ends the plan before its first write that was already made
@@ -167,6 +169,11 @@ func planSMS(want Desired, m Method, numberChanging bool, p Policy) ([]Action, *
 	}
 	if !p.SMSSignInSupported {
 		return nil, smsSignInNotSupported()
+	}
+	if want.SMSSignIn == SMSEnabled && SMSSignInRetired(p.Now, p.SMSSignInRetiresAt) {
+		// Retired: no enable call, whatever Graph reports (it may still say ready, refuse the
+		// call, or read notAllowedByPolicy). Disabled still works, for the clean-up.
+		return nil, smsSignInRetired()
 	}
 	if numberChanging {
 		return []Action{smsAction(want.SMSSignIn, m.ID)}, nil
