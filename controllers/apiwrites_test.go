@@ -141,17 +141,19 @@ func TestOnboardingWritesPerOrphanObject(t *testing.T) {
 }
 
 // flushEvents waits until the Event recorder has written everything queued before now: it
-// records a marker Event after them and waits for it on the API server.
+// records a marker Event after them and waits for it on the API server. The marker lives in
+// the credentials namespace, so that it counts neither among the fixture's Events nor among
+// its namespace's writes.
 func flushEvents(f *fixture) {
 	f.t.Helper()
-	marker := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "event-marker", Namespace: f.namespace}}
+	marker := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("event-marker-%d", fixtureSeq.Add(1)), Namespace: credentialsNamespace}}
 	f.create(marker)
-	reconciler.Recorder.Eventf(marker, nil, corev1.EventTypeNormal, "Marker", "Test", "marks the end of the measured Events")
+	reconciler.Recorder.Eventf(marker, nil, corev1.EventTypeNormal, "Marker", "Test", "marks the end of the Events recorded before it")
 	f.g.Eventually(func() bool {
 		var list corev1.EventList
-		f.g.Expect(k8s.List(f.ctx, &list, client.InNamespace(f.namespace))).To(Succeed())
+		f.g.Expect(k8s.List(f.ctx, &list, client.InNamespace(marker.Namespace))).To(Succeed())
 		for _, e := range list.Items {
-			if e.Reason == "Marker" {
+			if e.InvolvedObject.Name == marker.Name {
 				return true
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -145,7 +144,7 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observe
 		r.recordWrite(s, plan.WriteKey(a, observed))
 		did.created = did.created || a.Kind == plan.Create
 		r.Observer.RecordWrite(s.conn.TenantID, s.user.ID, string(a.PhoneType), before, w.expect(before, a, answer))
-		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, w.event, string(a.Kind), "%s", a.String())
+		r.recordWriteEvent(s, a, w.event)
 		switch w.after {
 		case takeResponse:
 			did.methods = append(observe.WithoutType(did.methods, string(a.PhoneType)), answered(answer)...)
@@ -183,14 +182,14 @@ func (r *PhoneAuthMethodReconciler) freshUser(ctx context.Context, s *scope) *ou
 // recordWrite adds a write Graph accepted to the object's record, in status and in memory.
 func (r *PhoneAuthMethodReconciler) recordWrite(s *scope, key string) {
 	s.guard.Writes = withWrite(s.guard.Writes, key)
-	r.writes.remember(s.pam.UID, s.guard)
+	r.writes.remember(s.pam, s.guard)
 }
 
 // recordNumberRefusal records that Graph refused a number write of the object with a conflict.
 func (r *PhoneAuthMethodReconciler) recordNumberRefusal(s *scope) {
 	now := metav1.NewTime(r.now())
 	s.guard.NumberRefusedAt = &now
-	r.writes.remember(s.pam.UID, s.guard)
+	r.writes.remember(s.pam, s.guard)
 }
 
 // writeFailed decides what a failed write means. When the write may have happened, or Graph's
