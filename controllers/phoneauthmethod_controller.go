@@ -52,7 +52,8 @@ type PhoneAuthMethodReconciler struct {
 	Privileged *privileged.Cache
 	// Budgets caps each tenant's destructive writes per rolling hour.
 	Budgets *budget.Ledger
-	// Recorder records an Event for every Graph write and drift correction.
+	// Recorder records the Events a person needs (events.go): changes to what a user had,
+	// drift corrections and warnings; not the new phone of a new object.
 	Recorder events.EventRecorder
 	// ResyncPeriod is how often a converged object re-reads Graph to catch drift.
 	ResyncPeriod time.Duration
