@@ -101,6 +101,26 @@ func TestTheFinalizerFollowsThePolicies(t *testing.T) {
 	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).NotTo(BeNil())
 }
 
+// TestASwitchToDeleteCountsOnceTheFinalizerIsOn: the policy that counts is the one phoneop has
+// answered with the finalizer. An Orphan object switched to Delete and deleted before phoneop's
+// next pass (here: phoneop cannot see it) is deleted as Orphan, and its phone stays: what
+// operations.md tells users to check before relying on a switch.
+func TestASwitchToDeleteCountsOnceTheFinalizerIsOn(t *testing.T) {
+	f := newFixture(t)
+	userID := f.addUser("sid@contoso.com")
+	p := f.pam("sid-mobile", "sid@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550155")
+	f.createReady(p)
+
+	f.hideFromPhoneop(p)
+	live := f.live(p)
+	live.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyDelete
+	f.g.Expect(k8s.Update(f.ctx, live)).To(Succeed())
+	f.g.Expect(k8s.Delete(f.ctx, live)).To(Succeed())
+	err := apiReader.Get(f.ctx, client.ObjectKeyFromObject(p), &identityv1alpha1.PhoneAuthMethod{})
+	f.g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the object waited for a finalizer it never had (err %v)", err)
+	f.g.Expect(f.graphMethod(userID, identityv1alpha1.PhoneTypeMobile)).NotTo(BeNil())
+}
+
 // TestAnOrphanObjectLosesTheFinalizerItCarriedBefore: phoneop used to put its finalizer on every
 // object; an Orphan object that still carries it (an upgrade) loses it at its next pass, so that
 // it, and its namespace, can be deleted without phoneop.
@@ -112,6 +132,31 @@ func TestAnOrphanObjectLosesTheFinalizerItCarriedBefore(t *testing.T) {
 	})
 	f.createReady(p)
 	f.waitForFinalizer(p, false)
+}
+
+func TestNeedsFinalizer(t *testing.T) {
+	cases := map[string]struct {
+		// the object's policies
+		deletion   identityv1alpha1.DeletionPolicy
+		management identityv1alpha1.ManagementPolicy
+		// expected
+		needs bool
+	}{
+		"Delete and Full: the phone is deleted from Graph": {deletion: identityv1alpha1.DeletionPolicyDelete, management: identityv1alpha1.ManagementPolicyFull, needs: true},
+		"Delete with the management policy left empty":     {deletion: identityv1alpha1.DeletionPolicyDelete, needs: true},
+		"Orphan leaves the phone":                          {deletion: identityv1alpha1.DeletionPolicyOrphan, management: identityv1alpha1.ManagementPolicyFull},
+		"the deletion policy left empty is Orphan":         {management: identityv1alpha1.ManagementPolicyFull},
+		"ObserveOnly never deletes, whatever the policy":   {deletion: identityv1alpha1.DeletionPolicyDelete, management: identityv1alpha1.ManagementPolicyObserveOnly},
+		"CreateOnly never deletes either":                  {deletion: identityv1alpha1.DeletionPolicyDelete, management: identityv1alpha1.ManagementPolicyCreateOnly},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := &identityv1alpha1.PhoneAuthMethod{Spec: identityv1alpha1.PhoneAuthMethodSpec{DeletionPolicy: tc.deletion, ManagementPolicy: tc.management}}
+			if got := needsFinalizer(p); got != tc.needs {
+				t.Errorf("needsFinalizer(deletionPolicy %q, managementPolicy %q) = %v, want %v", tc.deletion, tc.management, got, tc.needs)
+			}
+		})
+	}
 }
 
 // live reads the object from the API server, past the manager's cache.
