@@ -7,6 +7,8 @@
 //
 //	phoneauthmethod_controller.go  the spine: fetch, finalizer, phases, one deferred status patch;
 //	                               the watches (watchmaps.go maps events to objects)
+//	finalizer.go                   the finalizer follows the policies: only deletionPolicy Delete
+//	                               (managementPolicy Full) needs Graph on delete, and carries it
 //	phoneauthmethod_phases.go      the scope a pass fills in; normal and delete phases; release
 //	phoneauthmethod_resolve.go     resolve: tenant (Ready, grant, connection: internal/tenantconn),
 //	                               number (spec or Secret), user (object id), user kind
@@ -18,9 +20,17 @@
 //	                               (internal/budget: which pool a write spends, the token taken
 //	                               before it, the refund after a refusal, the wait checked
 //	                               before Graph is read), and the write record (writeguard.go)
+//	events.go                      which Graph writes get an Event (not a new object's new phone)
 //	outcome.go                     the outcome of a pass: one constructor per kind of result
 //	phoneauthmethod_status.go      status: outcome → conditions (internal/conditions), requeue,
 //	                               the resync schedule (internal/schedule)
+//
+// What a new object costs the API server: its status patch, nothing else. An Orphan object (the
+// default) carries no finalizer, so it is created and deleted without a finalizer patch and is
+// never stuck Terminating when phoneop is down or uninstalled; creating the phone a new object
+// asks for records no Event (Ready and the status say it, Entra's audit log records it). Events
+// are kept for what status does not tell: a number replaced, a phone deleted or re-created,
+// drift put back, warnings (events.go).
 //
 // Beside them: entratenant_controller.go (the tenant's token and status), setup.go (the one
 // wiring for main.go and the tests: sharding, change feed, fair queue, Event recorder), cache.go

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -111,8 +110,6 @@ type applied struct {
 	// reread: the answers do not tell the new state (a 204, or a write whose outcome is
 	// unknown), so the next round reads Graph again.
 	reread bool
-	// created: a method was created (CreateOnly may still set its SMS sign-in).
-	created bool
 }
 
 // apply performs the plan's writes in order, until one ends the round, and returns what they
@@ -127,7 +124,7 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observe
 		if !known {
 			return did, stalledOn(identityv1alpha1.ReasonGraphError, "phoneop planned a Graph write it cannot make; report this as a bug", slowRetry)
 		}
-		pool, capped := budgetPoolOf(a.Kind, s.createdThisPass)
+		pool, capped := budgetPoolOf(a.Kind, s.createdPhone)
 		if (a.Kind == plan.UpdateNumber || a.Kind == plan.Delete) && !s.userFresh {
 			if o := r.freshUser(ctx, s); o != nil {
 				return did, o
@@ -148,10 +145,9 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observe
 			return r.writeFailed(ctx, s, a, w, err, did)
 		}
 		r.recordWrite(s, plan.WriteKey(a, observed))
-		did.created = did.created || a.Kind == plan.Create
-		s.createdThisPass = s.createdThisPass || a.Kind == plan.Create
+		s.createdPhone = s.createdPhone || a.Kind == plan.Create
 		r.Observer.RecordWrite(s.conn.TenantID, s.user.ID, string(a.PhoneType), before, w.expect(before, a, answer))
-		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, w.event, string(a.Kind), "%s", a.String())
+		r.recordWriteEvent(s, a, w.event)
 		switch w.after {
 		case takeResponse:
 			did.methods = append(observe.WithoutType(did.methods, string(a.PhoneType)), answered(answer)...)
@@ -189,14 +185,14 @@ func (r *PhoneAuthMethodReconciler) freshUser(ctx context.Context, s *scope) *ou
 // recordWrite adds a write Graph accepted to the object's record, in status and in memory.
 func (r *PhoneAuthMethodReconciler) recordWrite(s *scope, key string) {
 	s.guard.Writes = withWrite(s.guard.Writes, key)
-	r.writes.remember(s.pam.UID, s.guard)
+	r.writes.remember(s.pam, s.guard)
 }
 
 // recordNumberRefusal records that Graph refused a number write of the object with a conflict.
 func (r *PhoneAuthMethodReconciler) recordNumberRefusal(s *scope) {
 	now := metav1.NewTime(r.now())
 	s.guard.NumberRefusedAt = &now
-	r.writes.remember(s.pam.UID, s.guard)
+	r.writes.remember(s.pam, s.guard)
 }
 
 // writeFailed decides what a failed write means. When the write may have happened, or Graph's

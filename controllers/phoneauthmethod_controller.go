@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -54,7 +53,8 @@ type PhoneAuthMethodReconciler struct {
 	// Budgets is the change budget: each tenant's destructive writes and new phones per
 	// rolling hour, persisted in a Lease per tenant.
 	Budgets *budget.Ledger
-	// Recorder records an Event for every Graph write and drift correction.
+	// Recorder records the Events a person needs (events.go): changes to what a user had,
+	// drift corrections and warnings; not the new phone of a new object.
 	Recorder events.EventRecorder
 	// ResyncPeriod is how often a converged object re-reads Graph to catch drift.
 	ResyncPeriod time.Duration
@@ -91,28 +91,27 @@ type TenantConnector interface {
 	Forget(uid types.UID)
 }
 
-// Reconcile is the spine: fetch, finalizer, then the phases, with status written once in a
+// Reconcile is the spine: fetch, the finalizer the policies need, then the phases, with status written once in a
 // deferred patch (Cluster API) and only when it changed.
 func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	pam := &identityv1alpha1.PhoneAuthMethod{}
 	if err := r.Get(ctx, req.NamespacedName, pam); err != nil {
 		if apierrors.IsNotFound(err) {
+			// Gone: an object without a finalizer is deleted without phoneop, so this is where
+			// what memory keeps of it goes.
 			r.backlog.Done(req.NamespacedName)
+			r.writes.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if pam.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(pam, identityv1alpha1.Finalizer) {
-		unchanged := pam.DeepCopy()
-		controllerutil.AddFinalizer(pam, identityv1alpha1.Finalizer)
-		if err := r.patchFinalizers(ctx, unchanged, pam); err != nil {
-			// Not ignoreConflict: the predicates may filter the event of whatever change
-			// conflicted, so retry with backoff rather than wait for an event.
-			return ctrl.Result{}, err
-		}
+	if err := r.syncFinalizer(ctx, pam); err != nil {
+		// Not ignoreConflict: the predicates may filter the event of whatever change
+		// conflicted, so retry with backoff rather than wait for an event.
+		return ctrl.Result{}, err
 	}
 
 	before := pam.DeepCopy()
-	s := &scope{pam: pam, priorReady: isReadyAndCurrent(pam)}
+	s := &scope{pam: pam, priorReady: isReadyAndCurrent(pam), wasReady: meta.IsStatusConditionTrue(pam.Status.Conditions, identityv1alpha1.ConditionReady)}
 	defer func() {
 		if s.released || s.outcome == nil {
 			// Released: the finalizer is gone and so, soon, is the object. No outcome: a phase
@@ -142,7 +141,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		s.outcome = r.reconcileNormal(ctx, s)
 	}
 	if s.outcome.ready || s.released {
-		r.writes.forget(pam.UID) // converged or gone: a later drift is a new story
+		r.writes.forget(req.NamespacedName) // converged or gone: a later drift is a new story
 		r.backlog.Done(req.NamespacedName)
 	}
 	if s.outcome.reason != identityv1alpha1.ReasonChangeBudgetExceeded {

@@ -25,7 +25,6 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 	}
 	s.guard, s.guarded = r.writes.load(pam), true
 	policy := r.planPolicy(s)
-	created := false
 	for round := 0; round < maxApplyRounds; round++ {
 		if !s.observed || fresh {
 			if o := r.observe(ctx, s, fresh); o != nil {
@@ -33,7 +32,7 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 			}
 			fresh = false
 		}
-		desired := desiredFrom(s, created)
+		desired := desiredFrom(s, s.createdPhone)
 		observed := r.observedFrom(s, siblingAlternate)
 		s.result, s.planned = plan.Plan(desired, observed, policy), true
 		observeOnly := pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly
@@ -49,7 +48,6 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 		if o != nil {
 			return o
 		}
-		created = created || did.created
 		if did.reread {
 			s.observed = false
 		} else {

@@ -21,6 +21,9 @@ type scope struct {
 	pam *identityv1alpha1.PhoneAuthMethod
 	// priorReady: the object was Ready for its current generation before this pass.
 	priorReady bool
+	// wasReady: the object was Ready before this pass, for whichever generation; false while
+	// it converges for the first time (onboarding), when a new phone is no news (events.go).
+	wasReady bool
 	// tenant and conn are set by resolveTenant; nil until then.
 	tenant *identityv1alpha1.EntraTenant
 	conn   *tenantconn.Connection
@@ -45,9 +48,10 @@ type scope struct {
 	// make it flap).
 	result  plan.Result
 	planned bool
-	// createdThisPass: apply created the object's phone in this pass, so its SMS sign-in
-	// setting is part of that create, not a change of an existing phone (budgetPoolOf).
-	createdThisPass bool
+	// createdPhone: this pass created the object's phone in Graph (set by apply as the create
+	// succeeds), so SMS sign-in written after it is part of the new phone, not a change to an
+	// existing one: it spends no destructive budget (budgetPoolOf) and records no Event.
+	createdPhone bool
 	// guard is the object's record of its writes for this generation (WriteGuard), loaded by
 	// converge and kept up to date by apply; guarded tells whether converge loaded it, and so
 	// whether status.writeGuard is written.
@@ -113,7 +117,10 @@ func (r *PhoneAuthMethodReconciler) reconcileNormal(ctx context.Context, s *scop
 
 // reconcileDelete honours deletionPolicy and releases the finalizer. It never hangs on a
 // tenant or user that is gone, and never lets an object that does not own the phone (or is not
-// granted the user) delete it.
+// granted the user) delete it. A deleting object is still there only when it carries the
+// finalizer (finalizer.go): deletionPolicy Delete, one switched to Orphan (or to a policy that
+// never deletes) while being deleted, or one from a phoneop that put it on every object; the
+// last two are released with an Orphaned event.
 func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scope) *outcome {
 	pam := s.pam
 	if !controllerutil.ContainsFinalizer(pam, identityv1alpha1.Finalizer) {

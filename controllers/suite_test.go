@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -39,6 +40,7 @@ import (
 var (
 	k8s        client.Client
 	apiReader  client.Reader // uncached: sees what the shard's cache leaves out
+	restConfig *rest.Config  // the control plane's, for what no client reads (kube-apiserver's /metrics)
 	emu        *graphemu.Emulator
 	emuServer  *httptest.Server
 	reconciler *PhoneAuthMethodReconciler
@@ -122,6 +124,8 @@ func startSuite() error {
 		return fmt.Errorf("starting the test control plane: %w", err)
 	}
 	suite.cleanup = append(suite.cleanup, func() { _ = env.Stop() })
+	cfg.WrapTransport = apiWrites.wrap // counts the manager's writes by namespace (apiwrites_test.go)
+	restConfig = cfg
 
 	emu = graphemu.New(graphemu.Options{Seed: 1, DisableThrottling: true, AuditLag: time.Second})
 	emuServer = httptest.NewUnstartedServer(emu)

@@ -160,14 +160,17 @@ const (
 	ReasonAuditLogGap = "AuditLogGap"
 	// ReasonDriftCorrected (event only): an out-of-band change in Graph was put back.
 	ReasonDriftCorrected = "DriftCorrected"
-	// ReasonOrphaned (event only): the object was deleted and its phone method left in Graph
-	// (deletionPolicy Orphan, ObserveOnly, or the tenant, user or ownership is gone).
+	// ReasonOrphaned (event only): an object that carried the finalizer was deleted and its
+	// phone method left in Graph (switched to Orphan, ObserveOnly or CreateOnly while being
+	// deleted, or the tenant, user or ownership is gone). An Orphan object carries no finalizer
+	// and is gone before phoneop could record anything.
 	ReasonOrphaned = "Orphaned"
 )
 
 // Event reasons of the Graph writes phoneop makes (Normal events, numbers masked).
 const (
-	// ReasonCreated (event only): phoneop created the phone method in Graph.
+	// ReasonCreated (event only): phoneop re-created the phone method in Graph of an object that
+	// had been Ready (someone deleted it). Creating the phone of a new object records no event.
 	ReasonCreated = "Created"
 	// ReasonNumberUpdated (event only): phoneop changed the phone method's number in Graph.
 	ReasonNumberUpdated = "NumberUpdated"
@@ -190,6 +193,6 @@ const (
 	AnnotationPaused = "phoneop.dev/paused"
 )
 
-// Finalizer lets phoneop remove (or deliberately orphan) the Graph phone method before the
-// object disappears.
+// Finalizer lets phoneop remove the Graph phone method before the object disappears. Only
+// objects whose deletion needs Graph carry it: deletionPolicy Delete with managementPolicy Full.
 const Finalizer = "identity.phoneop.dev/finalizer"
