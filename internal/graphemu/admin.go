@@ -23,6 +23,8 @@ import (
 //	PUT    /_emulator/tenants/{t}/users/{u}/authenticationMethods   replace them: [{"type":"fido2"},…]
 //	GET    /_emulator/stats, DELETE /_emulator/stats               read / reset call counts
 //	       (?tenant={t}: that tenant's only, see TenantStats)
+//	GET    /_emulator/priorities                                   Graph requests by x-ms-throttle-priority
+//	       (PriorityStats; DELETE /_emulator/stats resets them too)
 //	GET    /_emulator/faults, PUT /_emulator/faults                read / replace faults
 func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/_emulator"), "/"), "/")
@@ -39,6 +41,8 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case key == "DELETE stats" && len(segs) == 1:
 		e.adminResetStats(r)
 		w.WriteHeader(http.StatusNoContent)
+	case key == "GET priorities" && len(segs) == 1:
+		writeJSON(w, http.StatusOK, e.PriorityStats())
 	case key == "GET faults" && len(segs) == 1:
 		writeJSON(w, http.StatusOK, e.CurrentFaults())
 	case key == "PUT faults" && len(segs) == 1:
