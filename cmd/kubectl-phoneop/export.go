@@ -119,7 +119,8 @@ func runExport(cmd *cobra.Command, c *common, ef exportFlags) error {
 		}
 	}
 	if conn.Kube != nil && !ef.includeManaged {
-		m, err := managedPhones(ctx, conn.Kube, c.conn.Tenant)
+		// Every namespace: a phone managed in another team's namespace would conflict too.
+		m, err := managedPhones(ctx, conn.Kube, c.conn.Tenant, "")
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "warning: cannot list PhoneAuthMethods (%v): phones already managed are not left out\n", err)
 		} else {
@@ -197,6 +198,9 @@ func printExportSummary(w io.Writer, res *export.Result, o export.Options, reque
 			// l.Number is masked already (export never keeps a clear number in LeftOut).
 			fmt.Fprintf(w, "  %s\n", strings.Join(nonEmpty(l.User, l.PhoneType, l.Number), " ")+": "+l.Reason)
 		}
+	}
+	for _, d := range res.LooseDirs {
+		fmt.Fprintf(w, "Warning: %s holds phone numbers and others than you may list it: chmod 700 %s\n", d, d)
 	}
 	fmt.Fprintf(w, "Next: review %s in Git", o.OutputDir)
 	if !o.InlineNumbers {

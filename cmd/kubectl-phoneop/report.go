@@ -69,7 +69,7 @@ func runReport(cmd *cobra.Command, c *common, rf reportFlags) error {
 	}
 	m := &managed{}
 	if conn.Kube != nil {
-		if m, err = managedPhones(ctx, conn.Kube, c.conn.Tenant); err != nil {
+		if m, err = managedPhones(ctx, conn.Kube, c.conn.Tenant, c.namespace()); err != nil {
 			m = &managed{}
 			if rf.scope == "managed" {
 				return fmt.Errorf("cannot list PhoneAuthMethods (%v): --scope managed needs list on phoneauthmethods.identity.phoneop.dev", err)
