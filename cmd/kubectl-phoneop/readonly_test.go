@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -91,5 +92,53 @@ func TestExportAndReportReadOnlyAtLowPriority(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// report --sms-sign-in and --shared-numbers, as a person runs them: the views' outputs on a
+// seeded tenant, and never a number.
+func TestReportViewsCommands(t *testing.T) {
+	env, conn := readOnlyApp(t)
+	seed := []struct {
+		upn, userType, mobile, state string
+	}{
+		{"kim@contoso.com", "", "+1 2065550100", "ready"},
+		{"lee@contoso.com", "", "+12065550100", ""}, // kim's number, another form
+		{"gst_fabrikam.com#EXT#@contoso.onmicrosoft.com", "Guest", "+1 2065550111", "ready"},
+		{"max@contoso.com", "", "+1 2065550122", "notEnabled"},
+	}
+	for i, u := range seed {
+		id := fmt.Sprintf("6e7b0000-0000-4000-8000-%012d", i)
+		env.MustAddUser(t, graphemu.User{TenantID: roTenantID, ID: id, UserPrincipalName: u.upn, UserType: u.userType})
+		if err := env.Emulator.SetPhoneMethod(roTenantID, id, graphemu.PhoneMethod{PhoneType: "mobile", PhoneNumber: u.mobile, SMSSignInState: u.state}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, code := captured(t, append([]string{"report", "--sms-sign-in", "-o", "json"}, conn...)...)
+	if code != exitOK {
+		t.Fatalf("report --sms-sign-in: exit %d", code)
+	}
+	var sms struct {
+		Ready  int `json:"smsSignInReady"`
+		Counts []struct {
+			Namespace       string
+			Guests, Members int
+		} `json:"byNamespace"`
+	}
+	if err := json.Unmarshal([]byte(out), &sms); err != nil || sms.Ready != 2 || len(sms.Counts) != 1 || sms.Counts[0].Guests != 1 || sms.Counts[0].Members != 1 {
+		t.Errorf("report --sms-sign-in -o json (%v):\n%s", err, out)
+	}
+	out, code = captured(t, append([]string{"report", "--shared-numbers", "-o", "csv"}, conn...)...)
+	if code != exitOK {
+		t.Fatalf("report --shared-numbers: exit %d", code)
+	}
+	want := "group,groupSize,user,userId,namespace,phoneTypes\n" +
+		"1,2,kim@contoso.com,6e7b0000-0000-4000-8000-000000000000,(unmanaged),mobile\n" +
+		"1,2,lee@contoso.com,6e7b0000-0000-4000-8000-000000000001,(unmanaged),mobile\n"
+	if out != want {
+		t.Errorf("report --shared-numbers -o csv:\n%s\nwant:\n%s", out, want)
+	}
+	if _, code := captured(t, append([]string{"report", "--shared-numbers", "--sms-sign-in"}, conn...)...); code != exitUsage {
+		t.Errorf("both views at once: exit %d, want %d", code, exitUsage)
 	}
 }
