@@ -24,7 +24,7 @@ import (
 //	GET    /_emulator/stats, DELETE /_emulator/stats               read / reset call counts
 //	       (?tenant={t}: that tenant's only, see TenantStats)
 //	GET    /_emulator/priorities                                   Graph requests by x-ms-throttle-priority
-//	       (PriorityStats; DELETE /_emulator/stats resets them too)
+//	       (PriorityStats, ?tenant={t}: TenantPriorityStats; DELETE /_emulator/stats resets them too)
 //	GET    /_emulator/faults, PUT /_emulator/faults                read / replace faults
 func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/_emulator"), "/"), "/")
@@ -42,6 +42,10 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		e.adminResetStats(r)
 		w.WriteHeader(http.StatusNoContent)
 	case key == "GET priorities" && len(segs) == 1:
+		if q := r.URL.Query(); q.Has("tenant") {
+			writeJSON(w, http.StatusOK, e.TenantPriorityStats(q.Get("tenant")))
+			return
+		}
 		writeJSON(w, http.StatusOK, e.PriorityStats())
 	case key == "GET faults" && len(segs) == 1:
 		writeJSON(w, http.StatusOK, e.CurrentFaults())

@@ -323,8 +323,11 @@ func (e *Emulator) TenantCount(tenantID, method, route string) int {
 	return countMatching(e.TenantStats(tenantID), method, route)
 }
 
-// ResetTenantStats zeroes one tenant's call counts; other tenants' stay.
-func (e *Emulator) ResetTenantStats(tenantID string) { e.stats.resetTenant(tenantID) }
+// ResetTenantStats zeroes one tenant's call and priority counts; other tenants' stay.
+func (e *Emulator) ResetTenantStats(tenantID string) {
+	e.stats.resetTenant(tenantID)
+	e.priorities.resetTenant(tenantID)
+}
 
 // ServeHTTP routes to the login authority, Graph or the admin API, then
 // records stats and the log line, and finally drops the connection when a
