@@ -37,7 +37,9 @@ UserAuthenticationMethod.Read.All) and sorts the users into:
 
 and counts the at-risk users per namespace (of the PhoneAuthMethods naming them; "(unmanaged)"
 for the others) and per phone type. --scope managed reads only the users PhoneAuthMethods of
-the tenant name. Numbers are never printed. It never writes.
+the tenant name; -n reads only that namespace's PhoneAuthMethods (the tenant's objects are
+selected by the API server on spec.tenantRef.name). Numbers are never printed. It never writes,
+and its Graph requests are sent at x-ms-throttle-priority low.
 
 --sms-sign-in shows instead who signs in with SMS today (smsSignInState ready on their
 mobile; Microsoft retires SMS sign-in in the public cloud, docs/sms-retirement.md), counted by
