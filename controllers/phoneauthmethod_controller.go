@@ -28,6 +28,7 @@ import (
 	"github.com/phoneop/phoneop/internal/changefeed"
 	"github.com/phoneop/phoneop/internal/fairqueue"
 	"github.com/phoneop/phoneop/internal/fieldindex"
+	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/schedule"
@@ -112,6 +113,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 	before := pam.DeepCopy()
 	s := &scope{pam: pam, priorReady: isReadyAndCurrent(pam), wasReady: meta.IsStatusConditionTrue(pam.Status.Conditions, identityv1alpha1.ConditionReady)}
+	ctx = graph.WithPriority(ctx, passPriority(pam, s.priorReady))
 	defer func() {
 		if s.released || s.outcome == nil {
 			// Released: the finalizer is gone and so, soon, is the object. No outcome: a phase
@@ -254,6 +256,17 @@ func isReadyAndCurrent(pam *identityv1alpha1.PhoneAuthMethod) bool {
 		}
 	}
 	return false
+}
+
+// passPriority is the x-ms-throttle-priority of the pass's Graph reads: low for a resync sweep
+// of an object already Ready for its generation (change-feed wakes look the same and go low
+// too), normal when a spec change, a forced re-read or a deletion asked for the pass. Writes
+// go out normal whatever the pass (internal/graph never sends a write low).
+func passPriority(pam *identityv1alpha1.PhoneAuthMethod, priorReady bool) graph.Priority {
+	if priorReady && pam.DeletionTimestamp.IsZero() && !forcedResync(pam) {
+		return graph.PriorityLow
+	}
+	return graph.PriorityNormal
 }
 
 // isPending reports whether an object counts in its tenant's backlog: not converged for its

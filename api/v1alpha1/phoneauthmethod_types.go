@@ -258,6 +258,7 @@ type WriteGuardStatus struct {
 }
 
 // PhoneAuthMethod declares one phone authentication method of one Microsoft Entra user.
+// One tenant's objects are listed with --field-selector spec.tenantRef.name=<EntraTenant>.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=pam,categories=phoneop
@@ -268,6 +269,7 @@ type WriteGuardStatus struct {
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.smsSignInState`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:selectablefield:JSONPath=`.spec.tenantRef.name`
 type PhoneAuthMethod struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

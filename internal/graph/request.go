@@ -205,6 +205,7 @@ func (c *Client) newRequest(ctx context.Context, cl call, body []byte, token, cr
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("client-request-id", crid)
 	req.Header.Set("return-client-request-id", "true")
+	req.Header.Set(PriorityHeader, string(requestPriority(ctx, writes(cl))))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -346,6 +347,12 @@ func decodeBody(data []byte, out any) error {
 // isWrite tells whether a request spends Graph's write budget too.
 func isWrite(method string) bool {
 	return method != http.MethodGet && method != http.MethodHead
+}
+
+// writes tells whether a call may change Graph: a $batch envelope is a POST, but this client
+// batches reads only.
+func writes(cl call) bool {
+	return isWrite(cl.method) && cl.path != batchPath
 }
 
 // isNetError reports a transport failure anywhere in err's chain.

@@ -25,6 +25,8 @@ import (
 //	PUT    /_emulator/tenants/{t}/users/{u}/defaultMethod           set it ({"defaultMethod":""}: the rule)
 //	GET    /_emulator/stats, DELETE /_emulator/stats               read / reset call counts
 //	       (?tenant={t}: that tenant's only, see TenantStats)
+//	GET    /_emulator/priorities                                   Graph requests by x-ms-throttle-priority
+//	       (PriorityStats, ?tenant={t}: TenantPriorityStats; DELETE /_emulator/stats resets them too)
 //	GET    /_emulator/faults, PUT /_emulator/faults                read / replace faults
 //	GET    /_emulator/smsSignInRetirement, PUT …                   read / replace the SMS sign-in
 //	       retirement: {"at":"2027-02-01T00:00:00Z","shape":"enableRefused"|"notAllowedByPolicy"};
@@ -44,6 +46,12 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case key == "DELETE stats" && len(segs) == 1:
 		e.adminResetStats(r)
 		w.WriteHeader(http.StatusNoContent)
+	case key == "GET priorities" && len(segs) == 1:
+		if q := r.URL.Query(); q.Has("tenant") {
+			writeJSON(w, http.StatusOK, e.TenantPriorityStats(q.Get("tenant")))
+			return
+		}
+		writeJSON(w, http.StatusOK, e.PriorityStats())
 	case key == "GET faults" && len(segs) == 1:
 		writeJSON(w, http.StatusOK, e.CurrentFaults())
 	case key == "PUT faults" && len(segs) == 1:

@@ -160,6 +160,8 @@ type RequestLog struct {
 	Fault     string
 	RequestID string
 	Duration  time.Duration
+	// Priority is the request's x-ms-throttle-priority header as sent ("" when none).
+	Priority string
 }
 
 // SMSPolicy is the part of a tenant's authentication-methods policy that
@@ -245,8 +247,9 @@ type Emulator struct {
 	rng      *mrand.Rand // classic faults
 	quirkRng *mrand.Rand // quirks, kept apart so they leave rng's sequence alone
 
-	throttle *throttler
-	stats    *statsTable
+	throttle   *throttler
+	stats      *statsTable
+	priorities *priorityTable // x-ms-throttle-priority of Graph requests
 
 	// audit holds each tenant's audit log, by lower-case tenant id; guarded by mu.
 	audit map[string]*auditLog
@@ -281,6 +284,7 @@ func New(opts Options) *Emulator {
 		throttle:   newThrottler(opts.ThrottleScale),
 		stats:      newStatsTable(),
 		retirement: opts.SMSSignInRetirement,
+		priorities: newPriorityTable(),
 	}
 }
 
@@ -310,8 +314,11 @@ func (f Faults) clone() Faults {
 // Stats returns the call counts, sorted by route, method, status, fault.
 func (e *Emulator) Stats() []Stat { return e.stats.snapshot() }
 
-// ResetStats zeroes the call counts.
-func (e *Emulator) ResetStats() { e.stats.reset() }
+// ResetStats zeroes the call counts and the priority counts.
+func (e *Emulator) ResetStats() {
+	e.stats.reset()
+	e.priorities.reset()
+}
 
 // Count sums the Count of stats matching method and route (either may be
 // "" to match all). A convenience for tests asserting call budgets.
@@ -331,8 +338,11 @@ func (e *Emulator) TenantCount(tenantID, method, route string) int {
 	return countMatching(e.TenantStats(tenantID), method, route)
 }
 
-// ResetTenantStats zeroes one tenant's call counts; other tenants' stay.
-func (e *Emulator) ResetTenantStats(tenantID string) { e.stats.resetTenant(tenantID) }
+// ResetTenantStats zeroes one tenant's call and priority counts; other tenants' stay.
+func (e *Emulator) ResetTenantStats(tenantID string) {
+	e.stats.resetTenant(tenantID)
+	e.priorities.resetTenant(tenantID)
+}
 
 // ServeHTTP routes to the login authority, Graph or the admin API, then
 // records stats and the log line, and finally drops the connection when a
@@ -351,7 +361,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.opts.Log != nil {
 		rid := cmp.Or(rw.Header().Get("request-id"), rw.Header().Get("x-ms-request-id"))
 		e.opts.Log(RequestLog{Method: r.Method, Route: s.route, Status: s.status, Fault: s.fault,
-			RequestID: rid, Duration: time.Since(start)})
+			RequestID: rid, Duration: time.Since(start), Priority: r.Header.Get(PriorityHeader)})
 	}
 	if s.abort {
 		abortConn(w)
