@@ -54,6 +54,9 @@ type Config struct {
 	SecondTenantObjects int
 	// SkipSteadyState and SkipDrift shorten a smoke run.
 	SkipSteadyState, SkipDrift bool
+	// SkipBaseline skips the null controller's run, and with it the machine floor: the
+	// headline is then time ÷ Graph floor alone. For trying things out, not for a report.
+	SkipBaseline bool
 	// ReadyTimeout bounds the wait for every object to be Ready.
 	ReadyTimeout time.Duration
 	// WorkDir keeps the harness's logs, the seed and result.json; "" uses a temporary one.
@@ -133,7 +136,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
-	cfg.Logf("bench: starting control plane, Graph emulator and manager (work dir %s)", workDir)
+	cfg.Logf("bench: starting control plane and Graph emulator (work dir %s)", workDir)
 	h, err := testharness.Start(ctx, testharness.Options{
 		WorkDir:  workDir,
 		SeedFile: seedFile,
@@ -143,20 +146,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		ManagerArgs:  append([]string{fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Concurrency)}, cfg.ManagerArgs...),
 		ResyncPeriod: cfg.ResyncPeriod,
 		StartTimeout: 5 * time.Minute,
-		Logf:         cfg.Logf,
+		// The manager starts after the null controller's run (Config.SkipBaseline).
+		NoManager: true,
+		Logf:      cfg.Logf,
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = h.Stop() }()
-	pid, err := findChild(testharness.ManagerBinary)
-	if err != nil {
-		return nil, err
-	}
-	if err := h.CreateTenant(ctx, tenant); err != nil {
-		return nil, err
-	}
-
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = identityv1alpha1.AddToScheme(scheme)
@@ -166,6 +163,39 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The tenant's Secret, namespace and EntraTenant exist for both runs; only the manager
+	// waits for the tenant to be Ready (below).
+	for _, obj := range h.TenantObjects(tenant) {
+		if err := client.IgnoreAlreadyExists(k8s.Create(ctx, obj)); err != nil {
+			return nil, fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	createObjects := func(ctx context.Context) error { return w.create(ctx, k8s, 32) }
+
+	// Phase 0: the machine floor, the null controller on the same objects.
+	if !cfg.SkipBaseline {
+		b, err := runBaseline(ctx, baselineRun{kubeconfig: h.Kubeconfig, apiServer: fast, scheme: scheme, client: k8s,
+			namespaces: []string{namespace}, objects: len(w.objects), create: createObjects, workDir: workDir,
+			concurrency: cfg.Concurrency, timeout: cfg.ReadyTimeout, logf: cfg.Logf})
+		if err != nil {
+			return nil, err
+		}
+		res.Baseline = &b
+	}
+
+	cfg.Logf("bench: starting the manager")
+	mgr, err := h.StartManager(ctx, testharness.ManagerOptions{})
+	if err != nil {
+		return nil, err
+	}
+	pid, err := findChild(testharness.ManagerBinary)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.CreateTenant(ctx, tenant); err != nil { // the objects exist: waits until it is Ready
+		return nil, err
+	}
+
 	// The watch stops before the control plane does (defers run last-in first-out).
 	trCtx, stopTracker := context.WithCancel(ctx)
 	defer stopTracker()
@@ -182,29 +212,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	// Phase 1: create everything, wait until everything is Ready.
-	before, err := snapshot(ctx, h)
+	before, err := snapshot(ctx, h, mgr)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Logf("bench: creating %d PhoneAuthMethods for %d users", len(w.objects), cfg.N)
-	cpu := newCPUMeter()
-	cpuBefore := cpu.sample()
-	start := time.Now()
-	if err := w.create(ctx, k8s, 32); err != nil {
-		return nil, err
-	}
-	res.CreateObjects = time.Since(start)
-	cfg.Logf("bench: created in %s; waiting for Ready", res.CreateObjects.Round(time.Millisecond))
 	var secondDone <-chan secondTenantResult
-	if second != nil {
-		secondDone = second.onboard(ctx, k8s, cfg.ReadyTimeout, h.ManagerRunning, cfg.Logf)
+	startSecond := func() {
+		if second != nil {
+			secondDone = second.onboard(ctx, k8s, cfg.ReadyTimeout, mgr.Running, cfg.Logf)
+		}
 	}
-	if err := tr.waitReady(ctx, len(w.objects), cfg.ReadyTimeout, h.ManagerRunning, cfg.Logf); err != nil {
+	ob, err := onboard(ctx, onboardSteps{apiServer: fast, objects: len(w.objects), create: createObjects, afterCreate: startSecond,
+		tracker: tr, cpu: newCPUMeter(), alive: mgr.Running, timeout: cfg.ReadyTimeout, logf: cfg.Logf})
+	if err != nil {
 		return nil, err
 	}
-	res.AllReady = time.Since(start)
-	res.ConvergeCPU = cpuBefore.until(cpu.sample(), res.AllReady)
-	res.ReadyTimes = tr.readyTimes(start)
+	res.Onboarding = ob
+	res.CreateObjects, res.AllReady, res.ConvergeCPU = ob.created, ob.allReady, ob.cpu
+	res.ReadyTimes = tr.readyTimes(ob.start)
 	if secondDone != nil {
 		r := <-secondDone
 		if r.err != nil {
@@ -213,7 +239,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.SecondTenant = &r
 	}
 	cfg.captureHeap(ctx, workDir, "ready")
-	after, err := snapshot(ctx, h)
+	after, err := snapshot(ctx, h, mgr)
 	if err != nil {
 		return nil, err
 	}
@@ -222,8 +248,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Latency: cfg.Latency + cfg.Jitter/2, ThrottleScale: cfg.ThrottleScale, Concurrency: cfg.Concurrency}
 	res.Floor = NewFloor(work, res.CreateObjects)
 	res.Bound = LowerBound(work)
-	cfg.Logf("bench: all %d Ready in %s (floor %s, time ÷ floor %.2f)", len(w.objects), res.AllReady.Round(time.Second),
-		res.Floor.Max().Round(time.Second), res.ratio())
+	cfg.Logf("bench: all %d Ready in %s (Graph floor %s, machine floor %s, time ÷ max(floors) %.2f)", len(w.objects),
+		res.AllReady.Round(time.Second), res.Floor.Max().Round(time.Second), res.MachineFloor().Round(time.Second), res.ratio())
 
 	// Phase 2: nothing changes for two resync periods.
 	if !cfg.SkipSteadyState {
@@ -237,7 +263,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		cfg.Logf("bench: steady state for 2 × %s", cfg.ResyncPeriod)
-		before, err := snapshot(ctx, h)
+		before, err := snapshot(ctx, h, mgr)
 		if err != nil {
 			return nil, err
 		}
@@ -246,7 +272,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if err := sleep(ctx, 2*cfg.ResyncPeriod); err != nil {
 			return nil, err
 		}
-		after, err := snapshot(ctx, h)
+		after, err := snapshot(ctx, h, mgr)
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +283,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// Phase 3: an admin changes 1 % of the users' mobiles in the portal.
 	if !cfg.SkipDrift {
-		d, err := measureDrift(ctx, h, tr, w.users, tenant.TenantID, cfg)
+		d, err := measureDrift(ctx, h, mgr, tr, w.users, tenant.TenantID, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -290,12 +316,18 @@ type counters struct {
 	metrics managerMetrics
 }
 
-func snapshot(ctx context.Context, h *testharness.Harness) (counters, error) {
+// scraper is the manager whose /metrics a snapshot reads: a *testharness.Manager, or the
+// harness's default manager (*testharness.Harness).
+type scraper interface {
+	Scrape(ctx context.Context) (string, error)
+}
+
+func snapshot(ctx context.Context, h *testharness.Harness, mgr scraper) (counters, error) {
 	stats, err := h.EmulatorStats(ctx)
 	if err != nil {
 		return counters{}, err
 	}
-	text, err := h.Scrape(ctx)
+	text, err := mgr.Scrape(ctx)
 	if err != nil {
 		return counters{}, err
 	}
@@ -319,7 +351,7 @@ type driftOutcome struct {
 
 // measureDrift changes the mobile of DriftPercent of the candidates out of band (the admin
 // API, which Graph's stats do not count) and waits until phoneop has put every one back.
-func measureDrift(ctx context.Context, h *testharness.Harness, tr *tracker, candidates []user, tenantID string, cfg Config) (driftOutcome, error) {
+func measureDrift(ctx context.Context, h *testharness.Harness, mgr scraper, tr *tracker, candidates []user, tenantID string, cfg Config) (driftOutcome, error) {
 	var out driftOutcome
 	every := max(1, int(100/max(cfg.DriftPercent, 0.01)))
 	var drifted []user
@@ -330,7 +362,7 @@ func measureDrift(ctx context.Context, h *testharness.Harness, tr *tracker, cand
 		drifted = candidates[len(candidates)/2 : len(candidates)/2+1] // a small run still drifts one user
 	}
 	tr.quietFor(ctx, 2*time.Second, time.Minute)
-	before, err := snapshot(ctx, h)
+	before, err := snapshot(ctx, h, mgr)
 	if err != nil {
 		return out, err
 	}
@@ -371,7 +403,7 @@ func measureDrift(ctx context.Context, h *testharness.Harness, tr *tracker, cand
 	out.users = len(drifted)
 	out.uncorrected = len(pending)
 	out.time = time.Since(start)
-	after, err := snapshot(ctx, h)
+	after, err := snapshot(ctx, h, mgr)
 	if err != nil {
 		return out, err
 	}

@@ -23,6 +23,8 @@ import (
 )
 
 func main() {
+	// The benchmark starts itself again as the null controller (test/bench/nullcontroller.go).
+	bench.RunNullControllerIfAsked()
 	var (
 		cfg                    bench.Config
 		managerArg, managerEnv string
@@ -47,6 +49,7 @@ func main() {
 	flag.Float64Var(&cfg.DriftPercent, "drift", 1, "percent of users whose mobile is changed out of band")
 	flag.BoolVar(&cfg.SkipSteadyState, "skip-steady", false, "skip the steady-state phase")
 	flag.BoolVar(&cfg.SkipDrift, "skip-drift", false, "skip the drift phase")
+	flag.BoolVar(&cfg.SkipBaseline, "skip-baseline", false, "skip the null controller's run on the same objects (the machine floor): for trying things out, not for a report")
 	flag.BoolVar(&cfg.EmulatorRequestLog, "emulator-log", false, "log every Graph request in the work dir's graph-emulator.log (route, status, fault, request-id), to match the manager's log")
 	flag.DurationVar(&cfg.ReadyTimeout, "timeout", time.Hour, "give up when not everything is Ready by then")
 	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and result.json here (default: bin/bench/n<N>)")
@@ -127,6 +130,11 @@ func main() {
 	}
 	md := res.Markdown(command, plotRef)
 	fmt.Println(md)
+	details := filepath.Join(cfg.WorkDir, "report.md")
+	if err := os.WriteFile(details, []byte(res.Details(command)), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("bench: every table of the run in %s", details)
 	if doc != "" {
 		if err := bench.UpdateDocBlock(doc, res.MainDocKey(), bench.ResultsAnchor, md); err != nil {
 			log.Fatal(err)
