@@ -72,6 +72,8 @@ type Config struct {
 	Fidelity Fidelity
 	// HeapProfile is the manager's pprof address: heap profiles go to the work dir (heap.go).
 	HeapProfile string
+	// Adoption configures a brownfield run (RunAdoption).
+	Adoption Adoption
 }
 
 // quiet is the emulator's -quiet unless the request log is wanted.

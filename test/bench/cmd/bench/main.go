@@ -34,6 +34,8 @@ func main() {
 		fidelity               string
 		heapProfile            bool
 		heapProfileRate        int
+		adopt                  bool
+		exportArgs             string
 	)
 	flag.IntVar(&cfg.N, "n", 1000, "users (each gets a mobile; -alternate and -office percent more)")
 	flag.IntVar(&cfg.Mix.AlternatePercent, "alternate", 30, "percent of users with an alternateMobile")
@@ -53,7 +55,7 @@ func main() {
 	flag.BoolVar(&cfg.EmulatorRequestLog, "emulator-log", false, "log every Graph request in the work dir's graph-emulator.log (route, status, fault, request-id), to match the manager's log")
 	flag.DurationVar(&cfg.ReadyTimeout, "timeout", time.Hour, "give up when not everything is Ready by then")
 	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and result.json here (default: bin/bench/n<N>)")
-	flag.StringVar(&doc, "doc", "docs/benchmarks.md", "markdown file to put the results in (\"\": print only)")
+	flag.StringVar(&doc, "doc", "docs/benchmarks.md", "markdown file to put the results in (\"\": print only); a fidelity run's full report goes to docs/benchmarks/fidelity.md unless -doc is given")
 	flag.StringVar(&plotDir, "plot-dir", "docs/benchmarks", "directory for the PNG plot")
 	flag.StringVar(&command, "command", "", "the command to record in the report (default: this command line)")
 	flag.StringVar(&fidelity, "fidelity", "", "run against Graph as observed instead of as documented (docs/benchmarks.md, \"Graph as observed\"): the number format Graph stores numbers in, nospace, trunk, spaced, a comma-separated list (one creation wave each) or all")
@@ -64,7 +66,14 @@ func main() {
 	flag.BoolVar(&cfg.Fidelity.Reread, "reread", false, "with -fidelity: force one more pass of every object (reconcile-requested-at) once the read lag has passed")
 	flag.BoolVar(&heapProfile, "heap-profile", false, "serve the manager's pprof on a loopback port and save its heap profile (after a forced GC) at the end of onboarding and of the run in the work dir: heap-ready.pb.gz, heap-end.pb.gz (test/bench/heap.go)")
 	flag.IntVar(&heapProfileRate, "heap-profile-rate", 0, "with -heap-profile: the manager's GODEBUG=memprofilerate (bytes per sampled allocation; 0: the runtime's 512 KiB). Finer sampling costs the manager CPU and memory: measure peak RSS without it")
+	flag.BoolVar(&adopt, "adopt", false, "brownfield adoption instead (docs/benchmarks.md, \"Adoption\"): seed -n users who already have phones, run `kubectl phoneop export`, apply it (ObserveOnly) with the null controller and then with phoneop, time all Ready")
+	flag.IntVar(&cfg.Adoption.Namespaces, "adopt-namespaces", 4, "with -adopt: namespaces the users are spread over, applied in parallel")
+	flag.StringVar(&exportArgs, "export-args", "--credentials-from=entratenant", "with -adopt: further flags of `kubectl phoneop export`, space separated; the default reads the manager's credentials (the EntraTenant's Secret)")
 	flag.Parse()
+	cfg.Adoption.ExportArgs = strings.Fields(exportArgs)
+	if fidelity != "" && !flagGiven("doc") {
+		doc = filepath.Join("docs", "benchmarks", "fidelity.md") // docs/benchmarks.md keeps their summary
+	}
 	cfg.ManagerArgs = strings.Fields(managerArg)
 	cfg.ManagerEnv = strings.Fields(managerEnv)
 	if heapProfile {
@@ -86,6 +95,9 @@ func main() {
 		if fidelity != "" {
 			cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("fidelity-n%d-%s", cfg.N, strings.ReplaceAll(fidelity, ",", "-")))
 		}
+		if adopt {
+			cfg.WorkDir = strings.Replace(cfg.WorkDir, filepath.Join("bench", "n"), filepath.Join("bench", "adopt-n"), 1)
+		}
 	}
 	if command == "" {
 		command = "bin/bench " + strings.Join(os.Args[1:], " ")
@@ -96,6 +108,10 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if adopt {
+		runAdoption(ctx, cfg, doc, command)
+		return
+	}
 	if fidelity != "" {
 		formats, err := bench.ParseNumberFormats(fidelity)
 		if err != nil {
@@ -170,4 +186,27 @@ func runFidelity(ctx context.Context, cfg bench.Config, doc, command string) {
 		}
 		log.Printf("bench: results written to %s", doc)
 	}
+}
+
+// runAdoption runs a brownfield benchmark and puts its block into doc.
+func runAdoption(ctx context.Context, cfg bench.Config, doc, command string) {
+	res, err := bench.RunAdoption(ctx, cfg)
+	if err != nil {
+		log.Fatalf("bench: %v (logs in %s)", err, cfg.WorkDir)
+	}
+	md := res.Markdown(command)
+	fmt.Println(md)
+	if doc != "" {
+		if err := bench.UpdateDocBlock(doc, res.DocKey(), bench.AdoptionAnchor, md); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("bench: results written to %s", doc)
+	}
+}
+
+// flagGiven reports whether the command line set the named flag.
+func flagGiven(name string) bool {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
