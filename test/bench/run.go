@@ -52,6 +52,9 @@ type Config struct {
 	// each) whose objects are created right after the first tenant's, while it onboards: the
 	// time until they are all Ready shows whether one tenant's backlog holds another back.
 	SecondTenantObjects int
+	// SteadyPeriods is how many resync periods the steady state is watched for, after one
+	// period of settling (0 means 2).
+	SteadyPeriods int
 	// SkipSteadyState and SkipDrift shorten a smoke run.
 	SkipSteadyState, SkipDrift bool
 	// SkipBaseline skips the null controller's run, and with it the machine floor: the
@@ -99,6 +102,9 @@ func (c *Config) defaults() {
 	}
 	if c.ThrottleScale <= 0 {
 		c.ThrottleScale = 1
+	}
+	if c.SteadyPeriods <= 0 {
+		c.SteadyPeriods = 2
 	}
 }
 
@@ -253,7 +259,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg.Logf("bench: all %d Ready in %s (Graph floor %s, machine floor %s, time ÷ max(floors) %.2f)", len(w.objects),
 		res.AllReady.Round(time.Second), res.Floor.Max().Round(time.Second), res.MachineFloor().Round(time.Second), res.ratio())
 
-	// Phase 2: nothing changes for two resync periods.
+	// Phase 2: nothing changes for SteadyPeriods resync periods.
 	if !cfg.SkipSteadyState {
 		tr.quietFor(ctx, 5*time.Second, 2*time.Minute)
 		// Let one period pass first: resyncs that came due while the workers waited on the
@@ -264,14 +270,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if err := sleep(ctx, cfg.ResyncPeriod); err != nil {
 			return nil, err
 		}
-		cfg.Logf("bench: steady state for 2 × %s", cfg.ResyncPeriod)
+		cfg.Logf("bench: steady state for %d × %s", cfg.SteadyPeriods, cfg.ResyncPeriod)
 		before, err := snapshot(ctx, h, mgr)
 		if err != nil {
 			return nil, err
 		}
 		tr.resetWrites()
 		began := time.Now()
-		if err := sleep(ctx, 2*cfg.ResyncPeriod); err != nil {
+		if err := sleep(ctx, time.Duration(cfg.SteadyPeriods)*cfg.ResyncPeriod); err != nil {
 			return nil, err
 		}
 		after, err := snapshot(ctx, h, mgr)
