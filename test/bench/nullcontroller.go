@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.uber.org/zap/zapcore"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +21,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -62,6 +64,8 @@ func RunNullControllerIfAsked() {
 		fmt.Fprintf(os.Stderr, "null controller: %s=%q is not a positive number of concurrent reconciles\n", nullControllerEnv, v)
 		os.Exit(2)
 	}
+	// Errors only, to its log (stderr): the benchmark reads nothing else from it.
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	if err := runNullController(ctrl.SetupSignalHandler(), concurrency); err != nil {
 		fmt.Fprintf(os.Stderr, "null controller: %v\n", err)
 		os.Exit(1)

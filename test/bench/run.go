@@ -1,10 +1,14 @@
-// Package bench measures phoneop against the documented Graph throttle budget: it starts the
-// real pieces (test control plane, Graph emulator binary, manager binary) through
-// internal/testharness, creates N PhoneAuthMethods, and measures convergence time against
-// the lower bound, Graph calls, the steady state, drift correction and the manager's
-// footprint. RunFidelity runs it against the emulator's production quirks instead (Graph as
-// observed: reformatted numbers, read lag, unsaved conflicts, masked users) and counts Graph
-// writes per needed action. cmd/bench is the command line; `make bench` runs it.
+// Package bench measures phoneop against the limits it cannot move: it starts the real
+// pieces (test control plane, Graph emulator binary, manager binary) through
+// internal/testharness, has a null controller (nullcontroller.go: one status patch per
+// object, nothing else) onboard N PhoneAuthMethods for the machine floor, deletes them, has
+// phoneop onboard the same objects, and measures time against both floors (Graph's and the
+// machine's), the API server's CPU and writes per object for both, Graph calls, the steady
+// state, drift correction and the manager's footprint. RunAdoption does the same for a
+// brownfield tenant through `kubectl phoneop export`; RunFidelity runs against the emulator's
+// production quirks (Graph as observed: reformatted numbers, read lag, unsaved conflicts,
+// masked users) and counts Graph writes per needed action. cmd/bench is the command line;
+// `make bench` runs it.
 package bench
 
 import (
