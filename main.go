@@ -177,6 +177,9 @@ func controllerOptions(o options) controllers.Options {
 		GraphLimits:             limits,
 		Shard:                   o.shard,
 		AllowCustomCloud:        o.allowCustomCloud,
+		// The status key's Secret sits beside the manager (its Role is there); out of cluster,
+		// in the credentials namespace.
+		StatusKeyNamespace: o.podNamespace,
 	}
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/statuskey"
 	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
@@ -70,6 +71,9 @@ type PhoneAuthMethodReconciler struct {
 	MaxConcurrentReconciles int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// StatusKey keys the write hashes in status.writeGuard (internal/statuskey): the install's
+	// key, the same across restarts and replicas.
+	StatusKey statuskey.Key
 
 	// writes remembers the writes of objects that have not converged since, so that none is
 	// repeated against the same observation.

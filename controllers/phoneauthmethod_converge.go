@@ -126,6 +126,7 @@ func (r *PhoneAuthMethodReconciler) alternateObjectExists(ctx context.Context, s
 func (r *PhoneAuthMethodReconciler) observedFrom(s *scope, siblingAlternate bool) plan.Observed {
 	o := observedMethods(s.methods, siblingAlternate)
 	o.WritesMade = s.guard.Writes
+	o.StatusKey = r.StatusKey
 	o.NumberWriteRefused = refusedSince(s.guard, r.now().Add(-adminRetry))
 	return o
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/recorder"
 	"github.com/phoneop/phoneop/internal/shard"
+	"github.com/phoneop/phoneop/internal/statuskey"
 	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
@@ -58,6 +59,9 @@ type Options struct {
 	// PrivilegedRefresh is how often each tenant's privileged users (directory roles) are read
 	// again; zero means privileged.DefaultRefresh (15 minutes).
 	PrivilegedRefresh time.Duration
+	// StatusKeyNamespace is the manager's own namespace, where the Secret holding the key of
+	// the hashes in status lives (internal/statuskey); empty means CredentialsNamespace.
+	StatusKeyNamespace string
 	// Shard is this manager's place among the shards; the zero value is the default shard of
 	// an unsharded install. ManagerOptions must be given the same value.
 	Shard shard.Config
@@ -82,6 +86,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	}
 	if o.ResyncPeriod <= 0 || o.MaxConcurrentReconciles <= 0 {
 		return nil, errors.New("the resync period and the concurrent reconciles must be positive")
+	}
+	// Read (or, on the first start, created) before anything reconciles: every write hash in
+	// status is keyed with it. mgr.GetClient() writes and reads uncached before the manager starts
+	// (Secrets are never cached).
+	key, err := statuskey.LoadOrCreate(ctx, mgr.GetClient(), cmp.Or(o.StatusKeyNamespace, o.CredentialsNamespace))
+	if err != nil {
+		return nil, err
 	}
 	graph.RegisterMetrics(metrics.Registry)
 	budgets := &budget.Ledger{}
@@ -137,6 +148,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Sweeps:                  feeds,
 		Wakes:                   feeds.Source(),
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		StatusKey:               key,
 	}
 	if err := phones.SetupWithManager(ctx, mgr); err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -36,12 +37,14 @@ import (
 // exercise the reconcilers exactly as deployed. Each fixture is its own emulated tenant, and
 // counts Graph calls for that tenant only.
 var (
-	k8s        client.Client
-	apiReader  client.Reader // uncached: sees what the shard's cache leaves out
-	emu        *graphemu.Emulator
-	emuServer  *httptest.Server
-	reconciler *PhoneAuthMethodReconciler
-	feeds      *changefeed.Feeds
+	k8s       client.Client
+	apiReader client.Reader // uncached: sees what the shard's cache leaves out
+	// managerCache is the manager's informer cache itself: the client reads Secrets around it.
+	managerCache cache.Cache
+	emu          *graphemu.Emulator
+	emuServer    *httptest.Server
+	reconciler   *PhoneAuthMethodReconciler
+	feeds        *changefeed.Feeds
 )
 
 // suiteShard is the suite manager's shard: the default one, as an unsharded install runs, so
@@ -114,9 +117,14 @@ func startSuite() error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	k8s, apiReader = mgr.GetClient(), mgr.GetAPIReader()
+	k8s, apiReader, managerCache = mgr.GetClient(), mgr.GetAPIReader(), mgr.GetCache()
 	ctx, cancel := context.WithCancel(context.Background())
 	suite.cleanup = append(suite.cleanup, cancel)
+	// Before Setup, which keeps the status key in a Secret of the manager's namespace (here the
+	// credentials namespace).
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: credentialsNamespace}}); err != nil {
+		return fmt.Errorf("creating the credentials namespace: %w", err)
+	}
 	registered, err := Setup(ctx, mgr, Options{
 		CredentialsNamespace: credentialsNamespace,
 		ResyncPeriod:         time.Hour, // drift is forced with the annotation, so counts stay exact
@@ -141,9 +149,6 @@ func startSuite() error {
 	}()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return errors.New("the manager's cache did not sync")
-	}
-	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: credentialsNamespace}}); err != nil {
-		return fmt.Errorf("creating the credentials namespace: %w", err)
 	}
 	return nil
 }
