@@ -136,6 +136,11 @@ func startSuite() error {
 		CredentialRecheck:       time.Minute,
 		ObserverTTL:             10 * time.Second, // as in production: min(10 s, resync/4)
 		Shard:                   suiteShard,
+		// Short enough that tests forcing two re-reads of one object wait little, long enough
+		// to see the second one deferred (TestAForcedReadIsHonouredOncePerIntervalPerObject); a
+		// small burst, so that TestOneNamespaceCannotForceMoreThanItsRate needs few objects.
+		ForcedReadInterval: 3 * time.Second,
+		ForcedReadBurst:    4,
 		AllowCustomCloud:        true, // the emulated tenants are cloud Custom
 	})
 	if err != nil {
