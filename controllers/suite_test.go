@@ -141,7 +141,7 @@ func startSuite() error {
 		// small burst, so that TestOneNamespaceCannotForceMoreThanItsRate needs few objects.
 		ForcedReadInterval: 3 * time.Second,
 		ForcedReadBurst:    4,
-		AllowCustomCloud:        true, // the emulated tenants are cloud Custom
+		AllowCustomCloud:   true, // the emulated tenants are cloud Custom
 	})
 	if err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
