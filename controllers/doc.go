@@ -14,6 +14,8 @@
 //	                               slot owner
 //	phoneauthmethod_converge.go    observe (internal/observe) → plan (internal/plan, pure) → apply,
 //	                               in rounds until the plan is empty or blocked
+//	phoneauthmethod_pace.go        the rate rails of a pass (internal/pace): forced re-reads per
+//	                               object and namespace, ObserveOnly/CreateOnly comparisons
 //	phoneauthmethod_apply.go       apply: one row per Graph write kind, the change budget
 //	                               (internal/budget), and the write record (writeguard.go)
 //	outcome.go                     the outcome of a pass: one constructor per kind of result
@@ -21,14 +23,18 @@
 //	                               the resync schedule (internal/schedule)
 //
 // Beside them: entratenant_controller.go (the tenant's token and status), setup.go (the one
-// wiring for main.go and the tests: sharding, change feed, fair queue, Event recorder), cache.go
-// (what the informer cache keeps), usercache.go (resolved users), metrics.go.
+// wiring for main.go and the tests: sharding, change feed, fair queue, Event recorder, the
+// status key of internal/statuskey), cache.go (what the informer cache keeps: only metadata
+// phoneop reads), usercache.go (resolved users), metrics.go.
 package controllers
 
 // RBAC for the manager, least privilege: only the verbs the code calls. PhoneAuthMethods are
 // patched only for the finalizer (patchFinalizers) and their status is patched; EntraTenants are read and their
 // status patched; Secrets are read (uncached Get) and watched as metadata only; Namespaces'
-// labels decide grants; Events go through events.k8s.io.
+// labels decide grants; Events go through events.k8s.io. The status key Secret
+// (internal/statuskey) is created and read through a Role of its own in the manager's namespace
+// (config/rbac/status_key_role.yaml), not through these markers: a marker would make it a
+// ClusterRole rule.
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods/status,verbs=patch
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods/finalizers,verbs=update
