@@ -139,7 +139,7 @@ func startSuite() error {
 		// Short enough that tests forcing two re-reads of one object wait little, long enough
 		// to see the second one deferred (TestAForcedReadIsHonouredOncePerIntervalPerObject); a
 		// small burst, so that TestOneNamespaceCannotForceMoreThanItsRate needs few objects.
-		ForcedReadInterval: 3 * time.Second,
+		ForcedReadInterval: 5 * time.Second,
 		ForcedReadBurst:    4,
 		AllowCustomCloud:   true, // the emulated tenants are cloud Custom
 	})
