@@ -183,6 +183,9 @@ func controllerOptions(o options) controllers.Options {
 		Shard:                   o.shard,
 		AllowCustomCloud:        o.allowCustomCloud,
 		SMSSignInRetirement:     o.smsSignInRetirement,
+		// The status key's Secret sits beside the manager (its Role is there); out of cluster,
+		// in the credentials namespace.
+		StatusKeyNamespace: o.podNamespace,
 	}
 }
 

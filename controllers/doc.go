@@ -16,6 +16,8 @@
 //	                               slot owner
 //	phoneauthmethod_converge.go    observe (internal/observe) → plan (internal/plan, pure) → apply,
 //	                               in rounds until the plan is empty or blocked
+//	phoneauthmethod_pace.go        the rate rails of a pass (internal/pace): forced re-reads per
+//	                               object and namespace, ObserveOnly/CreateOnly comparisons
 //	phoneauthmethod_apply.go       apply: one row per Graph write kind, the change budget
 //	                               (internal/budget: which pool a write spends, the token taken
 //	                               before it, the refund after a refusal, the wait checked
@@ -33,10 +35,11 @@
 // drift put back, warnings (events.go).
 //
 // Beside them: entratenant_controller.go (the tenant's token and status), setup.go (the one
-// wiring for main.go and the tests: sharding, change feed, fair queue, Event recorder), cache.go
-// (what the informer cache keeps), usercache.go (resolved users), metrics.go, smsretirement.go
-// (when SMS sign-in retires per cloud: --sms-sign-in-retirement; the planner decides what that
-// means for an object).
+// wiring for main.go and the tests: sharding, change feed, fair queue, Event recorder, the
+// status key of internal/statuskey), cache.go (what the informer cache keeps: only metadata
+// phoneop reads), usercache.go (resolved users), metrics.go, smsretirement.go (when SMS sign-in
+// retires per cloud: --sms-sign-in-retirement; the planner decides what that means for an
+// object).
 package controllers
 
 // RBAC for the manager, least privilege: only the verbs the code calls. PhoneAuthMethods are
@@ -46,6 +49,9 @@ package controllers
 // create, update in the manager's own namespace, read uncached) need no marker: the namespaced
 // leader-election Role of every install (config/rbac, the chart) grants them, and a namespaced
 // marker would add a second document to role.yaml, which the chart reads as one ClusterRole.
+// The status key Secret (internal/statuskey) is created and read through a Role of its own in
+// the manager's namespace (config/rbac/status_key_role.yaml), not through these markers: a
+// marker would make it a ClusterRole rule.
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods/status,verbs=patch
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods/finalizers,verbs=update

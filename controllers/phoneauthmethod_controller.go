@@ -30,8 +30,10 @@ import (
 	"github.com/phoneop/phoneop/internal/fieldindex"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
+	"github.com/phoneop/phoneop/internal/pace"
 	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/statuskey"
 	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
@@ -76,7 +78,18 @@ type PhoneAuthMethodReconciler struct {
 	// SMSSignInRetirement is when SMS sign-in retires in each cloud (--sms-sign-in-retirement);
 	// nil means nowhere.
 	SMSSignInRetirement SMSSignInRetirement
+	// ForcedReads spaces each object's forced re-reads and meters each namespace's; nil honours
+	// every request (unit tests).
+	ForcedReads *pace.ForcedReads
+	// Comparisons spaces, per phone, the comparisons of new desired numbers with Graph's in
+	// ObserveOnly and CreateOnly; nil compares at once (unit tests).
+	Comparisons *pace.Comparisons
+	// StatusKey keys the write hashes in status.writeGuard (internal/statuskey): the install's
+	// key, the same across restarts and replicas.
+	StatusKey statuskey.Key
 
+	// forcedReadNotices spaces the ForcedReadDeferred events, one per object per interval.
+	forcedReadNotices pace.Spacing
 	// writes remembers the writes of objects that have not converged since, so that none is
 	// repeated against the same observation.
 	writes WriteGuard

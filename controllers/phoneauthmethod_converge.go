@@ -15,9 +15,9 @@ import (
 // ObserveOnly) merely reported.
 func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *outcome {
 	pam := s.pam
-	fresh := forcedResync(pam)
-	if fresh {
-		pam.Status.LastHandledReconcileAt = pam.Annotations[identityv1alpha1.AnnotationReconcileRequestedAt]
+	fresh, later := r.forcedReadDecision(s)
+	if later != nil {
+		return later
 	}
 	siblingAlternate, err := r.alternateObjectExists(ctx, s)
 	if err != nil {
@@ -31,6 +31,11 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 				return o
 			}
 			fresh = false
+		}
+		if round == 0 {
+			if wait := r.comparisonWait(s); wait > 0 {
+				return comparisonLater(wait, r.Comparisons.Interval)
+			}
 		}
 		desired := desiredFrom(s, s.createdPhone)
 		observed := r.observedFrom(s, siblingAlternate)
@@ -132,6 +137,7 @@ func (r *PhoneAuthMethodReconciler) alternateObjectExists(ctx context.Context, s
 func (r *PhoneAuthMethodReconciler) observedFrom(s *scope, siblingAlternate bool) plan.Observed {
 	o := observedMethods(s.methods, siblingAlternate)
 	o.WritesMade = s.guard.Writes
+	o.StatusKey = r.StatusKey
 	o.NumberWriteRefused = refusedSince(s.guard, r.now().Add(-adminRetry))
 	return o
 }

@@ -21,6 +21,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -41,10 +42,12 @@ var (
 	k8s        client.Client
 	apiReader  client.Reader // uncached: sees what the shard's cache leaves out
 	restConfig *rest.Config  // the control plane's, for what no client reads (kube-apiserver's /metrics)
-	emu        *graphemu.Emulator
-	emuServer  *httptest.Server
-	reconciler *PhoneAuthMethodReconciler
-	feeds      *changefeed.Feeds
+	// managerCache is the manager's informer cache itself: the client reads Secrets around it.
+	managerCache cache.Cache
+	emu          *graphemu.Emulator
+	emuServer    *httptest.Server
+	reconciler   *PhoneAuthMethodReconciler
+	feeds        *changefeed.Feeds
 )
 
 // suiteClock is the manager's clock: the real time, moved forward by a test that must run after
@@ -140,9 +143,14 @@ func startSuite() error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	k8s, apiReader = mgr.GetClient(), mgr.GetAPIReader()
+	k8s, apiReader, managerCache = mgr.GetClient(), mgr.GetAPIReader(), mgr.GetCache()
 	ctx, cancel := context.WithCancel(context.Background())
 	suite.cleanup = append(suite.cleanup, cancel)
+	// Before Setup, which keeps the status key in a Secret of the manager's namespace (here the
+	// credentials namespace).
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: credentialsNamespace}}); err != nil {
+		return fmt.Errorf("creating the credentials namespace: %w", err)
+	}
 	registered, err := Setup(ctx, mgr, Options{
 		CredentialsNamespace: credentialsNamespace,
 		ResyncPeriod:         time.Hour, // drift is forced with the annotation, so counts stay exact
@@ -157,6 +165,11 @@ func startSuite() error {
 		AllowCustomCloud:        true, // the emulated tenants are cloud Custom
 		SMSSignInRetirement:     SMSSignInRetirement{identityv1alpha1.CloudCustom: suiteSMSSignInRetirement},
 		Now:                     suiteClock.Now,
+		// Short enough that tests forcing two re-reads of one object wait little, long enough
+		// to see the second one deferred (TestAForcedReadIsHonouredOncePerIntervalPerObject); a
+		// small burst, so that TestOneNamespaceCannotForceMoreThanItsRate needs few objects.
+		ForcedReadInterval: 5 * time.Second,
+		ForcedReadBurst:    4,
 	})
 	if err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
@@ -169,9 +182,6 @@ func startSuite() error {
 	}()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return errors.New("the manager's cache did not sync")
-	}
-	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: credentialsNamespace}}); err != nil {
-		return fmt.Errorf("creating the credentials namespace: %w", err)
 	}
 	return nil
 }

@@ -20,6 +20,11 @@ const maxGuardedWrites = 16
 // is the planner's input (plan.Observed.WritesMade, NumberWriteRefused), and the planner alone
 // says whether a write may be repeated.
 //
+// A write is recorded by plan.WriteKey: a hash over the desired and the observed numbers,
+// keyed with the install's status key (internal/statuskey), so that status shows nothing a
+// reader could test guessed numbers against. The key outlives the process, or the record in
+// status would stop matching after a restart.
+//
 // The record lives in two places. status.writeGuard keeps it across restarts and leader
 // hand-overs. This process's memory keeps it across a pass that starts from a cached object
 // older than the last status write (the informer trails the API server): that pass would not

@@ -105,6 +105,16 @@ const (
 	ReasonUpdateRejected = "UpdateRejected"
 	// ReasonThrottled: Graph throttled phoneop; it retries after Retry-After.
 	ReasonThrottled = "Throttled"
+	// ReasonComparisonDeferred: managementPolicy ObserveOnly or CreateOnly, and the desired
+	// number changed less than the comparison interval after the last new number was compared
+	// with Graph's for this phone; phoneop compares it once the interval has passed, so that the
+	// spec cannot be used to test guesses of the number.
+	ReasonComparisonDeferred = "ComparisonDeferred"
+	// ReasonForcedReadDeferred (event only): a phoneop.dev/reconcile-requested-at change came
+	// sooner than the per-object interval after the last forced re-read, or beyond the
+	// namespace's rate; the object keeps its status (phoneop's last read) and the re-read
+	// happens once allowed.
+	ReasonForcedReadDeferred = "ForcedReadDeferred"
 	// ReasonForbidden: the namespace or user is outside the tenant's grant, or the app lacks
 	// a Graph permission or role.
 	ReasonForbidden = "Forbidden"

@@ -729,3 +729,22 @@ func TestQuoteWord(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteKeyIsKeyed: the write keys in status.writeGuard are computed over full numbers, so
+// they must depend on the install's key (without it, a reader could hash guessed numbers and
+// compare), and fit the CRD's 16 characters.
+func TestWriteKeyIsKeyed(t *testing.T) {
+	a := Action{Kind: UpdateNumber, PhoneType: Mobile, MethodID: mobileID, Number: kimNewMobile}
+	got := observed(mobile(kimMobile, StateReady))
+	withKey := func(key string) Observed { o := got; o.StatusKey = []byte(key); return o }
+	one, other := WriteKey(a, withKey("install-one")), WriteKey(a, withKey("install-two"))
+	if one == other {
+		t.Errorf("two installs' keys give the same write key %q: the hash is not keyed", one)
+	}
+	if again := WriteKey(a, withKey("install-one")); again != one {
+		t.Errorf("one key gives two write keys, %q and %q: the guard would not recognise its own writes", one, again)
+	}
+	if len(one) != 16 {
+		t.Errorf("write key %q is not 16 characters (status.writeGuard's MaxLength)", one)
+	}
+}

@@ -109,6 +109,9 @@ type Observed struct {
 	// already made against this very observation: Graph took it and still shows the state
 	// before it, so making it again would loop.
 	WritesMade []string
+	// StatusKey keys WriteKey: the install's key (internal/statuskey), so that the hashes in
+	// status cannot be matched against guessed numbers by whoever reads the object.
+	StatusKey []byte
 }
 
 // find returns the observed method of type t, if any. Graph allows one
