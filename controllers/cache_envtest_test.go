@@ -55,8 +55,10 @@ func TestTheCacheKeepsNoMetadataATenantCanGrow(t *testing.T) {
 	f := newFixture(t)
 	labels, annotations := bloat()
 	f.addUser("bea@contoso.com")
+	// deletionPolicy Delete: the object gets phoneop's finalizer patch as well as its status.
 	p := f.pam("bea-mobile", "bea@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550150", func(p *identityv1alpha1.PhoneAuthMethod) {
 		p.Labels, p.Annotations = labels, annotations
+		p.Spec.DeletionPolicy = identityv1alpha1.DeletionPolicyDelete
 	})
 	f.createReady(p)
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "bloated", Namespace: f.namespace, Labels: labels, Annotations: annotations}}
