@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
 
@@ -238,5 +239,32 @@ func TestHelmChartCarriesTheAlerts(t *testing.T) {
 	}
 	if string(got) != string(want) {
 		t.Error("charts/phoneop/files/alerts.yaml differs from config/prometheus/alerts.yaml: run make chart-sync")
+	}
+}
+
+// TestHelmChartPrometheusRule: prometheusRule.enabled renders the alerts as a PrometheusRule
+// in the release's namespace, the credential alert among them; the default renders none.
+func TestHelmChartPrometheusRule(t *testing.T) {
+	for _, o := range decode(t, helmTemplate(t, "phoneop", "phoneop-system", "")) {
+		if o.GetKind() == "PrometheusRule" {
+			t.Fatal("the default values render a PrometheusRule; it needs the Prometheus Operator's CRDs")
+		}
+	}
+	rule := find(t, decode(t, helmTemplate(t, "phoneop", "phoneop-system", "prometheusRule: {enabled: true, labels: {release: prom}}")), "PrometheusRule")
+	if rule.GetNamespace() != "phoneop-system" || rule.GetLabels()["release"] != "prom" {
+		t.Errorf("PrometheusRule %s/%s labels %v, want the release namespace and the extra label", rule.GetNamespace(), rule.GetName(), rule.GetLabels())
+	}
+	groups, _, _ := unstructured.NestedSlice(rule.Object, "spec", "groups")
+	var alerts []string
+	for _, g := range groups {
+		rules, _, _ := unstructured.NestedSlice(g.(map[string]any), "rules")
+		for _, r := range rules {
+			alerts = append(alerts, r.(map[string]any)["alert"].(string))
+		}
+	}
+	for a := range wantAlerts {
+		if !slices.Contains(alerts, a) {
+			t.Errorf("the chart's PrometheusRule lacks %s (has %v)", a, alerts)
+		}
 	}
 }
