@@ -54,3 +54,19 @@ func TestReportsLimiterRefundsARequestNeverSent(t *testing.T) {
 		t.Errorf("half a share of the app limit is %d, want %d", got, reportsPerApp/2)
 	}
 }
+
+func TestReportsLimiterCapsAnAppAcrossTenants(t *testing.T) {
+	l := &reportsLimiter{now: func() time.Time { return unitNow }}
+	for i := range reportsPerApp {
+		tenant := "tenant-" + string(rune('a'+i/reportsPerTenant)) + string(rune('a'+i%26))
+		if at := l.reserve(tenant, "app"); !at.Equal(unitNow) {
+			t.Fatalf("request %d of the app waits %s; the app's cap is %d", i+1, at.Sub(unitNow), reportsPerApp)
+		}
+	}
+	if at := l.reserve("a-new-tenant", "app"); !at.After(unitNow) {
+		t.Errorf("request %d of the app in a fresh tenant goes at once; want it to wait for the app's window", reportsPerApp+1)
+	}
+	if at := l.reserve("a-new-tenant", "another-app"); !at.Equal(unitNow) {
+		t.Errorf("another app waits %s on this app's cap", at.Sub(unitNow))
+	}
+}
