@@ -72,6 +72,8 @@ type options struct {
 	// shard is --shard and --shard-count (internal/shard): "" is the default shard (objects
 	// without the shard label).
 	shard shard.Config
+	// smsSignInRetirement is --sms-sign-in-retirement: when SMS sign-in retires per cloud.
+	smsSignInRetirement controllers.SMSSignInRetirement
 }
 
 // watched returns the namespaces --watch-namespaces names, trimmed, without duplicates and in
@@ -148,6 +150,8 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address to serve Go's pprof profiles on (e.g. 127.0.0.1:6060); \"\" (the default) serves none. For profiling, never expose it.")
 	flag.BoolVar(&o.allowCustomCloud, "allow-custom-cloud", false, "Let EntraTenants with cloud Custom connect: they name their own token and Graph endpoints, so an EntraTenant editor could send the tenant's credential anywhere. Only for the Graph emulator and private clouds.")
+	o.smsSignInRetirement = controllers.DefaultSMSSignInRetirement()
+	flag.Var(controllers.SMSSignInRetirementFlag{Value: &o.smsSignInRetirement}, "sms-sign-in-retirement", "When Microsoft retires SMS sign-in, per cloud: a date (the public cloud's), Cloud=date pairs (Global, or Public, USGov, USGovDoD, China, Custom; others: none), or \"never\". Before it, objects with smsSignIn: Enabled carry a SmsSignInRetiring warning; from it on, phoneop makes no enable call there (docs/sms-retirement.md). The default is Microsoft's announced date, which may move.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
 	flag.DurationVar(&o.resyncPeriod, "resync-period", 30*time.Minute, "How often a converged PhoneAuthMethod re-reads Graph to catch changes made outside phoneop.")
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 16, "PhoneAuthMethods reconciled in parallel; each tenant's Graph rate limit still applies.")
@@ -172,11 +176,16 @@ func controllerOptions(o options) controllers.Options {
 	limits.RequestsPerSecond, limits.Burst, limits.WritesPerSecond = o.graphRPS, o.graphBurst, o.graphWPS
 	return controllers.Options{
 		CredentialsNamespace:    o.credentialsNamespace,
+		BudgetNamespace:         o.leaseNamespace(),
 		ResyncPeriod:            o.resyncPeriod,
 		MaxConcurrentReconciles: o.maxConcurrent,
 		GraphLimits:             limits,
 		Shard:                   o.shard,
 		AllowCustomCloud:        o.allowCustomCloud,
+		SMSSignInRetirement:     o.smsSignInRetirement,
+		// The status key's Secret sits beside the manager (its Role is there); out of cluster,
+		// in the credentials namespace.
+		StatusKeyNamespace: o.podNamespace,
 	}
 }
 

@@ -3,54 +3,94 @@ package controllers
 import (
 	"unique"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/shard"
 )
 
+// cachedAnnotations are the only annotations phoneop reads, on PhoneAuthMethods and
+// EntraTenants; the cache keeps no other.
+var cachedAnnotations = []string{identityv1alpha1.AnnotationPaused, identityv1alpha1.AnnotationReconcileRequestedAt}
+
+// cachedLabels are the only labels phoneop selects on or decides by, on PhoneAuthMethods and
+// EntraTenants (the shard: shard.Selector, shard.Owns, shard.SameShard); the cache keeps no other.
+var cachedLabels = []string{shard.Label}
+
 // StripCachedMetadata is the manager cache's transform: it keeps in memory only what the
-// reconcilers read.
+// reconcilers read, so that nothing a namespace tenant writes into an object's metadata (labels
+// and annotations may add about 1 MiB per object) costs the manager memory. Every cached
+// object's size is then bounded by its spec and status, which the CRDs bound, and by names.
 //   - managedFields go from every object: nothing reads them, they were half of each cached
 //     PhoneAuthMethod, and the API server keeps them when an update omits them.
-//   - annotations go from metadata-only objects (Secrets, Namespaces): phoneop watches those
-//     for names and labels only, and a Secret's kubectl.kubernetes.io/last-applied-configuration
-//     annotation holds the Secret's whole data, which must never sit in our memory.
-//   - a PhoneAuthMethod loses kubectl's last-applied-configuration annotation: client-side
-//     apply (kubectl apply, Argo CD's default) stores the whole manifest there, as large as
-//     the rest of the object, and phoneop never reads it. phoneop writes finalizers and status
-//     as patches, so the annotation stays on the API server (patchFinalizers).
+//   - a PhoneAuthMethod or an EntraTenant keeps only the annotations phoneop reads
+//     (cachedAnnotations: paused, reconcile-requested-at) and the labels it selects on
+//     (cachedLabels: the shard). Finalizers stay whole: patchFinalizers writes the list as read
+//     (a merge patch replaces a list), so a list cut here would drop other controllers'.
+//   - a Secret (watched as metadata only) keeps its name and nothing a tenant can grow: no
+//     label, annotation, owner or finalizer (kubectl's last-applied copy holds the Secret's whole data). phoneop
+//     only needs to know that a Secret a reference names has changed.
+//   - a Namespace (metadata only) keeps its labels, because EntraTenants' allowedNamespaces
+//     select on them with keys an admin chooses, and loses its annotations. Only cluster admins
+//     label namespaces (they are cluster-scoped), so namespace tenants cannot grow them.
 //   - a PhoneAuthMethod's strings that repeat across objects (namespace, tenant, phone type,
 //     policies, finalizer, condition types, reasons and messages) are interned: one copy for
 //     all objects instead of one decoded copy each (internPhoneAuthMethod).
+//
+// phoneop writes PhoneAuthMethods only as patches computed between two cached copies
+// (patchFinalizers, patchStatus), and EntraTenants' status likewise, so what the cache drops
+// is never sent and stays on the API server
+// (TestTheCacheKeepsNoMetadataATenantCanGrow).
 func StripCachedMetadata() cache.TransformFunc {
 	return func(obj any) (any, error) {
-		if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
-			m.Annotations = nil
-		}
 		if o, ok := obj.(client.Object); ok {
 			o.SetManagedFields(nil)
 		}
-		if p, ok := obj.(*identityv1alpha1.PhoneAuthMethod); ok {
-			dropLastApplied(p)
-			internPhoneAuthMethod(p)
+		switch o := obj.(type) {
+		case *metav1.PartialObjectMetadata:
+			stripMetadataOnly(o)
+		case *identityv1alpha1.PhoneAuthMethod:
+			keepOnlyUsedMetadata(o)
+			internPhoneAuthMethod(o)
+		case *identityv1alpha1.EntraTenant:
+			keepOnlyUsedMetadata(o)
 		}
 		return obj, nil
 	}
 }
 
-// dropLastApplied removes kubectl's last-applied-configuration annotation (and the map, when
-// it was the only one).
-func dropLastApplied(p *identityv1alpha1.PhoneAuthMethod) {
-	if _, ok := p.Annotations[corev1.LastAppliedConfigAnnotation]; !ok {
-		return
+// stripMetadataOnly drops what phoneop never reads of a metadata-only object: every annotation,
+// and a Secret's labels. The informer sets the kind before the transform; an object of unknown
+// kind keeps its labels, so that a grant can never be decided on labels the cache dropped.
+func stripMetadataOnly(m *metav1.PartialObjectMetadata) {
+	m.Annotations, m.OwnerReferences, m.Finalizers = nil, nil, nil
+	if m.Kind == "Secret" {
+		m.Labels = nil
 	}
-	delete(p.Annotations, corev1.LastAppliedConfigAnnotation)
-	if len(p.Annotations) == 0 {
-		p.Annotations = nil
+}
+
+// keepOnlyUsedMetadata cuts an object's labels and annotations down to cachedLabels and
+// cachedAnnotations, and drops its ownerReferences (nothing reads them; a tenant can list many).
+func keepOnlyUsedMetadata(o metav1.Object) {
+	o.SetOwnerReferences(nil)
+	o.SetLabels(onlyKeys(o.GetLabels(), cachedLabels))
+	o.SetAnnotations(onlyKeys(o.GetAnnotations(), cachedAnnotations))
+}
+
+// onlyKeys returns the entries of m whose keys are in keep, or nil when there are none.
+func onlyKeys(m map[string]string, keep []string) map[string]string {
+	var out map[string]string
+	for _, k := range keep {
+		if v, ok := m[k]; ok {
+			if out == nil {
+				out = make(map[string]string, len(keep))
+			}
+			out[intern(k)] = v
+		}
 	}
+	return out
 }
 
 // internPhoneAuthMethod replaces the object's low-cardinality strings by canonical copies

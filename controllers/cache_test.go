@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/shard"
 )
 
 func TestStripCachedMetadata(t *testing.T) {
@@ -53,5 +54,40 @@ func TestInternKeepsValues(t *testing.T) {
 	}
 	if !equality.Semantic.DeepEqual(pam, want) {
 		t.Errorf("interning changed the object:\n got %+v\nwant %+v", pam, want)
+	}
+}
+
+// TestTheCacheKeepsOnlyMetadataPhoneopReads: of a PhoneAuthMethod and an EntraTenant only the
+// annotations phoneop reads and the shard label stay; a Secret keeps no label; a Namespace
+// keeps its labels (grants select on them) and no annotation.
+func TestTheCacheKeepsOnlyMetadataPhoneopReads(t *testing.T) {
+	grown := func() metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: "o",
+			Labels: map[string]string{shard.Label: "s1", "team": "a", "bloat.example.com/x": "y"},
+			Annotations: map[string]string{identityv1alpha1.AnnotationPaused: "true", identityv1alpha1.AnnotationReconcileRequestedAt: "1",
+				"bloat.example.com/a": "zzz"},
+			OwnerReferences: []metav1.OwnerReference{{Name: "owner"}}}
+	}
+	kept := metav1.ObjectMeta{Name: "o", Labels: map[string]string{shard.Label: "s1"},
+		Annotations: map[string]string{identityv1alpha1.AnnotationPaused: "true", identityv1alpha1.AnnotationReconcileRequestedAt: "1"}}
+	secret := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: grown()}
+	namespace := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: grown()}
+	cases := map[string]struct {
+		obj  metav1.Object
+		want metav1.ObjectMeta
+	}{
+		"a PhoneAuthMethod keeps paused, reconcile-requested-at and the shard": {&identityv1alpha1.PhoneAuthMethod{ObjectMeta: grown()}, kept},
+		"an EntraTenant keeps paused, reconcile-requested-at and the shard":    {&identityv1alpha1.EntraTenant{ObjectMeta: grown()}, kept},
+		"a Secret keeps its name only":                                         {secret, metav1.ObjectMeta{Name: "o"}},
+		"a Namespace keeps its labels":                                         {namespace, metav1.ObjectMeta{Name: "o", Labels: grown().Labels}},
+	}
+	for name, tc := range cases {
+		if _, err := StripCachedMetadata()(tc.obj); err != nil {
+			t.Fatal(err)
+		}
+		got := *tc.obj.(metav1.ObjectMetaAccessor).GetObjectMeta().(*metav1.ObjectMeta)
+		if !equality.Semantic.DeepEqual(got, tc.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", name, got, tc.want)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/budget"
@@ -124,13 +125,19 @@ func newUnitWorld(api *graphtest.FakeAPI, mutate ...func(*identityv1alpha1.Phone
 	rec := events.NewFakeRecorder(100)
 	r := &PhoneAuthMethodReconciler{
 		Observer: &observe.Observer{TTL: 0}, // every read reaches the fake
-		Users:    &UserCache{}, Budgets: &budget.Ledger{}, Recorder: rec, ResyncPeriod: time.Hour,
+		Users:    &UserCache{}, Budgets: unitLedger(), Recorder: rec, ResyncPeriod: time.Hour,
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
 	}
 	s := &scope{pam: pam, number: pam.Spec.PhoneNumber, user: graph.User{ID: unitUserID, UserPrincipalName: pam.Spec.User}, userFresh: true,
 		tenant: &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}},
 		conn:   &tenantconn.Connection{TenantID: "tenant-1", Cloud: graph.CloudGlobal, Client: api}}
 	return &unitWorld{r: r, api: api, events: rec, s: s}
+}
+
+// unitLedger is a change budget over a fake API server, with no jitter.
+func unitLedger() *budget.Ledger {
+	api := fake.NewClientBuilder().Build()
+	return &budget.Ledger{Client: api, Reader: api, Namespace: "phoneop-system", Jitter: func(time.Duration) time.Duration { return 0 }}
 }
 
 func (w *unitWorld) converge(t *testing.T) *outcome {
@@ -545,7 +552,8 @@ func TestTheChangeBudgetCapsNumberChangesNotCreates(t *testing.T) {
 // TestUnitPausedKeepsReadyAndIsNeverFailed: pausing keeps Ready as it was, removes Reconciling
 // and Stalled, and says Paused on Synced. kstatus has no suspended state and reads Ready alone:
 // a paused Ready object is Current, a paused object that was not Ready stays InProgress (never
-// Failed). Argo CD shows every paused object as Suspended (test/manifests).
+// Failed). Argo CD shows every paused object as Suspended (test/manifests). A spec changed while
+// paused is TestASpecChangedWhilePausedIsNotReportedApplied.
 func TestPausedKeepsReadyAndIsNeverFailed(t *testing.T) {
 	cases := map[string]struct {
 		before      *outcome
@@ -562,7 +570,7 @@ func TestPausedKeepsReadyAndIsNeverFailed(t *testing.T) {
 			r.setStatus(&scope{pam: pam, outcome: tc.before}, pam.DeepCopy())
 			readyBefore := *meta.FindStatusCondition(pam.Status.Conditions, identityv1alpha1.ConditionReady)
 
-			pam.Generation = 2 // a spec change while paused is not acted on, and not "in progress"
+			// Paused without a spec change: what phoneop applied is still what it reported.
 			r.setStatus(&scope{pam: pam, outcome: pausedBy("paused")}, pam.DeepCopy())
 			ready := meta.FindStatusCondition(pam.Status.Conditions, identityv1alpha1.ConditionReady)
 			if ready.Status != readyBefore.Status || ready.Reason != readyBefore.Reason {
@@ -579,6 +587,53 @@ func TestPausedKeepsReadyAndIsNeverFailed(t *testing.T) {
 			}
 			if got := kstatusOf(t, pam); got != tc.wantKstatus {
 				t.Errorf("kstatus = %s, want %s", got, tc.wantKstatus)
+			}
+		})
+	}
+}
+
+// TestASpecChangedWhilePausedIsNotReportedApplied: a spec change that reaches a paused object is
+// not reported as observed: observedGeneration stays at the generation phoneop applied, Ready
+// says Unknown (Paused) for the new generation, and kstatus says InProgress (never Current,
+// which Flux's wait and Helm 4's --wait would take for success, and never Failed).
+func TestASpecChangedWhilePausedIsNotReportedApplied(t *testing.T) {
+	cases := map[string]struct {
+		before *outcome // nil: never reconciled before the pause
+	}{
+		"a Ready object":                  {converged("ok")},
+		"an object still making progress": {waitingFor(identityv1alpha1.ReasonMobileRequired, "wait", slowRetry)},
+		"a stalled object":                {stalledOn(identityv1alpha1.ReasonConflict, "owned", slowRetry)},
+		"an object created paused":        {nil},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			pam := &identityv1alpha1.PhoneAuthMethod{ObjectMeta: metav1.ObjectMeta{Generation: 1}}
+			r := &PhoneAuthMethodReconciler{Now: func() time.Time { return time.Unix(1700000000, 0) }}
+			applied := int64(0)
+			if tc.before != nil {
+				r.setStatus(&scope{pam: pam, outcome: tc.before}, pam.DeepCopy())
+				applied = 1
+			}
+
+			pam.Generation = 2 // the spec changes while paused: phoneop makes no Graph call for it
+			for pass := 0; pass < 2; pass++ {
+				r.setStatus(&scope{pam: pam, outcome: pausedBy("paused")}, pam.DeepCopy())
+			}
+			if pam.Status.ObservedGeneration != applied {
+				t.Errorf("observedGeneration = %d, want %d (the generation phoneop applied)", pam.Status.ObservedGeneration, applied)
+			}
+			ready := meta.FindStatusCondition(pam.Status.Conditions, identityv1alpha1.ConditionReady)
+			if ready == nil || ready.Status != metav1.ConditionUnknown || ready.Reason != identityv1alpha1.ReasonPaused || ready.ObservedGeneration != 2 {
+				t.Errorf("Ready = %+v, want Unknown/Paused for generation 2", ready)
+			}
+			if got := kstatusOf(t, pam); got != status.InProgressStatus {
+				t.Errorf("kstatus = %s, want InProgress: the new spec never reached Graph", got)
+			}
+
+			// Resumed: the pass applies the spec and reports it.
+			r.setStatus(&scope{pam: pam, outcome: converged("ok")}, pam.DeepCopy())
+			if pam.Status.ObservedGeneration != 2 || kstatusOf(t, pam) != status.CurrentStatus {
+				t.Errorf("after resuming: observedGeneration %d, kstatus %s; want 2 and Current", pam.Status.ObservedGeneration, kstatusOf(t, pam))
 			}
 		})
 	}

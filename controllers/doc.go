@@ -7,6 +7,8 @@
 //
 //	phoneauthmethod_controller.go  the spine: fetch, finalizer, phases, one deferred status patch;
 //	                               the watches (watchmaps.go maps events to objects)
+//	finalizer.go                   the finalizer follows the policies: only deletionPolicy Delete
+//	                               (managementPolicy Full) needs Graph on delete, and carries it
 //	phoneauthmethod_phases.go      the scope a pass fills in; normal and delete phases; release
 //	phoneauthmethod_resolve.go     resolve: tenant (Ready, grant, connection: internal/tenantconn),
 //	                               number (spec or Secret), user (object id), user kind
@@ -14,21 +16,42 @@
 //	                               slot owner
 //	phoneauthmethod_converge.go    observe (internal/observe) → plan (internal/plan, pure) → apply,
 //	                               in rounds until the plan is empty or blocked
+//	phoneauthmethod_pace.go        the rate rails of a pass (internal/pace): forced re-reads per
+//	                               object and namespace, ObserveOnly/CreateOnly comparisons
 //	phoneauthmethod_apply.go       apply: one row per Graph write kind, the change budget
-//	                               (internal/budget), and the write record (writeguard.go)
+//	                               (internal/budget: which pool a write spends, the token taken
+//	                               before it, the refund after a refusal, the wait checked
+//	                               before Graph is read), and the write record (writeguard.go)
+//	events.go                      which Graph writes get an Event (not a new object's new phone)
 //	outcome.go                     the outcome of a pass: one constructor per kind of result
 //	phoneauthmethod_status.go      status: outcome → conditions (internal/conditions), requeue,
 //	                               the resync schedule (internal/schedule)
 //
+// What a new object costs the API server: its status patch, nothing else. An Orphan object (the
+// default) carries no finalizer, so it is created and deleted without a finalizer patch and is
+// never stuck Terminating when phoneop is down or uninstalled; creating the phone a new object
+// asks for records no Event (Ready and the status say it, Entra's audit log records it). Events
+// are kept for what status does not tell: a number replaced, a phone deleted or re-created,
+// drift put back, warnings (events.go).
+//
 // Beside them: entratenant_controller.go (the tenant's token and status), setup.go (the one
-// wiring for main.go and the tests: sharding, change feed, fair queue, Event recorder), cache.go
-// (what the informer cache keeps), usercache.go (resolved users), metrics.go.
+// wiring for main.go and the tests: sharding, change feed, fair queue, Event recorder, the
+// status key of internal/statuskey), cache.go (what the informer cache keeps: only metadata
+// phoneop reads), usercache.go (resolved users), metrics.go, smsretirement.go (when SMS sign-in
+// retires per cloud: --sms-sign-in-retirement; the planner decides what that means for an
+// object).
 package controllers
 
 // RBAC for the manager, least privilege: only the verbs the code calls. PhoneAuthMethods are
 // patched only for the finalizer (patchFinalizers) and their status is patched; EntraTenants are read and their
 // status patched; Secrets are read (uncached Get) and watched as metadata only; Namespaces'
-// labels decide grants; Events go through events.k8s.io.
+// labels decide grants; Events go through events.k8s.io. The change budget's Leases (get,
+// create, update in the manager's own namespace, read uncached) need no marker: the namespaced
+// leader-election Role of every install (config/rbac, the chart) grants them, and a namespaced
+// marker would add a second document to role.yaml, which the chart reads as one ClusterRole.
+// The status key Secret (internal/statuskey) is created and read through a Role of its own in
+// the manager's namespace (config/rbac/status_key_role.yaml), not through these markers: a
+// marker would make it a ClusterRole rule.
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods/status,verbs=patch
 // +kubebuilder:rbac:groups=identity.phoneop.dev,resources=phoneauthmethods/finalizers,verbs=update

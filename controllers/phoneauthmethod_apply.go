@@ -6,11 +6,13 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/budget"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/plan"
@@ -43,12 +45,9 @@ type graphWrite struct {
 	// expect is the method as the write leaves it (nil: gone), trusted over a read that still
 	// shows the state before the write (Graph's reads lag its writes).
 	expect func(before *graph.PhoneMethod, a plan.Action, answer graph.PhoneMethod) *graph.PhoneMethod
-	// refused is what Graph refusing the write as invalid (400) means; nil: the generic
-	// GraphError outcome.
-	refused func() *outcome
-	// destructive: the write changes or removes a phone that exists, and spends the tenant's
-	// change budget.
-	destructive bool
+	// refused is what Graph refusing the write as invalid (400) means; nil (or a nil answer):
+	// the generic GraphError outcome.
+	refused func(err error) *outcome
 }
 
 // graphWrites is every Graph write phoneop makes, by planned action. Adding a Graph operation
@@ -60,17 +59,17 @@ var graphWrites = map[plan.ActionKind]graphWrite{
 		},
 		event: identityv1alpha1.ReasonCreated, after: takeResponse,
 		expect:  func(_ *graph.PhoneMethod, _ plan.Action, answer graph.PhoneMethod) *graph.PhoneMethod { return &answer },
-		refused: numberRefused,
+		refused: func(error) *outcome { return numberRefused() },
 	},
 	plan.UpdateNumber: {
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
 			return graph.PhoneMethod{}, c.UpdatePhoneNumber(ctx, userID, a.MethodID, string(a.PhoneType), a.Number)
 		},
-		event: identityv1alpha1.ReasonNumberUpdated, after: reobserveAndEndRound, destructive: true,
+		event: identityv1alpha1.ReasonNumberUpdated, after: reobserveAndEndRound,
 		expect: func(before *graph.PhoneMethod, a plan.Action, _ graph.PhoneMethod) *graph.PhoneMethod {
 			return changed(before, func(m *graph.PhoneMethod) { m.PhoneNumber = a.Number })
 		},
-		refused: updateRefused,
+		refused: func(error) *outcome { return updateRefused() },
 	},
 	plan.Delete: {
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
@@ -79,14 +78,15 @@ var graphWrites = map[plan.ActionKind]graphWrite{
 			}
 			return graph.PhoneMethod{}, nil // gone, or already gone: the goal is met
 		},
-		event: identityv1alpha1.ReasonDeleted, after: takeResponse, destructive: true,
-		expect: func(*graph.PhoneMethod, plan.Action, graph.PhoneMethod) *graph.PhoneMethod { return nil },
+		event: identityv1alpha1.ReasonDeleted, after: takeResponse,
+		expect:  func(*graph.PhoneMethod, plan.Action, graph.PhoneMethod) *graph.PhoneMethod { return nil },
+		refused: deleteRefused,
 	},
 	plan.EnableSMS: {
 		call: func(ctx context.Context, c graph.PhoneMethodWriter, userID string, a plan.Action) (graph.PhoneMethod, error) {
 			return graph.PhoneMethod{}, c.EnableSMSSignIn(ctx, userID, a.MethodID)
 		},
-		event: identityv1alpha1.ReasonSmsSignInEnabled, after: reobserve,
+		event: identityv1alpha1.ReasonSmsSignInEnabled, after: reobserve, refused: func(error) *outcome { return smsSignInRefused() },
 		expect: func(before *graph.PhoneMethod, _ plan.Action, _ graph.PhoneMethod) *graph.PhoneMethod {
 			return changed(before, func(m *graph.PhoneMethod) { m.SMSSignInState = plan.StateReady })
 		},
@@ -110,8 +110,6 @@ type applied struct {
 	// reread: the answers do not tell the new state (a 204, or a write whose outcome is
 	// unknown), so the next round reads Graph again.
 	reread bool
-	// created: a method was created (CreateOnly may still set its SMS sign-in).
-	created bool
 }
 
 // apply performs the plan's writes in order, until one ends the round, and returns what they
@@ -126,26 +124,30 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observe
 		if !known {
 			return did, stalledOn(identityv1alpha1.ReasonGraphError, "phoneop planned a Graph write it cannot make; report this as a bug", slowRetry)
 		}
-		if w.destructive && !s.userFresh {
+		pool, capped := budgetPoolOf(a.Kind, s.createdPhone)
+		if (a.Kind == plan.UpdateNumber || a.Kind == plan.Delete) && !s.userFresh {
 			if o := r.freshUser(ctx, s); o != nil {
 				return did, o
 			}
 		}
-		if w.destructive {
-			if ok, wait := r.Budgets.Take(s.conn.TenantID, s.tenant.Spec.ChangeBudget.DestructiveWritesPerHour()); !ok {
-				return did, budgetExceeded(s.tenant, wait)
+		var token budget.Token
+		if capped {
+			var o *outcome
+			if token, o = r.takeBudget(ctx, s, pool); o != nil {
+				return did, o
 			}
 		}
 		before := observe.MethodOfType(s.methods, string(a.PhoneType))
 		answer, err := w.call(ctx, s.conn.Client, s.user.ID, a)
 		if err != nil {
 			r.Observer.Invalidate(s.conn.TenantID, s.user.ID)
+			r.refundIfUnchanged(ctx, token, err)
 			return r.writeFailed(ctx, s, a, w, err, did)
 		}
 		r.recordWrite(s, plan.WriteKey(a, observed))
-		did.created = did.created || a.Kind == plan.Create
+		s.createdPhone = s.createdPhone || a.Kind == plan.Create
 		r.Observer.RecordWrite(s.conn.TenantID, s.user.ID, string(a.PhoneType), before, w.expect(before, a, answer))
-		r.Recorder.Eventf(s.pam, nil, corev1.EventTypeNormal, w.event, string(a.Kind), "%s", a.String())
+		r.recordWriteEvent(s, a, w.event)
 		switch w.after {
 		case takeResponse:
 			did.methods = append(observe.WithoutType(did.methods, string(a.PhoneType)), answered(answer)...)
@@ -160,7 +162,7 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observe
 	return did, nil
 }
 
-// freshUser reads the user from Graph again before the pass's first destructive write (unless
+// freshUser reads the user from Graph again before the pass's first number change or delete (unless
 // this pass already did), so that a number change or a delete is judged on who the user is
 // now, not on a cached answer: the bound identity and the grant (a rename into deniedUsers or
 // out of allowedDomains) are checked again.
@@ -183,14 +185,14 @@ func (r *PhoneAuthMethodReconciler) freshUser(ctx context.Context, s *scope) *ou
 // recordWrite adds a write Graph accepted to the object's record, in status and in memory.
 func (r *PhoneAuthMethodReconciler) recordWrite(s *scope, key string) {
 	s.guard.Writes = withWrite(s.guard.Writes, key)
-	r.writes.remember(s.pam.UID, s.guard)
+	r.writes.remember(s.pam, s.guard)
 }
 
 // recordNumberRefusal records that Graph refused a number write of the object with a conflict.
 func (r *PhoneAuthMethodReconciler) recordNumberRefusal(s *scope) {
 	now := metav1.NewTime(r.now())
 	s.guard.NumberRefusedAt = &now
-	r.writes.remember(s.pam.UID, s.guard)
+	r.writes.remember(s.pam, s.guard)
 }
 
 // writeFailed decides what a failed write means. When the write may have happened, or Graph's
@@ -209,7 +211,9 @@ func (r *PhoneAuthMethodReconciler) writeFailed(ctx context.Context, s *scope, a
 	}
 	o := s.graphFailed(err, "applying "+string(a.Kind))
 	if graph.IsTerminal(err) && w.refused != nil {
-		return did, w.refused()
+		if refused := w.refused(err); refused != nil {
+			return did, refused
+		}
 	}
 	return did, o
 }
@@ -229,13 +233,92 @@ func updateRefused() *outcome {
 		"Graph refused to change the phone's number; compare the method in Entra with the spec, and quote the Graph request-id of the Warning event to Microsoft support if it persists", slowRetry)
 }
 
-// budgetExceeded: the tenant's destructive writes for the rolling hour are used up. A wait,
-// not a failure: time frees the budget, and raising the cap wakes every object of the tenant.
-// The message holds no countdown, which would cost a status write per retry.
-func budgetExceeded(t *identityv1alpha1.EntraTenant, wait time.Duration) *outcome {
-	return waitingFor(identityv1alpha1.ReasonChangeBudgetExceeded,
-		fmt.Sprintf("EntraTenant %q allows %d destructive writes (number changes and deletes of existing phones) per rolling hour and they are used up; phoneop resumes as the hour frees them, or at once when spec.changeBudget.maxDestructiveWritesPerHour is raised",
-			t.Name, t.Spec.ChangeBudget.DestructiveWritesPerHour()), max(wait, time.Second))
+// deleteRefused: Graph answered a delete with 400. The one refusal it documents is the
+// user's default method, which only the user or an admin can change; anything else is the
+// generic outcome.
+func deleteRefused(err error) *outcome {
+	if !graph.IsDefaultMethodRefusal(err) {
+		return nil
+	}
+	return stalledOn(identityv1alpha1.ReasonDefaultMethodInUse,
+		"Graph refuses to delete this phone because it is the user's default sign-in method and the user has other methods: have the user change the default on their My Sign-Ins security info page (https://mysignins.microsoft.com/security-info), or an admin in the Entra admin center (Users → the user → Authentication methods), and phoneop retries every 10 minutes", adminRetry)
+}
+
+// budgetPoolOf says which of the tenant's change budgets a write spends (capped false: none).
+// Number changes, deletes, and SMS sign-in changes of a phone that existed before this pass
+// can strip or lock out a user's MFA, and share the destructive cap; a create adds an MFA
+// factor and has a cap of its own; the SMS sign-in setting of a phone created in this pass is
+// part of that create.
+func budgetPoolOf(kind plan.ActionKind, createdThisPass bool) (pool budget.Pool, capped bool) {
+	switch kind {
+	case plan.Create:
+		return budget.Creates, true
+	case plan.UpdateNumber, plan.Delete:
+		return budget.Destructive, true
+	case plan.EnableSMS, plan.DisableSMS:
+		if createdThisPass {
+			return "", false
+		}
+		return budget.Destructive, true
+	}
+	return budget.Destructive, true // a write this function does not know is capped, not free
+}
+
+// takeBudget takes a token of the pool for the object, persisted before the Graph write; a nil
+// outcome means the write may be sent.
+func (r *PhoneAuthMethodReconciler) takeBudget(ctx context.Context, s *scope, pool budget.Pool) (budget.Token, *outcome) {
+	limit := budgetLimit(s.tenant, pool)
+	token, wait, err := r.Budgets.Take(ctx, s.conn.TenantID, pool, limit, client.ObjectKeyFromObject(s.pam))
+	if err != nil {
+		return budget.Token{}, kubernetesAPIFailed(err, "recording the write in the tenant's change budget")
+	}
+	if !token.Taken() {
+		return budget.Token{}, budgetExceeded(s.tenant, pool, wait)
+	}
+	return token, nil
+}
+
+// refundIfUnchanged gives the token of a failed write back when the write certainly changed
+// nothing (graph.Refundable); a refund that fails only costs budget, so it is logged.
+func (r *PhoneAuthMethodReconciler) refundIfUnchanged(ctx context.Context, token budget.Token, err error) {
+	if !token.Taken() || !graph.Refundable(err) {
+		return
+	}
+	// The pass's context may be what ended the write; the refund is still owed.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refundTimeout)
+	defer cancel()
+	if rerr := r.Budgets.Refund(ctx, token); rerr != nil {
+		ctrl.LoggerFrom(ctx).Error(rerr, "Refunding a change budget token failed; the token stays spent until it leaves the hour")
+	}
+}
+
+// refundTimeout bounds a refund's API-server write, made after the pass's own context may
+// have ended.
+const refundTimeout = 10 * time.Second
+
+// budgetLimit is the tenant's cap for the pool.
+func budgetLimit(t *identityv1alpha1.EntraTenant, pool budget.Pool) int {
+	if pool == budget.Creates {
+		return t.Spec.ChangeBudget.CreatesPerHour()
+	}
+	return t.Spec.ChangeBudget.DestructiveWritesPerHour()
+}
+
+// Budget-wait messages, one per pool; budgetPoolOfWait reads them back after a restart.
+const (
+	destructiveBudgetMessage = "EntraTenant %q allows %d destructive writes (number changes, deletes, and SMS sign-in changes of existing phones) per rolling hour and they are used up; phoneop resumes as the hour frees them, or at once when spec.changeBudget.maxDestructiveWritesPerHour is raised"
+	createsBudgetMessage     = "EntraTenant %q allows %d new phones per rolling hour and they are used up; phoneop resumes as the hour frees them, or at once when spec.changeBudget.maxCreatesPerHour is raised"
+)
+
+// budgetExceeded: the tenant's budget of the pool for the rolling hour is used up. A wait, not
+// a failure: time frees the budget, and raising the cap wakes the tenant's objects. The
+// message holds no countdown, which would cost a status write per retry.
+func budgetExceeded(t *identityv1alpha1.EntraTenant, pool budget.Pool, wait time.Duration) *outcome {
+	format := destructiveBudgetMessage
+	if pool == budget.Creates {
+		format = createsBudgetMessage
+	}
+	return waitingFor(identityv1alpha1.ReasonChangeBudgetExceeded, fmt.Sprintf(format, t.Name, budgetLimit(t, pool)), max(wait, time.Second))
 }
 
 // changed returns a copy of before with mutate applied (nil when there was no method).
@@ -254,4 +337,35 @@ func answered(m graph.PhoneMethod) []graph.PhoneMethod {
 		return nil
 	}
 	return []graph.PhoneMethod{m}
+}
+
+// waitForBudget: an object whose last pass, for its current generation, stopped on the change
+// budget asks the budget again (without taking) before anything reads Graph or its number
+// Secret; while its turn has not come it waits again, at the cost of no API call beyond the
+// ledger's copy. When its turn has come, the pass goes on and the write takes the token.
+func (r *PhoneAuthMethodReconciler) waitForBudget(ctx context.Context, s *scope) *outcome {
+	pool, waiting := budgetWaitOf(s.pam)
+	if !waiting {
+		return nil
+	}
+	ok, wait, err := r.Budgets.Check(ctx, s.conn.TenantID, pool, budgetLimit(s.tenant, pool), client.ObjectKeyFromObject(s.pam))
+	if err != nil || ok {
+		return nil // the write's Take decides; a failed check costs one Graph read at most
+	}
+	return budgetExceeded(s.tenant, pool, wait)
+}
+
+// budgetWaitOf reports whether the object's last pass stopped on the change budget for its
+// current generation (a new spec, or a forced re-read, plans again), and for which pool. The
+// pool comes from the condition's message: status is all a restarted manager knows.
+func budgetWaitOf(pam *identityv1alpha1.PhoneAuthMethod) (budget.Pool, bool) {
+	c := meta.FindStatusCondition(pam.Status.Conditions, identityv1alpha1.ConditionReady)
+	if c == nil || c.Reason != identityv1alpha1.ReasonChangeBudgetExceeded ||
+		pam.Status.ObservedGeneration != pam.Generation || forcedResync(pam) {
+		return "", false
+	}
+	if strings.Contains(c.Message, "new phones per rolling hour") {
+		return budget.Creates, true
+	}
+	return budget.Destructive, true
 }

@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -29,9 +28,12 @@ import (
 	"github.com/phoneop/phoneop/internal/changefeed"
 	"github.com/phoneop/phoneop/internal/fairqueue"
 	"github.com/phoneop/phoneop/internal/fieldindex"
+	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
+	"github.com/phoneop/phoneop/internal/pace"
 	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/statuskey"
 	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
@@ -51,9 +53,11 @@ type PhoneAuthMethodReconciler struct {
 	// Privileged keeps each tenant's privileged users (directory roles) for a refresh period;
 	// nil refuses every user of a tenant that does not allow privileged users.
 	Privileged *privileged.Cache
-	// Budgets caps each tenant's destructive writes per rolling hour.
+	// Budgets is the change budget: each tenant's destructive writes and new phones per
+	// rolling hour, persisted in a Lease per tenant.
 	Budgets *budget.Ledger
-	// Recorder records an Event for every Graph write and drift correction.
+	// Recorder records the Events a person needs (events.go): changes to what a user had,
+	// drift corrections and warnings; not the new phone of a new object.
 	Recorder events.EventRecorder
 	// ResyncPeriod is how often a converged object re-reads Graph to catch drift.
 	ResyncPeriod time.Duration
@@ -68,9 +72,24 @@ type PhoneAuthMethodReconciler struct {
 	// MaxConcurrentReconciles bounds parallel reconciles; the tenant's rate limiter, not this,
 	// bounds the Graph request rate.
 	MaxConcurrentReconciles int
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. The envtest suite moves it past the SMS sign-in
+	// retirement.
 	Now func() time.Time
+	// SMSSignInRetirement is when SMS sign-in retires in each cloud (--sms-sign-in-retirement);
+	// nil means nowhere.
+	SMSSignInRetirement SMSSignInRetirement
+	// ForcedReads spaces each object's forced re-reads and meters each namespace's; nil honours
+	// every request (unit tests).
+	ForcedReads *pace.ForcedReads
+	// Comparisons spaces, per phone, the comparisons of new desired numbers with Graph's in
+	// ObserveOnly and CreateOnly; nil compares at once (unit tests).
+	Comparisons *pace.Comparisons
+	// StatusKey keys the write hashes in status.writeGuard (internal/statuskey): the install's
+	// key, the same across restarts and replicas.
+	StatusKey statuskey.Key
 
+	// forcedReadNotices spaces the ForcedReadDeferred events, one per object per interval.
+	forcedReadNotices pace.Spacing
 	// writes remembers the writes of objects that have not converged since, so that none is
 	// repeated against the same observation.
 	writes WriteGuard
@@ -86,28 +105,28 @@ type TenantConnector interface {
 	Forget(uid types.UID)
 }
 
-// Reconcile is the spine: fetch, finalizer, then the phases, with status written once in a
+// Reconcile is the spine: fetch, the finalizer the policies need, then the phases, with status written once in a
 // deferred patch (Cluster API) and only when it changed.
 func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	pam := &identityv1alpha1.PhoneAuthMethod{}
 	if err := r.Get(ctx, req.NamespacedName, pam); err != nil {
 		if apierrors.IsNotFound(err) {
+			// Gone: an object without a finalizer is deleted without phoneop, so this is where
+			// what memory keeps of it goes.
 			r.backlog.Done(req.NamespacedName)
+			r.writes.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if pam.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(pam, identityv1alpha1.Finalizer) {
-		unchanged := pam.DeepCopy()
-		controllerutil.AddFinalizer(pam, identityv1alpha1.Finalizer)
-		if err := r.patchFinalizers(ctx, unchanged, pam); err != nil {
-			// Not ignoreConflict: the predicates may filter the event of whatever change
-			// conflicted, so retry with backoff rather than wait for an event.
-			return ctrl.Result{}, err
-		}
+	if err := r.syncFinalizer(ctx, pam); err != nil {
+		// Not ignoreConflict: the predicates may filter the event of whatever change
+		// conflicted, so retry with backoff rather than wait for an event.
+		return ctrl.Result{}, err
 	}
 
 	before := pam.DeepCopy()
-	s := &scope{pam: pam, priorReady: isReadyAndCurrent(pam)}
+	s := &scope{pam: pam, priorReady: isReadyAndCurrent(pam), wasReady: meta.IsStatusConditionTrue(pam.Status.Conditions, identityv1alpha1.ConditionReady)}
+	ctx = graph.WithPriority(ctx, passPriority(pam, s.priorReady))
 	defer func() {
 		if s.released || s.outcome == nil {
 			// Released: the finalizer is gone and so, soon, is the object. No outcome: a phase
@@ -127,6 +146,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		default:
 			r.recordTransition(before, s)
 			r.recordFixedLine(before, s)
+			r.recordSMSSignInRetiring(before, s)
 		}
 	}()
 
@@ -136,8 +156,13 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		s.outcome = r.reconcileNormal(ctx, s)
 	}
 	if s.outcome.ready || s.released {
-		r.writes.forget(pam.UID) // converged or gone: a later drift is a new story
+		r.writes.forget(req.NamespacedName) // converged or gone: a later drift is a new story
 		r.backlog.Done(req.NamespacedName)
+	}
+	if s.outcome.reason != identityv1alpha1.ReasonChangeBudgetExceeded {
+		// Not (or no longer) waiting for the change budget: its place in line goes, so that an
+		// object whose spec was reverted or that stalled elsewhere holds up no one.
+		r.Budgets.Forget(req.NamespacedName)
 	}
 	if s.reconnect && s.tenant != nil {
 		r.Connector.Forget(s.tenant.UID)
@@ -179,6 +204,17 @@ func (r *PhoneAuthMethodReconciler) recordFixedLine(before *identityv1alpha1.Pho
 	}
 	r.Recorder.Eventf(s.pam, nil, corev1.EventTypeWarning, identityv1alpha1.ReasonFixedLineNumber, "Validate",
 		"The %s number is a fixed line: Graph accepts it, but SMS to it fails; use a mobile number", s.pam.Spec.PhoneType)
+}
+
+// recordSMSSignInRetiring records one Warning event when the SmsSignInRetiring condition
+// appears: the condition stays while the date approaches, the event is said once (the status
+// patch that added the condition succeeded, so the next pass finds it in before).
+func (r *PhoneAuthMethodReconciler) recordSMSSignInRetiring(before *identityv1alpha1.PhoneAuthMethod, s *scope) {
+	n := s.result.Notice
+	if !s.planned || n == nil || meta.FindStatusCondition(before.Status.Conditions, identityv1alpha1.ConditionSmsSignInRetiring) != nil {
+		return
+	}
+	r.Recorder.Eventf(s.pam, nil, corev1.EventTypeWarning, n.Reason, "Plan", "%s", n.Message)
 }
 
 // patchFinalizers writes the object's finalizers and nothing else: a merge patch carrying the
@@ -235,6 +271,17 @@ func isReadyAndCurrent(pam *identityv1alpha1.PhoneAuthMethod) bool {
 	return false
 }
 
+// passPriority is the x-ms-throttle-priority of the pass's Graph reads: low for a resync sweep
+// of an object already Ready for its generation (change-feed wakes look the same and go low
+// too), normal when a spec change, a forced re-read or a deletion asked for the pass. Writes
+// go out normal whatever the pass (internal/graph never sends a write low).
+func passPriority(pam *identityv1alpha1.PhoneAuthMethod, priorReady bool) graph.Priority {
+	if priorReady && pam.DeletionTimestamp.IsZero() && !forcedResync(pam) {
+		return graph.PriorityLow
+	}
+	return graph.PriorityNormal
+}
+
 // isPending reports whether an object counts in its tenant's backlog: not converged for its
 // current generation, and not being deleted.
 func isPending(pam *identityv1alpha1.PhoneAuthMethod) bool {
@@ -261,6 +308,8 @@ func (r *PhoneAuthMethodReconciler) SetupWithManager(ctx context.Context, mgr ct
 	}
 	// No worker starts before the user index holds every object.
 	b = b.WatchesRawSource(r.UserIndex.SyncSource())
+	// A refunded change-budget token wakes the first object waiting for it.
+	b = b.WatchesRawSource(r.Budgets.Source())
 	return b.
 		// The objects themselves, queued by their tenant's backlog (internal/fairqueue) instead of
 		// For's first-in first-out.

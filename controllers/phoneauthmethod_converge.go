@@ -15,17 +15,16 @@ import (
 // ObserveOnly) merely reported.
 func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *outcome {
 	pam := s.pam
-	fresh := forcedResync(pam)
-	if fresh {
-		pam.Status.LastHandledReconcileAt = pam.Annotations[identityv1alpha1.AnnotationReconcileRequestedAt]
+	fresh, later := r.forcedReadDecision(s)
+	if later != nil {
+		return later
 	}
 	siblingAlternate, err := r.alternateObjectExists(ctx, s)
 	if err != nil {
 		return kubernetesAPIFailed(err, "listing the user's other PhoneAuthMethods")
 	}
 	s.guard, s.guarded = r.writes.load(pam), true
-	policy := plan.Policy{SMSSignInSupported: s.conn.Cloud.SupportsSMSSignIn()}
-	created := false
+	policy := r.planPolicy(s)
 	for round := 0; round < maxApplyRounds; round++ {
 		if !s.observed || fresh {
 			if o := r.observe(ctx, s, fresh); o != nil {
@@ -33,9 +32,14 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 			}
 			fresh = false
 		}
-		desired := desiredFrom(s, created)
+		if round == 0 {
+			if wait := r.comparisonWait(s); wait > 0 {
+				return comparisonLater(wait, r.Comparisons.Interval)
+			}
+		}
+		desired := desiredFrom(s, s.createdPhone)
 		observed := r.observedFrom(s, siblingAlternate)
-		s.result = plan.Plan(desired, observed, policy)
+		s.result, s.planned = plan.Plan(desired, observed, policy), true
 		observeOnly := pam.Spec.ManagementPolicy == identityv1alpha1.ManagementPolicyObserveOnly
 		if round == 0 && s.priorReady && len(s.result.Actions) > 0 && !desired.Deleting && !observeOnly && graphChangedSinceStatus(pam, s.methods) {
 			// The writes that follow get events of their own; this one says why they happen.
@@ -49,7 +53,6 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 		if o != nil {
 			return o
 		}
-		created = created || did.created
 		if did.reread {
 			s.observed = false
 		} else {
@@ -60,6 +63,14 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 	// controller's backoff must slow us down.
 	return retrying(identityv1alpha1.ReasonGraphNotSettled, "Graph has not settled after several writes; phoneop backs off and re-reads",
 		errGraphNotSettled)
+}
+
+// planPolicy is what the tenant's cloud allows now: SMS sign-in management at all (not in
+// China), and until when (the cloud's SMS sign-in retirement, at the reconciler's clock).
+func (r *PhoneAuthMethodReconciler) planPolicy(s *scope) plan.Policy {
+	cloud := identityv1alpha1.Cloud(s.conn.Cloud) // the same names: names_test.go
+	return plan.Policy{SMSSignInSupported: s.conn.Cloud.SupportsSMSSignIn(),
+		SMSSignInRetiresAt: r.SMSSignInRetirement.For(cloud), Now: r.now()}
 }
 
 // observe reads the user's phone methods through the Observer (one read shared by the user's
@@ -126,6 +137,7 @@ func (r *PhoneAuthMethodReconciler) alternateObjectExists(ctx context.Context, s
 func (r *PhoneAuthMethodReconciler) observedFrom(s *scope, siblingAlternate bool) plan.Observed {
 	o := observedMethods(s.methods, siblingAlternate)
 	o.WritesMade = s.guard.Writes
+	o.StatusKey = r.StatusKey
 	o.NumberWriteRefused = refusedSince(s.guard, r.now().Add(-adminRetry))
 	return o
 }

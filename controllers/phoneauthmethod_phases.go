@@ -21,6 +21,9 @@ type scope struct {
 	pam *identityv1alpha1.PhoneAuthMethod
 	// priorReady: the object was Ready for its current generation before this pass.
 	priorReady bool
+	// wasReady: the object was Ready before this pass, for whichever generation; false while
+	// it converges for the first time (onboarding), when a new phone is no news (events.go).
+	wasReady bool
 	// tenant and conn are set by resolveTenant; nil until then.
 	tenant *identityv1alpha1.EntraTenant
 	conn   *tenantconn.Connection
@@ -40,8 +43,15 @@ type scope struct {
 	// an observation happened at all.
 	methods  []graph.PhoneMethod
 	observed bool
-	// result is the latest plan.
-	result plan.Result
+	// result is the latest plan; planned tells whether converge made one in this pass (the
+	// SmsSignInRetiring condition changes only then, so a pass that stops earlier does not
+	// make it flap).
+	result  plan.Result
+	planned bool
+	// createdPhone: this pass created the object's phone in Graph (set by apply as the create
+	// succeeds), so SMS sign-in written after it is part of the new phone, not a change to an
+	// existing one: it spends no destructive budget (budgetPoolOf) and records no Event.
+	createdPhone bool
 	// guard is the object's record of its writes for this generation (WriteGuard), loaded by
 	// converge and kept up to date by apply; guarded tells whether converge loaded it, and so
 	// whether status.writeGuard is written.
@@ -92,6 +102,7 @@ const maxApplyRounds = 4
 func (r *PhoneAuthMethodReconciler) reconcileNormal(ctx context.Context, s *scope) *outcome {
 	for _, phase := range []func(context.Context, *scope) *outcome{
 		r.resolveTenant, // the EntraTenant exists, is Ready and grants this namespace
+		r.waitForBudget, // still waiting for the change budget: no Graph read, no Secret read
 		r.desiredNumber, // the number from the spec or the Secret
 		r.resolveUser,   // the user's object id (and UPN for the domain scope)
 		r.checkUserKind, // no guest or privileged user unless the tenant allows them
@@ -106,7 +117,10 @@ func (r *PhoneAuthMethodReconciler) reconcileNormal(ctx context.Context, s *scop
 
 // reconcileDelete honours deletionPolicy and releases the finalizer. It never hangs on a
 // tenant or user that is gone, and never lets an object that does not own the phone (or is not
-// granted the user) delete it.
+// granted the user) delete it. A deleting object is still there only when it carries the
+// finalizer (finalizer.go): deletionPolicy Delete, one switched to Orphan (or to a policy that
+// never deletes) while being deleted, or one from a phoneop that put it on every object; the
+// last two are released with an Orphaned event.
 func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scope) *outcome {
 	pam := s.pam
 	if !controllerutil.ContainsFinalizer(pam, identityv1alpha1.Finalizer) {
@@ -119,7 +133,7 @@ func (r *PhoneAuthMethodReconciler) reconcileDelete(ctx context.Context, s *scop
 	if pam.Status.UserID == "" && pam.Status.PhoneMethodID == "" {
 		return r.release(ctx, s, "Nothing to delete: phoneop never created or found this phone method")
 	}
-	for _, phase := range []func(context.Context, *scope) *outcome{r.resolveTenant, r.resolveUser, r.checkUserKind, r.checkOwner} {
+	for _, phase := range []func(context.Context, *scope) *outcome{r.resolveTenant, r.waitForBudget, r.resolveUser, r.checkUserKind, r.checkOwner} {
 		if o := phase(ctx, s); o != nil {
 			return r.releaseIfNotOurs(ctx, s, o)
 		}

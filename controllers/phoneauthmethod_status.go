@@ -66,13 +66,18 @@ func (r *PhoneAuthMethodReconciler) setStatus(s *scope, before *identityv1alpha1
 	}
 	gen := pam.Generation
 	if o.paused {
-		setPaused(&st.Conditions, gen, o)
-		st.ObservedGeneration = gen
+		// observedGeneration stays where the last applied spec left it: a spec changed while
+		// paused has not been acted on, and kstatus (Flux's wait, Helm 4's --wait) must not
+		// call it Current.
+		setPaused(st, gen, o)
 		return
 	}
 	setReadiness(&st.Conditions, gen, o)
 	if s.numberChecked {
 		setFixedLine(&st.Conditions, gen, s.fixedLine)
+	}
+	if s.planned {
+		setSMSSignInRetiring(&st.Conditions, gen, s.result.Notice)
 	}
 	if o.synced && o.err == nil {
 		conditions.Set(&st.Conditions, gen, identityv1alpha1.ConditionSynced, metav1.ConditionTrue, identityv1alpha1.ReasonSynced, "The last read of Graph (and any writes) succeeded")
@@ -97,15 +102,26 @@ func guardForStatus(rec identityv1alpha1.WriteGuardStatus, o *outcome) *identity
 	return rec.DeepCopy()
 }
 
-// setPaused reports a paused object: Synced=False (Paused), Ready as it was (or Unknown when it
-// never had one), and neither Reconciling nor Stalled, so kstatus and Argo CD show it as
-// neither progressing nor failed.
-func setPaused(conds *[]metav1.Condition, gen int64, o *outcome) {
-	if meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady) == nil {
-		conditions.Set(conds, gen, identityv1alpha1.ConditionReady, metav1.ConditionUnknown, o.reason, o.message)
+// setPaused reports a paused object: Synced=False (Paused), and neither Reconciling nor Stalled,
+// so Argo CD shows it Suspended (never Degraded). Ready depends on whether the spec was applied:
+//   - the generation phoneop last acted on (status.observedGeneration) is the current one:
+//     Ready keeps what it said, and kstatus reads the object as before the pause;
+//   - the spec changed while paused, or the object was never reconciled: Ready=Unknown (Paused)
+//     for the new generation, and observedGeneration is not advanced (the caller leaves it), so
+//     kstatus says InProgress, `kubectl wait --for=condition=Ready` keeps waiting, and Flux's
+//     wait and Helm 4's --wait do not report a spec as applied that never reached Graph.
+func setPaused(st *identityv1alpha1.PhoneAuthMethodStatus, gen int64, o *outcome) {
+	conds := &st.Conditions
+	if st.ObservedGeneration != gen || meta.FindStatusCondition(*conds, identityv1alpha1.ConditionReady) == nil {
+		conditions.Set(conds, gen, identityv1alpha1.ConditionReady, metav1.ConditionUnknown, o.reason, pausedBeforeApplied(gen, o.message))
 	}
 	conditions.ClearProgress(conds)
 	conditions.Set(conds, gen, identityv1alpha1.ConditionSynced, metav1.ConditionFalse, o.reason, o.message)
+}
+
+// pausedBeforeApplied says, on Ready, why the spec's generation has not reached Graph.
+func pausedBeforeApplied(gen int64, why string) string {
+	return fmt.Sprintf("%s (generation %d of the spec is not applied to Graph until then)", why, gen)
 }
 
 // setFixedLine shows or removes the FixedLine warning condition.
@@ -116,6 +132,18 @@ func setFixedLine(conds *[]metav1.Condition, gen int64, fixedLine bool) {
 	}
 	conditions.Set(conds, gen, identityv1alpha1.ConditionFixedLine, metav1.ConditionTrue, identityv1alpha1.ReasonFixedLineNumber,
 		"The number is a fixed line, so SMS sign-in and SMS codes to this phone will fail; use a mobile number")
+}
+
+// setSMSSignInRetiring shows or removes the SmsSignInRetiring warning condition. Its own
+// condition type, True while the warning holds, because kstatus (Flux, Helm 4's --wait) reads
+// only Ready, Reconciling and Stalled and phoneop's Argo CD health check only Ready, Stalled and
+// Synced: an object that converges and carries this warning stays Current and Healthy.
+func setSMSSignInRetiring(conds *[]metav1.Condition, gen int64, n *plan.Notice) {
+	if n == nil {
+		meta.RemoveStatusCondition(conds, identityv1alpha1.ConditionSmsSignInRetiring)
+		return
+	}
+	conditions.Set(conds, gen, identityv1alpha1.ConditionSmsSignInRetiring, metav1.ConditionTrue, n.Reason, n.Message)
 }
 
 // recordObservation copies Graph's view of the object's phone type into status, masked.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,9 +18,11 @@ import (
 	"github.com/phoneop/phoneop/internal/changefeed"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/observe"
+	"github.com/phoneop/phoneop/internal/pace"
 	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/recorder"
 	"github.com/phoneop/phoneop/internal/shard"
+	"github.com/phoneop/phoneop/internal/statuskey"
 	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
@@ -58,13 +61,68 @@ type Options struct {
 	// PrivilegedRefresh is how often each tenant's privileged users (directory roles) are read
 	// again; zero means privileged.DefaultRefresh (15 minutes).
 	PrivilegedRefresh time.Duration
+	// BudgetNamespace holds the change budget's Leases: the leader-election namespace, whose
+	// Role already grants get/create/update on Leases; empty means CredentialsNamespace.
+	BudgetNamespace string
+	// SMSSignInRetirement is when SMS sign-in retires in each cloud (--sms-sign-in-retirement);
+	// nil means Microsoft's announcement (DefaultSMSSignInRetirement), an empty map nowhere.
+	SMSSignInRetirement SMSSignInRetirement
+	// Now is the PhoneAuthMethod reconciler's clock; nil means time.Now. Tests move it past
+	// the SMS sign-in retirement.
+	Now func() time.Time
+	// ForcedReadInterval is the least time between two forced re-reads
+	// (phoneop.dev/reconcile-requested-at) of one object; zero means DefaultForcedReadInterval.
+	ForcedReadInterval time.Duration
+	// ForcedReadsPerMinute and ForcedReadBurst meter each namespace's forced re-reads (a token
+	// bucket); zero means DefaultForcedReadsPerMinute and DefaultForcedReadBurst.
+	ForcedReadsPerMinute float64
+	ForcedReadBurst      int
+	// ComparisonInterval is the least time between comparisons of two different desired numbers
+	// with Graph's for one phone in ObserveOnly and CreateOnly; zero means
+	// DefaultComparisonInterval.
+	ComparisonInterval time.Duration
+	// StatusKeyNamespace is the manager's own namespace, where the Secret holding the key of
+	// the hashes in status lives (internal/statuskey); empty means CredentialsNamespace.
+	StatusKeyNamespace string
 	// Shard is this manager's place among the shards; the zero value is the default shard of
 	// an unsharded install. ManagerOptions must be given the same value.
 	Shard shard.Config
 }
 
+// The rate rails' defaults (internal/pace). A forced re-read is for a person who fixed
+// something in Entra, or a pipeline after a deploy. One per object every 10 s is as fresh as
+// reading Graph gets (its reads trail its writes by 5-10 s, and the Observer shares a read for
+// 10 s anyway); a namespace's 12 a minute after a burst of 20 is far above a person's or a
+// pipeline's need, and caps what one namespace can spend of its tenant's Graph reads at one
+// read every 5 s. A new number in ObserveOnly or CreateOnly is
+// compared at most once a minute per phone: a typo fixed waits a minute, and guessing the seven
+// digits the mask hides would take years per phone.
+const (
+	DefaultForcedReadInterval   = 10 * time.Second
+	DefaultForcedReadsPerMinute = 12
+	DefaultForcedReadBurst      = 20
+	DefaultComparisonInterval   = time.Minute
+)
+
+// forcedReads builds the forced re-read rails from the options.
+func (o Options) forcedReads() *pace.ForcedReads {
+	return &pace.ForcedReads{
+		PerObject: pace.Spacing{Interval: cmp.Or(o.ForcedReadInterval, DefaultForcedReadInterval)},
+		PerNamespace: pace.Buckets{Rate: rate.Limit(cmp.Or(o.ForcedReadsPerMinute, DefaultForcedReadsPerMinute) / 60),
+			Burst: cmp.Or(o.ForcedReadBurst, DefaultForcedReadBurst)},
+	}
+}
+
 // graphLimits are this manager's Graph caps per tenant: GraphLimits, shared among the shards.
 func (o Options) graphLimits() graph.Limits { return o.Shard.Limits(o.GraphLimits) }
+
+// smsSignInRetirement is SMSSignInRetirement, or Microsoft's announcement when unset.
+func (o Options) smsSignInRetirement() SMSSignInRetirement {
+	if o.SMSSignInRetirement == nil {
+		return DefaultSMSSignInRetirement()
+	}
+	return o.SMSSignInRetirement
+}
 
 // Controllers are the reconcilers Setup registered, for tests that drive them directly.
 type Controllers struct {
@@ -83,8 +141,17 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	if o.ResyncPeriod <= 0 || o.MaxConcurrentReconciles <= 0 {
 		return nil, errors.New("the resync period and the concurrent reconciles must be positive")
 	}
+	// Read (or, on the first start, created) before anything reconciles: every write hash in
+	// status is keyed with it. mgr.GetClient() writes and reads uncached before the manager starts
+	// (Secrets are never cached).
+	key, err := statuskey.LoadOrCreate(ctx, mgr.GetClient(), cmp.Or(o.StatusKeyNamespace, o.CredentialsNamespace))
+	if err != nil {
+		return nil, err
+	}
 	graph.RegisterMetrics(metrics.Registry)
-	budgets := &budget.Ledger{}
+	// The change budget's Leases live in the manager's namespace, read uncached (a cached read
+	// would start a cluster-wide Lease informer) and written with optimistic concurrency.
+	budgets := &budget.Ledger{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: cmp.Or(o.BudgetNamespace, o.CredentialsNamespace)}
 	connector := &tenantconn.Connector{
 		Reader:           mgr.GetAPIReader(),
 		Namespace:        o.CredentialsNamespace,
@@ -141,7 +208,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		Sweeps:                  feeds,
 		Wakes:                   feeds.Source(),
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		SMSSignInRetirement:     o.smsSignInRetirement(),
+		Now:                     o.Now,
+		StatusKey:               key,
+		ForcedReads:             o.forcedReads(),
+		Comparisons:             &pace.Comparisons{Interval: cmp.Or(o.ComparisonInterval, DefaultComparisonInterval)},
 	}
+	phones.forcedReadNotices.Interval = phones.ForcedReads.PerObject.Interval
 	if err := phones.SetupWithManager(ctx, mgr); err != nil {
 		return nil, err
 	}

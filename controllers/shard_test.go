@@ -22,7 +22,8 @@ func TestAnotherShardsObjectIsLeftAlone(t *testing.T) {
 	f.addUser("ola@contoso.com")
 	f.addUser("per@contoso.com")
 	f.resetStats()
-	theirs := f.pam("ola-mobile", "ola@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550123", func(p *identityv1alpha1.PhoneAuthMethod) {
+	// deletionPolicy Delete: a manager that reconciled it would add its finalizer.
+	theirs := f.pam("ola-mobile", "ola@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550123", deletionPolicyDelete, func(p *identityv1alpha1.PhoneAuthMethod) {
 		p.Labels = map[string]string{shard.Label: "eu-2"}
 	})
 	f.create(theirs)

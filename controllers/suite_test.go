@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,7 +19,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -38,11 +41,35 @@ import (
 var (
 	k8s        client.Client
 	apiReader  client.Reader // uncached: sees what the shard's cache leaves out
-	emu        *graphemu.Emulator
-	emuServer  *httptest.Server
-	reconciler *PhoneAuthMethodReconciler
-	feeds      *changefeed.Feeds
+	restConfig *rest.Config  // the control plane's, for what no client reads (kube-apiserver's /metrics)
+	// managerCache is the manager's informer cache itself: the client reads Secrets around it.
+	managerCache cache.Cache
+	emu          *graphemu.Emulator
+	emuServer    *httptest.Server
+	reconciler   *PhoneAuthMethodReconciler
+	feeds        *changefeed.Feeds
 )
+
+// suiteClock is the manager's clock: the real time, moved forward by a test that must run after
+// a date (the SMS sign-in retirement) without waiting for it.
+var suiteClock offsetClock
+
+// suiteSMSSignInRetirement is when SMS sign-in retires in the emulated tenants' cloud (Custom):
+// far enough away that every test runs before it unless it moves suiteClock past it.
+var suiteSMSSignInRetirement = time.Date(2100, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// offsetClock is the real time plus an offset.
+type offsetClock struct{ offset atomic.Int64 }
+
+// Now is the real time plus the offset.
+func (c *offsetClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// moveTo moves the clock so that it reads at now (and runs on from there) until the test ends;
+// call it after newFixture, so that the test's objects are deleted before the clock goes back.
+func (c *offsetClock) moveTo(t *testing.T, at time.Time) {
+	c.offset.Store(int64(time.Until(at)))
+	t.Cleanup(func() { c.offset.Store(0) })
+}
 
 // suiteShard is the suite manager's shard: the default one, as an unsharded install runs, so
 // that its selector (objects without the shard label) is in force in every test.
@@ -100,6 +127,8 @@ func startSuite() error {
 		return fmt.Errorf("starting the test control plane: %w", err)
 	}
 	suite.cleanup = append(suite.cleanup, func() { _ = env.Stop() })
+	cfg.WrapTransport = apiWrites.wrap // counts the manager's writes by namespace (apiwrites_test.go)
+	restConfig = cfg
 
 	emu = graphemu.New(graphemu.Options{Seed: 1, DisableThrottling: true, AuditLag: time.Second})
 	emuServer = httptest.NewUnstartedServer(emu)
@@ -114,9 +143,14 @@ func startSuite() error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	k8s, apiReader = mgr.GetClient(), mgr.GetAPIReader()
+	k8s, apiReader, managerCache = mgr.GetClient(), mgr.GetAPIReader(), mgr.GetCache()
 	ctx, cancel := context.WithCancel(context.Background())
 	suite.cleanup = append(suite.cleanup, cancel)
+	// Before Setup, which keeps the status key in a Secret of the manager's namespace (here the
+	// credentials namespace).
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: credentialsNamespace}}); err != nil {
+		return fmt.Errorf("creating the credentials namespace: %w", err)
+	}
 	registered, err := Setup(ctx, mgr, Options{
 		CredentialsNamespace: credentialsNamespace,
 		ResyncPeriod:         time.Hour, // drift is forced with the annotation, so counts stay exact
@@ -129,6 +163,13 @@ func startSuite() error {
 		ObserverTTL:             10 * time.Second, // as in production: min(10 s, resync/4)
 		Shard:                   suiteShard,
 		AllowCustomCloud:        true, // the emulated tenants are cloud Custom
+		SMSSignInRetirement:     SMSSignInRetirement{identityv1alpha1.CloudCustom: suiteSMSSignInRetirement},
+		Now:                     suiteClock.Now,
+		// Short enough that tests forcing two re-reads of one object wait little, long enough
+		// to see the second one deferred (TestAForcedReadIsHonouredOncePerIntervalPerObject); a
+		// small burst, so that TestOneNamespaceCannotForceMoreThanItsRate needs few objects.
+		ForcedReadInterval: 5 * time.Second,
+		ForcedReadBurst:    4,
 	})
 	if err != nil {
 		return fmt.Errorf("setting up the controllers: %w", err)
@@ -141,9 +182,6 @@ func startSuite() error {
 	}()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return errors.New("the manager's cache did not sync")
-	}
-	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: credentialsNamespace}}); err != nil {
-		return fmt.Errorf("creating the credentials namespace: %w", err)
 	}
 	return nil
 }

@@ -20,14 +20,29 @@ const maxGuardedWrites = 16
 // is the planner's input (plan.Observed.WritesMade, NumberWriteRefused), and the planner alone
 // says whether a write may be repeated.
 //
+// A write is recorded by plan.WriteKey: a hash over the desired and the observed numbers,
+// keyed with the install's status key (internal/statuskey), so that status shows nothing a
+// reader could test guessed numbers against. The key outlives the process, or the record in
+// status would stop matching after a restart.
+//
 // The record lives in two places. status.writeGuard keeps it across restarts and leader
 // hand-overs. This process's memory keeps it across a pass that starts from a cached object
 // older than the last status write (the informer trails the API server): that pass would not
 // see the newest writes in status, and would make them again before its own status write is
 // refused as stale. Each pass reads the union of both.
+//
+// Records are kept by name, so that the reconcile that finds an object gone (deleted without a
+// finalizer, phoneop never saw it go) can drop its record; each carries the object's UID, so a
+// new object of the same name does not inherit it.
 type WriteGuard struct {
 	mu      sync.Mutex
-	objects map[types.UID]identityv1alpha1.WriteGuardStatus
+	objects map[types.NamespacedName]guardRecord
+}
+
+// guardRecord is the record of one object, by UID.
+type guardRecord struct {
+	uid types.UID
+	rec identityv1alpha1.WriteGuardStatus
 }
 
 // load returns the object's record for its current generation: what status and this process
@@ -36,7 +51,7 @@ func (g *WriteGuard) load(pam *identityv1alpha1.PhoneAuthMethod) identityv1alpha
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	rec := identityv1alpha1.WriteGuardStatus{Generation: pam.Generation}
-	for _, from := range []*identityv1alpha1.WriteGuardStatus{pam.Status.WriteGuard, g.remembered(pam.UID)} {
+	for _, from := range []*identityv1alpha1.WriteGuardStatus{pam.Status.WriteGuard, g.remembered(pam)} {
 		if from == nil || from.Generation != pam.Generation {
 			continue
 		}
@@ -49,25 +64,27 @@ func (g *WriteGuard) load(pam *identityv1alpha1.PhoneAuthMethod) identityv1alpha
 }
 
 // remember keeps rec as the object's record in this process.
-func (g *WriteGuard) remember(uid types.UID, rec identityv1alpha1.WriteGuardStatus) {
+func (g *WriteGuard) remember(pam *identityv1alpha1.PhoneAuthMethod, rec identityv1alpha1.WriteGuardStatus) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.objects == nil {
-		g.objects = map[types.UID]identityv1alpha1.WriteGuardStatus{}
+		g.objects = map[types.NamespacedName]guardRecord{}
 	}
-	g.objects[uid] = *rec.DeepCopy()
+	g.objects[types.NamespacedName{Namespace: pam.Namespace, Name: pam.Name}] = guardRecord{uid: pam.UID, rec: *rec.DeepCopy()}
 }
 
-// forget drops an object's record: it converged (a later drift is a new story) or is gone.
-func (g *WriteGuard) forget(uid types.UID) {
+// forget drops the record of the object of that name: it converged (a later drift is a new
+// story) or is gone.
+func (g *WriteGuard) forget(key types.NamespacedName) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	delete(g.objects, uid)
+	delete(g.objects, key)
 }
 
-func (g *WriteGuard) remembered(uid types.UID) *identityv1alpha1.WriteGuardStatus {
-	if rec, ok := g.objects[uid]; ok {
-		return &rec
+// remembered returns the record of this very object (same UID), or nil.
+func (g *WriteGuard) remembered(pam *identityv1alpha1.PhoneAuthMethod) *identityv1alpha1.WriteGuardStatus {
+	if r, ok := g.objects[types.NamespacedName{Namespace: pam.Namespace, Name: pam.Name}]; ok && r.uid == pam.UID {
+		return &r.rec
 	}
 	return nil
 }

@@ -15,6 +15,13 @@ const (
 	// fixed line: Graph accepts it, but SMS to it fails. Present only when True; it never
 	// blocks the object.
 	ConditionFixedLine = "FixedLine"
+	// ConditionSmsSignInRetiring is True while the object asks for SMS sign-in (smsSignIn:
+	// Enabled) in a cloud where Microsoft retires it on a known date that has not come yet
+	// (the public cloud: 2027-02-01); the message names the date and what to do. A warning,
+	// present only when True: it never blocks the object, and kstatus and Argo CD ignore it
+	// (they read Ready, Reconciling and Stalled only). From the date on, Ready says
+	// SmsSignInRetired instead.
+	ConditionSmsSignInRetiring = "SmsSignInRetiring"
 	// ConditionChangeFeed, on an EntraTenant with spec.changeFeed enabled, is True while
 	// phoneop reads the tenant's audit log and so re-reads converged objects only every
 	// sweepPeriod; False when the feed fails and objects fall back to --resync-period; Unknown
@@ -58,6 +65,17 @@ const (
 	ReasonSmsSignInOnlyOnMobile = "SmsSignInOnlyOnMobile"
 	// ReasonSmsSignInStateUnknown: Graph reports an SMS sign-in state phoneop does not act on.
 	ReasonSmsSignInStateUnknown = "SmsSignInStateUnknown"
+	// ReasonSmsSignInRetired: smsSignIn is Enabled but Microsoft has retired SMS sign-in in the
+	// tenant's cloud (--sms-sign-in-retirement), so phoneop makes no enable call; Stalled until
+	// the spec sets Disabled or drops the field.
+	ReasonSmsSignInRetired = "SmsSignInRetired"
+	// ReasonSmsSignInRefused: Graph refused enableSmsSignIn as invalid (400), which it does
+	// once SMS sign-in is retired in the tenant's cloud even when phoneop's date
+	// (--sms-sign-in-retirement) has not come; Stalled, retried slowly (never in a loop).
+	ReasonSmsSignInRefused = "SmsSignInRefused"
+	// ReasonSmsSignInRetiring: smsSignIn is Enabled in a cloud where SMS sign-in retires on a
+	// known date (condition SmsSignInRetiring, and one Warning event when it appears).
+	ReasonSmsSignInRetiring = "SmsSignInRetiring"
 	// ReasonInvalidPhoneType: the phone type is not one Graph knows.
 	ReasonInvalidPhoneType = "InvalidPhoneType"
 	// ReasonNumberUnreadable: Graph shows the existing method's number masked or empty, so
@@ -75,13 +93,28 @@ const (
 	// ReasonPaused: the object or its EntraTenant carries phoneop.dev/paused: "true"; phoneop
 	// makes no Graph call for it (Synced=False, Ready unchanged).
 	ReasonPaused = "Paused"
-	// ReasonChangeBudgetExceeded: the tenant's change budget of destructive writes for the
-	// rolling hour is used up; the object waits until a write frees up or the cap is raised.
+	// ReasonChangeBudgetExceeded: the tenant's change budget for the rolling hour (destructive
+	// writes, or new phones) is used up; the object waits until a slot frees up or the cap is
+	// raised.
 	ReasonChangeBudgetExceeded = "ChangeBudgetExceeded"
+	// ReasonDefaultMethodInUse: Graph refused to delete the phone because it is the user's
+	// default sign-in method and the user has other methods; an admin or the user must change
+	// the default first. phoneop retries slowly and spends no change budget on the refusals.
+	ReasonDefaultMethodInUse = "DefaultMethodInUse"
 	// ReasonUpdateRejected: Graph refused to change the number of an existing method (400).
 	ReasonUpdateRejected = "UpdateRejected"
 	// ReasonThrottled: Graph throttled phoneop; it retries after Retry-After.
 	ReasonThrottled = "Throttled"
+	// ReasonComparisonDeferred: managementPolicy ObserveOnly or CreateOnly, and the desired
+	// number changed less than the comparison interval after the last new number was compared
+	// with Graph's for this phone; phoneop compares it once the interval has passed, so that the
+	// spec cannot be used to test guesses of the number.
+	ReasonComparisonDeferred = "ComparisonDeferred"
+	// ReasonForcedReadDeferred (event only): a phoneop.dev/reconcile-requested-at change came
+	// sooner than the per-object interval after the last forced re-read, or beyond the
+	// namespace's rate; the object keeps its status (phoneop's last read) and the re-read
+	// happens once allowed.
+	ReasonForcedReadDeferred = "ForcedReadDeferred"
 	// ReasonForbidden: the namespace or user is outside the tenant's grant, or the app lacks
 	// a Graph permission or role.
 	ReasonForbidden = "Forbidden"
@@ -137,8 +170,10 @@ const (
 	ReasonAuditLogGap = "AuditLogGap"
 	// ReasonDriftCorrected (event only): an out-of-band change in Graph was put back.
 	ReasonDriftCorrected = "DriftCorrected"
-	// ReasonOrphaned (event only): the object was deleted and its phone method left in Graph
-	// (deletionPolicy Orphan, ObserveOnly, or the tenant, user or ownership is gone).
+	// ReasonOrphaned (event only): an object that carried the finalizer was deleted and its
+	// phone method left in Graph (switched to Orphan, ObserveOnly or CreateOnly while being
+	// deleted, or the tenant, user or ownership is gone). An Orphan object carries no finalizer
+	// and is gone before phoneop could record anything.
 	ReasonOrphaned = "Orphaned"
 	// ReasonSuspectedCredentialUse (event only, Warning, on the EntraTenant): the audit log
 	// shows a change made with phoneop's app id that this manager did not make: someone else
@@ -149,7 +184,8 @@ const (
 
 // Event reasons of the Graph writes phoneop makes (Normal events, numbers masked).
 const (
-	// ReasonCreated (event only): phoneop created the phone method in Graph.
+	// ReasonCreated (event only): phoneop re-created the phone method in Graph of an object that
+	// had been Ready (someone deleted it). Creating the phone of a new object records no event.
 	ReasonCreated = "Created"
 	// ReasonNumberUpdated (event only): phoneop changed the phone method's number in Graph.
 	ReasonNumberUpdated = "NumberUpdated"
@@ -172,6 +208,6 @@ const (
 	AnnotationPaused = "phoneop.dev/paused"
 )
 
-// Finalizer lets phoneop remove (or deliberately orphan) the Graph phone method before the
-// object disappears.
+// Finalizer lets phoneop remove the Graph phone method before the object disappears. Only
+// objects whose deletion needs Graph carry it: deletionPolicy Delete with managementPolicy Full.
 const Finalizer = "identity.phoneop.dev/finalizer"

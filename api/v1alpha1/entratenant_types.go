@@ -171,8 +171,9 @@ type EntraTenantSpec struct {
 	// +optional
 	UserScope UserScope `json:"userScope,omitempty"`
 
-	// changeBudget caps the destructive Graph writes phoneop makes through this tenant, so that
-	// a bad commit cannot strip or rewrite thousands of MFA phones at once.
+	// changeBudget caps, per rolling hour, the destructive writes and the new phones phoneop
+	// makes through this tenant, so that a bad commit cannot strip, rewrite or add thousands of
+	// MFA phones at once.
 	// +kubebuilder:default={}
 	// +optional
 	ChangeBudget ChangeBudget `json:"changeBudget,omitempty"`
@@ -234,28 +235,57 @@ func (f *ChangeFeed) Sweep() time.Duration {
 	return f.SweepPeriod.Duration
 }
 
-// DefaultMaxDestructiveWritesPerHour is the change budget of a tenant that sets none.
+// DefaultMaxDestructiveWritesPerHour is the cap on destructive writes of a tenant that sets none.
 const DefaultMaxDestructiveWritesPerHour = 50
 
-// ChangeBudget caps destructive writes: number changes and deletes of phones that already
-// exist in Graph (drift corrections included). Creating a missing phone is never capped.
+// DefaultMaxCreatesPerHour is the cap on new phones of a tenant that sets none: 50,000 per
+// rolling hour. Onboarding must not crawl: Graph lets one app write 3,000 times per 150 s per
+// tenant (72,000 per hour), so a bank onboarding 50,000 users is limited by Graph, not by this
+// cap, and finishes within the hour; a runaway still adds at most 50,000 phones per hour.
+const DefaultMaxCreatesPerHour = 50000
+
+// ChangeBudget caps, per rolling hour, the risky Graph writes phoneop makes through the tenant,
+// so that a bad commit or a compromised namespace cannot strip, rewrite or add thousands of MFA
+// phones at once. The ledger is shared by every replica and shard and survives restarts (a
+// Lease per tenant id in the manager's namespace). A write Graph refused, or that never
+// reached Graph, gives its slot back.
 type ChangeBudget struct {
-	// maxDestructiveWritesPerHour is how many destructive writes phoneop makes through this
-	// tenant in any rolling hour; beyond it, objects wait (reason ChangeBudgetExceeded) until
-	// the hour frees one or the cap is raised. 0 allows none.
+	// maxDestructiveWritesPerHour caps destructive writes: number changes, deletes of existing
+	// phones, and SMS sign-in changes (enable or disable) of a phone that existed before the
+	// pass, drift corrections included. Beyond it, objects wait (reason ChangeBudgetExceeded)
+	// until the hour frees one or the cap is raised. 0 allows none.
 	// +kubebuilder:default=50
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100000
 	// +optional
 	MaxDestructiveWritesPerHour *int32 `json:"maxDestructiveWritesPerHour,omitempty"`
+	// maxCreatesPerHour caps new phones: a create for a user who has no phone of the type (and
+	// the SMS sign-in setting of a phone created in the same pass). Generous by default
+	// (50,000): a bank onboarding 50,000 users at Graph's write rate (3,000 writes per 150 s)
+	// is paced by Graph, not by this cap, while a runaway commit still adds at most this many
+	// MFA factors per hour. Beyond it, objects wait (reason ChangeBudgetExceeded). 0 allows none.
+	// +kubebuilder:default=50000
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000000
+	// +optional
+	MaxCreatesPerHour *int32 `json:"maxCreatesPerHour,omitempty"`
 }
 
-// DestructiveWritesPerHour returns the tenant's cap, with the default when unset.
+// DestructiveWritesPerHour returns the tenant's cap on destructive writes, with the default
+// when unset.
 func (b ChangeBudget) DestructiveWritesPerHour() int {
 	if b.MaxDestructiveWritesPerHour == nil {
 		return DefaultMaxDestructiveWritesPerHour
 	}
 	return int(*b.MaxDestructiveWritesPerHour)
+}
+
+// CreatesPerHour returns the tenant's cap on new phones, with the default when unset.
+func (b ChangeBudget) CreatesPerHour() int {
+	if b.MaxCreatesPerHour == nil {
+		return DefaultMaxCreatesPerHour
+	}
+	return int(*b.MaxCreatesPerHour)
 }
 
 // EntraTenantStatus reports whether phoneop can talk to the tenant.

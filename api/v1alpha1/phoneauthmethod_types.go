@@ -35,9 +35,10 @@ type DeletionPolicy string
 
 const (
 	// DeletionPolicyOrphan leaves the phone method in Graph: deleting a Kubernetes object must
-	// never strip somebody's MFA by accident.
+	// never strip somebody's MFA by accident. The object carries no finalizer.
 	DeletionPolicyOrphan DeletionPolicy = "Orphan"
-	// DeletionPolicyDelete removes the phone method from Graph.
+	// DeletionPolicyDelete removes the phone method from Graph; the object carries phoneop's
+	// finalizer until the method is gone.
 	DeletionPolicyDelete DeletionPolicy = "Delete"
 )
 
@@ -153,7 +154,11 @@ type PhoneAuthMethodSpec struct {
 	SMSSignIn *SMSSignIn `json:"smsSignIn,omitempty"`
 
 	// deletionPolicy says what happens in Graph when this object is deleted: Orphan (the
-	// default) leaves the phone method in place, Delete removes it.
+	// default) leaves the phone method in place, Delete removes it. Only a Delete object (with
+	// managementPolicy Full) carries phoneop's finalizer, added at phoneop's next pass after the
+	// policy is set and before it writes to Graph again; an Orphan object has none, so it is
+	// deleted at once, also while phoneop is down or uninstalled. An object switched to Delete
+	// and deleted before phoneop added the finalizer is deleted as Orphan.
 	// +kubebuilder:default=Orphan
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
@@ -253,6 +258,7 @@ type WriteGuardStatus struct {
 }
 
 // PhoneAuthMethod declares one phone authentication method of one Microsoft Entra user.
+// One tenant's objects are listed with --field-selector spec.tenantRef.name=<EntraTenant>.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=pam,categories=phoneop
@@ -263,6 +269,7 @@ type WriteGuardStatus struct {
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.smsSignInState`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:selectablefield:JSONPath=`.spec.tenantRef.name`
 type PhoneAuthMethod struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

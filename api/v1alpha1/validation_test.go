@@ -14,6 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
+
+	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 )
 
 // k8s is a client of the package's one test control plane, started in TestMain with the
@@ -258,6 +260,12 @@ func TestEntraTenantAdmission(t *testing.T) {
 			spec: "{tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47, allowedNamespaces: {}, credentials: {}}", wantErr: []string{"spec.credentials must set exactly one of"}},
 		"a client id that is not a GUID is refused": {
 			spec: "{tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47, allowedNamespaces: {}, credentials: {workloadIdentity: {clientId: phoneop}}}", wantErr: []string{"spec.credentials.workloadIdentity.clientId", "GUID"}},
+		"a change budget with both caps is accepted": {
+			spec: "{tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47, changeBudget: {maxDestructiveWritesPerHour: 0, maxCreatesPerHour: 1000000}, " + creds + "}"},
+		"a negative creates cap is refused": {
+			spec: "{tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47, changeBudget: {maxCreatesPerHour: -1}, " + creds + "}", wantErr: []string{"spec.changeBudget.maxCreatesPerHour"}},
+		"a creates cap above a million is refused": {
+			spec: "{tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47, changeBudget: {maxCreatesPerHour: 1000001}, " + creds + "}", wantErr: []string{"spec.changeBudget.maxCreatesPerHour"}},
 		"a missing allowedNamespaces is refused": {
 			spec: "{tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47, credentials: {workloadIdentity: {clientId: 00000000-0000-0000-0000-0000000000aa}}}", wantErr: []string{"spec.allowedNamespaces", "Required"}},
 	}
@@ -319,6 +327,27 @@ func assertResult(t *testing.T, err error, wantErr []string) {
 	for _, want := range wantErr {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("rejection does not mention %q:\n%v", want, err)
+		}
+	}
+}
+
+// TestEntraTenantChangeBudgetDefaults: an EntraTenant that sets no change budget gets both
+// caps' defaults from the API server, the ones the controllers fall back to.
+func TestEntraTenantChangeBudgetDefaults(t *testing.T) {
+	needsControlPlane(t)
+	ctx := context.Background()
+	obj := object(t, tenantGVK, "budget-defaults", validTenant)
+	if err := k8s.Create(ctx, obj); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(ctx, obj) })
+	for field, want := range map[string]int64{
+		"maxDestructiveWritesPerHour": identityv1alpha1.DefaultMaxDestructiveWritesPerHour,
+		"maxCreatesPerHour":           identityv1alpha1.DefaultMaxCreatesPerHour,
+	} {
+		got, found, _ := unstructured.NestedInt64(obj.Object, "spec", "changeBudget", field)
+		if !found || got != want {
+			t.Errorf("spec.changeBudget.%s = %d (set: %v), want the default %d", field, got, found, want)
 		}
 	}
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -80,21 +82,52 @@ type managed struct {
 	users []selection.User
 }
 
-func managedPhones(ctx context.Context, kube client.Client, tenant string) (*managed, error) {
+// tenantField is the PhoneAuthMethod CRD's selectable field naming the EntraTenant.
+const tenantField = "spec.tenantRef.name"
+
+// tenantObjects lists the tenant's PhoneAuthMethods, in namespace ns ("" for every namespace
+// the kubeconfig may list), filtered by the API server on the CRD's selectable field
+// spec.tenantRef.name: the plugin receives only the tenant's objects, not every team's. A
+// cluster that cannot filter on it (Kubernetes before 1.31, or a CRD older than this plugin)
+// answers 400; then the list is filtered here, and a note says so.
+func tenantObjects(ctx context.Context, kube client.Client, tenant, ns string) ([]identityv1alpha1.PhoneAuthMethod, error) {
 	var list identityv1alpha1.PhoneAuthMethodList
-	if err := kube.List(ctx, &list); err != nil {
+	opts := []client.ListOption{client.InNamespace(ns)}
+	err := kube.List(ctx, &list, append(opts, client.MatchingFields{tenantField: tenant})...)
+	if apierrors.IsBadRequest(err) {
+		fmt.Fprintf(os.Stderr, "note: the cluster cannot select PhoneAuthMethods by %s (Kubernetes before 1.31, or phoneop's CRD not upgraded): listing them all and keeping EntraTenant %s's\n", tenantField, tenant)
+		err = kube.List(ctx, &list, opts...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ofTenant(list.Items, tenant), nil
+}
+
+// ofTenant keeps the tenant's objects, sorted by namespace/name.
+func ofTenant(items []identityv1alpha1.PhoneAuthMethod, tenant string) []identityv1alpha1.PhoneAuthMethod {
+	var out []identityv1alpha1.PhoneAuthMethod
+	for _, p := range items {
+		if p.Spec.TenantRef.Name == tenant {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+	})
+	return out
+}
+
+// managedPhones is what the tenant's PhoneAuthMethods in ns ("": every namespace) claim.
+func managedPhones(ctx context.Context, kube client.Client, tenant, ns string) (*managed, error) {
+	items, err := tenantObjects(ctx, kube, tenant, ns)
+	if err != nil {
 		return nil, err
 	}
 	m := &managed{phones: map[string]string{}, namespaces: map[string][]string{}}
 	seen := map[string]bool{}
-	sort.Slice(list.Items, func(i, j int) bool {
-		a, b := list.Items[i], list.Items[j]
-		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
-	})
-	for _, p := range list.Items {
-		if p.Spec.TenantRef.Name != tenant {
-			continue
-		}
+	for _, p := range items {
 		keys := []string{p.Spec.User, p.Status.UserID}
 		for _, u := range keys {
 			if u == "" {

@@ -43,7 +43,8 @@ $batch, through phoneop's per-tenant throttle) and writes, under --output-dir:
 
 and the numbers as one Secret per user under --secrets-dir (referenced by spec.phoneNumberFrom),
 outside the Git directory: seal them before committing (README.md there says how), or use
---inline-numbers to put them in spec.phoneNumber instead.
+--inline-numbers to put them in spec.phoneNumber instead. Files holding numbers are written
+0600 in directories created 0700; a rerun never loosens an existing file's mode.
 
 Nothing is exported as if it were real when Graph shows a number masked or empty, or one that
 does not parse: that phone is left out and listed. Phones another PhoneAuthMethod of the tenant
@@ -55,8 +56,8 @@ removed. An interrupted run continues with --resume, reading only the users it h
 		Example: `  # every user of contoso.com, ObserveOnly, numbers in ./contoso-phones-secrets
   kubectl phoneop export --tenant contoso --domain contoso.com --namespace team-a --output-dir contoso-phones
 
-  # from a laptop with az login instead of the EntraTenant's Secret
-  kubectl phoneop export --tenant contoso --credentials-from azidentity --tenant-id 72f988bf-… --group 0d1f… --namespace team-a
+  # from a laptop without the cluster, signed in with az login (or AZURE_* of the read-only app)
+  kubectl phoneop export --tenant contoso --tenant-id 72f988bf-… --group 0d1f… --namespace team-a
 
   # namespaces per user from a file ("kim@contoso.com team-a" per line)
   kubectl phoneop export --tenant contoso --users-file users.txt --output-dir phones`,
@@ -119,7 +120,8 @@ func runExport(cmd *cobra.Command, c *common, ef exportFlags) error {
 		}
 	}
 	if conn.Kube != nil && !ef.includeManaged {
-		m, err := managedPhones(ctx, conn.Kube, c.conn.Tenant)
+		// Every namespace: a phone managed in another team's namespace would conflict too.
+		m, err := managedPhones(ctx, conn.Kube, c.conn.Tenant, "")
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "warning: cannot list PhoneAuthMethods (%v): phones already managed are not left out\n", err)
 		} else {
@@ -197,6 +199,9 @@ func printExportSummary(w io.Writer, res *export.Result, o export.Options, reque
 			// l.Number is masked already (export never keeps a clear number in LeftOut).
 			fmt.Fprintf(w, "  %s\n", strings.Join(nonEmpty(l.User, l.PhoneType, l.Number), " ")+": "+l.Reason)
 		}
+	}
+	for _, d := range res.LooseDirs {
+		fmt.Fprintf(w, "Warning: %s holds phone numbers and others than you may list it: chmod 700 %s\n", d, d)
 	}
 	fmt.Fprintf(w, "Next: review %s in Git", o.OutputDir)
 	if !o.InlineNumbers {

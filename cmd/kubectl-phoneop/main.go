@@ -7,9 +7,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+
+	"github.com/phoneop/phoneop/internal/graph"
 )
 
 // Exit codes scripts can branch on.
@@ -24,10 +28,17 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
+// stdout is where commands print their results; tests capture it.
+var stdout io.Writer = os.Stdout
+
 func run(args []string) int {
 	root := newRootCommand()
 	root.SetArgs(args)
-	err := root.Execute()
+	root.SetOut(stdout)
+	// Every Graph request of the plugin is a bulk read that can wait: it goes out as
+	// x-ms-throttle-priority low, so that under pressure Graph throttles it before the
+	// manager's spec-driven work (graph.Priority).
+	err := root.ExecuteContext(graph.WithPriority(context.Background(), graph.PriorityLow))
 	var inc incompleteError
 	var usage usageError
 	switch {

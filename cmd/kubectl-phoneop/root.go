@@ -55,11 +55,13 @@ func newRoot(c *common) *cobra.Command {
   report   list the users whose only MFA methods are phones (at risk when Microsoft-provided
            SMS and voice end on 2027-02-01), counted per namespace and phone type
 
-Credentials come from the EntraTenant in the cluster (its Secret in --credentials-namespace,
-read with your kubeconfig's rights) or, with --credentials-from=azidentity, from azidentity's
-default chain: AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET (or a certificate),
-workload identity, a managed identity, or az login. To trust a private CA (the Graph
-emulator), point SSL_CERT_FILE at its certificate.
+Credentials come from azidentity, by default: AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET
+(or AZURE_CLIENT_CERTIFICATE_PATH) of a read-only app (UserAuthenticationMethod.Read.All and
+User.Read.All; docs/entra-app.md says how to create it), a pod's workload identity, or your own
+az login, in that order. --credentials-from=manager-secret reads the EntraTenant's Secret
+instead: the manager's write credential, which can rewrite every phone of the directory; it
+works, but a report should not need it. To trust a private CA (the Graph emulator), point
+SSL_CERT_FILE at its certificate.
 
 Exit codes: 0 done, 1 failed, 2 bad flags, 3 done but some users could not be read (rerun;
 export --resume reads only those).`,
@@ -68,8 +70,8 @@ export --resume reads only those).`,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	f := root.PersistentFlags()
-	f.StringVar(&c.conn.Tenant, "tenant", "", "name of the EntraTenant (required): exported objects name it in spec.tenantRef, and with --credentials-from=entratenant its credentials are used")
-	f.StringVar(&c.conn.CredentialsFrom, "credentials-from", connect.FromEntraTenant, "where the Graph credentials come from: entratenant (the EntraTenant's Secret, read with your kubeconfig) or azidentity (environment, workload identity, managed identity, az login)")
+	f.StringVar(&c.conn.Tenant, "tenant", "", "name of the EntraTenant (required): exported objects name it in spec.tenantRef, and its tenant id and cloud are read from it when the cluster is reachable")
+	f.StringVar(&c.conn.CredentialsFrom, "credentials-from", connect.FromAzidentity, "where the Graph credentials come from: azidentity (a read-only app's AZURE_* variables, workload identity, or az login) or manager-secret (the EntraTenant's Secret: the manager's write credential, which can rewrite every phone; discouraged, as export and report only read)")
 	f.StringVar(&c.conn.CredentialsNamespace, "credentials-namespace", "phoneop-system", "namespace of the EntraTenants' credential Secrets (the operator's --credentials-namespace)")
 	f.StringVar(&c.conn.TenantID, "tenant-id", "", "Entra tenant GUID, for --credentials-from=azidentity when the EntraTenant cannot be read from the cluster")
 	f.StringVar(&c.conn.Cloud, "cloud", "", "Global, USGov, USGovDoD, China or Custom, for --credentials-from=azidentity without the EntraTenant (default Global)")
@@ -78,7 +80,8 @@ export --resume reads only those).`,
 	c.kube = genericclioptions.NewConfigFlags(true)
 	c.kube.AddFlags(f)
 	// kubectl's --namespace is where export writes (read as given, not from the kubeconfig, so
-	// that export still asks for it); report reads PhoneAuthMethods of every namespace.
+	// that export still asks for it); report reads the tenant's PhoneAuthMethods of that
+	// namespace, or of every namespace when it is not given.
 	f.Lookup("namespace").Usage = namespaceUsage
 	c.conn.Kube = c.kube
 	f.Float64Var(&c.rps, "graph-requests-per-second", graph.DefaultLimits.RequestsPerSecond, "Graph requests per second for the tenant (each part of a $batch counts); Graph allows 350-800 per second depending on tenant size, shared with the operator")
@@ -88,7 +91,7 @@ export --resume reads only those).`,
 	return root
 }
 
-const namespaceUsage = "export: namespace of the PhoneAuthMethods and Secrets (required unless every line of --users-file names one); the EntraTenant must allow it. report: not used (it reads every namespace)"
+const namespaceUsage = "export: namespace of the PhoneAuthMethods and Secrets (required unless every line of --users-file names one); the EntraTenant must allow it. report: read only this namespace's PhoneAuthMethods (default: the tenant's in every namespace)"
 
 // namespace is --namespace (-n) as given on the command line; "" when not given.
 func (c *common) namespace() string {
@@ -113,6 +116,9 @@ func (c *common) connect(ctx context.Context) (*connect.Conn, error) {
 	}
 	if c.rps <= 0 || c.concurrency <= 0 {
 		return nil, usagef("--graph-requests-per-second and --concurrency must be positive")
+	}
+	if connect.UsesManagerSecret(c.conn.CredentialsFrom) {
+		fmt.Fprintln(os.Stderr, "warning: using the manager's write credential (the EntraTenant's Secret), which can change every phone in the directory; export and report only read: use a read-only app instead (docs/entra-app.md)")
 	}
 	o := c.conn
 	o.Limits = graph.Limits{RequestsPerSecond: c.rps, Burst: max(1, int(c.rps))}

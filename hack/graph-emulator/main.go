@@ -68,6 +68,7 @@ func newFlagSet(c *config, fs *flag.FlagSet) *parsedFlags {
 	fs.BoolVar(&c.noThrottle, "no-throttle", false, "disable the documented throttling")
 	fs.DurationVar(&c.opts.TokenTTL, "token-ttl", time.Hour, "access token lifetime")
 	fs.DurationVar(&c.opts.ReplicationDelay, "replication-delay", 0, "new users answer 404 for this long")
+	defineRetirementFlags(fs, &c.opts.SMSSignInRetirement)
 	fs.DurationVar(&c.opts.AuditLag, "audit-lag", 2*time.Minute, "an audit log entry becomes readable this long after the change it records (Entra: 2 minutes at the 95th percentile); 0 delivers at once")
 	return &parsedFlags{fs: fs, c: c}
 }
@@ -97,6 +98,38 @@ func defineQuirkFlags(fs *flag.FlagSet, f *graphemu.Faults) {
 	fs.BoolVar(&f.ShuffleLists, "shuffle-lists", false, "answer each list of phone methods in a random order")
 	fs.BoolVar(&f.ExtraProperties, "extra-properties", false, "add @odata.type to list items and beta's createdDateTime/lastUsedDateTime to methods")
 	fs.Float64Var(&f.RateUnknownError, "rate-unknown-error", 0, "fraction of phone-method calls answered 404 UnknownError with backend JSON and URLs in the message")
+}
+
+// defineRetirementFlags sets when and how SMS sign-in retires (docs/emulator.md, "SMS sign-in
+// retirement"); by default it never does.
+func defineRetirementFlags(fs *flag.FlagSet, r *graphemu.SMSSignInRetirement) {
+	fs.Func("sms-sign-in-retired-at", "retire SMS sign-in from this instant: a date (2027-02-01, midnight UTC), an RFC 3339 instant, or \"now\"; default: never",
+		func(s string) error {
+			at, err := parseInstant(s)
+			r.At = at
+			return err
+		})
+	fs.Func("sms-sign-in-retirement-shape", "how Graph answers once SMS sign-in is retired: enableRefused (enableSmsSignIn answers 400; the default) or notAllowedByPolicy (every mobile reads notAllowedByPolicy)",
+		func(s string) error {
+			shape, err := graphemu.ParseRetirementShape(s)
+			r.Shape = shape
+			return err
+		})
+}
+
+// parseInstant reads "now", a date (midnight UTC) or an RFC 3339 instant.
+func parseInstant(s string) (time.Time, error) {
+	if s == "now" {
+		return time.Now(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither now, a date (2027-02-01) nor an RFC 3339 instant", s)
+	}
+	return t, nil
 }
 
 // parsedFlags finishes the config once the flags are parsed.
@@ -222,7 +255,7 @@ func serve(c config, e *graphemu.Emulator) error {
 		srv.TLSConfig = cfg
 		ln = tls.NewListener(ln, cfg)
 	}
-	log.Printf("graph-emulator listening on %s://%s (admin API: %v)", scheme, ln.Addr(), c.admin)
+	log.Printf("graph-emulator listening on %s://%s (admin API: %v; SMS sign-in retired: %s)", scheme, ln.Addr(), c.admin, c.opts.SMSSignInRetirement)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

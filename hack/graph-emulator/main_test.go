@@ -98,3 +98,22 @@ func TestDerivedOptions(t *testing.T) {
 		t.Fatalf("options: %+v", c.opts)
 	}
 }
+
+// TestRetirementFlags: -sms-sign-in-retired-at and -sms-sign-in-retirement-shape set the
+// emulator's SMS sign-in retirement; a bad value is refused.
+func TestRetirementFlags(t *testing.T) {
+	c, p := testFlags(t, io.Discard)
+	if err := p.Parse([]string{"-sms-sign-in-retired-at=2027-02-01", "-sms-sign-in-retirement-shape=notAllowedByPolicy"}); err != nil {
+		t.Fatal(err)
+	}
+	want := graphemu.SMSSignInRetirement{At: time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC), Shape: graphemu.RetiredNotAllowedByPolicy}
+	if got := c.opts.SMSSignInRetirement; !got.At.Equal(want.At) || got.Shape != want.Shape {
+		t.Errorf("retirement %+v, want %+v", got, want)
+	}
+	for _, bad := range []string{"-sms-sign-in-retired-at=soon", "-sms-sign-in-retirement-shape=sometimes"} {
+		_, p := testFlags(t, io.Discard)
+		if err := p.Parse([]string{bad}); err == nil {
+			t.Errorf("%s was accepted", bad)
+		}
+	}
+}

@@ -2,113 +2,365 @@ package budget
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 )
 
-// budgetWindow is the rolling window of a tenant's change budget.
-const budgetWindow = time.Hour
+// Pool is one cap of a tenant's change budget.
+type Pool string
 
-// Ledger caps each tenant's destructive Graph writes (number changes and deletes of
-// phones that already exist) per rolling hour, so that a bad commit cannot strip or rewrite
-// thousands of MFA phones at once: past the cap, objects wait (ChangeBudgetExceeded) instead of
-// writing. A write takes its slot before it is sent and keeps it whatever the answer, since a
-// failed PATCH or DELETE may still have been applied.
-//
-// The ledger lives in the process, shared by every worker: a restarted manager starts with a
-// full budget, so at most twice the cap can be spent in the hour around a restart.
+const (
+	// Destructive: number changes, deletes, and SMS sign-in changes of phones that existed.
+	Destructive Pool = "destructive"
+	// Creates: new phones for users who had none of that type.
+	Creates Pool = "creates"
+)
+
+// Pools is every pool, in the order metrics list them.
+var Pools = []Pool{Destructive, Creates}
+
+// Lease layout: one Lease per tenant id in the manager's namespace, each pool's window in an
+// annotation (window.String).
+const (
+	leasePrefix       = "phoneop-budget-"
+	annotationPrefix  = "budget.phoneop.dev/"
+	labelManagedBy    = "app.kubernetes.io/managed-by"
+	managedByPhoneop  = "phoneop"
+	maxWriteConflicts = 8
+	// wakeJitter spreads the wake of a waiter after a refund, and the return of waiters whose
+	// slot frees with time, so that waiters of several replicas do not arrive at one instant.
+	wakeJitter = 2 * time.Second
+	// staleAfter is how old this process's copy of a Lease may be before a check or a scrape
+	// reads it again (a take never trusts it: the write's resourceVersion does).
+	staleAfter = 15 * time.Second
+)
+
+// Token is a taken slot of a pool; Refund gives it back. The zero Token was never taken.
+type Token struct {
+	tenant string // lower-case tenant id
+	pool   Pool
+	at     int64 // the second it is recorded under
+	by     types.NamespacedName
+}
+
+// Taken reports whether the token holds a slot.
+func (t Token) Taken() bool { return t.tenant != "" }
+
+// Ledger is the change budget, persisted in one coordination.k8s.io Lease per tenant id in the
+// manager's namespace; see the package doc for why a Lease.
 type Ledger struct {
+	// Client writes the Leases (Create, Update); Reader reads them uncached (the manager's API
+	// reader: a cached read would start a cluster-wide Lease informer).
+	Client client.Writer
+	Reader client.Reader
+	// Namespace is the manager's namespace, where the Leases live.
+	Namespace string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Jitter returns a random duration in [0, d); nil means math/rand. Tests make it zero.
+	Jitter func(d time.Duration) time.Duration
+	// Wake, when set, requeues a waiting object: the head of the line when a token is
+	// refunded. It is called after a short jitter, from a timer goroutine.
+	Wake func(key types.NamespacedName)
 
-	mu     sync.Mutex
-	writes map[string][]time.Time // tenant id (lower case) → destructive writes in the window
+	mu      sync.Mutex
+	tenants map[string]*tenantLedger
+	waiting map[types.NamespacedName]*tenantLedger // who stands in some line, so Forget is cheap
 }
 
-// Take reserves one destructive write for the tenant under limit. When none is left, it
-// returns how long until the oldest write in the window leaves it.
-func (b *Ledger) Take(tenantID string, limit int) (ok bool, wait time.Duration) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := b.now()
-	key := strings.ToLower(tenantID)
-	recent := b.recentLocked(key, now)
-	if limit <= 0 {
-		return false, budgetWindow // a cap of 0: only raising it helps
-	}
-	if len(recent) >= limit {
-		// One write frees up when the oldest writes beyond limit-1 have left the window.
-		return false, recent[len(recent)-limit].Add(budgetWindow).Sub(now)
-	}
-	if b.writes == nil {
-		b.writes = map[string][]time.Time{}
-	}
-	b.writes[key] = append(recent, now)
-	return true, 0
+// tenantLedger is this process's view of one tenant's Lease and its lines of waiters.
+type tenantLedger struct {
+	mu      sync.Mutex // serialises this process's reads and writes of the Lease
+	lease   *coordinationv1.Lease
+	fetched time.Time
+	lines   map[Pool]waitlist
 }
 
-// Remaining returns how many destructive writes the tenant may still make in the window.
-func (b *Ledger) Remaining(tenantID string, limit int) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return max(limit-len(b.recentLocked(strings.ToLower(tenantID), b.now())), 0)
+// Take reserves one token of the tenant's pool under limit for the object key, persisted in the
+// Lease before it returns: the Graph write may be sent once Take said yes. When none is free
+// for key (the pool is used up, or waiters stand before it), it returns the wait until the
+// slot of key's place in line frees, with jitter, and keeps key's place.
+func (l *Ledger) Take(ctx context.Context, tenantID string, pool Pool, limit int, key types.NamespacedName) (Token, time.Duration, error) {
+	t := l.tenant(tenantID)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for range maxWriteConflicts {
+		lease, err := l.current(ctx, t, tenantID, 0)
+		if err != nil {
+			return Token{}, 0, err
+		}
+		now := l.now()
+		w, err := windowOf(lease, pool)
+		if err != nil {
+			return Token{}, 0, err
+		}
+		w = w.prune(now)
+		line := t.lines[pool].prune(now)
+		if ahead := line.ahead(key); w.free(limit) <= ahead {
+			wait := l.queue(t, pool, line, key, w, limit, ahead, now)
+			return Token{}, wait, nil
+		}
+		w, at := w.take(now, resolutionOf(pool))
+		updated, err := l.write(ctx, lease, pool, w, now)
+		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+			t.lease = nil // another replica or shard wrote first: read theirs and count again
+			continue
+		}
+		if err != nil {
+			return Token{}, 0, err
+		}
+		t.lease, t.fetched = updated, now
+		t.lines[pool] = line.leave(key)
+		l.setWaiting(key, nil)
+		return Token{tenant: strings.ToLower(tenantID), pool: pool, at: at, by: key}, 0, nil
+	}
+	return Token{}, 0, fmt.Errorf("the change budget Lease of tenant %s kept changing under %d attempts to write it", tenantID, maxWriteConflicts)
 }
 
-// recentLocked drops the tenant's writes older than the window and returns the rest, oldest
-// first.
-func (b *Ledger) recentLocked(key string, now time.Time) []time.Time {
-	all := b.writes[key]
-	i := 0
-	for i < len(all) && !all[i].After(now.Add(-budgetWindow)) {
-		i++
+// Check reports, without taking anything, whether key would get a token of the pool now; when
+// not, how long to wait (as Take). It reads the Lease only when this process's copy is older
+// than a few seconds, so a waiting object costs no API call per retry.
+func (l *Ledger) Check(ctx context.Context, tenantID string, pool Pool, limit int, key types.NamespacedName) (bool, time.Duration, error) {
+	t := l.tenant(tenantID)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lease, err := l.current(ctx, t, tenantID, staleAfter)
+	if err != nil {
+		return false, 0, err
 	}
-	if i > 0 {
-		all = append([]time.Time(nil), all[i:]...)
-		if b.writes != nil {
-			b.writes[key] = all
+	now := l.now()
+	w, err := windowOf(lease, pool)
+	if err != nil {
+		return false, 0, err
+	}
+	w = w.prune(now)
+	line := t.lines[pool].prune(now)
+	if ahead := line.ahead(key); w.free(limit) <= ahead {
+		return false, l.queue(t, pool, line, key, w, limit, ahead, now), nil
+	}
+	t.lines[pool] = line
+	return true, 0, nil
+}
+
+// Refund gives a token back (a write Graph refused, or that never reached Graph), and wakes
+// the first other waiter of its pool.
+func (l *Ledger) Refund(ctx context.Context, tok Token) error {
+	if !tok.Taken() {
+		return nil
+	}
+	t := l.tenant(tok.tenant)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for range maxWriteConflicts {
+		lease, err := l.current(ctx, t, tok.tenant, 0)
+		if err != nil {
+			return err
+		}
+		now := l.now()
+		w, err := windowOf(lease, tok.pool)
+		if err != nil {
+			return err
+		}
+		w = w.prune(now).refund(tok.at)
+		updated, err := l.write(ctx, lease, tok.pool, w, now)
+		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+			t.lease = nil
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		t.lease, t.fetched = updated, now
+		l.wakeFirst(t, tok.pool, tok.by, now)
+		return nil
+	}
+	return fmt.Errorf("the change budget Lease of tenant %s kept changing under %d attempts to refund a token", tok.tenant, maxWriteConflicts)
+}
+
+// Remaining returns how many tokens of the pool the tenant may still take in the window (for
+// the metrics).
+func (l *Ledger) Remaining(ctx context.Context, tenantID string, pool Pool, limit int) (int, error) {
+	t := l.tenant(tenantID)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lease, err := l.current(ctx, t, tenantID, staleAfter)
+	if err != nil {
+		return 0, err
+	}
+	w, err := windowOf(lease, pool)
+	if err != nil {
+		return 0, err
+	}
+	return w.prune(l.now()).free(limit), nil
+}
+
+// Forget drops key from every line (the object converged, is gone, or stopped for another
+// reason). It costs nothing for an object that was not waiting.
+func (l *Ledger) Forget(key types.NamespacedName) {
+	l.mu.Lock()
+	t, ok := l.waiting[key]
+	delete(l.waiting, key)
+	l.mu.Unlock()
+	if !ok {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for p, line := range t.lines {
+		t.lines[p] = line.leave(key)
+	}
+}
+
+// setWaiting records that key stands in one of t's lines (nil: in none). Called with t.mu held.
+func (l *Ledger) setWaiting(key types.NamespacedName, t *tenantLedger) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t == nil {
+		delete(l.waiting, key)
+		return
+	}
+	if l.waiting == nil {
+		l.waiting = map[types.NamespacedName]*tenantLedger{}
+	}
+	l.waiting[key] = t
+}
+
+// queue keeps key's place in the pool's line and returns its wait, with jitter.
+func (l *Ledger) queue(t *tenantLedger, pool Pool, line waitlist, key types.NamespacedName, w window, limit, ahead int, now time.Time) time.Duration {
+	wait := w.waitFor(limit, ahead, now) + l.jitter(wakeJitter)
+	t.lines[pool] = line.wait(key, now.Add(wait+waitGrace))
+	l.setWaiting(key, t)
+	return wait
+}
+
+// wakeFirst wakes the first waiter of the pool other than by, after a jitter.
+func (l *Ledger) wakeFirst(t *tenantLedger, pool Pool, by types.NamespacedName, now time.Time) {
+	line := t.lines[pool].prune(now)
+	t.lines[pool] = line
+	key, ok := line.first(by)
+	if !ok || l.Wake == nil {
+		return
+	}
+	time.AfterFunc(l.jitter(wakeJitter), func() { l.Wake(key) })
+}
+
+// current returns the tenant's Lease: this process's copy when it is younger than maxAge
+// (0: any copy; the write's resourceVersion catches a stale one), else read from the API
+// server; a Lease that does not exist yet is an empty one, created by the first write.
+func (l *Ledger) current(ctx context.Context, t *tenantLedger, tenantID string, maxAge time.Duration) (*coordinationv1.Lease, error) {
+	if t.lease != nil && (maxAge == 0 || l.now().Sub(t.fetched) < maxAge) {
+		return t.lease, nil
+	}
+	lease := &coordinationv1.Lease{}
+	err := l.Reader.Get(ctx, client.ObjectKey{Namespace: l.Namespace, Name: LeaseName(tenantID)}, lease)
+	if apierrors.IsNotFound(err) {
+		lease = &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: l.Namespace, Name: LeaseName(tenantID),
+			Labels: map[string]string{labelManagedBy: managedByPhoneop}}}
+	} else if err != nil {
+		return nil, fmt.Errorf("reading the change budget Lease of tenant %s: %w", tenantID, err)
+	}
+	t.lease, t.fetched = lease, l.now()
+	return lease, nil
+}
+
+// write stores the pool's window in a copy of lease (pruning the other pools too) and writes
+// it: Create for a Lease never written, else Update with the resourceVersion read, so that a
+// concurrent writer's change is never overwritten.
+func (l *Ledger) write(ctx context.Context, lease *coordinationv1.Lease, pool Pool, w window, now time.Time) (*coordinationv1.Lease, error) {
+	next := lease.DeepCopy()
+	if next.Annotations == nil {
+		next.Annotations = map[string]string{}
+	}
+	for _, p := range Pools {
+		if p == pool {
+			continue
+		}
+		if other, err := windowOf(lease, p); err == nil {
+			next.Annotations[annotationPrefix+string(p)] = other.prune(now).String()
 		}
 	}
-	return all
+	next.Annotations[annotationPrefix+string(pool)] = w.String()
+	if next.ResourceVersion == "" {
+		return next, l.Client.Create(ctx, next)
+	}
+	return next, l.Client.Update(ctx, next)
 }
 
-func (b *Ledger) now() time.Time {
-	if b.Now != nil {
-		return b.Now()
+// windowOf reads a pool's window from the Lease.
+func windowOf(lease *coordinationv1.Lease, pool Pool) (window, error) {
+	return parseWindow(lease.Annotations[annotationPrefix+string(pool)])
+}
+
+// resolutionOf is the slot size of a pool's window, in seconds: a second for destructive
+// writes (a small cap, waits told to the second), a minute for creates (a large cap at Graph's
+// write rate: 60 slots an hour keep each Lease write small).
+func resolutionOf(pool Pool) int64 {
+	if pool == Creates {
+		return 60
+	}
+	return 1
+}
+
+// LeaseName is the name of the tenant's change budget Lease.
+func LeaseName(tenantID string) string { return leasePrefix + strings.ToLower(tenantID) }
+
+func (l *Ledger) tenant(tenantID string) *tenantLedger {
+	key := strings.ToLower(tenantID)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tenants == nil {
+		l.tenants = map[string]*tenantLedger{}
+	}
+	t, ok := l.tenants[key]
+	if !ok {
+		t = &tenantLedger{lines: map[Pool]waitlist{}}
+		l.tenants[key] = t
+	}
+	return t
+}
+
+func (l *Ledger) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
 	}
 	return time.Now()
 }
 
-// budgetDesc is the input of the change-budget alert and dashboard panel.
-var budgetDesc = prometheus.NewDesc("phoneop_change_budget_remaining",
-	"Destructive Graph writes (number changes, deletes) a tenant may still make in the rolling hour.",
-	[]string{"tenant"}, nil)
-
-// Collector reports every EntraTenant's remaining change budget at scrape time.
-type Collector struct {
-	Reader  client.Reader
-	Budgets *Ledger
+func (l *Ledger) jitter(d time.Duration) time.Duration {
+	if l.Jitter != nil {
+		return l.Jitter(d)
+	}
+	return rand.N(d)
 }
 
-// Describe implements prometheus.Collector.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) { ch <- budgetDesc }
-
-// Collect implements prometheus.Collector.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var list identityv1alpha1.EntraTenantList
-	if err := c.Reader.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
-		return // the cache is not synced yet
+// Source returns the controller source through which a refunded token wakes the head of the
+// line (it sets Wake). A wake that finds the channel full is dropped: the waiter's own requeue
+// still brings it back.
+func (l *Ledger) Source() source.Source {
+	ch := make(chan event.TypedGenericEvent[types.NamespacedName], 256)
+	l.Wake = func(key types.NamespacedName) {
+		select {
+		case ch <- event.TypedGenericEvent[types.NamespacedName]{Object: key}:
+		default:
+		}
 	}
-	for i := range list.Items {
-		t := &list.Items[i]
-		left := c.Budgets.Remaining(t.Spec.TenantID, t.Spec.ChangeBudget.DestructiveWritesPerHour())
-		ch <- prometheus.MustNewConstMetric(budgetDesc, prometheus.GaugeValue, float64(left), t.Spec.TenantID)
-	}
+	return source.TypedChannel[types.NamespacedName, reconcile.Request](ch, handler.TypedFuncs[types.NamespacedName, reconcile.Request]{
+		GenericFunc: func(_ context.Context, e event.TypedGenericEvent[types.NamespacedName], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			q.Add(reconcile.Request{NamespacedName: e.Object})
+		},
+	})
 }

@@ -2,13 +2,13 @@ package changefeed
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/budget"
 )
 
 // The change feed's metrics, labelled by Entra tenant id only. enabled and healthy are
@@ -92,33 +92,10 @@ func (f *Feeds) Snapshot(tenant string) (Snapshot, bool) {
 }
 
 // owners returns, for each tenant id (compared without case), the EntraTenant that owns it:
-// the oldest, ties broken by name, as the EntraTenant reconciler decides which connection
-// wins a Conflict. Order follows tenants.
+// the oldest, ties broken by name, as the EntraTenant reconciler decides which connection wins
+// a Conflict. It is the budget collector's rule, so that both report the same EntraTenant.
 func owners(tenants []identityv1alpha1.EntraTenant) []*identityv1alpha1.EntraTenant {
-	best := map[string]*identityv1alpha1.EntraTenant{}
-	for i := range tenants {
-		t := &tenants[i]
-		key := strings.ToLower(t.Spec.TenantID)
-		if o, ok := best[key]; !ok || ownsBefore(t, o) {
-			best[key] = t
-		}
-	}
-	var out []*identityv1alpha1.EntraTenant
-	for i := range tenants {
-		if t := &tenants[i]; best[strings.ToLower(t.Spec.TenantID)] == t {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// ownsBefore reports whether a wins a tenant id over b: created earlier, or at the same second
-// with the smaller name.
-func ownsBefore(a, b *identityv1alpha1.EntraTenant) bool {
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	return a.Name < b.Name
+	return budget.Owners(tenants)
 }
 
 func boolValue(b bool) float64 {

@@ -13,6 +13,9 @@ import (
 // MaxBatchParts is Graph's limit of requests in one JSON batch.
 const MaxBatchParts = 20
 
+// batchPath is the JSON batching endpoint, below /v1.0.
+const batchPath = "/$batch"
+
 // BatchGet is one GET of a $batch: a path below /v1.0, already escaped
 // (e.g. "/users/kim%40contoso.com/authentication/phoneMethods"), and the
 // headers of that part only.
@@ -118,7 +121,7 @@ func (c *Client) sendBatch(ctx context.Context, op string, reqs []BatchGet, pend
 		if !strings.HasPrefix(r.Path, "/") {
 			return nil, &Error{Op: op, Class: Terminal, Code: "invalidBatchPath"}
 		}
-		in.Requests = append(in.Requests, part{ID: strconv.Itoa(i), Method: http.MethodGet, URL: r.Path, Headers: r.Headers})
+		in.Requests = append(in.Requests, part{ID: strconv.Itoa(i), Method: http.MethodGet, URL: r.Path, Headers: withPriority(ctx, r.Headers)})
 	}
 	body, err := encodeBody(in)
 	if err != nil {
@@ -127,7 +130,7 @@ func (c *Client) sendBatch(ctx context.Context, op string, reqs []BatchGet, pend
 	var out struct {
 		Responses []batchPart `json:"responses"`
 	}
-	cl := call{op: op, method: http.MethodPost, path: "/$batch", out: &out, idempotent: true}
+	cl := call{op: op, method: http.MethodPost, path: batchPath, out: &out, idempotent: true}
 	var last *Error
 	for attempt := 1; ; attempt++ {
 		for range pending {
@@ -155,6 +158,17 @@ func (c *Client) sendBatch(ctx context.Context, op string, reqs []BatchGet, pend
 		}
 		last = e
 	}
+}
+
+// withPriority adds the context's throttle priority to a part's headers (a copy): Graph
+// throttles each part on its own, so each part says what it is, as the envelope does.
+func withPriority(ctx context.Context, headers map[string]string) map[string]string {
+	out := make(map[string]string, len(headers)+1)
+	for k, v := range headers {
+		out[k] = v
+	}
+	out[PriorityHeader] = string(requestPriority(ctx, false))
+	return out
 }
 
 // partError turns a failed part into an *Error, as interpret does for a

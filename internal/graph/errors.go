@@ -34,6 +34,13 @@ type Error struct {
 	Ambiguous bool
 	// Attempts is how many HTTP requests the call made.
 	Attempts int
+	// Sent: at least one attempt was written to the wire (Graph may have acted on it). False
+	// when nothing left phoneop: no connection, no token, throttled by our own bucket, or the
+	// context ended first.
+	Sent bool
+	// Refusal names a refusal Graph gives no code of its own for (its code is a generic
+	// badRequest), recognised once from the message so that the message itself is never kept.
+	Refusal Refusal
 	// Err is the underlying cause for failures without a Graph answer
 	// (network, token acquisition, context). Not part of Error().
 	Err error
@@ -174,4 +181,64 @@ func IsClientThrottled(err error) bool {
 func IsAmbiguous(err error) bool {
 	e, ok := asError(err)
 	return ok && e.Ambiguous
+}
+
+// Refundable reports whether a failed write certainly changed nothing in Graph, so that its
+// change-budget token goes back: Graph refused it (a 4xx other than 409, a 429 it did not
+// process) or it never reached Graph. A write whose outcome is unknown (a timeout or dropped
+// connection after sending, a 5xx, a 409 that may have saved it) keeps its token.
+func Refundable(err error) bool {
+	if err == nil {
+		return false
+	}
+	e, ok := asError(err)
+	if !ok {
+		return false // not the client's: nothing says it was not sent
+	}
+	return refundable(e.Status, e.Sent)
+}
+
+// refundable is Refundable's rule, on the last answer's status and whether any attempt was sent.
+func refundable(status int, sent bool) bool {
+	switch {
+	case !sent:
+		return true // nothing left phoneop
+	case status == 0:
+		return false // sent, and no answer: Graph may have acted on it
+	case status == 409, status >= 500, status >= 200 && status < 300:
+		return false // a conflict may have saved the write; a 5xx may follow a save; a 2xx did
+	}
+	return status >= 400 // refused: 400, 401, 403, 404, 429 change nothing
+}
+
+// Refusal is a specific refusal of a Graph write.
+type Refusal int
+
+const (
+	// NoRefusal: nothing specific.
+	NoRefusal Refusal = iota
+	// DefaultMethodRefusal: Graph refuses to delete the user's default MFA method while the
+	// user has other methods (400 badRequest, "Cannot delete default method with other methods
+	// configured. Please change default method before deletion.").
+	DefaultMethodRefusal
+)
+
+// ClassifyRefusal recognises the refusals Graph names only in its message. Graph's docs say to
+// branch on status and code, but this refusal has no code beyond badRequest; the message is
+// matched on its stable words and then dropped (it is never logged or kept).
+func ClassifyRefusal(status int, code, message string) Refusal {
+	if status != 400 {
+		return NoRefusal
+	}
+	m := strings.ToLower(message)
+	if strings.Contains(m, "default method") && strings.Contains(m, "delete") {
+		return DefaultMethodRefusal
+	}
+	return NoRefusal
+}
+
+// IsDefaultMethodRefusal reports that Graph refused to delete the user's default method.
+func IsDefaultMethodRefusal(err error) bool {
+	e, ok := asError(err)
+	return ok && e.Refusal == DefaultMethodRefusal
 }

@@ -43,6 +43,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		return &Error{Op: cl.op, Class: Terminal, Code: "invalidRequestBody", Err: err}
 	}
 	var last *Error
+	sent := false // any attempt reached the wire
 	for attempt := 1; ; attempt++ {
 		if err := c.throttle.admit(ctx, isWrite(cl.method), c.limits.MaxWait); err != nil {
 			return c.notAdmitted(cl, err, last)
@@ -54,6 +55,8 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		if e == nil {
 			return nil
 		}
+		sent = sent || e.Sent
+		e.Sent = sent
 		e.Attempts = attempt
 		c.honourRetryAfter(e, attempt)
 		wait, retry := c.retryDelay(e, attempt)
@@ -177,7 +180,7 @@ func (c *Client) attempt(ctx context.Context, cl call, body []byte) (e *Error, a
 	resp, err := c.http.Do(req)
 	if err != nil {
 		observe(cl.op, "error", start)
-		return &Error{Op: cl.op, Class: Transient, ClientRequestID: crid, Err: err,
+		return &Error{Op: cl.op, Class: Transient, ClientRequestID: crid, Err: err, Sent: wrote.Load(),
 			Ambiguous: !cl.idempotent && wrote.Load()}, false, 0
 	}
 	defer resp.Body.Close()
@@ -202,6 +205,7 @@ func (c *Client) newRequest(ctx context.Context, cl call, body []byte, token, cr
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("client-request-id", crid)
 	req.Header.Set("return-client-request-id", "true")
+	req.Header.Set(PriorityHeader, string(requestPriority(ctx, writes(cl))))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -220,6 +224,7 @@ func (c *Client) interpret(cl call, resp *http.Response, data []byte, readErr er
 	}
 	e := &Error{
 		Op:              cl.op,
+		Sent:            true,
 		Status:          resp.StatusCode,
 		ClientRequestID: crid,
 		RequestID:       resp.Header.Get("request-id"),
@@ -234,6 +239,7 @@ func (c *Client) interpret(cl call, resp *http.Response, data []byte, readErr er
 	}
 	env := parseEnvelope(data)
 	e.Code = env.Error.Code
+	e.Refusal = ClassifyRefusal(resp.StatusCode, e.Code, env.Error.Message)
 	if e.RequestID == "" {
 		e.RequestID = env.Error.InnerError.RequestID
 	}
@@ -246,7 +252,9 @@ func (c *Client) interpret(cl call, resp *http.Response, data []byte, readErr er
 // envelope is Graph's error body. The message is parsed but never kept.
 type envelope struct {
 	Error struct {
-		Code       string `json:"code"`
+		Code string `json:"code"`
+		// Message is read only by ClassifyRefusal and never kept: it may echo a number.
+		Message    string `json:"message"`
 		InnerError struct {
 			RequestID string `json:"request-id"`
 		} `json:"innerError"`
@@ -339,6 +347,12 @@ func decodeBody(data []byte, out any) error {
 // isWrite tells whether a request spends Graph's write budget too.
 func isWrite(method string) bool {
 	return method != http.MethodGet && method != http.MethodHead
+}
+
+// writes tells whether a call may change Graph: a $batch envelope is a POST, but this client
+// batches reads only.
+func writes(cl call) bool {
+	return isWrite(cl.method) && cl.path != batchPath
 }
 
 // isNetError reports a transport failure anywhere in err's chain.

@@ -21,9 +21,16 @@ import (
 //	DELETE /_emulator/tenants/{t}/users/{u}/phoneMethods/{type}     delete out of band
 //	GET    /_emulator/tenants/{t}/users/{u}/authenticationMethods   the other methods (not phones)
 //	PUT    /_emulator/tenants/{t}/users/{u}/authenticationMethods   replace them: [{"type":"fido2"},…]
+//	GET    /_emulator/tenants/{t}/users/{u}/defaultMethod           {"defaultMethod":"mobile"} ("" for none)
+//	PUT    /_emulator/tenants/{t}/users/{u}/defaultMethod           set it ({"defaultMethod":""}: the rule)
 //	GET    /_emulator/stats, DELETE /_emulator/stats               read / reset call counts
 //	       (?tenant={t}: that tenant's only, see TenantStats)
+//	GET    /_emulator/priorities                                   Graph requests by x-ms-throttle-priority
+//	       (PriorityStats, ?tenant={t}: TenantPriorityStats; DELETE /_emulator/stats resets them too)
 //	GET    /_emulator/faults, PUT /_emulator/faults                read / replace faults
+//	GET    /_emulator/smsSignInRetirement, PUT …                   read / replace the SMS sign-in
+//	       retirement: {"at":"2027-02-01T00:00:00Z","shape":"enableRefused"|"notAllowedByPolicy"};
+//	       {} ends it
 func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/_emulator"), "/"), "/")
 	key := r.Method + " " + segs[0]
@@ -39,6 +46,12 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case key == "DELETE stats" && len(segs) == 1:
 		e.adminResetStats(r)
 		w.WriteHeader(http.StatusNoContent)
+	case key == "GET priorities" && len(segs) == 1:
+		if q := r.URL.Query(); q.Has("tenant") {
+			writeJSON(w, http.StatusOK, e.TenantPriorityStats(q.Get("tenant")))
+			return
+		}
+		writeJSON(w, http.StatusOK, e.PriorityStats())
 	case key == "GET faults" && len(segs) == 1:
 		writeJSON(w, http.StatusOK, e.CurrentFaults())
 	case key == "PUT faults" && len(segs) == 1:
@@ -46,6 +59,13 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		if decodeAdmin(w, r, &f) {
 			e.SetFaults(f)
 			w.WriteHeader(http.StatusNoContent)
+		}
+	case key == "GET smsSignInRetirement" && len(segs) == 1:
+		writeJSON(w, http.StatusOK, e.CurrentSMSSignInRetirement())
+	case key == "PUT smsSignInRetirement" && len(segs) == 1:
+		var ret SMSSignInRetirement
+		if decodeAdmin(w, r, &ret) {
+			adminDone(w, e.SetSMSSignInRetirement(ret))
 		}
 	case segs[0] == "tenants" && len(segs) >= 3:
 		e.adminTenant(w, r, segs[1], segs[2:])
@@ -111,6 +131,20 @@ func (e *Emulator) adminTenant(w http.ResponseWriter, r *http.Request, tenantID 
 		}
 		writeJSON(w, http.StatusOK, ms)
 		return
+	case len(rest) == 3 && rest[0] == "users" && rest[2] == "defaultMethod" && r.Method == http.MethodGet:
+		m, err := e.DefaultMethod(tenantID, rest[1])
+		if err != nil {
+			adminDone(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, DefaultMethodBody{DefaultMethod: m})
+		return
+	case len(rest) == 3 && rest[0] == "users" && rest[2] == "defaultMethod" && r.Method == http.MethodPut:
+		var b DefaultMethodBody
+		if !decodeAdmin(w, r, &b) {
+			return
+		}
+		err = e.SetDefaultMethod(tenantID, rest[1], b.DefaultMethod)
 	case len(rest) == 3 && rest[0] == "users" && rest[2] == "authenticationMethods" && r.Method == http.MethodPut:
 		var ms []AuthenticationMethod
 		if !decodeAdmin(w, r, &ms) {

@@ -93,6 +93,7 @@ func (e *Emulator) batchPart(outer *http.Request, br batchRequest, version strin
 		fault = e.graphRequest(rec, sub, gr, version)
 	}
 	e.stats.add(e.tokenTenant(sub), sub.Method, gr.template, rec.Code, fault)
+	e.priorities.add(e.tokenTenant(sub), sub.Method, gr.template, sub.Header.Get(PriorityHeader))
 	resp := batchResponse{ID: br.ID, Status: rec.Code, Headers: map[string]string{}}
 	for k := range rec.Header() {
 		resp.Headers[k] = rec.Header().Get(k)

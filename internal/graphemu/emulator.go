@@ -77,6 +77,11 @@ type Options struct {
 	// records (Entra: 2 minutes at the 95th percentile, 5 at the 99th); 0 delivers at once.
 	// hack/graph-emulator's -audit-lag defaults to 2 minutes.
 	AuditLag time.Duration
+	// SMSSignInRetirement retires SMS sign-in from an instant, in one of two shapes
+	// (retirement.go); the zero value never does. Change it later with
+	// SetSMSSignInRetirement or the admin API; hack/graph-emulator's -sms-sign-in-retired-at
+	// and -sms-sign-in-retirement-shape set it.
+	SMSSignInRetirement SMSSignInRetirement
 	// IssuerClient fetches a federated credential issuer's OIDC discovery document and keys
 	// (federated.go); nil means http.DefaultClient. Give it the issuer's CA.
 	IssuerClient *http.Client
@@ -155,6 +160,8 @@ type RequestLog struct {
 	Fault     string
 	RequestID string
 	Duration  time.Duration
+	// Priority is the request's x-ms-throttle-priority header as sent ("" when none).
+	Priority string
 }
 
 // SMSPolicy is the part of a tenant's authentication-methods policy that
@@ -195,6 +202,11 @@ type User struct {
 	UserPrincipalName string `json:"userPrincipalName"`
 	// UserType is "Member" (the default when empty) or "Guest".
 	UserType string `json:"userType,omitempty"`
+	// DefaultMethod is the user's default sign-in (MFA) method: a phone type ("mobile",
+	// "alternateMobile", "office") or another method's kind ("microsoftAuthenticator", "fido2",
+	// …). Empty follows the rule of defaultmethod.go. Graph refuses to delete a default phone
+	// while the user has other methods.
+	DefaultMethod string `json:"defaultMethod,omitempty"`
 }
 
 // PhoneMethod is microsoft.graph.phoneAuthenticationMethod.
@@ -235,11 +247,17 @@ type Emulator struct {
 	rng      *mrand.Rand // classic faults
 	quirkRng *mrand.Rand // quirks, kept apart so they leave rng's sequence alone
 
-	throttle *throttler
-	stats    *statsTable
+	throttle   *throttler
+	stats      *statsTable
+	priorities *priorityTable // x-ms-throttle-priority of Graph requests
 
 	// audit holds each tenant's audit log, by lower-case tenant id; guarded by mu.
 	audit map[string]*auditLog
+
+	// retirement is the SMS sign-in retirement in force (retirement.go), guarded by retireMu
+	// (not mu: tenants read it while mu is held).
+	retireMu   sync.Mutex
+	retirement SMSSignInRetirement
 }
 
 // New returns an emulator with no tenants.
@@ -257,14 +275,16 @@ func New(opts Options) *Emulator {
 	_, _ = rand.Read(key) // never fails on supported platforms
 	seed := uint64(opts.Seed)
 	return &Emulator{
-		opts:     opts,
-		tokKey:   key,
-		tenants:  map[string]*tenant{},
-		faults:   opts.Faults.clone(),
-		rng:      mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		quirkRng: mrand.New(mrand.NewPCG(seed^0xd1b54a32d192ed03, seed)),
-		throttle: newThrottler(opts.ThrottleScale),
-		stats:    newStatsTable(),
+		opts:       opts,
+		tokKey:     key,
+		tenants:    map[string]*tenant{},
+		faults:     opts.Faults.clone(),
+		rng:        mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		quirkRng:   mrand.New(mrand.NewPCG(seed^0xd1b54a32d192ed03, seed)),
+		throttle:   newThrottler(opts.ThrottleScale),
+		stats:      newStatsTable(),
+		retirement: opts.SMSSignInRetirement,
+		priorities: newPriorityTable(),
 	}
 }
 
@@ -294,8 +314,11 @@ func (f Faults) clone() Faults {
 // Stats returns the call counts, sorted by route, method, status, fault.
 func (e *Emulator) Stats() []Stat { return e.stats.snapshot() }
 
-// ResetStats zeroes the call counts.
-func (e *Emulator) ResetStats() { e.stats.reset() }
+// ResetStats zeroes the call counts and the priority counts.
+func (e *Emulator) ResetStats() {
+	e.stats.reset()
+	e.priorities.reset()
+}
 
 // Count sums the Count of stats matching method and route (either may be
 // "" to match all). A convenience for tests asserting call budgets.
@@ -315,8 +338,11 @@ func (e *Emulator) TenantCount(tenantID, method, route string) int {
 	return countMatching(e.TenantStats(tenantID), method, route)
 }
 
-// ResetTenantStats zeroes one tenant's call counts; other tenants' stay.
-func (e *Emulator) ResetTenantStats(tenantID string) { e.stats.resetTenant(tenantID) }
+// ResetTenantStats zeroes one tenant's call and priority counts; other tenants' stay.
+func (e *Emulator) ResetTenantStats(tenantID string) {
+	e.stats.resetTenant(tenantID)
+	e.priorities.resetTenant(tenantID)
+}
 
 // ServeHTTP routes to the login authority, Graph or the admin API, then
 // records stats and the log line, and finally drops the connection when a
@@ -335,7 +361,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.opts.Log != nil {
 		rid := cmp.Or(rw.Header().Get("request-id"), rw.Header().Get("x-ms-request-id"))
 		e.opts.Log(RequestLog{Method: r.Method, Route: s.route, Status: s.status, Fault: s.fault,
-			RequestID: rid, Duration: time.Since(start)})
+			RequestID: rid, Duration: time.Since(start), Priority: r.Header.Get(PriorityHeader)})
 	}
 	if s.abort {
 		abortConn(w)

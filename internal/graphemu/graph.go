@@ -139,6 +139,7 @@ func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request) served {
 	version, segs := splitGraphPath(r.URL.EscapedPath())
 	gr := matchGraph(segs)
 	s := served{route: gr.template, tenant: e.tokenTenant(r)}
+	e.priorities.add(s.tenant, r.Method, gr.template, r.Header.Get(PriorityHeader))
 	plan := e.drawFaults(r.Method != http.MethodGet && r.Method != http.MethodHead)
 	if ge, f := e.injectedError(r.Context(), plan); ge != nil || f != "" {
 		s.fault = f

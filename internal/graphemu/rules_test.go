@@ -38,6 +38,24 @@ func set(typ, number, sms string) func(t *testing.T, en *env) {
 	}
 }
 
+// defaultIs sets kim's default sign-in method.
+func defaultIs(method string) func(t *testing.T, en *env) {
+	return func(t *testing.T, en *env) {
+		must(t, en.e.SetDefaultMethod(tenantID, kimID, method))
+	}
+}
+
+// others gives kim authentication methods other than phones.
+func others(kinds ...string) func(t *testing.T, en *env) {
+	return func(t *testing.T, en *env) {
+		var ms []graphemu.AuthenticationMethod
+		for _, k := range kinds {
+			ms = append(ms, graphemu.AuthenticationMethod{Type: k})
+		}
+		must(t, en.e.SetAuthenticationMethods(tenantID, kimID, ms))
+	}
+}
+
 func setAll(fs ...func(*testing.T, *env)) func(*testing.T, *env) {
 	return func(t *testing.T, en *env) {
 		for _, f := range fs {
@@ -85,6 +103,22 @@ func TestPhoneMethodRules(t *testing.T) {
 		{name: "rule 2: mobile not deletable while alternateMobile exists",
 			setup: setAll(set("mobile", num1, ""), set("alternateMobile", num2, "")),
 			steps: []step{{"DELETE", mobilePath, "", 400, "badRequest"}, {"DELETE", altPath, "", 204, ""}, {"DELETE", mobilePath, "", 204, ""}},
+			want:  map[string]string{}},
+		{name: "rule 9: the default phone is not deletable while the user has other methods",
+			setup: setAll(set("mobile", num1, ""), set("office", num2, ""), defaultIs("mobile")),
+			steps: []step{{"DELETE", mobilePath, "", 400, "badRequest"}, {"DELETE", officePath, "", 204, ""}, {"DELETE", mobilePath, "", 204, ""}},
+			want:  map[string]string{}},
+		{name: "rule 9: another method counts, the password does not",
+			setup: setAll(set("office", num1, ""), defaultIs("office"), others("password", "microsoftAuthenticator")),
+			steps: []step{{"DELETE", officePath, "", 400, "badRequest"}},
+			want:  map[string]string{"office": num1 + "|notSupported"}},
+		{name: "rule 9: with no default set, the strongest other method is the default and phones delete freely",
+			setup: setAll(set("mobile", num1, ""), set("office", num2, ""), others("fido2")),
+			steps: []step{{"DELETE", mobilePath, "", 204, ""}, {"DELETE", officePath, "", 204, ""}},
+			want:  map[string]string{}},
+		{name: "rule 9: a default phone that is the last method may go",
+			setup: setAll(set("mobile", num1, ""), defaultIs("mobile"), others("password")),
+			steps: []step{{"DELETE", mobilePath, "", 204, ""}},
 			want:  map[string]string{}},
 		{name: "rule 3: type immutable", setup: set("office", num1, ""),
 			steps: []step{{"PATCH", officePath, `{"phoneType":"mobile"}`, 400, "badRequest"}},

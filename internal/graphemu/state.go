@@ -27,6 +27,9 @@ type tenant struct {
 	// checked against the current state on use, so that numberHeldByOther costs the few users
 	// sharing a number instead of a scan of the tenant. Every write of a mobile number adds to it.
 	mobiles map[string]map[*user]struct{}
+	// retiredShape tells whether, and in which shape, SMS sign-in is retired now (the
+	// emulator's retirement, retirement.go); nil never retires it.
+	retiredShape func() RetirementShape
 }
 
 type app struct {
@@ -98,7 +101,7 @@ func (e *Emulator) AddTenant(t Tenant) error {
 		old.policy = t.SMSSignIn
 		return nil
 	}
-	e.tenants[lower(t.ID)] = &tenant{id: t.ID, policy: t.SMSSignIn,
+	e.tenants[lower(t.ID)] = &tenant{id: t.ID, policy: t.SMSSignIn, retiredShape: e.smsRetiredShape,
 		apps: map[string]*app{}, users: map[string]*user{}, byUPN: map[string]*user{}, roleDefs: map[string]RoleDefinition{}}
 	return nil
 }
@@ -166,6 +169,11 @@ func (e *Emulator) AddUser(u User) error {
 	if u.ID == "" || u.UserPrincipalName == "" {
 		return errorf("user needs an id and a userPrincipalName")
 	}
+	m, ok := validDefaultMethod(u.DefaultMethod)
+	if !ok {
+		return errorf("invalid defaultMethod %q (want a phone type or an authentication method kind)", u.DefaultMethod)
+	}
+	u.DefaultMethod = m
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	t, ok := e.tenants[lower(u.TenantID)]
@@ -350,7 +358,7 @@ func (t *tenant) smsState(u *user, m *method) string {
 
 // policyIncludes evaluates the tenant's SMS sign-in policy for u.
 func (t *tenant) policyIncludes(u *user) bool {
-	if userIn(t.policy.ExcludedUsers, u) {
+	if userIn(t.policy.ExcludedUsers, u) || t.retired() == RetiredNotAllowedByPolicy {
 		return false
 	}
 	return t.policy.AllUsers || userIn(t.policy.IncludedUsers, u)
@@ -396,8 +404,8 @@ func (t *tenant) autoRegister(u *user, m *method) bool {
 		return true
 	}
 	m.sms = smsUnset
-	if !t.policyIncludes(u) {
-		return true
+	if !t.policyIncludes(u) || t.retired() != "" {
+		return true // a retired SMS sign-in registers nothing new, in either shape
 	}
 	if t.numberHeldByOther(u, m.number) {
 		return false
@@ -538,13 +546,20 @@ func checkExtension(typ, number string) *graphError {
 	return nil
 }
 
-// deleteMethod applies rule 2: a mobile stays while an alternateMobile exists.
+// deleteMethod applies rule 2 (a mobile stays while an alternateMobile exists) and rule 9 (the
+// user's default method stays while the user has other methods).
 func deleteMethod(u *user, m *method) *graphError {
 	if m.phoneType == Mobile {
 		if _, ok := u.methods[AlternateMobile]; ok {
 			return gerr(http.StatusBadRequest, "badRequest",
 				"The mobile phone can't be deleted while an alternateMobile phone exists. Update the mobile number, then delete the alternateMobile phone.")
 		}
+	}
+	if defaultMethodOf(u) == m.phoneType {
+		if hasOtherMethods(u, m.phoneType) {
+			return errDefaultMethod()
+		}
+		u.DefaultMethod = "" // the user's last method: the default goes with it
 	}
 	delete(u.methods, m.phoneType)
 	return nil
@@ -554,6 +569,9 @@ func deleteMethod(u *user, m *method) *graphError {
 func (t *tenant) enableSMS(u *user, m *method) *graphError {
 	if m.phoneType != Mobile {
 		return gerr(http.StatusBadRequest, "badRequest", "SMS sign-in can only be enabled on the mobile phone method.")
+	}
+	if t.retired() == RetiredEnableRefused {
+		return errSMSSignInRetired()
 	}
 	if !t.policyIncludes(u) {
 		return gerr(http.StatusBadRequest, "badRequest",

@@ -1,9 +1,10 @@
 package plan
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
-	"fmt"
-	"hash/fnv"
 	"slices"
 
 	"github.com/phoneop/phoneop/internal/phone"
@@ -38,7 +39,9 @@ func Plan(want Desired, got Observed, p Policy) Result {
 	if want.Deleting {
 		return withoutRepeats(planDelete(want.PhoneType, got), got)
 	}
-	return withoutRepeats(planApply(want, got, p), got)
+	r := withoutRepeats(planApply(want, got, p), got)
+	r.Notice = smsSignInRetirementNotice(want, p)
+	return r
 }
 
 // withoutRepeats ends the plan before its first write that was already made
@@ -55,17 +58,24 @@ func withoutRepeats(r Result, got Observed) Result {
 }
 
 // WriteKey identifies a write and the observation of its phone it is made
-// against, as a short hash: it is recorded in status and shown in conditions,
-// so it must never carry a number.
+// against, as a short keyed hash (HMAC-SHA256 with got.StatusKey, 64 bits in
+// hex): it is recorded in status, which whoever reads the object sees, and it
+// is computed over the desired and the observed full numbers. Unkeyed, it
+// would let a reader test guesses of Graph's number offline; keyed, a guess
+// cannot be hashed without the install's key.
 func WriteKey(a Action, got Observed) string {
 	observed := "absent"
 	if m, ok := got.find(a.PhoneType); ok {
 		observed = m.ID + "|" + m.Number + "|" + m.SMSSignInState
 	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(string(a.Kind) + "|" + string(a.PhoneType) + "|" + a.Number + "|" + observed))
-	return fmt.Sprintf("%08x", h.Sum32())
+	mac := hmac.New(sha256.New, got.StatusKey)
+	_, _ = mac.Write([]byte(string(a.Kind) + "|" + string(a.PhoneType) + "|" + a.Number + "|" + observed))
+	return hex.EncodeToString(mac.Sum(nil))[:writeKeyHexLen]
 }
+
+// writeKeyHexLen is WriteKey's length: 64 bits, enough to keep an object's few
+// recorded writes apart, and within status.writeGuard's 16 characters.
+const writeKeyHexLen = 16
 
 // planDelete removes the method of type t if Graph has one. A mobile is
 // deleted last: Graph refuses while an alternateMobile exists. A sibling
@@ -167,6 +177,11 @@ func planSMS(want Desired, m Method, numberChanging bool, p Policy) ([]Action, *
 	}
 	if !p.SMSSignInSupported {
 		return nil, smsSignInNotSupported()
+	}
+	if want.SMSSignIn == SMSEnabled && SMSSignInRetired(p.Now, p.SMSSignInRetiresAt) {
+		// Retired: no enable call, whatever Graph reports (it may still say ready, refuse the
+		// call, or read notAllowedByPolicy). Disabled still works, for the clean-up.
+		return nil, smsSignInRetired()
 	}
 	if numberChanging {
 		return []Action{smsAction(want.SMSSignIn, m.ID)}, nil

@@ -3,6 +3,7 @@ package plan
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -23,6 +24,12 @@ const (
 
 // global is the Policy of clouds that can manage SMS sign-in.
 var global = Policy{SMSSignInSupported: true}
+
+// retirementDay is a retirement instant for tests.
+var retirementDay = time.Date(2027, time.February, 1, 0, 0, 0, 0, time.UTC)
+
+// retired is the Policy of a cloud whose SMS sign-in retired a day ago.
+var retired = Policy{SMSSignInSupported: true, SMSSignInRetiresAt: retirementDay, Now: retirementDay.Add(24 * time.Hour)}
 
 func mobile(number, state string) Method {
 	return Method{ID: mobileID, PhoneType: Mobile, Number: number, SMSSignInState: state}
@@ -267,6 +274,43 @@ func planCases() map[string]planCase {
 			got:      observed(),
 			policy:   global,
 			wantWait: blocker(NeedsSpecChange, ReasonInvalidPhoneType),
+		},
+
+		// --- SMS sign-in retirement (the public cloud: 2027-02-01) ---
+		"enabled before the retirement still enables (and carries a notice)": {
+			reason:      "Before the date SMS sign-in works; TestSMSSignInRetirement checks the notice.",
+			want:        Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled},
+			got:         observed(mobile(kimMobile, StateNotEnabled)),
+			policy:      Policy{SMSSignInSupported: true, SMSSignInRetiresAt: retirementDay, Now: retirementDay.Add(-time.Hour)},
+			wantActions: []Action{{Kind: EnableSMS, PhoneType: Mobile, MethodID: mobileID}},
+		},
+		"enabled after the retirement makes no enable call": {
+			reason:   "SMS sign-in is retired: enabling is never planned, whatever state Graph reports.",
+			want:     Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled},
+			got:      observed(mobile(kimMobile, StateNotEnabled)),
+			policy:   retired,
+			wantWait: blocker(NeedsSpecChange, ReasonSmsSignInRetired),
+		},
+		"a new mobile is still created after the retirement, without SMS sign-in": {
+			reason:      "Phones stay registered and keep serving MFA; only the enable call goes.",
+			want:        Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSEnabled},
+			got:         observed(),
+			policy:      retired,
+			wantActions: []Action{{Kind: Create, PhoneType: Mobile, Number: kimMobile}},
+			wantWait:    blocker(NeedsSpecChange, ReasonSmsSignInRetired),
+		},
+		"disabled still cleans up after the retirement": {
+			reason:      "Disabling SMS sign-in that Graph still reports ready is the clean-up the message asks for.",
+			want:        Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSDisabled},
+			got:         observed(mobile(kimMobile, StateReady)),
+			policy:      retired,
+			wantActions: []Action{{Kind: DisableSMS, PhoneType: Mobile, MethodID: mobileID}},
+		},
+		"disabled is up to date when Graph reads notAllowedByPolicy after the retirement": {
+			reason: "Graph may report the retirement as a policy refusal: SMS sign-in is off, as wanted.",
+			want:   Desired{PhoneType: Mobile, Number: kimMobile, SMSSignIn: SMSDisabled},
+			got:    observed(mobile(kimMobile, StateNotAllowedByPolicy)),
+			policy: retired,
 		},
 
 		// --- alternateMobile needs a mobile ---
@@ -683,5 +727,24 @@ func TestQuoteWord(t *testing.T) {
 				t.Errorf("quoteWord(%q): want %q, got %q", tc.in, tc.want, got)
 			}
 		})
+	}
+}
+
+// TestWriteKeyIsKeyed: the write keys in status.writeGuard are computed over full numbers, so
+// they must depend on the install's key (without it, a reader could hash guessed numbers and
+// compare), and fit the CRD's 16 characters.
+func TestWriteKeyIsKeyed(t *testing.T) {
+	a := Action{Kind: UpdateNumber, PhoneType: Mobile, MethodID: mobileID, Number: kimNewMobile}
+	got := observed(mobile(kimMobile, StateReady))
+	withKey := func(key string) Observed { o := got; o.StatusKey = []byte(key); return o }
+	one, other := WriteKey(a, withKey("install-one")), WriteKey(a, withKey("install-two"))
+	if one == other {
+		t.Errorf("two installs' keys give the same write key %q: the hash is not keyed", one)
+	}
+	if again := WriteKey(a, withKey("install-one")); again != one {
+		t.Errorf("one key gives two write keys, %q and %q: the guard would not recognise its own writes", one, again)
+	}
+	if len(one) != 16 {
+		t.Errorf("write key %q is not 16 characters (status.writeGuard's MaxLength)", one)
 	}
 }

@@ -41,6 +41,14 @@ const (
 	// neither compared nor safely written over. An admin must grant the
 	// permission.
 	ReasonNumberUnreadable = "NumberUnreadable"
+	// ReasonSmsSignInRetired: SMS sign-in is wanted but Microsoft has retired
+	// it in the tenant's cloud, so no enable call is made whatever Graph
+	// answers. Terminal until the spec sets Disabled or drops the field.
+	ReasonSmsSignInRetired = "SmsSignInRetired"
+	// ReasonSmsSignInRetiring (a Notice, not a wait): SMS sign-in is wanted
+	// and works, but Microsoft retires it in the tenant's cloud on a known
+	// date.
+	ReasonSmsSignInRetiring = "SmsSignInRetiring"
 	// ReasonWriteNotReflected: Graph accepted a write of this object against
 	// this very observation before, and keeps reporting the state before it.
 	// Stalled until the spec or Graph's value changes.
@@ -101,6 +109,14 @@ func phoneNumberNotUnique() *Blocker {
 func smsSignInNotSupported() *Blocker {
 	return &Blocker{NeedsSpecChange, ReasonSmsSignInNotSupported,
 		"This tenant's cloud cannot enable or disable SMS sign-in, so nothing is changed until smsSignIn is removed from the spec."}
+}
+
+// smsSignInRetired: the date has passed; only the spec can end the wait (the resync keeps
+// reading Graph, slowly, so nothing loops whatever Graph answers). The message names no date:
+// the condition's lastTransitionTime and the earlier SmsSignInRetiring notice do.
+func smsSignInRetired() *Blocker {
+	return &Blocker{NeedsSpecChange, ReasonSmsSignInRetired,
+		"SMS sign-in is retired in this tenant's cloud, so phoneop makes no enable call; set smsSignIn to Disabled or remove the field (the phone itself stays registered)."}
 }
 
 func smsSignInOnlyOnMobile(t PhoneType) *Blocker {

@@ -8,6 +8,7 @@ package plan
 
 import (
 	"strings"
+	"time"
 
 	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/phone"
@@ -108,6 +109,9 @@ type Observed struct {
 	// already made against this very observation: Graph took it and still shows the state
 	// before it, so making it again would loop.
 	WritesMade []string
+	// StatusKey keys WriteKey: the install's key (internal/statuskey), so that the hashes in
+	// status cannot be matched against guessed numbers by whoever reads the object.
+	StatusKey []byte
 }
 
 // find returns the observed method of type t, if any. Graph allows one
@@ -126,6 +130,13 @@ type Policy struct {
 	// SMSSignInSupported is false in clouds without enable/disableSmsSignIn
 	// (China, 21Vianet).
 	SMSSignInSupported bool
+	// SMSSignInRetiresAt is when Microsoft retires SMS sign-in in the
+	// tenant's cloud (the public cloud: 2027-02-01, even with a customer
+	// telephony provider); zero means no retirement is known there.
+	SMSSignInRetiresAt time.Time
+	// Now is when the plan is made, compared with SMSSignInRetiresAt. It is
+	// an input rather than a clock so that the plan stays a pure function.
+	Now time.Time
 }
 
 // ActionKind names one Graph write.
@@ -204,6 +215,15 @@ const (
 // BlockerKinds lists every kind, for tests that check each is handled.
 var BlockerKinds = []BlockerKind{WaitsForSibling, NeedsEntraAdmin, NeedsSpecChange, UnknownGraphState}
 
+// Notice is something a person should hear about that does not stop the
+// object converging (a date that is coming): a Reason constant and a
+// one-sentence Message saying what to do. Messages never contain a phone
+// number.
+type Notice struct {
+	Reason  string
+	Message string
+}
+
 // Result is the plan: Actions to apply in order, then, if Wait is set, the
 // reason the object still will not be up to date after applying them.
 // Actions listed before a Wait are always safe to apply. Withheld are the
@@ -216,6 +236,9 @@ type Result struct {
 	// Kept is true when CreateOnly left an existing phone that Full would
 	// change (or that Graph shows masked) as it is.
 	Kept bool
+	// Notice, when set, warns about the spec without blocking it (SMS sign-in
+	// that retires soon); nil when there is nothing to warn about.
+	Notice *Notice
 }
 
 // UpToDate reports whether Graph already matches the spec: nothing to do

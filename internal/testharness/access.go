@@ -76,8 +76,9 @@ func CheckAccess(ctx context.Context, c client.Client, namespace, name string, w
 // NamespaceScopedAccess is what a namespace-scoped install (config/namespaced, Helm's
 // watchNamespaces) must let the manager's ServiceAccount do, and must not: Secrets and
 // PhoneAuthMethods only in the watched and credentials namespaces, never in unwatched ones nor
-// cluster-wide; namespaces, EntraTenants and events cluster-wide; never a write to a Secret.
-func NamespaceScopedAccess(watched []string, credentials string, unwatched []string) []Access {
+// cluster-wide; namespaces, EntraTenants and events cluster-wide; no write to a Secret but
+// creating one in manager, its own namespace (the status key, internal/statuskey).
+func NamespaceScopedAccess(manager string, watched []string, credentials string, unwatched []string) []Access {
 	const group = "identity.phoneop.dev"
 	var out []Access
 	for _, ns := range append(append([]string{}, watched...), credentials) {
@@ -106,7 +107,13 @@ func NamespaceScopedAccess(watched []string, credentials string, unwatched []str
 	}
 	for _, ns := range append(append(append([]string{}, watched...), credentials), unwatched...) {
 		for _, v := range []string{"create", "update", "patch", "delete"} {
-			out = append(out, Access{Verb: v, Resource: "secrets", Namespace: ns, Allowed: false, Why: "phoneop never writes a Secret"})
+			if v == "create" && ns == manager {
+				out = append(out, Access{Verb: v, Resource: "secrets", Namespace: ns, Allowed: true,
+					Why: "the manager creates its status key Secret in its own namespace on the first start"})
+				continue
+			}
+			out = append(out, Access{Verb: v, Resource: "secrets", Namespace: ns, Allowed: false,
+				Why: "phoneop writes no Secret but its status key, created once in its own namespace"})
 		}
 	}
 	for _, v := range []string{"get", "list", "watch"} {

@@ -4,12 +4,20 @@ import (
 	"bytes"
 	"context"
 	"image/png"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 )
+
+// TestMain lets the test binary serve as the null controller too: Run starts its own
+// executable as one (nullcontroller.go), and under go test that is this binary.
+func TestMain(m *testing.M) {
+	RunNullControllerIfAsked()
+	os.Exit(m.Run())
+}
 
 func TestLowerBound(t *testing.T) {
 	cases := map[string]struct {

@@ -295,7 +295,7 @@ func RunFidelity(ctx context.Context, cfg Config) (*FidelityResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		d, err := measureDrift(ctx, h, tr, candidates, mainIDs.tenantID, cfg)
+		d, err := measureDrift(ctx, h, h, tr, candidates, mainIDs.tenantID, cfg)
 		if err != nil {
 			return nil, err
 		}

@@ -204,7 +204,7 @@ func TestFidelity(t *testing.T) {
 		att := res.attempted()
 		t.Errorf("%.3f Graph writes per needed action, want at most 1: %d write requests − %d allowed retries for %d needed actions attempted, %d too many "+
 			"(creates %d of which %d injected 409s, for %d attempted; updates %d of which %d injected, for %d). "+
-			"An operator bug, not a test bug (docs/benchmarks.md, \"What the fidelity runs found\"): extra creates are retries of objects left "+
+			"An operator bug, not a test bug (docs/benchmarks/fidelity.md, \"What the fidelity runs found\"): extra creates are retries of objects left "+
 			"PhoneNumberNotUnique before their slow retry, in a new pass a sibling's event started; extra updates are number updates repeated in "+
 			"the same pass after a 409 that did not save",
 			strict, all, allowed, attempted, excess,

@@ -11,16 +11,21 @@ import (
 
 // Result is everything one run measured.
 type Result struct {
-	Config             Config
-	Machine            string
-	Started            time.Time
-	Finished           time.Time
-	Objects            map[string]int // by phone type
-	CreateObjects      time.Duration  // creating the objects in the API server
-	AllReady           time.Duration  // from the first create until every object was Ready
-	ReadyTimes         []time.Duration
-	Floor              Floor // the headline: time ÷ floor
-	Bound              Bound // the sustained bound, reported beside the floor for comparison
+	Config        Config
+	Machine       string
+	Started       time.Time
+	Finished      time.Time
+	Objects       map[string]int // by phone type
+	CreateObjects time.Duration  // creating the objects in the API server
+	AllReady      time.Duration  // from the first create until every object was Ready
+	ReadyTimes    []time.Duration
+	Floor         Floor // Graph's floor: what its documented buckets allow
+	Bound         Bound // the sustained bound, reported beside the floor for comparison
+	// Baseline is the null controller's run on the same objects (nil with SkipBaseline): its
+	// time to all Ready is the machine floor.
+	Baseline *onboarding
+	// Onboarding is phoneop's run: time, CPU and the API server's requests.
+	Onboarding         onboarding
 	SecondTenant       *secondTenantResult
 	ConvergeCPU        cpuUse // every process of the run, from the first create to all Ready
 	Converge           phaseCounts
@@ -49,12 +54,35 @@ func (r *Result) objectCount() int {
 	return n
 }
 
-// ratio is the headline: time to all Ready ÷ the floor.
-func (r *Result) ratio() float64 {
-	if r.Floor.Max() == 0 {
+// MachineFloor is the null controller's time to all Ready on the same objects (0 without
+// the baseline run).
+func (r *Result) MachineFloor() time.Duration {
+	if r.Baseline == nil {
 		return 0
 	}
-	return r.AllReady.Seconds() / r.Floor.Max().Seconds()
+	return r.Baseline.allReady
+}
+
+// ratio is the headline: time to all Ready ÷ max(Graph floor, machine floor).
+func (r *Result) ratio() float64 { return divide(r.AllReady, max(r.Floor.Max(), r.MachineFloor())) }
+
+// graphRatio and machineRatio are time ÷ each floor alone.
+func (r *Result) graphRatio() float64   { return divide(r.AllReady, r.Floor.Max()) }
+func (r *Result) machineRatio() float64 { return divide(r.AllReady, r.MachineFloor()) }
+
+// bindingFloor names the larger floor.
+func (r *Result) bindingFloor() string {
+	if r.MachineFloor() > r.Floor.Max() {
+		return "machine"
+	}
+	return "Graph"
+}
+
+func divide(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a.Seconds() / b.Seconds()
 }
 
 // boundRatio is time ÷ the sustained bound.
@@ -65,14 +93,10 @@ func (r *Result) boundRatio() float64 {
 	return r.AllReady.Seconds() / r.Bound.Max().Seconds()
 }
 
-// ratioTarget is the target for time ÷ floor: 1.5 at 1,000 users and below, where the
-// floor is the creation of the objects and a few calls, 1.25 above, where Graph's buckets bind.
-func (r *Result) ratioTarget() float64 {
-	if r.Config.N <= 1000 {
-		return 1.5
-	}
-	return 1.25
-}
+// ratioTarget is the target for time ÷ max(Graph floor, machine floor) at every N (issue 25:
+// with the machine floor measured, the 1.5 allowed at 1,000 users for the API server's work
+// is no longer needed).
+func (r *Result) ratioTarget() float64 { return 1.25 }
 
 // rssTargetMiB is the peak-RSS target: 150 MiB up to 10,000 users, 400 MiB above.
 func (r *Result) rssTargetMiB() float64 {
@@ -107,7 +131,7 @@ type target struct {
 func (r *Result) targets() []target {
 	c := r.Converge.graph
 	t := []target{
-		{"time to all Ready ÷ floor", fmt.Sprintf("≤ %.2f", r.ratioTarget()), fmt.Sprintf("%.2f", r.ratio()), r.ratio() <= r.ratioTarget()},
+		{"**time ÷ max(Graph floor, machine floor)**", fmt.Sprintf("≤ %.2f", r.ratioTarget()), fmt.Sprintf("**%.2f** (%s floor binds)", r.ratio(), r.bindingFloor()), r.ratio() <= r.ratioTarget()},
 		{"Graph requests answered 429", "< 1 %", fmt.Sprintf("%.2f %% (%d of %d)", pct(c.throttled, c.total), c.throttled, c.total), pct(c.throttled, c.total) < 1},
 	}
 	if st := r.SecondTenant; st != nil {
@@ -132,8 +156,9 @@ func (r *Result) targets() []target {
 	return append(t, target{"manager peak RSS" + managerEnvNote(r.Config.ManagerEnv), fmt.Sprintf("≤ %.0f MiB", r.rssTargetMiB()), fmt.Sprintf("%.0f MiB", mb), mb <= r.rssTargetMiB()})
 }
 
-// Markdown renders the run as the block that docs/benchmarks.md holds for this N.
-func (r *Result) Markdown(command, plotFile string) string {
+// Details renders everything the run measured, table by table: the work dir's report.md,
+// behind the one table docs/benchmarks.md holds (Markdown).
+func (r *Result) Details(command string) string {
 	var b strings.Builder
 	cfg := r.Config
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -158,7 +183,9 @@ func (r *Result) Markdown(command, plotFile string) string {
 	f := r.Floor
 	p("| floor (binding: %s) | **%s** = max(buckets full at the start %s, created %s + critical path %s) |\n", f.Binding(),
 		f.Max().Round(100*time.Millisecond), f.Buckets.Round(100*time.Millisecond), f.Created.Round(100*time.Millisecond), f.CriticalPath)
-	p("| **time ÷ floor** | **%.2f** |\n", r.ratio())
+	p("| machine floor: the null controller's all Ready on the same objects | %s |\n", durationOrDash(r.MachineFloor()))
+	p("| time ÷ Graph floor, ÷ machine floor | %.2f, %s |\n", r.graphRatio(), ratioOrDash(r.machineRatio()))
+	p("| **time ÷ max(Graph floor, machine floor)** | **%.2f** |\n", r.ratio())
 	p("| the sustained bound (buckets empty, %d in flight), for comparison | %s = max(writes %s, RU %s, latency %s): time ÷ bound %.2f |\n", cfg.Concurrency,
 		r.Bound.Max().Round(100*time.Millisecond), r.Bound.Writes.Round(100*time.Millisecond), r.Bound.RU.Round(100*time.Millisecond), r.Bound.Latency.Round(100*time.Millisecond), r.boundRatio())
 	if st := r.SecondTenant; st != nil {
@@ -169,6 +196,11 @@ func (r *Result) Markdown(command, plotFile string) string {
 		p("| · %s | %d (%.2f per object) |\n", op, c.graph.byOp[op], float64(c.graph.byOp[op])/float64(r.objectCount()))
 	}
 	p("| CPU from the first create to all Ready | %s |\n", r.ConvergeCPU)
+	p("| kube-apiserver requests (all clients), writes per object | %s |\n", r.Onboarding.api.writes().perObject(r.objectCount()))
+	if bl := r.Baseline; bl != nil {
+		p("| null controller: CPU from the first create to all Ready | %s |\n", bl.cpu)
+		p("| null controller: kube-apiserver writes per object | %s |\n", bl.api.writes().perObject(bl.objects))
+	}
 	p("| 429 answers | %d |\n", c.graph.throttled)
 	p("| failed attempts retried (429, 5xx, no answer; manager's count) | %d |\n", c.manager.failedAttempts())
 	p("| reconciles | %s |\n", formatCounts(c.manager.reconciles))
@@ -198,9 +230,6 @@ func (r *Result) Markdown(command, plotFile string) string {
 	p("| manager | value |\n|---|---|\n")
 	p("| peak RSS (VmHWM) | %.0f MiB |\n", float64(r.Proc.peakRSSBytes)/(1<<20))
 	p("| CPU time, whole run | %.1f s |\n", r.Proc.cpuSeconds)
-	if plotFile != "" {
-		p("\n![PhoneAuthMethods Ready over time, N = %d](%s)\n", cfg.N, plotFile)
-	}
 	return b.String()
 }
 

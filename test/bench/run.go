@@ -1,10 +1,14 @@
-// Package bench measures phoneop against the documented Graph throttle budget: it starts the
-// real pieces (test control plane, Graph emulator binary, manager binary) through
-// internal/testharness, creates N PhoneAuthMethods, and measures convergence time against
-// the lower bound, Graph calls, the steady state, drift correction and the manager's
-// footprint. RunFidelity runs it against the emulator's production quirks instead (Graph as
-// observed: reformatted numbers, read lag, unsaved conflicts, masked users) and counts Graph
-// writes per needed action. cmd/bench is the command line; `make bench` runs it.
+// Package bench measures phoneop against the limits it cannot move: it starts the real
+// pieces (test control plane, Graph emulator binary, manager binary) through
+// internal/testharness, has a null controller (nullcontroller.go: one status patch per
+// object, nothing else) onboard N PhoneAuthMethods for the machine floor, deletes them, has
+// phoneop onboard the same objects, and measures time against both floors (Graph's and the
+// machine's), the API server's CPU and writes per object for both, Graph calls, the steady
+// state, drift correction and the manager's footprint. RunAdoption does the same for a
+// brownfield tenant through `kubectl phoneop export`; RunFidelity runs against the emulator's
+// production quirks (Graph as observed: reformatted numbers, read lag, unsaved conflicts,
+// masked users) and counts Graph writes per needed action. cmd/bench is the command line;
+// `make bench` runs it.
 package bench
 
 import (
@@ -52,8 +56,14 @@ type Config struct {
 	// each) whose objects are created right after the first tenant's, while it onboards: the
 	// time until they are all Ready shows whether one tenant's backlog holds another back.
 	SecondTenantObjects int
+	// SteadyPeriods is how many resync periods the steady state is watched for, after one
+	// period of settling (0 means 2).
+	SteadyPeriods int
 	// SkipSteadyState and SkipDrift shorten a smoke run.
 	SkipSteadyState, SkipDrift bool
+	// SkipBaseline skips the null controller's run, and with it the machine floor: the
+	// headline is then time ÷ Graph floor alone. For trying things out, not for a report.
+	SkipBaseline bool
 	// ReadyTimeout bounds the wait for every object to be Ready.
 	ReadyTimeout time.Duration
 	// WorkDir keeps the harness's logs, the seed and result.json; "" uses a temporary one.
@@ -69,6 +79,8 @@ type Config struct {
 	Fidelity Fidelity
 	// HeapProfile is the manager's pprof address: heap profiles go to the work dir (heap.go).
 	HeapProfile string
+	// Adoption configures a brownfield run (RunAdoption).
+	Adoption Adoption
 }
 
 // quiet is the emulator's -quiet unless the request log is wanted.
@@ -94,6 +106,9 @@ func (c *Config) defaults() {
 	}
 	if c.ThrottleScale <= 0 {
 		c.ThrottleScale = 1
+	}
+	if c.SteadyPeriods <= 0 {
+		c.SteadyPeriods = 2
 	}
 }
 
@@ -133,7 +148,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
-	cfg.Logf("bench: starting control plane, Graph emulator and manager (work dir %s)", workDir)
+	cfg.Logf("bench: starting control plane and Graph emulator (work dir %s)", workDir)
 	h, err := testharness.Start(ctx, testharness.Options{
 		WorkDir:  workDir,
 		SeedFile: seedFile,
@@ -143,20 +158,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		ManagerArgs:  append([]string{fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Concurrency)}, cfg.ManagerArgs...),
 		ResyncPeriod: cfg.ResyncPeriod,
 		StartTimeout: 5 * time.Minute,
-		Logf:         cfg.Logf,
+		// The manager starts after the null controller's run (Config.SkipBaseline).
+		NoManager: true,
+		Logf:      cfg.Logf,
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = h.Stop() }()
-	pid, err := findChild(testharness.ManagerBinary)
-	if err != nil {
-		return nil, err
-	}
-	if err := h.CreateTenant(ctx, tenant); err != nil {
-		return nil, err
-	}
-
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = identityv1alpha1.AddToScheme(scheme)
@@ -166,6 +175,39 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The tenant's Secret, namespace and EntraTenant exist for both runs; only the manager
+	// waits for the tenant to be Ready (below).
+	for _, obj := range h.TenantObjects(tenant) {
+		if err := client.IgnoreAlreadyExists(k8s.Create(ctx, obj)); err != nil {
+			return nil, fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	createObjects := func(ctx context.Context) error { return w.create(ctx, k8s, 32) }
+
+	// Phase 0: the machine floor, the null controller on the same objects.
+	if !cfg.SkipBaseline {
+		b, err := runBaseline(ctx, baselineRun{kubeconfig: h.Kubeconfig, apiServer: fast, scheme: scheme, client: k8s,
+			namespaces: []string{namespace}, objects: len(w.objects), create: createObjects, workDir: workDir,
+			concurrency: cfg.Concurrency, timeout: cfg.ReadyTimeout, logf: cfg.Logf})
+		if err != nil {
+			return nil, err
+		}
+		res.Baseline = &b
+	}
+
+	cfg.Logf("bench: starting the manager")
+	mgr, err := h.StartManager(ctx, testharness.ManagerOptions{})
+	if err != nil {
+		return nil, err
+	}
+	pid, err := findChild(testharness.ManagerBinary)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.CreateTenant(ctx, tenant); err != nil { // the objects exist: waits until it is Ready
+		return nil, err
+	}
+
 	// The watch stops before the control plane does (defers run last-in first-out).
 	trCtx, stopTracker := context.WithCancel(ctx)
 	defer stopTracker()
@@ -182,29 +224,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	// Phase 1: create everything, wait until everything is Ready.
-	before, err := snapshot(ctx, h)
+	before, err := snapshot(ctx, h, mgr)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Logf("bench: creating %d PhoneAuthMethods for %d users", len(w.objects), cfg.N)
-	cpu := newCPUMeter()
-	cpuBefore := cpu.sample()
-	start := time.Now()
-	if err := w.create(ctx, k8s, 32); err != nil {
-		return nil, err
-	}
-	res.CreateObjects = time.Since(start)
-	cfg.Logf("bench: created in %s; waiting for Ready", res.CreateObjects.Round(time.Millisecond))
 	var secondDone <-chan secondTenantResult
-	if second != nil {
-		secondDone = second.onboard(ctx, k8s, cfg.ReadyTimeout, h.ManagerRunning, cfg.Logf)
+	startSecond := func() {
+		if second != nil {
+			secondDone = second.onboard(ctx, k8s, cfg.ReadyTimeout, mgr.Running, cfg.Logf)
+		}
 	}
-	if err := tr.waitReady(ctx, len(w.objects), cfg.ReadyTimeout, h.ManagerRunning, cfg.Logf); err != nil {
+	ob, err := onboard(ctx, onboardSteps{apiServer: fast, objects: len(w.objects), create: createObjects, afterCreate: startSecond,
+		tracker: tr, cpu: newCPUMeter(), alive: mgr.Running, timeout: cfg.ReadyTimeout, logf: cfg.Logf})
+	if err != nil {
 		return nil, err
 	}
-	res.AllReady = time.Since(start)
-	res.ConvergeCPU = cpuBefore.until(cpu.sample(), res.AllReady)
-	res.ReadyTimes = tr.readyTimes(start)
+	res.Onboarding = ob
+	res.CreateObjects, res.AllReady, res.ConvergeCPU = ob.created, ob.allReady, ob.cpu
+	res.ReadyTimes = tr.readyTimes(ob.start)
 	if secondDone != nil {
 		r := <-secondDone
 		if r.err != nil {
@@ -213,7 +251,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.SecondTenant = &r
 	}
 	cfg.captureHeap(ctx, workDir, "ready")
-	after, err := snapshot(ctx, h)
+	after, err := snapshot(ctx, h, mgr)
 	if err != nil {
 		return nil, err
 	}
@@ -222,10 +260,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Latency: cfg.Latency + cfg.Jitter/2, ThrottleScale: cfg.ThrottleScale, Concurrency: cfg.Concurrency}
 	res.Floor = NewFloor(work, res.CreateObjects)
 	res.Bound = LowerBound(work)
-	cfg.Logf("bench: all %d Ready in %s (floor %s, time ÷ floor %.2f)", len(w.objects), res.AllReady.Round(time.Second),
-		res.Floor.Max().Round(time.Second), res.ratio())
+	cfg.Logf("bench: all %d Ready in %s (Graph floor %s, machine floor %s, time ÷ max(floors) %.2f)", len(w.objects),
+		res.AllReady.Round(time.Second), res.Floor.Max().Round(time.Second), res.MachineFloor().Round(time.Second), res.ratio())
 
-	// Phase 2: nothing changes for two resync periods.
+	// Phase 2: nothing changes for SteadyPeriods resync periods.
 	if !cfg.SkipSteadyState {
 		tr.quietFor(ctx, 5*time.Second, 2*time.Minute)
 		// Let one period pass first: resyncs that came due while the workers waited on the
@@ -236,17 +274,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if err := sleep(ctx, cfg.ResyncPeriod); err != nil {
 			return nil, err
 		}
-		cfg.Logf("bench: steady state for 2 × %s", cfg.ResyncPeriod)
-		before, err := snapshot(ctx, h)
+		cfg.Logf("bench: steady state for %d × %s", cfg.SteadyPeriods, cfg.ResyncPeriod)
+		before, err := snapshot(ctx, h, mgr)
 		if err != nil {
 			return nil, err
 		}
 		tr.resetWrites()
 		began := time.Now()
-		if err := sleep(ctx, 2*cfg.ResyncPeriod); err != nil {
+		if err := sleep(ctx, time.Duration(cfg.SteadyPeriods)*cfg.ResyncPeriod); err != nil {
 			return nil, err
 		}
-		after, err := snapshot(ctx, h)
+		after, err := snapshot(ctx, h, mgr)
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +295,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// Phase 3: an admin changes 1 % of the users' mobiles in the portal.
 	if !cfg.SkipDrift {
-		d, err := measureDrift(ctx, h, tr, w.users, tenant.TenantID, cfg)
+		d, err := measureDrift(ctx, h, mgr, tr, w.users, tenant.TenantID, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -290,12 +328,18 @@ type counters struct {
 	metrics managerMetrics
 }
 
-func snapshot(ctx context.Context, h *testharness.Harness) (counters, error) {
+// scraper is the manager whose /metrics a snapshot reads: a *testharness.Manager, or the
+// harness's default manager (*testharness.Harness).
+type scraper interface {
+	Scrape(ctx context.Context) (string, error)
+}
+
+func snapshot(ctx context.Context, h *testharness.Harness, mgr scraper) (counters, error) {
 	stats, err := h.EmulatorStats(ctx)
 	if err != nil {
 		return counters{}, err
 	}
-	text, err := h.Scrape(ctx)
+	text, err := mgr.Scrape(ctx)
 	if err != nil {
 		return counters{}, err
 	}
@@ -319,7 +363,7 @@ type driftOutcome struct {
 
 // measureDrift changes the mobile of DriftPercent of the candidates out of band (the admin
 // API, which Graph's stats do not count) and waits until phoneop has put every one back.
-func measureDrift(ctx context.Context, h *testharness.Harness, tr *tracker, candidates []user, tenantID string, cfg Config) (driftOutcome, error) {
+func measureDrift(ctx context.Context, h *testharness.Harness, mgr scraper, tr *tracker, candidates []user, tenantID string, cfg Config) (driftOutcome, error) {
 	var out driftOutcome
 	every := max(1, int(100/max(cfg.DriftPercent, 0.01)))
 	var drifted []user
@@ -330,7 +374,7 @@ func measureDrift(ctx context.Context, h *testharness.Harness, tr *tracker, cand
 		drifted = candidates[len(candidates)/2 : len(candidates)/2+1] // a small run still drifts one user
 	}
 	tr.quietFor(ctx, 2*time.Second, time.Minute)
-	before, err := snapshot(ctx, h)
+	before, err := snapshot(ctx, h, mgr)
 	if err != nil {
 		return out, err
 	}
@@ -371,7 +415,7 @@ func measureDrift(ctx context.Context, h *testharness.Harness, tr *tracker, cand
 	out.users = len(drifted)
 	out.uncorrected = len(pending)
 	out.time = time.Since(start)
-	after, err := snapshot(ctx, h)
+	after, err := snapshot(ctx, h, mgr)
 	if err != nil {
 		return out, err
 	}

@@ -78,7 +78,7 @@ func TestNamespaceScopedManager(t *testing.T) {
 	installRBAC(t, hs)
 
 	failures, err := testharness.CheckAccess(ctx, hs.Client, scopedSA.namespace, scopedSA.name,
-		testharness.NamespaceScopedAccess(scopedWatched, testharness.CredentialsNamespace, []string{scopedUnwatched, "default"}))
+		testharness.NamespaceScopedAccess(scopedSA.namespace, scopedWatched, testharness.CredentialsNamespace, []string{scopedUnwatched, "default"}))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(failures).To(BeEmpty())
 

@@ -41,6 +41,12 @@ const (
 
 func team(i int) string { return fmt.Sprintf("team-%d", i%teams) }
 
+// The plugin's read-only app registration, as azidentity's EnvironmentCredential reads it.
+const (
+	readOnlyAppID  = "c0000000-0000-4000-8000-0000000000a1"
+	readOnlySecret = "read-only-app-secret"
+)
+
 var (
 	h      *testharness.Harness
 	tenant *testharness.Tenant
@@ -80,6 +86,14 @@ func run(m *testing.M) int {
 	tenant = &testharness.Tenant{Name: "contoso", Namespace: team(0)}
 	if err := h.CreateTenant(ctx, tenant); err != nil {
 		fmt.Fprintf(os.Stderr, "export e2e: creating the tenant: %v\n", err)
+		return 1
+	}
+	// The plugin's own read-only app (docs/entra-app.md): export never uses the manager's
+	// credential unless asked to.
+	readOnly := graphemu.SeedApp{TenantID: tenant.TenantID, ClientID: readOnlyAppID, ClientSecret: readOnlySecret,
+		Permissions: []string{graphemu.PermAuthMethodReadAll, graphemu.PermUserReadAll}}
+	if err := h.SeedEmulator(ctx, graphemu.Seed{Apps: []graphemu.SeedApp{readOnly}}); err != nil {
+		fmt.Fprintf(os.Stderr, "export e2e: adding the read-only app: %v\n", err)
 		return 1
 	}
 	for i := 1; i < teams; i++ {
@@ -140,11 +154,13 @@ func seed(t *testing.T) (phones int, leftOut []string) {
 }
 
 // kubectlPhoneop runs the plugin as a person would: kubeconfig from the environment, the
-// emulator's certificate trusted through SSL_CERT_FILE.
+// emulator's certificate trusted through SSL_CERT_FILE, the read-only app's credentials in
+// AZURE_* (the EntraTenant gives the tenant id and the emulator's authority).
 func kubectlPhoneop(t *testing.T, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(plugin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+h.Kubeconfig, "SSL_CERT_FILE="+h.EmulatorCert)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+h.Kubeconfig, "SSL_CERT_FILE="+h.EmulatorCert,
+		"AZURE_TENANT_ID="+tenant.TenantID, "AZURE_CLIENT_ID="+readOnlyAppID, "AZURE_CLIENT_SECRET="+readOnlySecret)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -206,6 +222,24 @@ func TestExportApplyReadyWithoutWrites(t *testing.T) {
 		t.Fatalf("the export wrote to Graph: %v", detail)
 	}
 	t.Logf("export Graph calls:\n%s", stats)
+	var priorities []graphemu.PriorityStat
+	if err := h.EmulatorAdmin(ctx, http.MethodGet, "priorities", nil, &priorities); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range priorities {
+		if p.Priority != "low" {
+			t.Errorf("the export sent %s %s at priority %s ×%d, want low", p.Method, p.Route, p.Priority, p.Count)
+		}
+	}
+	for _, d := range []string{secrets, filepath.Join(secrets, team(0))} {
+		info, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := info.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s holds numbers and is %#o, want 0700", d, perm)
+		}
+	}
 	if parts := stats.Count(http.MethodGet, graphemu.RoutePhoneList); parts != users {
 		t.Errorf("the export read %d users' phones, want %d (one batched GET each)", parts, users)
 	}

@@ -44,7 +44,7 @@ func TestHelmChartDefaults(t *testing.T) {
 	}
 	// Unset values must leave the manager's own defaults alone.
 	for _, a := range c.Args {
-		for _, unset := range []string{"--max-concurrent-reconciles", "--graph-requests-per-second", "--graph-burst", "--graph-writes-per-second", "--credentials-namespace"} {
+		for _, unset := range []string{"--max-concurrent-reconciles", "--graph-requests-per-second", "--graph-burst", "--graph-writes-per-second", "--credentials-namespace", "--sms-sign-in-retirement"} {
 			if strings.HasPrefix(a, unset) {
 				t.Errorf("default values pass %s", a)
 			}
@@ -78,6 +78,7 @@ resyncPeriod: 2h
 maxConcurrentReconciles: 8
 graph: {requestsPerSecond: 2.5, burst: 20, writesPerSecond: 1.5}
 logLevel: debug
+smsSignInRetirement: Global=2027-03-01,USGov=2027-09-01
 credentialsNamespace: phoneop-credentials
 serviceAccount:
   name: graph-operator
@@ -100,6 +101,7 @@ priorityClassName: system-cluster-critical
 		"--leader-elect", "--metrics-bind-address=:9443", "--health-probe-bind-address=:9081",
 		"--resync-period=2h", "--zap-log-level=debug", "--max-concurrent-reconciles=8",
 		"--graph-requests-per-second=2.5", "--graph-burst=20", "--graph-writes-per-second=1.5", "--credentials-namespace=phoneop-credentials",
+		"--sms-sign-in-retirement=Global=2027-03-01,USGov=2027-09-01",
 	} {
 		if !slices.Contains(c.Args, want) {
 			t.Errorf("args %q lack %s", c.Args, want)

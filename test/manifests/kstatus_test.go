@@ -27,6 +27,18 @@ func TestKstatus(t *testing.T) {
 			{type: Ready, status: "False", reason: MobileRequired, message: m}, {type: Reconciling, status: "True", reason: MobileRequired, message: m}]}}`, status.InProgressStatus},
 		"stalled: conflict": {`{metadata: {generation: 1}, status: {observedGeneration: 1, conditions: [
 			{type: Ready, status: "False", reason: Conflict, message: m}, {type: Stalled, status: "True", reason: Conflict, message: m}]}}`, status.FailedStatus},
+		// Paused (phoneop.dev/paused) without a spec change: Ready as it was, so Current.
+		"paused, spec applied": {`{metadata: {generation: 2}, status: {observedGeneration: 2, conditions: [
+			{type: Ready, status: "True", reason: Synced, message: ok}, {type: Synced, status: "False", reason: Paused, message: m}]}}`, status.CurrentStatus},
+		// Paused with a spec change: observedGeneration held and Ready Unknown for the new
+		// generation, so Flux's wait and Helm 4's --wait do not take it for applied.
+		"paused, spec changed": {`{metadata: {generation: 3}, status: {observedGeneration: 2, conditions: [
+			{type: Ready, status: "Unknown", reason: Paused, message: m, observedGeneration: 3}, {type: Synced, status: "False", reason: Paused, message: m}]}}`, status.InProgressStatus},
+		"paused when created": {`{metadata: {generation: 1}, status: {conditions: [
+			{type: Ready, status: "Unknown", reason: Paused, message: m, observedGeneration: 1}, {type: Synced, status: "False", reason: Paused, message: m}]}}`, status.InProgressStatus},
+		// A warning condition next to Ready=True changes nothing for kstatus.
+		"ready with the SmsSignInRetiring warning": {`{metadata: {generation: 1}, status: {observedGeneration: 1, conditions: [
+			{type: Ready, status: "True", reason: Synced, message: ok}, {type: SmsSignInRetiring, status: "True", reason: SmsSignInRetiring, message: m}]}}`, status.CurrentStatus},
 		"ObserveOnly with differences": {`{metadata: {generation: 1}, status: {observedGeneration: 1, conditions: [
 			{type: Ready, status: "False", reason: Planned, message: m}, {type: Reconciling, status: "True", reason: Planned, message: m}]}}`, status.InProgressStatus},
 	} {

@@ -181,7 +181,7 @@ func TestNamespaceScopedInstall(t *testing.T) {
 	dryRun(t, manifests)
 	applyRBAC(t, objs)
 	checkAccess(t, "phoneop-system", "phoneop-controller-manager",
-		testharness.NamespaceScopedAccess([]string{"team-a", "team-b"}, "phoneop-system", []string{"team-z", "default", "kube-system"}))
+		testharness.NamespaceScopedAccess("phoneop-system", []string{"team-a", "team-b"}, "phoneop-system", []string{"team-z", "default", "kube-system"}))
 }
 
 // TestHelmChartWatchNamespaces: the chart's watchNamespaces value renders the same
@@ -220,7 +220,7 @@ credentialsNamespace: bank-credentials
 	dryRun(t, manifests)
 	applyRBAC(t, objs)
 	checkAccess(t, "bank-system", "bank-phoneop-controller-manager",
-		testharness.NamespaceScopedAccess([]string{"bank-retail", "bank-trading"}, "bank-credentials", []string{"bank-other", "bank-system", "default"}))
+		testharness.NamespaceScopedAccess("bank-system", []string{"bank-retail", "bank-trading"}, "bank-credentials", []string{"bank-other", "bank-system", "default"}))
 }
 
 // TestDefaultInstallReadsEverySecret documents, with the API server's own answers, what the

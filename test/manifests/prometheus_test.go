@@ -18,7 +18,7 @@ import (
 // serves. Keep this the one list. Sources:
 //   - internal/graph/metrics.go: phoneop_graph_*;
 //   - controllers/metrics.go: phoneop_phoneauthmethods;
-//   - controllers/budget.go: phoneop_change_budget_remaining;
+//   - internal/budget/collector.go: phoneop_change_budget_remaining, phoneop_create_budget_remaining;
 //   - controllers/changefeed_metrics.go: phoneop_change_feed_*;
 //   - controller-runtime v0.25 (pkg/internal/controller/metrics, pkg/metrics/workqueue.go):
 //     controller_runtime_* and workqueue_*.
@@ -31,6 +31,7 @@ var knownMetrics = map[string]metricKind{
 	"phoneop_graph_tenant_pause_seconds":            gauge,     // {tenant}
 	"phoneop_phoneauthmethods":                      gauge,     // {namespace, ready, reason}
 	"phoneop_change_budget_remaining":               gauge,     // {tenant}
+	"phoneop_create_budget_remaining":               gauge,     // {tenant}
 	"phoneop_change_feed_enabled":                   gauge,     // {tenant}
 	"phoneop_change_feed_healthy":                   gauge,     // {tenant}
 	"phoneop_change_feed_lag_seconds":               gauge,     // {tenant}

@@ -1,10 +1,10 @@
 // Package connect gives the plugin a Graph client for one tenant, and a Kubernetes client
-// when a kubeconfig is usable. Credentials come from the EntraTenant in the cluster (its
-// Secret in the operator's credentials namespace, read by internal/tenantconn exactly as the
-// manager reads it, with the kubeconfig's own rights) or
-// from azidentity's default chain (environment, workload identity, managed identity, az
-// login), so that a person can run the plugin from a laptop. The Graph client is
-// internal/graph's, with its per-tenant throttle, retries and error classes.
+// when a kubeconfig is usable. Credentials come, by default, from a read-only app or person
+// through azidentity (ReadOnlyChain: environment, workload identity, az login); only when
+// asked explicitly (FromManagerSecret) from the EntraTenant's Secret, the manager's write
+// credential, read by internal/tenantconn exactly as the manager reads it, with the
+// kubeconfig's own rights. The Graph client is internal/graph's, with its per-tenant
+// throttle, retries and error classes.
 package connect
 
 import (
@@ -33,18 +33,27 @@ import (
 
 // Credential sources.
 const (
-	// FromEntraTenant reads the EntraTenant and its credential Secret from the cluster.
-	FromEntraTenant = "entratenant"
-	// FromAzidentity uses azidentity's DefaultAzureCredential.
+	// FromAzidentity (the default) uses ReadOnlyChain: the credentials of a read-only app
+	// (docs/entra-app.md) or of the person running the plugin.
 	FromAzidentity = "azidentity"
+	// FromManagerSecret reads the EntraTenant and its credential Secret from the cluster: the
+	// manager's write credential, which can rewrite every phone of the directory, although
+	// export and report only read. Only when asked explicitly.
+	FromManagerSecret = "manager-secret"
+	// FromEntraTenant is FromManagerSecret's name before it stopped being the default; still
+	// accepted, as an explicit request.
+	FromEntraTenant = "entratenant"
 )
+
+// UsesManagerSecret reports whether from asks for the manager's write credential.
+func UsesManagerSecret(from string) bool { return from == FromManagerSecret || from == FromEntraTenant }
 
 // Options are the connection flags.
 type Options struct {
 	// Tenant is the EntraTenant's name: the tenantRef of exported objects and, with
 	// FromEntraTenant, where the credentials are read.
 	Tenant string
-	// CredentialsFrom is FromEntraTenant or FromAzidentity.
+	// CredentialsFrom is FromAzidentity or FromManagerSecret (FromEntraTenant).
 	CredentialsFrom string
 	// CredentialsNamespace holds the EntraTenants' credential Secrets.
 	CredentialsNamespace string
@@ -88,9 +97,9 @@ func fail(format string, args ...any) error { return &Error{msg: fmt.Sprintf(for
 // Connect builds the Graph client for o.Tenant.
 func Connect(ctx context.Context, o Options) (*Conn, error) {
 	switch o.CredentialsFrom {
-	case FromEntraTenant, FromAzidentity:
+	case FromAzidentity, FromManagerSecret, FromEntraTenant:
 	default:
-		return nil, fail("--credentials-from must be %s or %s, not %q", FromEntraTenant, FromAzidentity, o.CredentialsFrom)
+		return nil, fail("--credentials-from must be %s or %s, not %q", FromAzidentity, FromManagerSecret, o.CredentialsFrom)
 	}
 	if o.Tenant == "" {
 		return nil, fail("set --tenant to the EntraTenant's name (kubectl get entratenants lists them)")
@@ -100,7 +109,7 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 	if kubeErr == nil {
 		conn.Kube = kube
 	}
-	if o.CredentialsFrom == FromEntraTenant {
+	if UsesManagerSecret(o.CredentialsFrom) {
 		if kubeErr != nil {
 			return nil, fail("cannot use the kubeconfig (%v): set --kubeconfig/--context, or use --credentials-from=%s --tenant-id=<GUID>", kubeErr, FromAzidentity)
 		}
@@ -145,7 +154,7 @@ func connectFromTenant(ctx context.Context, conn *Conn, o Options) error {
 	case errors.As(err, &credErr):
 		return fail("%v (the plugin reads Secrets in --credentials-namespace %s, which must be the operator's namespace)", credErr, o.CredentialsNamespace)
 	case apierrors.IsForbidden(err):
-		return fail("your kubeconfig may not read the credential Secret of EntraTenant %q in %s: ask for get on that Secret, or use --credentials-from=%s", t.Name, o.CredentialsNamespace, FromAzidentity)
+		return fail("your kubeconfig may not read the credential Secret of EntraTenant %q in %s: use a read-only app with --credentials-from=%s (docs/entra-app.md) rather than the manager's credential", t.Name, o.CredentialsNamespace, FromAzidentity)
 	case err != nil:
 		return fail("%v: check that the cluster is reachable", err)
 	}
@@ -160,8 +169,8 @@ func connectFromTenant(ctx context.Context, conn *Conn, o Options) error {
 	return nil
 }
 
-// connectFromAzidentity uses DefaultAzureCredential against the tenant's cloud; tenant id
-// and cloud come from the flags, else from the EntraTenant when the cluster has it.
+// connectFromAzidentity uses ReadOnlyChain against the tenant's cloud; tenant id and cloud
+// come from the flags, else from the EntraTenant when the cluster has it.
 func connectFromAzidentity(ctx context.Context, conn *Conn, o Options) error {
 	if conn.Kube != nil && (o.TenantID == "" || o.Cloud == "") {
 		if t, err := getTenant(ctx, conn.Kube, o.Tenant); err == nil {
@@ -180,16 +189,48 @@ func connectFromAzidentity(ctx context.Context, conn *Conn, o Options) error {
 	if err != nil {
 		return fail("%v: fix --cloud, --authority-host or --graph-endpoint", err)
 	}
-	opts := &azidentity.DefaultAzureCredentialOptions{TenantID: o.TenantID, DisableInstanceDiscovery: cloud == graph.CloudCustom,
-		ClientOptions: azcore.ClientOptions{Cloud: azcloud.Configuration{ActiveDirectoryAuthorityHost: ep.AuthorityHost}}}
+	co := azcore.ClientOptions{Cloud: azcloud.Configuration{ActiveDirectoryAuthorityHost: ep.AuthorityHost}}
 	if o.HTTPClient != nil {
-		opts.ClientOptions.Transport = o.HTTPClient
+		co.Transport = o.HTTPClient
 	}
-	cred, err := azidentity.NewDefaultAzureCredential(opts)
+	cred, err := ReadOnlyChain(o.TenantID, co, cloud == graph.CloudCustom)
 	if err != nil {
-		return fail("no Azure credential found (%v): run az login, or set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET", err)
+		return fail("no Azure credential found (%v): run az login, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET of the read-only app (docs/entra-app.md)", err)
 	}
 	return conn.build(o.TenantID, cloud, ep, cred, o)
+}
+
+// ReadOnlyChain is the plugin's default credential: the first of
+//
+//   - EnvironmentCredential: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or
+//     AZURE_CLIENT_CERTIFICATE_PATH) of the read-only app, for scripts and CI;
+//   - WorkloadIdentityCredential: a pod's federated service account token
+//     (AZURE_FEDERATED_TOKEN_FILE), for a CronJob that reports;
+//   - AzureCLICredential: the person's own az login, for a laptop;
+//
+// that is configured. It is azidentity's DefaultAzureCredential without the managed identity
+// (and the developer tools beyond az): on an Azure VM or an AKS node, a managed identity is
+// the machine's, not the person's, may well hold write rights (the node a manager runs on),
+// and is picked up silently; every credential in this chain is one somebody chose to
+// present. Being explicit also keeps the chain from changing with azidentity's releases or
+// AZURE_TOKEN_CREDENTIALS. A credential whose variables are absent is left out; the chain
+// moves on only when a credential is unavailable, and stops at one that was refused.
+func ReadOnlyChain(tenantID string, co azcore.ClientOptions, disableInstanceDiscovery bool) (azcore.TokenCredential, error) {
+	var creds []azcore.TokenCredential
+	if c, err := azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{
+		ClientOptions: co, DisableInstanceDiscovery: disableInstanceDiscovery}); err == nil {
+		creds = append(creds, c)
+	}
+	if c, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+		ClientOptions: co, DisableInstanceDiscovery: disableInstanceDiscovery, TenantID: tenantID}); err == nil {
+		creds = append(creds, c)
+	}
+	cli, err := azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenantID})
+	if err != nil {
+		return nil, err
+	}
+	creds = append(creds, cli)
+	return azidentity.NewChainedTokenCredential(creds, nil)
 }
 
 func (conn *Conn) build(tenantID string, cloud graph.Cloud, ep graph.Endpoints, cred azcore.TokenCredential, o Options) error {
@@ -228,7 +269,7 @@ func Explain(err error, what string) string {
 	case graph.Forbidden:
 		return fmt.Sprintf("%s: Graph refused it (%s): grant the app registration the permission it needs (%s) with admin consent, or use an identity that has it", what, ge.Error(), permissionFor(ge.Op))
 	case graph.Unauthorized:
-		return fmt.Sprintf("%s: the credentials were refused (%s): check the EntraTenant's Secret, or az login again", what, ge.Error())
+		return fmt.Sprintf("%s: no credentials were accepted (%s): az login, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET of the read-only app (docs/entra-app.md); with --credentials-from=%s, check the EntraTenant's Secret", what, ge.Error(), FromManagerSecret)
 	case graph.Throttled:
 		return fmt.Sprintf("%s: Graph kept throttling the tenant (%s): rerun later (export --resume continues where it stopped) or lower --graph-requests-per-second", what, ge.Error())
 	case graph.NotFound:

@@ -18,7 +18,7 @@ import (
 	"github.com/phoneop/phoneop/internal/graph"
 )
 
-// The default (--credentials-from=entratenant) reads the EntraTenant's Secret in
+// --credentials-from=manager-secret reads the EntraTenant's Secret in
 // --credentials-namespace, through tenantconn, and says what to do when it cannot.
 func TestConnectFromTenant(t *testing.T) {
 	scheme := runtime.NewScheme()
@@ -74,5 +74,50 @@ func TestConnectFromTenant(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The default (azidentity) takes the tenant id and cloud from the EntraTenant when the
+// cluster has it, and never reads the manager's credential Secret, even when it could.
+func TestConnectFromAzidentityReadsNoSecret(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := identityv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: identityv1alpha1.EntraTenantSpec{
+		TenantID: "7e1a2b3c-0000-4000-8000-000000000001",
+		Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
+			ClientID: "7e1a2b3c-0000-4000-8000-0000000000a1", SecretRef: identityv1alpha1.CredentialSecretReference{Name: "graph-app", Key: "clientSecret"}}}}}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "phoneop-system", Name: "graph-app"}, Data: map[string][]byte{"clientSecret": []byte("s3cret")}}
+	secretReads := 0
+	kube := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tenant, secret).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*corev1.Secret); ok {
+				secretReads++
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if _, ok := list.(*corev1.SecretList); ok {
+				secretReads++
+			}
+			return c.List(ctx, list, opts...)
+		},
+	}).Build()
+	t.Setenv("AZURE_TENANT_ID", tenant.Spec.TenantID)
+	t.Setenv("AZURE_CLIENT_ID", "read-only-app")
+	t.Setenv("AZURE_CLIENT_SECRET", "read-only-secret")
+	conn := &Conn{Kube: kube, Throttles: graph.NewThrottles(nil)}
+	if err := connectFromAzidentity(context.Background(), conn, Options{Tenant: "contoso", CredentialsFrom: FromAzidentity, CredentialsNamespace: "phoneop-system"}); err != nil {
+		t.Fatal(err)
+	}
+	if conn.Graph == nil || conn.TenantID != tenant.Spec.TenantID {
+		t.Fatalf("graph %v, tenant id %q: want a client for the EntraTenant's tenant", conn.Graph, conn.TenantID)
+	}
+	if secretReads != 0 {
+		t.Fatalf("%d reads of Secrets, want none", secretReads)
 	}
 }

@@ -102,6 +102,10 @@ type Result struct {
 	Batches  int           `json:"-"`
 	Resumed  int           `json:"-"`
 	Duration time.Duration `json:"-"`
+	// LooseDirs are existing directories holding numbers that others than the owner may
+	// enter (an older export made them 0755): the plugin does not chmod a directory it did
+	// not create, and says so.
+	LooseDirs []string `json:"-"`
 }
 
 // ManagedKey keys Options.Managed: the lower-case user (UPN or object id) and the type.
@@ -205,7 +209,7 @@ type writer struct {
 
 func newWriter(o Options, users []selection.User) (*writer, error) {
 	w := &writer{o: o, names: objectNames(users, o.Namespace), done: map[string]record{}}
-	if err := os.MkdirAll(o.OutputDir, 0o755); err != nil {
+	if err := os.MkdirAll(o.OutputDir, o.objectModes().dir); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(o.OutputDir, journalName)
@@ -339,14 +343,14 @@ func (w *writer) phones(u selection.User, who, ns string, methods []graph.PhoneM
 		rec.Types[string(o.Spec.PhoneType)]++
 	}
 	rec.File = filepath.Join(ns, prefix+".yaml")
-	if err := writeDocs(filepath.Join(w.o.OutputDir, rec.File), objectDocs(objs)...); err != nil {
+	if err := writeDocs(filepath.Join(w.o.OutputDir, rec.File), w.o.objectModes(), objectDocs(objs)...); err != nil {
 		return err
 	}
 	if w.o.InlineNumbers {
 		return nil
 	}
 	rec.Secret = filepath.Join(ns, prefix+".yaml")
-	return writeDocs(filepath.Join(w.o.SecretsDir, rec.Secret), secretDoc(ns, prefix, numbers))
+	return writeDocs(filepath.Join(w.o.SecretsDir, rec.Secret), forNumbers, secretDoc(ns, prefix, numbers))
 }
 
 // exportable returns the number in Graph's canonical form, or why the phone is left out.
@@ -445,13 +449,16 @@ func (w *writer) finish(res *Result, o Options, selected int) error {
 	}
 	sortLeftOut(res.LeftOut)
 	sortLeftOut(res.Failed)
-	if err := writeTree(o.OutputDir, files); err != nil {
+	if err := writeTree(o.OutputDir, files, o.objectModes()); err != nil {
 		return err
 	}
-	if !o.InlineNumbers {
-		if err := writeTree(o.SecretsDir, secrets); err != nil {
+	if o.InlineNumbers {
+		res.LooseDirs = looseDirs(o.OutputDir, keys(files))
+	} else {
+		if err := writeTree(o.SecretsDir, secrets, forNumbers); err != nil {
 			return err
 		}
+		res.LooseDirs = looseDirs(o.SecretsDir, keys(secrets))
 		if err := os.WriteFile(filepath.Join(o.SecretsDir, "README.md"), []byte(sealingNote(o)), 0o644); err != nil {
 			return err
 		}
@@ -480,12 +487,12 @@ func sortLeftOut(l []LeftOut) {
 
 // writeTree writes a kustomization.yaml per namespace and one at the top, and removes
 // generated files of namespaces (or users) this run did not write.
-func writeTree(root string, files map[string][]string) error {
+func writeTree(root string, files map[string][]string, m modes) error {
 	var namespaces []string
 	for ns, fs := range files {
 		sort.Strings(fs)
 		namespaces = append(namespaces, ns)
-		if err := writeKustomization(filepath.Join(root, ns), ns, fs); err != nil {
+		if err := writeKustomization(filepath.Join(root, ns), ns, fs, m); err != nil {
 			return err
 		}
 	}
@@ -493,7 +500,25 @@ func writeTree(root string, files map[string][]string) error {
 	if err := removeStale(root, files); err != nil {
 		return err
 	}
-	return writeKustomization(root, "", namespaces)
+	return writeKustomization(root, "", namespaces, m)
+}
+
+// keys are a map's keys, sorted.
+func keys(m map[string][]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// objectModes are the PhoneAuthMethod files' modes: they hold numbers with --inline-numbers.
+func (o Options) objectModes() modes {
+	if o.InlineNumbers {
+		return forNumbers
+	}
+	return forGit
 }
 
 // removeStale deletes generated files (they start with fileHeader) no longer produced.

@@ -200,9 +200,21 @@ func render(obj runtime.Object) []byte {
 	return b
 }
 
+// modes are the permissions of the files written and of the directories created for them.
+type modes struct{ file, dir os.FileMode }
+
+var (
+	// forNumbers is for files that hold phone numbers in clear (the Secrets, and the
+	// PhoneAuthMethods with --inline-numbers): the owner's only, in directories only the
+	// owner can list. A number beside its user's name is what a SIM-swap attacker needs.
+	forNumbers = modes{file: 0o600, dir: 0o700}
+	// forGit is for files meant to be reviewed and committed: no number in them.
+	forGit = modes{file: 0o644, dir: 0o755}
+)
+
 // writeDocs writes a multi-document YAML file atomically (a temporary file renamed), so
 // that an interrupted run never leaves half a file.
-func writeDocs(path string, docs ...[]byte) error {
+func writeDocs(path string, m modes, docs ...[]byte) error {
 	var buf bytes.Buffer
 	buf.WriteString(fileHeader)
 	for i, d := range docs {
@@ -211,15 +223,24 @@ func writeDocs(path string, docs ...[]byte) error {
 		}
 		buf.Write(d)
 	}
-	return writeAtomic(path, buf.Bytes(), 0o644)
+	return writeAtomic(path, buf.Bytes(), m)
 }
 
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+// writeAtomic writes data to path through a temporary file, with m.file's permissions or the
+// existing file's where those are tighter: a rerun never loosens what a person tightened.
+// Directories it creates get m.dir; existing ones are left as they are (looseDirs finds them).
+func writeAtomic(path string, data []byte, m modes) error {
+	if err := os.MkdirAll(filepath.Dir(path), m.dir); err != nil {
 		return err
 	}
+	mode := m.file
+	if info, err := os.Stat(path); err == nil {
+		mode = tighter(mode, info.Mode().Perm())
+	}
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-		return nil // unchanged: keep the file's mtime, so make-like tools see no change
+		// Unchanged: keep the file's mtime, so make-like tools see no change; a file an older
+		// version wrote too loosely is still tightened (chmod leaves the mtime alone).
+		return os.Chmod(path, mode)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
@@ -235,13 +256,30 @@ func writeAtomic(path string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	if err := os.Chmod(tmp.Name(), mode); err != nil {
+		_ = os.Remove(tmp.Name())
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
 }
 
+// tighter is the permission allowing only what both allow.
+func tighter(a, b os.FileMode) os.FileMode { return a & b }
+
+// looseDirs lists root and those of its subdirectories named in dirs that others than the
+// owner may enter or list (existing directories, which writeAtomic does not change).
+func looseDirs(root string, dirs []string) []string {
+	var loose []string
+	for _, d := range append([]string{""}, dirs...) {
+		p := filepath.Join(root, d)
+		if info, err := os.Stat(p); err == nil && info.Mode().Perm()&0o077 != 0 {
+			loose = append(loose, p)
+		}
+	}
+	return loose
+}
+
 // writeKustomization lists resources (files, or namespace directories at the top).
-func writeKustomization(dir, ns string, resources []string) error {
+func writeKustomization(dir, ns string, resources []string, m modes) error {
 	k := map[string]any{
 		"apiVersion": "kustomize.config.k8s.io/v1beta1",
 		"kind":       "Kustomization",
@@ -254,7 +292,7 @@ func writeKustomization(dir, ns string, resources []string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, "kustomization.yaml"), append([]byte(fileHeader), b...), 0o644)
+	return writeAtomic(filepath.Join(dir, "kustomization.yaml"), append([]byte(fileHeader), b...), m)
 }
 
 func writeSummary(path string, res *Result) error {
@@ -263,5 +301,5 @@ func writeSummary(path string, res *Result) error {
 		return err
 	}
 	head := "# kubectl phoneop export summary. Numbers are masked; leftOut lists the phones not exported and why.\n"
-	return writeAtomic(path, append([]byte(head), b...), 0o644)
+	return writeAtomic(path, append([]byte(head), b...), forGit)
 }

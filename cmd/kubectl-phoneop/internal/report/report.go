@@ -64,8 +64,11 @@ type Options struct {
 	Namespaces map[string][]string
 	// Concurrency is how many batches are in flight; 0 means 4.
 	Concurrency int
-	Progress    io.Writer
-	TTY         bool
+	// HashKey, when set, keys an HMAC of every readable phone number (SharedNumbers): the
+	// numbers themselves are not kept. NewHashKey makes a random one per run.
+	HashKey  []byte
+	Progress io.Writer
+	TTY      bool
 }
 
 // User is one user's verdict. Phone numbers are never part of it.
@@ -77,6 +80,11 @@ type User struct {
 	PhoneTypes   []string `json:"phoneTypes,omitempty"`
 	SMSSignIn    bool     `json:"smsSignInReady"`
 	OtherMethods []string `json:"otherMethods,omitempty"`
+
+	// phones are the user's numbers as keyed hashes (Options.HashKey), for SharedNumbers.
+	phones []keyedPhone
+	// unreadable counts the user's phones whose number was masked or not a number.
+	unreadable int
 }
 
 // Count is one namespace's at-risk users, by the phone types they have.
@@ -101,6 +109,9 @@ type Report struct {
 	Failed     []string       `json:"failed,omitempty"`
 	Batches    int            `json:"-"`
 	Duration   time.Duration  `json:"-"`
+
+	// all are every user read, listed or not, for the SMS sign-in and shared-number views.
+	all []User
 }
 
 // Run reads the users' methods and classifies them. list chooses which users are listed:
@@ -137,6 +148,9 @@ func Run(ctx context.Context, g Reader, users []selection.User, tenant, sel, lis
 					failed[start+i] = u.UPN + ": " + r.Err.Error()
 				default:
 					rows[start+i] = classify(u, r.Methods, o.Namespaces)
+					if o.HashKey != nil {
+						rows[start+i].phones, rows[start+i].unreadable = keyPhones(o.HashKey, r.Methods)
+					}
 				}
 			}
 			mu.Lock()
@@ -159,6 +173,7 @@ func Run(ctx context.Context, g Reader, users []selection.User, tenant, sel, lis
 			continue
 		}
 		rep.Users++
+		rep.all = append(rep.all, r)
 		rep.Categories[r.Category]++
 		if list == "all" || (list == "at-risk" && r.Category == PhonesOnly) {
 			rep.Listed = append(rep.Listed, r)

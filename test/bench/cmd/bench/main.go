@@ -23,6 +23,8 @@ import (
 )
 
 func main() {
+	// The benchmark starts itself again as the null controller (test/bench/nullcontroller.go).
+	bench.RunNullControllerIfAsked()
 	var (
 		cfg                    bench.Config
 		managerArg, managerEnv string
@@ -32,13 +34,15 @@ func main() {
 		fidelity               string
 		heapProfile            bool
 		heapProfileRate        int
+		adopt                  bool
+		exportArgs             string
 	)
 	flag.IntVar(&cfg.N, "n", 1000, "users (each gets a mobile; -alternate and -office percent more)")
 	flag.IntVar(&cfg.Mix.AlternatePercent, "alternate", 30, "percent of users with an alternateMobile")
 	flag.IntVar(&cfg.Mix.OfficePercent, "office", 10, "percent of users with an office phone")
 	flag.DurationVar(&cfg.Latency, "latency", 20*time.Millisecond, "emulated Graph latency (plus -jitter)")
 	flag.DurationVar(&cfg.Jitter, "jitter", 20*time.Millisecond, "uniform extra latency in [0, jitter): 20ms+[0,20ms) is 30ms±10ms")
-	flag.DurationVar(&cfg.ResyncPeriod, "resync", time.Minute, "manager --resync-period; the steady state is watched for two")
+	flag.DurationVar(&cfg.ResyncPeriod, "resync", time.Minute, "manager --resync-period; the steady state is watched for -steady-periods of them")
 	flag.IntVar(&cfg.Concurrency, "concurrency", 16, "manager --max-concurrent-reconciles")
 	flag.StringVar(&managerArg, "manager-args", "", "further manager flags, space separated")
 	flag.StringVar(&managerEnv, "manager-env", "", "environment for the manager only, space separated (e.g. GOMEMLIMIT=150MiB, as a Deployment sets it)")
@@ -46,11 +50,13 @@ func main() {
 	flag.IntVar(&cfg.SecondTenantObjects, "second-tenant", 0, "also onboard a second tenant with this many users (a mobile each) right after the first tenant's objects are created, and time them")
 	flag.Float64Var(&cfg.DriftPercent, "drift", 1, "percent of users whose mobile is changed out of band")
 	flag.BoolVar(&cfg.SkipSteadyState, "skip-steady", false, "skip the steady-state phase")
+	flag.IntVar(&cfg.SteadyPeriods, "steady-periods", 2, "resync periods the steady state is watched for, after one of settling")
 	flag.BoolVar(&cfg.SkipDrift, "skip-drift", false, "skip the drift phase")
+	flag.BoolVar(&cfg.SkipBaseline, "skip-baseline", false, "skip the null controller's run on the same objects (the machine floor): for trying things out, not for a report")
 	flag.BoolVar(&cfg.EmulatorRequestLog, "emulator-log", false, "log every Graph request in the work dir's graph-emulator.log (route, status, fault, request-id), to match the manager's log")
 	flag.DurationVar(&cfg.ReadyTimeout, "timeout", time.Hour, "give up when not everything is Ready by then")
 	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and result.json here (default: bin/bench/n<N>)")
-	flag.StringVar(&doc, "doc", "docs/benchmarks.md", "markdown file to put the results in (\"\": print only)")
+	flag.StringVar(&doc, "doc", "docs/benchmarks.md", "markdown file to put the results in (\"\": print only); a fidelity run's full report goes to docs/benchmarks/fidelity.md unless -doc is given")
 	flag.StringVar(&plotDir, "plot-dir", "docs/benchmarks", "directory for the PNG plot")
 	flag.StringVar(&command, "command", "", "the command to record in the report (default: this command line)")
 	flag.StringVar(&fidelity, "fidelity", "", "run against Graph as observed instead of as documented (docs/benchmarks.md, \"Graph as observed\"): the number format Graph stores numbers in, nospace, trunk, spaced, a comma-separated list (one creation wave each) or all")
@@ -61,7 +67,14 @@ func main() {
 	flag.BoolVar(&cfg.Fidelity.Reread, "reread", false, "with -fidelity: force one more pass of every object (reconcile-requested-at) once the read lag has passed")
 	flag.BoolVar(&heapProfile, "heap-profile", false, "serve the manager's pprof on a loopback port and save its heap profile (after a forced GC) at the end of onboarding and of the run in the work dir: heap-ready.pb.gz, heap-end.pb.gz (test/bench/heap.go)")
 	flag.IntVar(&heapProfileRate, "heap-profile-rate", 0, "with -heap-profile: the manager's GODEBUG=memprofilerate (bytes per sampled allocation; 0: the runtime's 512 KiB). Finer sampling costs the manager CPU and memory: measure peak RSS without it")
+	flag.BoolVar(&adopt, "adopt", false, "brownfield adoption instead (docs/benchmarks.md, \"Adoption\"): seed -n users who already have phones, run `kubectl phoneop export`, apply it (ObserveOnly) with the null controller and then with phoneop, time all Ready")
+	flag.IntVar(&cfg.Adoption.Namespaces, "adopt-namespaces", 4, "with -adopt: namespaces the users are spread over, applied in parallel")
+	flag.StringVar(&exportArgs, "export-args", "--credentials-from=entratenant", "with -adopt: further flags of `kubectl phoneop export`, space separated; the default reads the manager's credentials (the EntraTenant's Secret)")
 	flag.Parse()
+	cfg.Adoption.ExportArgs = strings.Fields(exportArgs)
+	if fidelity != "" && !flagGiven("doc") {
+		doc = filepath.Join("docs", "benchmarks", "fidelity.md") // docs/benchmarks.md keeps their summary
+	}
 	cfg.ManagerArgs = strings.Fields(managerArg)
 	cfg.ManagerEnv = strings.Fields(managerEnv)
 	if heapProfile {
@@ -83,6 +96,9 @@ func main() {
 		if fidelity != "" {
 			cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("fidelity-n%d-%s", cfg.N, strings.ReplaceAll(fidelity, ",", "-")))
 		}
+		if adopt {
+			cfg.WorkDir = strings.Replace(cfg.WorkDir, filepath.Join("bench", "n"), filepath.Join("bench", "adopt-n"), 1)
+		}
 	}
 	if command == "" {
 		command = "bin/bench " + strings.Join(os.Args[1:], " ")
@@ -93,6 +109,10 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if adopt {
+		runAdoption(ctx, cfg, doc, command)
+		return
+	}
 	if fidelity != "" {
 		formats, err := bench.ParseNumberFormats(fidelity)
 		if err != nil {
@@ -127,6 +147,11 @@ func main() {
 	}
 	md := res.Markdown(command, plotRef)
 	fmt.Println(md)
+	details := filepath.Join(cfg.WorkDir, "report.md")
+	if err := os.WriteFile(details, []byte(res.Details(command)), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("bench: every table of the run in %s", details)
 	if doc != "" {
 		if err := bench.UpdateDocBlock(doc, res.MainDocKey(), bench.ResultsAnchor, md); err != nil {
 			log.Fatal(err)
@@ -162,4 +187,27 @@ func runFidelity(ctx context.Context, cfg bench.Config, doc, command string) {
 		}
 		log.Printf("bench: results written to %s", doc)
 	}
+}
+
+// runAdoption runs a brownfield benchmark and puts its block into doc.
+func runAdoption(ctx context.Context, cfg bench.Config, doc, command string) {
+	res, err := bench.RunAdoption(ctx, cfg)
+	if err != nil {
+		log.Fatalf("bench: %v (logs in %s)", err, cfg.WorkDir)
+	}
+	md := res.Markdown(command)
+	fmt.Println(md)
+	if doc != "" {
+		if err := bench.UpdateDocBlock(doc, res.DocKey(), bench.AdoptionAnchor, md); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("bench: results written to %s", doc)
+	}
+}
+
+// flagGiven reports whether the command line set the named flag.
+func flagGiven(name string) bool {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

@@ -42,7 +42,7 @@ func main() {
 	flag.IntVar(&cfg.Concurrency, "concurrency", 16, "manager --max-concurrent-reconciles")
 	flag.DurationVar(&cfg.ReadyTimeout, "timeout", time.Hour, "give up when not everything is Ready by then")
 	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and feed-result.json here (default: bin/bench/feed-n<N>)")
-	flag.StringVar(&doc, "doc", "docs/benchmarks.md", "markdown file to put the results in (\"\": print only)")
+	flag.StringVar(&doc, "doc", "docs/benchmarks/feed.md", "markdown file to put the full report in (\"\": print only); docs/benchmarks.md keeps the summary")
 	flag.StringVar(&command, "command", "", "the command to record in the report (default: this command line)")
 	flag.Parse()
 	if cfg.WorkDir == "" {
