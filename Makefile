@@ -128,11 +128,12 @@ image: ## Build the reproducible image tarball dist/phoneop-image.tar (no Docker
 		--tag $(IMG) --version $(VERSION) --revision "$(REVISION)" --out $(CURDIR)/dist/phoneop-image.tar
 
 .PHONY: chart-sync
-chart-sync: manifests ## Copy the generated CRDs and manager RBAC rules into charts/phoneop.
+chart-sync: manifests ## Copy the generated CRDs, manager RBAC rules and alerts into charts/phoneop.
 	rm -f charts/phoneop/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/phoneop/crds/
 	cp config/rbac/role.yaml charts/phoneop/files/manager-role.yaml
 	cp config/components/namespace-scoped/cluster_role.yaml charts/phoneop/files/manager-cluster-role.yaml
+	cp config/prometheus/alerts.yaml charts/phoneop/files/alerts.yaml
 
 .PHONY: helm
 helm: ## Build the pinned helm (hack/tools/go.mod) into bin/ and print its path.

@@ -2,17 +2,22 @@ package controllers
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/graphemu"
+	"github.com/phoneop/phoneop/internal/tenantconn"
 )
 
 // The change feed against the emulator's audit log (delivery lag 1 s in the suite) with the
@@ -32,6 +37,7 @@ func (f *fixture) enableFeed(audited bool) {
 			Permissions: []string{graphemu.PermAuthMethodReadWriteAll, graphemu.PermUserReadAll, graphemu.PermAuditLogReadAll,
 				graphemu.PermRoleManagementReadDirectory, graphemu.PermGroupMemberReadAll}})).To(Succeed())
 		reconciler.Connector.Forget(f.tenantObject().UID)
+		feeds.Connector.(*tenantconn.Connector).Forget(f.tenantObject().UID) // the feed's own connection
 	}
 	f.setFeed(&identityv1alpha1.ChangeFeed{Enabled: true, PollInterval: &feedPoll})
 }
@@ -106,6 +112,60 @@ func TestChangeFeedCorrectsAnOutOfBandChangeWithHourlyResync(t *testing.T) {
 	g.Expect(f.count(http.MethodGet, graphemu.RoutePhoneList)).To(BeNumerically("<=", 2), "kim's lists only: lee is never re-read")
 	// Events are written asynchronously by the event broadcaster.
 	g.Eventually(func() []string { return f.eventReasons(kimMobile) }, eventually, poll).Should(ContainElement(identityv1alpha1.ReasonDriftCorrected))
+}
+
+// TestChangeFeedCatchesAChangeMadeWithPhoneopsOwnCredential: someone holding phoneop's
+// credential (the same app id and secret) changes a managed phone through Graph. The audit
+// entry names phoneop's app, but this manager recorded no such write: with the feed on and the
+// resync period at an hour, the feed reports it (the unattributed-writes metric and a Warning
+// Event on the EntraTenant) and wakes the user, whose phone is put back; phoneop's own
+// correction, in the log too, is attributed to its recorded write and reported nowhere.
+func TestChangeFeedCatchesAChangeMadeWithPhoneopsOwnCredential(t *testing.T) {
+	f := newFixture(t)
+	kim := f.addUser("kim@contoso.com")
+	kimMobile := f.pam("kim-mobile", "kim@contoso.com", identityv1alpha1.PhoneTypeMobile, "+1 2065550100")
+	f.createReady(kimMobile)
+	f.enableFeed(true)
+	f.waitForFeed(metav1.ConditionTrue, identityv1alpha1.ReasonAuditLogRead)
+	g := NewWithT(t)
+	g.Expect(reconciler.resync().PeriodFor(f.tenant)).To(Equal(24*time.Hour), "the feed is on: converged objects re-read Graph daily")
+	before, _ := feeds.Snapshot(f.tenant)
+
+	// The thief's client: phoneop's own app id and secret, its own process.
+	et := f.tenantObject()
+	thief, err := tenantconn.Dial(et, graph.CredentialSource{ClientID: f.clientID(), ClientSecret: testClientSecret},
+		tenantconn.Options{HTTPClient: emuServer.Client(), Throttles: graph.NewThrottles(nil)})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(thief.Client.UpdatePhoneNumber(f.ctx, kim, methodid.Mobile, "mobile", "+1 2065550199")).To(Succeed())
+	entries := emu.AuditEntries(f.tenantID)
+	g.Expect(entries[len(entries)-1].InitiatedByAppID).To(Equal(f.clientID()), "the audit log names phoneop's app: the thief's change looks like phoneop's own")
+
+	g.Eventually(func() string { return f.graphMethod(kim, identityv1alpha1.PhoneTypeMobile).PhoneNumber }, eventually, poll).
+		Should(Equal("+1 2065550100"), "the feed woke kim and phoneop put the mobile back")
+	g.Eventually(func() uint64 { s, _ := feeds.Snapshot(f.tenant); return s.Entries - before.Entries }, eventually, poll).
+		Should(BeNumerically(">=", 2), "the thief's change and phoneop's correction were both read")
+	after, _ := feeds.Snapshot(f.tenant)
+	g.Expect(after.Unattributed-before.Unattributed).To(Equal(uint64(1)), "the thief's change is reported; phoneop's own correction is not")
+	g.Eventually(func() []string { return f.tenantEventReasons(corev1.EventTypeWarning) }, eventually, poll).
+		Should(ContainElement(identityv1alpha1.ReasonSuspectedCredentialUse))
+}
+
+// tenantEventReasons lists the reasons of the Events of type eventtype about the fixture's
+// EntraTenant (cluster-scoped: its Events are in the default namespace).
+func (f *fixture) tenantEventReasons(eventtype string) []string {
+	f.t.Helper()
+	var list corev1.EventList
+	f.g.Expect(k8s.List(f.ctx, &list, client.InNamespace(metav1.NamespaceDefault))).To(Succeed())
+	var reasons []string
+	for _, e := range list.Items {
+		if e.InvolvedObject.Kind == "EntraTenant" && e.InvolvedObject.Name == f.tenant && e.Type == eventtype {
+			reasons = append(reasons, e.Reason)
+			if strings.Contains(e.Message, "5550") {
+				f.t.Errorf("event %s leaks a phone number: %s", e.Reason, e.Message)
+			}
+		}
+	}
+	return reasons
 }
 
 // TestChangeFeedWithoutPermissionFallsBack: without AuditLog.Read.All the feed reports

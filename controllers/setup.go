@@ -169,8 +169,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	if err := userIndex.Watch(ctx, mgr.GetCache()); err != nil {
 		return nil, err
 	}
-	feeds := &changefeed.Feeds{Client: mgr.GetClient(), Connector: connector, Observer: observer, UserIndex: userIndex,
-		ResyncPeriod: o.ResyncPeriod, Tick: o.ChangeFeedTick}
+	// Every Graph write the reconciler makes is recorded, so that the change feed can tell
+	// phoneop's own audit entries from someone else's use of its credential.
+	writes := &changefeed.WriteLog{}
+	feeds := &changefeed.Feeds{Client: mgr.GetClient(), Connector: feedConnector(mgr, o), Observer: observer, UserIndex: userIndex,
+		ResyncPeriod: o.ResyncPeriod, Tick: o.ChangeFeedTick, Writes: writes, ReportsShare: o.graphLimits().Share}
 	for _, c := range []prometheus.Collector{&ObjectsCollector{Reader: mgr.GetClient()}, &budget.Collector{Reader: mgr.GetClient(), Budgets: budgets},
 		&changefeed.Collector{Reader: mgr.GetClient(), Feeds: feeds}} {
 		if err := metrics.Registry.Register(c); err != nil {
@@ -190,10 +193,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	if err := mgr.Add(events); err != nil {
 		return nil, err
 	}
+	feeds.Recorder = events
 	phones := &PhoneAuthMethodReconciler{
 		Client:                  mgr.GetClient(),
 		SecretReader:            mgr.GetAPIReader(),
-		Connector:               connector,
+		Connector:               &changefeed.RecordingConnector{TenantConnector: connector, Writes: writes},
 		Observer:                observer,
 		Users:                   &UserCache{TTL: o.ResyncPeriod}, // grants judged on facts at most a period old
 		Privileged:              &privileged.Cache{Refresh: o.PrivilegedRefresh},
@@ -220,6 +224,25 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	ctrl.Log.WithName("setup").Info("sharding", "shard", o.Shard.Name, "selector", o.Shard.Selector().String(),
 		"shardCount", max(1, o.Shard.Count), "lease", o.Shard.LeaderElectionID())
 	return &Controllers{PhoneAuthMethods: phones, Tenants: tenants, Feeds: feeds}, nil
+}
+
+// feedConnector is the change feed's own connection to each tenant: Graph limits the audit
+// log apart from the directory ("Identity and access reports"), so the feed's reads must
+// neither spend the directory budget nor be paused by its 429s, nor pause it with theirs. The
+// feed keeps the reports limits itself, one request at a time, so the client makes no retries
+// of its own (a failed poll is the next poll's, after Graph's Retry-After).
+func feedConnector(mgr ctrl.Manager, o Options) *tenantconn.Connector {
+	limits := o.graphLimits()
+	limits.MaxRetries = -1
+	return &tenantconn.Connector{
+		Reader:           mgr.GetAPIReader(),
+		Namespace:        o.CredentialsNamespace,
+		HTTPClient:       o.HTTPClient,
+		Limits:           limits,
+		Throttles:        graph.NewThrottles(nil),
+		RecheckAfter:     cmp.Or(o.CredentialRecheck, 5*time.Minute),
+		AllowCustomCloud: o.AllowCustomCloud,
+	}
 }
 
 // ManagerOptions adds what phoneop needs from the manager to base:

@@ -175,6 +175,11 @@ const (
 	// deleted, or the tenant, user or ownership is gone). An Orphan object carries no finalizer
 	// and is gone before phoneop could record anything.
 	ReasonOrphaned = "Orphaned"
+	// ReasonSuspectedCredentialUse (event only, Warning, on the EntraTenant): the audit log
+	// shows a change made with phoneop's app id that this manager did not make: someone else
+	// holds phoneop's credential (or the manager restarted just after its own write). The
+	// change feed wakes the user, so a change to a managed phone is put back.
+	ReasonSuspectedCredentialUse = "SuspectedCredentialUse"
 )
 
 // Event reasons of the Graph writes phoneop makes (Normal events, numbers masked).

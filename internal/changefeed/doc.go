@@ -8,5 +8,7 @@
 // Files: feed.go (the runnable and its per-tenant state), poll.go (one poll), health.go (the
 // pure health decision), entries.go (which audit entries count), wake.go (the source the
 // reconciler watches), predicate.go (tenant updates that are only the feed's own status),
-// metrics.go.
+// writelog.go (the manager's own writes, recorded so that an entry made with phoneop's app id
+// that none accounts for is reported as suspected use of its credential), limits.go (Graph's
+// reports limits on the audit log), metrics.go.
 package changefeed

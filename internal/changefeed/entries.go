@@ -33,21 +33,33 @@ func (s seenEntries) forgetBefore(since time.Time) {
 	}
 }
 
-// changedUser is a user whose phone methods someone other than phoneop changed.
+// changedUser is a user whose phone methods someone other than this manager changed.
 type changedUser struct {
 	id, upn string
 }
 
-// changedUsers picks from entries the users to re-read, each once: targets of type User
-// (the first target of a phone-method entry) of successful changes that phoneop's own app
-// (ownAppID, the tenant's client id) did not make. phoneop's own writes are already in its
-// observations; re-reading after them would only cost reads. Another phoneop sharing the app
-// registration is ignored too: the sweep covers it.
-func changedUsers(entries []graph.AuditEntry, ownAppID string) []changedUser {
-	var out []changedUser
+// triage sorts entries into the users to re-read, each once, and the entries that suspect
+// phoneop's credential:
+//   - a successful change to a user's phone methods (the target of type User) wakes that
+//     user, unless it is phoneop's own write: initiated by phoneop's app (ownAppID, the
+//     tenant's client id) and attributed to a write this manager recorded (writes, see
+//     attributed). phoneop's own writes are already in its observations; re-reading after
+//     them would only cost reads;
+//   - an entry initiated by phoneop's app that no recorded write accounts for is someone
+//     holding phoneop's credential (or another process sharing its app registration, or a
+//     write made before this process started): it wakes its user like any out-of-band change,
+//     and is returned in suspect, failed attempts included.
+func triage(tenantID, ownAppID string, entries []graph.AuditEntry, writes []recordedWrite) (users []changedUser, suspect []graph.AuditEntry) {
 	seen := map[string]bool{}
+	byUser := writesByUser(writes)
 	for _, e := range entries {
-		if strings.EqualFold(e.Result, "failure") || (ownAppID != "" && strings.EqualFold(e.InitiatedBy.AppID(), ownAppID)) {
+		if ownAppID != "" && strings.EqualFold(e.InitiatedBy.AppID(), ownAppID) {
+			if attributed(tenantID, e, byUser[entryUser(e)]) {
+				continue
+			}
+			suspect = append(suspect, e)
+		}
+		if strings.EqualFold(e.Result, "failure") {
 			continue
 		}
 		for _, t := range e.TargetResources {
@@ -55,8 +67,17 @@ func changedUsers(entries []graph.AuditEntry, ownAppID string) []changedUser {
 				continue
 			}
 			seen[strings.ToLower(t.ID)] = true
-			out = append(out, changedUser{id: t.ID, upn: t.UserPrincipalName})
+			users = append(users, changedUser{id: t.ID, upn: t.UserPrincipalName})
 		}
+	}
+	return users, suspect
+}
+
+// writesByUser groups writes by their (lower-case) user id.
+func writesByUser(writes []recordedWrite) map[string][]recordedWrite {
+	out := map[string][]recordedWrite{}
+	for _, w := range writes {
+		out[w.userID] = append(out[w.userID], w)
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -55,13 +56,24 @@ type Feeds struct {
 	// --shard); every shard polls the feeds its objects need and wakes its own objects, but
 	// only the tenant's own shard persists the watermark and the condition. Nil owns all.
 	Owns func(*identityv1alpha1.EntraTenant) bool
+	// Writes are the Graph writes this manager made (RecordingConnector records them): an
+	// audit entry made with the tenant's app id that none of them accounts for is reported as
+	// suspected use of phoneop's credential. Nil: every such entry is reported.
+	Writes *WriteLog
+	// Recorder, when set, records a Warning Event on the EntraTenant for each such entry.
+	Recorder events.EventRecorder
+	// ReportsShare is this process's part of Graph's reports limits (limits.go) when shards
+	// poll the same tenants: graph.Limits.Share. Zero means 1.
+	ReportsShare float64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	wakes chan event.TypedGenericEvent[wakeEvent]
-	mu    sync.Mutex
-	feeds map[string]*tenantFeed // by EntraTenant name
-	polls sync.WaitGroup
+	reports     reportsLimiter
+	reportsInit sync.Once
+	wakes       chan event.TypedGenericEvent[wakeEvent]
+	mu          sync.Mutex
+	feeds       map[string]*tenantFeed // by EntraTenant name
+	polls       sync.WaitGroup
 }
 
 // tenantFeed is one tenant's feed. The poll goroutine owns seen; the other fields are read by
@@ -77,8 +89,9 @@ type tenantFeed struct {
 	nextPoll             time.Time
 	polling              bool
 	seen                 seenEntries
-	// entries counts the new entries read, woken the users re-read because of them.
-	entries, woken uint64
+	// entries counts the new entries read, woken the users re-read because of them,
+	// unattributed the entries made with phoneop's app id that this manager did not make.
+	entries, woken, unattributed uint64
 }
 
 var (
@@ -122,18 +135,24 @@ func (f *Feeds) SweepPeriod(tenant string) time.Duration {
 	return 0
 }
 
-// scan starts the due polls and stops the feeds of tenants that turned theirs off or are gone.
+// scan starts the due polls and stops the feeds of tenants that turned theirs off, are gone,
+// or lost their tenant id to an older EntraTenant.
 func (f *Feeds) scan(ctx context.Context) {
 	var list identityv1alpha1.EntraTenantList
 	if err := f.Client.List(ctx, &list); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "listing EntraTenants for the change feed")
 		return
 	}
-	present := map[string]bool{}
+	present, owning := map[string]bool{}, map[string]bool{}
+	for _, t := range owners(list.Items) {
+		owning[t.Name] = true
+	}
 	for i := range list.Items {
 		t := &list.Items[i]
 		present[t.Name] = true
-		if !t.Spec.ChangeFeed.IsEnabled() {
+		// A second EntraTenant for a tenant id (Conflict) gets no feed of its own: it would
+		// read the same audit log again, against the same reports limit.
+		if !t.Spec.ChangeFeed.IsEnabled() || !owning[t.Name] {
 			f.stop(ctx, t)
 			continue
 		}
@@ -287,6 +306,12 @@ func equalConditions(a, b []metav1.Condition) bool {
 		}
 	}
 	return true
+}
+
+// limiter is the feed's reports limiter, set up on first use.
+func (f *Feeds) limiter() *reportsLimiter {
+	f.reportsInit.Do(func() { f.reports.share, f.reports.now = f.ReportsShare, f.Now })
+	return &f.reports
 }
 
 func (f *Feeds) tick() time.Duration {

@@ -26,6 +26,7 @@ import (
 	"github.com/phoneop/phoneop/internal/fieldindex"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graph/graphtest"
+	"github.com/phoneop/phoneop/internal/graph/methodid"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/tenantconn"
 	"github.com/phoneop/phoneop/internal/userindex"
@@ -151,22 +152,35 @@ func TestSeenEntriesDropOverlappingReads(t *testing.T) {
 	}
 }
 
-func TestChangedUsers(t *testing.T) {
+func TestTriage(t *testing.T) {
 	const own = "11111111-0000-4000-8000-0000000000aa"
 	failed := auditEntry("f", unitNow, "", "u5")
 	failed.Result = "failure"
 	group := auditEntry("g", unitNow, "", "g1")
 	group.TargetResources[0].Type = "Group"
+	ownWrite := recordedWrite{tenantID: "tenant-1", userID: "u1", phoneType: "mobile", kind: kindUpdate, at: unitNow}
+	ownFailed := auditEntry("of", unitNow, own, "u9")
+	ownFailed.Result = "failure"
 	cases := map[string]struct {
-		entries []graph.AuditEntry
-		want    []changedUser
+		entries     []graph.AuditEntry
+		writes      []recordedWrite
+		want        []changedUser
+		wantSuspect []string // entry ids
 	}{
 		"an admin's change wakes its user": {entries: []graph.AuditEntry{auditEntry("1", unitNow, "", "u1")},
 			want: []changedUser{{id: "u1", upn: "u1@contoso.com"}}},
 		"another app's change wakes its user": {entries: []graph.AuditEntry{auditEntry("1", unitNow, "22222222-0000-4000-8000-0000000000bb", "u1")},
 			want: []changedUser{{id: "u1", upn: "u1@contoso.com"}}},
-		"phoneop's own writes wake nobody (the client id compares without case)": {
-			entries: []graph.AuditEntry{auditEntry("1", unitNow, own, "u1"), auditEntry("2", unitNow, "11111111-0000-4000-8000-0000000000AA", "u2")}},
+		"phoneop's own recorded writes wake nobody (the client id compares without case)": {
+			entries: []graph.AuditEntry{auditEntry("1", unitNow, own, "u1"), auditEntry("2", unitNow.Add(time.Second), "11111111-0000-4000-8000-0000000000AA", "U1")},
+			writes:  []recordedWrite{ownWrite}},
+		"a change with phoneop's app id that phoneop did not record wakes its user and is suspect": {
+			entries: []graph.AuditEntry{auditEntry("1", unitNow, own, "u2")}, writes: []recordedWrite{ownWrite},
+			want: []changedUser{{id: "u2", upn: "u2@contoso.com"}}, wantSuspect: []string{"1"}},
+		"after a restart no write is recorded: phoneop's entry is suspect (a false alarm, never a missed one)": {
+			entries: []graph.AuditEntry{auditEntry("1", unitNow, own, "u1")},
+			want:    []changedUser{{id: "u1", upn: "u1@contoso.com"}}, wantSuspect: []string{"1"}},
+		"a failed attempt with phoneop's app id wakes nobody but is suspect": {entries: []graph.AuditEntry{ownFailed}, wantSuspect: []string{"of"}},
 		"a user with several entries is woken once": {entries: []graph.AuditEntry{auditEntry("1", unitNow, "", "u1"), auditEntry("2", unitNow, "", "U1")},
 			want: []changedUser{{id: "u1", upn: "u1@contoso.com"}}},
 		"a failed change wakes nobody":           {entries: []graph.AuditEntry{failed}},
@@ -174,11 +188,82 @@ func TestChangedUsers(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := changedUsers(tc.entries, own)
+			got, suspect := triage("tenant-1", own, tc.entries, tc.writes)
 			if d := cmp.Diff(tc.want, got, cmp.AllowUnexported(changedUser{})); d != "" {
-				t.Errorf("changedUsers (-want +got):\n%s", d)
+				t.Errorf("users to wake (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.wantSuspect, ids(suspect)); d != "" {
+				t.Errorf("suspect entries (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+func TestAttributed(t *testing.T) {
+	write := recordedWrite{tenantID: "tenant-1", userID: "u1", phoneType: "mobile", kind: kindUpdate, at: unitNow}
+	entry := func(activity string, at time.Time, user string) graph.AuditEntry {
+		e := auditEntry("e", at, unitOwnApp, user)
+		e.ActivityDisplayName = activity
+		return e
+	}
+	cases := map[string]struct {
+		tenant string
+		entry  graph.AuditEntry
+		writes []recordedWrite
+		want   bool
+	}{
+		"the write's own entry":                   {"tenant-1", entry("Admin updated security info", unitNow.Add(3*time.Second), "u1"), []recordedWrite{write}, true},
+		"tenant and user compare without case":    {"TENANT-1", entry("Admin updated security info", unitNow, "U1"), []recordedWrite{write}, true},
+		"Graph applied it up to the slack late":   {"tenant-1", entry("Admin updated security info", unitNow.Add(attributionSlack), "u1"), []recordedWrite{write}, true},
+		"later than the slack":                    {"tenant-1", entry("Admin updated security info", unitNow.Add(attributionSlack+time.Second), "u1"), []recordedWrite{write}, false},
+		"earlier than the slack (clock skew)":     {"tenant-1", entry("Admin updated security info", unitNow.Add(-attributionSlack-time.Second), "u1"), []recordedWrite{write}, false},
+		"another user":                            {"tenant-1", entry("Admin updated security info", unitNow, "u2"), []recordedWrite{write}, false},
+		"another tenant":                          {"tenant-2", entry("Admin updated security info", unitNow, "u1"), []recordedWrite{write}, false},
+		"a delete is not the update phoneop made": {"tenant-1", entry("Admin deleted security info", unitNow, "u1"), []recordedWrite{write}, false},
+		"a registration matches a create": {"tenant-1", entry("Admin registered security info", unitNow, "u1"),
+			[]recordedWrite{{tenantID: "tenant-1", userID: "u1", phoneType: "office", kind: kindRegister, at: unitNow}}, true},
+		"a change of default is never phoneop's": {"tenant-1", entry("User changed default security info", unitNow, "u1"), []recordedWrite{write}, false},
+		"no write recorded":                      {"tenant-1", entry("Admin updated security info", unitNow, "u1"), nil, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := attributed(tc.tenant, tc.entry, tc.writes); got != tc.want {
+				t.Errorf("attributed = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestWriteLogRecordsEveryWriteAndStaysBounded(t *testing.T) {
+	clock := unitNow
+	log := &WriteLog{Now: func() time.Time { return clock }}
+	api := log.Recording("Tenant-1", &graphtest.FakeAPI{})
+	ctx := context.Background()
+	_, _ = api.CreatePhoneMethod(ctx, "U1", "office", "+1 2065550100")
+	_ = api.UpdatePhoneNumber(ctx, "u2", methodid.Mobile, "mobile", "+1 2065550101")
+	_ = api.DeletePhoneMethod(ctx, "u3", methodid.AlternateMobile)
+	_ = api.EnableSMSSignIn(ctx, "u4", methodid.Mobile)
+	_ = api.DisableSMSSignIn(ctx, "u5", methodid.Mobile)
+	want := []recordedWrite{
+		{tenantID: "tenant-1", userID: "u1", phoneType: "office", kind: kindRegister, at: unitNow},
+		{tenantID: "tenant-1", userID: "u2", phoneType: "mobile", kind: kindUpdate, at: unitNow},
+		{tenantID: "tenant-1", userID: "u3", phoneType: "alternateMobile", kind: kindDelete, at: unitNow},
+		{tenantID: "tenant-1", userID: "u4", phoneType: "mobile", kind: kindUpdate, at: unitNow},
+		{tenantID: "tenant-1", userID: "u5", phoneType: "mobile", kind: kindUpdate, at: unitNow},
+	}
+	if d := cmp.Diff(want, log.ofTenant("TENANT-1"), cmp.AllowUnexported(recordedWrite{})); d != "" {
+		t.Errorf("recorded writes (-want +got):\n%s", d)
+	}
+	clock = unitNow.Add(writeRetention + time.Second)
+	_ = api.UpdatePhoneNumber(ctx, "u6", methodid.Mobile, "mobile", "+1 2065550102")
+	if got := log.Len(); got != 1 {
+		t.Errorf("%d writes kept after the retention, want only the new one", got)
+	}
+	for range maxRecordedWrites + 10 {
+		_ = api.UpdatePhoneNumber(ctx, "u7", methodid.Mobile, "mobile", "+1 2065550103")
+	}
+	if got := log.Len(); got != maxRecordedWrites {
+		t.Errorf("%d writes kept, want the bound %d", got, maxRecordedWrites)
 	}
 }
 
@@ -337,7 +422,8 @@ func newFeedWorld(t *testing.T) *feedWorld {
 	w := &feedWorld{api: api, k8s: k8s, tenant: tenant, clock: unitNow}
 	w.f = &Feeds{Client: k8s, Connector: fixedConnector{&tenantconn.Connection{TenantID: "tenant-1", Client: api}},
 		Observer: &observe.Observer{TTL: time.Minute}, UserIndex: users, ResyncPeriod: time.Hour, Now: func() time.Time { return w.clock },
-		wakes: make(chan event.TypedGenericEvent[wakeEvent], 100)}
+		Writes: &WriteLog{Now: func() time.Time { return w.clock }},
+		wakes:  make(chan event.TypedGenericEvent[wakeEvent], 100)}
 	return w
 }
 
@@ -383,6 +469,7 @@ func (w *feedWorld) condition(t *testing.T) *metav1.Condition {
 
 func TestFeedWakesChangedUsersOnceAndNotForItsOwnWrites(t *testing.T) {
 	w := newFeedWorld(t)
+	_ = w.f.Writes.Recording("tenant-1", &w.api.FakeAPI).UpdatePhoneNumber(context.Background(), "lee-id", methodid.Mobile, "mobile", "+1 2065550199")
 	lateKim := auditEntry("kim-late", unitNow.Add(-4*time.Minute), "", "kim-id") // changed before the first poll, delivered after it
 	w.api.answers = []func(graph.AuditQuery) ([]graph.AuditEntry, error){
 		answer(auditEntry("own", unitNow, unitOwnApp, "lee-id"), auditEntry("stranger", unitNow, "", "nobody-id")),

@@ -8,11 +8,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/budget"
 )
 
 // The change feed's metrics, labelled by Entra tenant id only. enabled and healthy are
-// reported for every EntraTenant, so the alert's inputs exist on every scrape; lag and the
-// counters for each tenant whose feed runs in this process.
+// reported for every tenant id, so the alert's inputs exist on every scrape; lag and the
+// counters for each tenant whose feed runs in this process. Two EntraTenants naming one
+// tenant id (the Conflict case) report once, for the EntraTenant that owns the id (the
+// oldest, as the EntraTenant reconciler decides): a second series with the same labels would
+// make the registry fail the whole scrape.
 var (
 	feedEnabledDesc = prometheus.NewDesc("phoneop_change_feed_enabled",
 		"1 when the EntraTenant's spec.changeFeed is enabled, else 0.", []string{"tenant"}, nil)
@@ -24,6 +28,8 @@ var (
 		"Audit log entries the change feed read, each once (phoneop's own writes included).", []string{"tenant"}, nil)
 	feedWokenDesc = prometheus.NewDesc("phoneop_change_feed_users_woken_total",
 		"Managed users the change feed sent to re-read Graph because someone else changed their phone methods.", []string{"tenant"}, nil)
+	feedUnattributedDesc = prometheus.NewDesc("phoneop_change_feed_unattributed_writes_total",
+		"Audit log entries made with phoneop's app id that no write of this manager accounts for: suspected use of phoneop's credential outside phoneop.", []string{"tenant"}, nil)
 )
 
 // Collector reports the change feeds at scrape time, from the informer cache and the
@@ -35,7 +41,7 @@ type Collector struct {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{feedEnabledDesc, feedHealthyDesc, feedLagDesc, feedEntriesDesc, feedWokenDesc} {
+	for _, d := range []*prometheus.Desc{feedEnabledDesc, feedHealthyDesc, feedLagDesc, feedEntriesDesc, feedWokenDesc, feedUnattributedDesc} {
 		ch <- d
 	}
 }
@@ -48,8 +54,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if err := c.Reader.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return // the cache is not synced yet
 	}
-	for i := range list.Items {
-		t := &list.Items[i]
+	for _, t := range owners(list.Items) {
 		id := t.Spec.TenantID
 		enabled := t.Spec.ChangeFeed.IsEnabled()
 		ch <- prometheus.MustNewConstMetric(feedEnabledDesc, prometheus.GaugeValue, boolValue(enabled), id)
@@ -61,6 +66,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(feedLagDesc, prometheus.GaugeValue, max(c.Feeds.now().Sub(snap.Watermark).Seconds(), 0), id)
 		ch <- prometheus.MustNewConstMetric(feedEntriesDesc, prometheus.CounterValue, float64(snap.Entries), id)
 		ch <- prometheus.MustNewConstMetric(feedWokenDesc, prometheus.CounterValue, float64(snap.Woken), id)
+		ch <- prometheus.MustNewConstMetric(feedUnattributedDesc, prometheus.CounterValue, float64(snap.Unattributed), id)
 	}
 }
 
@@ -68,8 +74,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 type Snapshot struct {
 	Healthy   bool
 	Watermark time.Time
-	// Entries counts the new audit entries read; Woken the users re-read because of them.
-	Entries, Woken uint64
+	// Entries counts the new audit entries read; Woken the users re-read because of them;
+	// Unattributed the entries made with phoneop's app id that this manager did not make.
+	Entries, Woken, Unattributed uint64
 }
 
 // Snapshot returns the named tenant's feed as a scrape sees it; false when none runs here (a
@@ -81,7 +88,14 @@ func (f *Feeds) Snapshot(tenant string) (Snapshot, bool) {
 	if !ok {
 		return Snapshot{}, false
 	}
-	return Snapshot{Healthy: feed.health.healthy(), Watermark: feed.watermark, Entries: feed.entries, Woken: feed.woken}, true
+	return Snapshot{Healthy: feed.health.healthy(), Watermark: feed.watermark, Entries: feed.entries, Woken: feed.woken, Unattributed: feed.unattributed}, true
+}
+
+// owners returns, for each tenant id (compared without case), the EntraTenant that owns it:
+// the oldest, ties broken by name, as the EntraTenant reconciler decides which connection wins
+// a Conflict. It is the budget collector's rule, so that both report the same EntraTenant.
+func owners(tenants []identityv1alpha1.EntraTenant) []*identityv1alpha1.EntraTenant {
+	return budget.Owners(tenants)
 }
 
 func boolValue(b bool) float64 {

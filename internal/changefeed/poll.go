@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -50,6 +51,7 @@ func (f *Feeds) poll(ctx context.Context, t *identityv1alpha1.EntraTenant, feed 
 
 // read lists the entries since since and wakes their users page by page, so that an entry
 // is marked seen only once its users are woken: a poll that fails half-way loses nothing.
+// Each request waits for the reports limits (limits.go).
 func (f *Feeds) read(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed, since time.Time) error {
 	conn, err := f.Connector.Connect(ctx, t)
 	if err != nil {
@@ -59,21 +61,56 @@ func (f *Feeds) read(ctx context.Context, t *identityv1alpha1.EntraTenant, feed 
 	if !ok {
 		return errNoAuditLog
 	}
-	ownApp := t.Spec.Credentials.ClientID() // the app phoneop authenticates as: its entries are phoneop's own writes
+	ownApp := t.Spec.Credentials.ClientID() // the app phoneop authenticates as
+	gate := f.limiter().gate(conn.TenantID, ownApp)
+	if err := gate.next(ctx); err != nil {
+		return err
+	}
 	pages := 0
-	return reader.ListDirectoryAudits(ctx, graph.AuditQuery{Since: since, Service: graph.ServiceAuthenticationMethods},
+	err = reader.ListDirectoryAudits(ctx, graph.AuditQuery{Since: since, Service: graph.ServiceAuthenticationMethods},
 		func(entries []graph.AuditEntry) error {
+			gate.sent()
 			if pages++; pages > maxFeedPages {
 				return errFeedOverflow
 			}
-			fresh := feed.seen.admit(entries)
-			woken, err := f.wakeUsers(ctx, t.Name, conn.TenantID, changedUsers(fresh, ownApp))
-			f.mu.Lock()
-			feed.entries += uint64(len(fresh))
-			feed.woken += uint64(woken)
-			f.mu.Unlock()
-			return err
+			if err := f.handle(ctx, t, conn.TenantID, ownApp, feed, entries); err != nil {
+				return err
+			}
+			return gate.next(ctx) // for the next page, if there is one
 		})
+	gate.done(err != nil)
+	return err
+}
+
+// handle acts on one page of entries: the new ones wake their users, and those that suspect
+// phoneop's credential are reported.
+func (f *Feeds) handle(ctx context.Context, t *identityv1alpha1.EntraTenant, tenantID, ownApp string, feed *tenantFeed, entries []graph.AuditEntry) error {
+	fresh := feed.seen.admit(entries)
+	users, suspect := triage(tenantID, ownApp, fresh, f.Writes.ofTenant(tenantID))
+	f.reportSuspects(ctx, t, suspect)
+	woken, err := f.wakeUsers(ctx, t.Name, tenantID, users)
+	f.mu.Lock()
+	feed.entries += uint64(len(fresh))
+	feed.woken += uint64(woken)
+	feed.unattributed += uint64(len(suspect))
+	f.mu.Unlock()
+	return err
+}
+
+// reportSuspects records a Warning Event on the EntraTenant for each entry made with phoneop's
+// app id that no write of this manager accounts for (the metric counts them in handle).
+func (f *Feeds) reportSuspects(ctx context.Context, t *identityv1alpha1.EntraTenant, suspect []graph.AuditEntry) {
+	for _, e := range suspect {
+		user := entryUser(e)
+		ctrl.LoggerFrom(ctx).Info("audit entry made with phoneop's app id but not by this manager", "tenant", t.Name,
+			"user", user, "activity", e.ActivityDisplayName, "at", e.ActivityDateTime, "entry", e.ID)
+		if f.Recorder == nil {
+			continue
+		}
+		f.Recorder.Eventf(t, nil, corev1.EventTypeWarning, identityv1alpha1.ReasonSuspectedCredentialUse, "DetectChange",
+			"The audit log shows %q on user %s at %s made with phoneop's app id, but phoneop made no such change: if the manager did not restart just before, treat phoneop's credential as compromised and rotate it (docs/security.md)",
+			e.ActivityDisplayName, user, e.ActivityDateTime.UTC().Format(time.RFC3339))
+	}
 }
 
 // restartAfterGap starts the feed again from now after entries may have been lost: until one

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -258,7 +259,7 @@ func TestAuditLogPermissionAndThrottling(t *testing.T) {
 		}
 	}
 	if !throttled {
-		t.Error("reads of the audit log are never throttled; they cost a resource unit like every GET")
+		t.Error("reads of the audit log are never throttled; they have a reports limit of their own")
 	}
 	if n := en.e.Count(http.MethodGet, graphemu.RouteDirectoryAudits); n < 2 {
 		t.Errorf("stats count %d audit log reads under %s", n, graphemu.RouteDirectoryAudits)
@@ -275,5 +276,36 @@ func TestAuditLogSeedIsNotAChange(t *testing.T) {
 	en.e.Reset()
 	if n := len(en.e.AuditEntries(tenantID)); n != 0 {
 		t.Errorf("Reset kept %d audit entries", n)
+	}
+}
+
+// TestAuditLogHasItsOwnReportsLimit: the audit log is limited as an identity-and-access
+// report, 5 requests per 10 s per app and tenant, apart from the directory's resource units:
+// the 6th read within the window is answered 429 with Retry-After and a reports scope, while
+// the directory still answers; after Retry-After the log answers again.
+func TestAuditLogHasItsOwnReportsLimit(t *testing.T) {
+	en, token := auditEnv(t, graphemu.Options{})
+	for i := range graphemu.ReportsPerTenantLimit {
+		if status, body := en.get(t, "/v1.0/auditLogs/directoryAudits", token); status != http.StatusOK {
+			t.Fatalf("read %d of the audit log: %d %s", i+1, status, body)
+		}
+	}
+	resp, body := en.do(t, http.MethodGet, "/v1.0/auditLogs/directoryAudits", token, "")
+	if resp.StatusCode != http.StatusTooManyRequests || errCode(body) != "TooManyRequests" {
+		t.Fatalf("read %d within the window: want 429, got %d %s", graphemu.ReportsPerTenantLimit+1, resp.StatusCode, body)
+	}
+	if got, want := resp.Header.Get("x-ms-throttle-scope"), "Tenant_Application/Reports/"+auditApp+"/"+tenantID; got != want {
+		t.Errorf("x-ms-throttle-scope %q, want %q", got, want)
+	}
+	retry, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err != nil || retry < 1 || retry > 3 {
+		t.Errorf("Retry-After %q, want the 1-2 s until one request fits again", resp.Header.Get("Retry-After"))
+	}
+	if resp, body := en.do(t, http.MethodGet, phonePath(kimID), token, ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("the directory answered %d %s while the audit log was throttled; its buckets are separate", resp.StatusCode, body)
+	}
+	en.clk.Advance(time.Duration(retry) * time.Second)
+	if status, body := en.get(t, "/v1.0/auditLogs/directoryAudits", token); status != http.StatusOK {
+		t.Errorf("after Retry-After: %d %s", status, body)
 	}
 }

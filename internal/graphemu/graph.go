@@ -217,19 +217,20 @@ func (e *Emulator) precheck(w http.ResponseWriter, r *http.Request, gr graphRout
 			"The HTTP method '"+r.Method+"' is not allowed for this resource.")
 	}
 	if gr.template != RouteBatch { // a batch is throttled per part
-		if ge := e.admit(w, c, r.Method != http.MethodGet); ge != nil {
+		if ge := e.admit(w, c, r.Method != http.MethodGet, gr.template == RouteDirectoryAudits); ge != nil {
 			return ge
 		}
 	}
 	return checkPermission(gr, r.Method, c)
 }
 
-// admit charges the throttling buckets and sets the usage headers.
-func (e *Emulator) admit(w http.ResponseWriter, c *tokenClaims, write bool) *graphError {
+// admit charges the throttling buckets (the audit log's own, for reports) and sets the usage
+// headers.
+func (e *Emulator) admit(w http.ResponseWriter, c *tokenClaims, write, reports bool) *graphError {
 	if e.opts.DisableThrottling {
 		return nil
 	}
-	res := e.throttle.admit(c.AppID, c.TenantID, e.userCount(c.TenantID), write, e.now())
+	res := e.throttle.admit(c.AppID, c.TenantID, e.userCount(c.TenantID), write, reports, e.now())
 	w.Header().Set("x-ms-resource-unit", "1")
 	if res.percent > 80 {
 		w.Header().Set("x-ms-throttle-limit-percentage", strconv.FormatFloat(res.percent/100, 'f', 2, 64))

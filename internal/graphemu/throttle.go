@@ -19,6 +19,13 @@ const (
 	// TenantWriteLimit writes per TenantWriteWindow per tenant, all apps together (60/s).
 	TenantWriteLimit  = 18000
 	TenantWriteWindow = 5 * time.Minute
+	// The audit log (directoryAudits) is an "Identity and access reports" resource, limited
+	// apart from the directory: ReportsPerTenantLimit requests per ReportsWindow per app and
+	// tenant, and ReportsPerAppLimit per app across all tenants (Graph's throttling limits,
+	// includes/throttling-entra-logs-reports.md). Its requests spend no resource units.
+	ReportsPerTenantLimit = 5
+	ReportsPerAppLimit    = 122
+	ReportsWindow         = 10 * time.Second
 )
 
 // RULimit is the resource units per RUWindow for a tenant of users users.
@@ -78,6 +85,9 @@ type throttler struct {
 	scale        float64
 	ru, writes   map[string]*bucket
 	tenantWrites map[string]*bucket
+	// reports and appReports are the audit log's buckets: per app+tenant, per app. They are
+	// not scaled by ThrottleScale: the limits are already a handful of requests.
+	reports, appReports map[string]*bucket
 }
 
 func newThrottler(scale float64) *throttler {
@@ -90,6 +100,7 @@ func (t *throttler) reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.ru, t.writes, t.tenantWrites = map[string]*bucket{}, map[string]*bucket{}, map[string]*bucket{}
+	t.reports, t.appReports = map[string]*bucket{}, map[string]*bucket{}
 }
 
 // admitResult says whether a request may proceed (retryAfter 0) and, if
@@ -107,12 +118,20 @@ type need struct {
 	scope, info string
 }
 
-// admit charges 1 RU (and 1 write for writes) if every bucket has room;
-// a throttled request is not charged.
-func (t *throttler) admit(appID, tenantID string, users int, write bool, now time.Time) admitResult {
+// admit charges 1 RU (and 1 write for writes) if every bucket has room, or for the audit log
+// (reports) one request of its own buckets; a throttled request is not charged.
+func (t *throttler) admit(appID, tenantID string, users int, write, reports bool, now time.Time) admitResult {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	key := lower(appID) + "|" + lower(tenantID)
+	if reports {
+		return t.charge([]need{
+			{t.getUnscaled(t.reports, key, ReportsPerTenantLimit, ReportsWindow, now),
+				"Tenant_Application/Reports/" + appID + "/" + tenantID, "ReportsLimitExceeded"},
+			{t.getUnscaled(t.appReports, lower(appID), ReportsPerAppLimit, ReportsWindow, now),
+				"Application/Reports/" + appID, "ReportsLimitExceeded"},
+		})
+	}
 	needs := []need{{t.get(t.ru, key, float64(RULimit(users)), RUWindow, now),
 		"Tenant_Application/ReadWrite/" + appID + "/" + tenantID, "ResourceUnitLimitExceeded"}}
 	if write {
@@ -122,6 +141,12 @@ func (t *throttler) admit(appID, tenantID string, users int, write bool, now tim
 			need{t.get(t.tenantWrites, lower(tenantID), TenantWriteLimit, TenantWriteWindow, now),
 				"Tenant/Write/" + tenantID, "WriteLimitExceeded"})
 	}
+	return t.charge(needs)
+}
+
+// charge takes one token from every bucket of needs if each has one, else nothing, and says
+// how long the fullest wait is. The caller holds t.mu.
+func (t *throttler) charge(needs []need) admitResult {
 	var res admitResult
 	var longest time.Duration
 	for _, n := range needs {
@@ -138,6 +163,17 @@ func (t *throttler) admit(appID, tenantID string, users int, write bool, now tim
 		res.percent = math.Max(res.percent, n.b.usedPercent())
 	}
 	return res
+}
+
+// getUnscaled returns the refilled bucket for key at the documented limit, creating it.
+func (t *throttler) getUnscaled(m map[string]*bucket, key string, limit float64, window time.Duration, now time.Time) *bucket {
+	b, ok := m[key]
+	if !ok {
+		b = newBucket(limit, window, 1, now)
+		m[key] = b
+	}
+	b.refill(now)
+	return b
 }
 
 // get returns the refilled bucket for key, creating or resizing it.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
 
@@ -24,22 +25,23 @@ import (
 //
 // The end-to-end test scrapes the real manager and checks the same names against /metrics.
 var knownMetrics = map[string]metricKind{
-	"phoneop_graph_requests_total":              counter,   // {operation, code}
-	"phoneop_graph_request_duration_seconds":    histogram, // {operation}
-	"phoneop_graph_throttled_total":             counter,   // {operation}
-	"phoneop_graph_tenant_pause_seconds":        gauge,     // {tenant}
-	"phoneop_phoneauthmethods":                  gauge,     // {namespace, ready, reason}
-	"phoneop_change_budget_remaining":           gauge,     // {tenant}
-	"phoneop_create_budget_remaining":           gauge,     // {tenant}
-	"phoneop_change_feed_enabled":               gauge,     // {tenant}
-	"phoneop_change_feed_healthy":               gauge,     // {tenant}
-	"phoneop_change_feed_lag_seconds":           gauge,     // {tenant}
-	"phoneop_change_feed_entries_total":         counter,   // {tenant}
-	"phoneop_change_feed_users_woken_total":     counter,   // {tenant}
-	"controller_runtime_reconcile_total":        counter,   // {controller, result}
-	"controller_runtime_reconcile_errors_total": counter,   // {controller}
-	"controller_runtime_reconcile_time_seconds": histogram, // {controller}
-	"workqueue_depth":                           gauge,     // {name, controller}
+	"phoneop_graph_requests_total":                  counter,   // {operation, code}
+	"phoneop_graph_request_duration_seconds":        histogram, // {operation}
+	"phoneop_graph_throttled_total":                 counter,   // {operation}
+	"phoneop_graph_tenant_pause_seconds":            gauge,     // {tenant}
+	"phoneop_phoneauthmethods":                      gauge,     // {namespace, ready, reason}
+	"phoneop_change_budget_remaining":               gauge,     // {tenant}
+	"phoneop_create_budget_remaining":               gauge,     // {tenant}
+	"phoneop_change_feed_enabled":                   gauge,     // {tenant}
+	"phoneop_change_feed_healthy":                   gauge,     // {tenant}
+	"phoneop_change_feed_lag_seconds":               gauge,     // {tenant}
+	"phoneop_change_feed_entries_total":             counter,   // {tenant}
+	"phoneop_change_feed_users_woken_total":         counter,   // {tenant}
+	"phoneop_change_feed_unattributed_writes_total": counter,   // {tenant}
+	"controller_runtime_reconcile_total":            counter,   // {controller, result}
+	"controller_runtime_reconcile_errors_total":     counter,   // {controller}
+	"controller_runtime_reconcile_time_seconds":     histogram, // {controller}
+	"workqueue_depth":                               gauge,     // {name, controller}
 }
 
 type metricKind int
@@ -60,6 +62,8 @@ var wantAlerts = map[string]string{
 	"PhoneopChangeBudgetExhausted": "5m",
 	// A failing change feed costs reads and delays drift detection, but loses nothing.
 	"PhoneopChangeFeedDown": "15m",
+	// A change made with phoneop's credential outside phoneop: at once.
+	"PhoneopCredentialUsedOutsidePhoneop": "0m",
 }
 
 func TestPrometheusRules(t *testing.T) {
@@ -219,6 +223,49 @@ func TestMetricNames(t *testing.T) {
 	} {
 		if got := metricNames(expr); !slices.Equal(got, want) {
 			t.Errorf("metricNames(%q) = %q, want %q", expr, got, want)
+		}
+	}
+}
+
+// TestHelmChartCarriesTheAlerts: the chart's PrometheusRule (prometheusRule.enabled) renders
+// the same alerts as config/prometheus (make chart-sync copies them).
+func TestHelmChartCarriesTheAlerts(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "prometheus", "alerts.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(repoRoot(t), "charts", "phoneop", "files", "alerts.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Error("charts/phoneop/files/alerts.yaml differs from config/prometheus/alerts.yaml: run make chart-sync")
+	}
+}
+
+// TestHelmChartPrometheusRule: prometheusRule.enabled renders the alerts as a PrometheusRule
+// in the release's namespace, the credential alert among them; the default renders none.
+func TestHelmChartPrometheusRule(t *testing.T) {
+	for _, o := range decode(t, helmTemplate(t, "phoneop", "phoneop-system", "")) {
+		if o.GetKind() == "PrometheusRule" {
+			t.Fatal("the default values render a PrometheusRule; it needs the Prometheus Operator's CRDs")
+		}
+	}
+	rule := find(t, decode(t, helmTemplate(t, "phoneop", "phoneop-system", "prometheusRule: {enabled: true, labels: {release: prom}}")), "PrometheusRule")
+	if rule.GetNamespace() != "phoneop-system" || rule.GetLabels()["release"] != "prom" {
+		t.Errorf("PrometheusRule %s/%s labels %v, want the release namespace and the extra label", rule.GetNamespace(), rule.GetName(), rule.GetLabels())
+	}
+	groups, _, _ := unstructured.NestedSlice(rule.Object, "spec", "groups")
+	var alerts []string
+	for _, g := range groups {
+		rules, _, _ := unstructured.NestedSlice(g.(map[string]any), "rules")
+		for _, r := range rules {
+			alerts = append(alerts, r.(map[string]any)["alert"].(string))
+		}
+	}
+	for a := range wantAlerts {
+		if !slices.Contains(alerts, a) {
+			t.Errorf("the chart's PrometheusRule lacks %s (has %v)", a, alerts)
 		}
 	}
 }
