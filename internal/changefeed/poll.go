@@ -53,6 +53,9 @@ func (f *Feeds) poll(ctx context.Context, t *identityv1alpha1.EntraTenant, feed 
 // is marked seen only once its users are woken: a poll that fails half-way loses nothing.
 // Each request waits for the reports limits (limits.go).
 func (f *Feeds) read(ctx context.Context, t *identityv1alpha1.EntraTenant, feed *tenantFeed, since time.Time) error {
+	// A poll can wait: if Graph must throttle, it should throttle the feed before the writes
+	// and reads a spec change makes (x-ms-throttle-priority, docs/operations.md).
+	ctx = graph.WithPriority(ctx, graph.PriorityLow)
 	conn, err := f.Connector.Connect(ctx, t)
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ func TestFeedStaysWithinTheReportsLimitUnderABurst(t *testing.T) {
 	const emuTenant = "33333333-0000-4000-8000-000000000033"
 	var mu sync.Mutex
 	var sent []time.Time
-	var throttled int
+	var throttled, notLow int
 	env := graphtest.NewEnv(t, graphemu.Options{Log: func(l graphemu.RequestLog) {
 		if l.Route != graphemu.RouteDirectoryAudits {
 			return
@@ -37,6 +37,9 @@ func TestFeedStaysWithinTheReportsLimitUnderABurst(t *testing.T) {
 		sent = append(sent, time.Now())
 		if l.Status == http.StatusTooManyRequests {
 			throttled++
+		}
+		if l.Priority != string(graph.PriorityLow) {
+			notLow++
 		}
 	}})
 	env.MustAddTenant(t, graphemu.Tenant{ID: emuTenant})
@@ -82,6 +85,9 @@ func TestFeedStaysWithinTheReportsLimitUnderABurst(t *testing.T) {
 	defer mu.Unlock()
 	if throttled != 0 {
 		t.Errorf("the emulator answered %d audit log reads with 429", throttled)
+	}
+	if notLow != 0 {
+		t.Errorf("%d audit log reads were not sent at low throttle priority", notLow)
 	}
 	if len(sent) != 2*polls {
 		t.Errorf("%d audit log reads, want %d (two pages a poll)", len(sent), 2*polls)
