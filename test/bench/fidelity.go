@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -531,30 +529,4 @@ func createObjects(ctx context.Context, c client.Client, objs []fidelityObject, 
 		}
 		return nil
 	})
-}
-
-// forEach runs fn for every object with parallel workers and returns the first error.
-func forEach(ctx context.Context, objs []fidelityObject, workers int, fn func(fidelityObject) error) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(objs) || ctx.Err() != nil {
-					return
-				}
-				if err := fn(objs[i]); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
 }
