@@ -224,11 +224,7 @@ func RunAdoption(ctx context.Context, cfg Config) (*AdoptionResult, error) {
 
 	// 4. phoneop: the same apply, until every object is Ready.
 	cfg.Logf("bench: adoption: starting the manager")
-	mgr, err := h.StartManager(ctx, testharness.ManagerOptions{})
-	if err != nil {
-		return nil, err
-	}
-	pid, err := findChild(testharness.ManagerBinary)
+	mgr, pid, err := startManager(ctx, h)
 	if err != nil {
 		return nil, err
 	}
@@ -283,10 +279,8 @@ func (c *Config) workDir() (dir string, cleanup func(), err error) {
 // (labelled so that the tenant allows them); the manager is not running yet, so nothing
 // waits for the tenant to be Ready.
 func createAdoptionTenant(ctx context.Context, h *testharness.Harness, c client.Client, t *testharness.Tenant, n int) ([]string, error) {
-	for _, obj := range h.TenantObjects(t) {
-		if err := client.IgnoreAlreadyExists(c.Create(ctx, obj)); err != nil {
-			return nil, fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
-		}
+	if err := createTenantObjects(ctx, h, c, t); err != nil {
+		return nil, err
 	}
 	var namespaces []string
 	for i := range n {
