@@ -17,9 +17,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -157,12 +154,7 @@ func RunAdoption(ctx context.Context, cfg Config) (*AdoptionResult, error) {
 		return nil, err
 	}
 	defer func() { _ = h.Stop() }()
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = identityv1alpha1.AddToScheme(scheme)
-	fast := rest.CopyConfig(h.Config)
-	fast.QPS, fast.Burst = -1, 0
-	k8s, err := client.New(fast, client.Options{Scheme: scheme})
+	k8s, fast, scheme, err := benchClient(h)
 	if err != nil {
 		return nil, err
 	}

@@ -13,10 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -175,7 +172,7 @@ func RunFidelity(ctx context.Context, cfg Config) (*FidelityResult, error) {
 			return nil, err
 		}
 	}
-	k8s, scheme, err := fastClient(h)
+	k8s, _, scheme, err := benchClient(h)
 	if err != nil {
 		return nil, err
 	}
@@ -415,17 +412,6 @@ func raiseChangeBudget(ctx context.Context, c client.Client, name string) error 
 	et := &identityv1alpha1.EntraTenant{}
 	et.Name = name
 	return c.Patch(ctx, et, client.RawPatch(types.MergePatchType, patch))
-}
-
-// fastClient is a client without client-side rate limit: the API server is local.
-func fastClient(h *testharness.Harness) (client.Client, *runtime.Scheme, error) {
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = identityv1alpha1.AddToScheme(scheme)
-	fast := rest.CopyConfig(h.Config)
-	fast.QPS, fast.Burst = -1, 0
-	c, err := client.New(fast, client.Options{Scheme: scheme})
-	return c, scheme, err
 }
 
 func findCondition(p *identityv1alpha1.PhoneAuthMethod, t string) *metav1.Condition {

@@ -20,9 +20,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -166,12 +163,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer func() { _ = h.Stop() }()
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = identityv1alpha1.AddToScheme(scheme)
-	fast := rest.CopyConfig(h.Config)
-	fast.QPS, fast.Burst = -1, 0 // no client-side rate limit: the API server is local
-	k8s, err := client.New(fast, client.Options{Scheme: scheme})
+	k8s, fast, scheme, err := benchClient(h)
 	if err != nil {
 		return nil, err
 	}
