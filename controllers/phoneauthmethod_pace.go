@@ -8,7 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
-	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/observe"
 )
 
 // The rate rails of one pass (internal/pace): a forced re-read is honoured within the object's
@@ -71,20 +71,11 @@ func (r *PhoneAuthMethodReconciler) comparisonWait(s *scope) time.Duration {
 	policy := pam.Spec.ManagementPolicy
 	if r.Comparisons == nil || !pam.DeletionTimestamp.IsZero() ||
 		(policy != identityv1alpha1.ManagementPolicyObserveOnly && policy != identityv1alpha1.ManagementPolicyCreateOnly) ||
-		!hasPhoneOfType(s.methods, pam.Spec.PhoneType) {
+		observe.MethodOfType(s.methods, string(pam.Spec.PhoneType)) == nil {
 		return 0
 	}
 	phone := s.conn.TenantID + "/" + s.user.ID + "/" + string(pam.Spec.PhoneType)
 	return r.Comparisons.Take(phone, r.StatusKey.Sum(s.number), r.now())
-}
-
-func hasPhoneOfType(methods []graph.PhoneMethod, t identityv1alpha1.PhoneType) bool {
-	for _, m := range methods {
-		if m.PhoneType == string(t) {
-			return true
-		}
-	}
-	return false
 }
 
 // comparisonLater: the new number is compared once the interval has passed. The message has no

@@ -152,15 +152,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	// The change budget's Leases live in the manager's namespace, read uncached (a cached read
 	// would start a cluster-wide Lease informer) and written with optimistic concurrency.
 	budgets := &budget.Ledger{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: cmp.Or(o.BudgetNamespace, o.CredentialsNamespace)}
-	connector := &tenantconn.Connector{
-		Reader:           mgr.GetAPIReader(),
-		Namespace:        o.CredentialsNamespace,
-		HTTPClient:       o.HTTPClient,
-		Limits:           o.graphLimits(),
-		Throttles:        o.Throttles,
-		RecheckAfter:     cmp.Or(o.CredentialRecheck, 5*time.Minute),
-		AllowCustomCloud: o.AllowCustomCloud,
-	}
+	connector := o.connector(mgr, o.graphLimits(), o.Throttles)
 	observer := &observe.Observer{
 		TTL:    cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4)),
 		Settle: cmp.Or(o.SettleWindow, 15*time.Second),
@@ -234,12 +226,18 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 func feedConnector(mgr ctrl.Manager, o Options) *tenantconn.Connector {
 	limits := o.graphLimits()
 	limits.MaxRetries = -1
+	return o.connector(mgr, limits, graph.NewThrottles(nil))
+}
+
+// connector connects to each tenant with the credentials in CredentialsNamespace, within
+// limits, pausing on the 429s that throttles records (nil: graph.DefaultThrottles).
+func (o Options) connector(mgr ctrl.Manager, limits graph.Limits, throttles *graph.Throttles) *tenantconn.Connector {
 	return &tenantconn.Connector{
 		Reader:           mgr.GetAPIReader(),
 		Namespace:        o.CredentialsNamespace,
 		HTTPClient:       o.HTTPClient,
 		Limits:           limits,
-		Throttles:        graph.NewThrottles(nil),
+		Throttles:        throttles,
 		RecheckAfter:     cmp.Or(o.CredentialRecheck, 5*time.Minute),
 		AllowCustomCloud: o.AllowCustomCloud,
 	}

@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 )
@@ -70,7 +71,7 @@ func (g *WriteGuard) remember(pam *identityv1alpha1.PhoneAuthMethod, rec identit
 	if g.objects == nil {
 		g.objects = map[types.NamespacedName]guardRecord{}
 	}
-	g.objects[types.NamespacedName{Namespace: pam.Namespace, Name: pam.Name}] = guardRecord{uid: pam.UID, rec: *rec.DeepCopy()}
+	g.objects[client.ObjectKeyFromObject(pam)] = guardRecord{uid: pam.UID, rec: *rec.DeepCopy()}
 }
 
 // forget drops the record of the object of that name: it converged (a later drift is a new
@@ -83,7 +84,7 @@ func (g *WriteGuard) forget(key types.NamespacedName) {
 
 // remembered returns the record of this very object (same UID), or nil.
 func (g *WriteGuard) remembered(pam *identityv1alpha1.PhoneAuthMethod) *identityv1alpha1.WriteGuardStatus {
-	if r, ok := g.objects[types.NamespacedName{Namespace: pam.Namespace, Name: pam.Name}]; ok && r.uid == pam.UID {
+	if r, ok := g.objects[client.ObjectKeyFromObject(pam)]; ok && r.uid == pam.UID {
 		return &r.rec
 	}
 	return nil

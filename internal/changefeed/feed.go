@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
+	"github.com/phoneop/phoneop/internal/budget"
 	"github.com/phoneop/phoneop/internal/conditions"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/schedule"
@@ -144,7 +145,7 @@ func (f *Feeds) scan(ctx context.Context) {
 		return
 	}
 	present, owning := map[string]bool{}, map[string]bool{}
-	for _, t := range owners(list.Items) {
+	for _, t := range budget.Owners(list.Items) {
 		owning[t.Name] = true
 	}
 	for i := range list.Items {

@@ -54,7 +54,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if err := c.Reader.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return // the cache is not synced yet
 	}
-	for _, t := range owners(list.Items) {
+	for _, t := range budget.Owners(list.Items) {
 		id := t.Spec.TenantID
 		enabled := t.Spec.ChangeFeed.IsEnabled()
 		ch <- prometheus.MustNewConstMetric(feedEnabledDesc, prometheus.GaugeValue, boolValue(enabled), id)
@@ -89,13 +89,6 @@ func (f *Feeds) Snapshot(tenant string) (Snapshot, bool) {
 		return Snapshot{}, false
 	}
 	return Snapshot{Healthy: feed.health.healthy(), Watermark: feed.watermark, Entries: feed.entries, Woken: feed.woken, Unattributed: feed.unattributed}, true
-}
-
-// owners returns, for each tenant id (compared without case), the EntraTenant that owns it:
-// the oldest, ties broken by name, as the EntraTenant reconciler decides which connection wins
-// a Conflict. It is the budget collector's rule, so that both report the same EntraTenant.
-func owners(tenants []identityv1alpha1.EntraTenant) []*identityv1alpha1.EntraTenant {
-	return budget.Owners(tenants)
 }
 
 func boolValue(b bool) float64 {

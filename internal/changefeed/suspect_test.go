@@ -109,29 +109,3 @@ func TestMetricsSurviveTwoTenantsNamingOneTenantID(t *testing.T) {
 		t.Errorf("tenant-1's series is not the owning EntraTenant's (contoso, woken 1):\n%s", body)
 	}
 }
-
-func TestOwnersPicksTheOldestEntraTenantOfEachTenantID(t *testing.T) {
-	at := func(name string, created time.Time, id string) identityv1alpha1.EntraTenant {
-		return identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(created)},
-			Spec: identityv1alpha1.EntraTenantSpec{TenantID: id}}
-	}
-	cases := map[string]struct {
-		tenants []identityv1alpha1.EntraTenant
-		want    []string
-	}{
-		"distinct ids each own themselves": {[]identityv1alpha1.EntraTenant{at("a", unitNow, "t1"), at("b", unitNow, "t2")}, []string{"a", "b"}},
-		"the older one owns a shared id":   {[]identityv1alpha1.EntraTenant{at("new", unitNow.Add(time.Minute), "t1"), at("old", unitNow, "T1")}, []string{"old"}},
-		"a tie goes to the smaller name":   {[]identityv1alpha1.EntraTenant{at("b", unitNow, "t1"), at("a", unitNow, "t1")}, []string{"a"}},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			var got []string
-			for _, o := range owners(tc.tenants) {
-				got = append(got, o.Name)
-			}
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("owners = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}

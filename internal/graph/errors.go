@@ -226,7 +226,7 @@ const (
 // ClassifyRefusal recognises the refusals Graph names only in its message. Graph's docs say to
 // branch on status and code, but this refusal has no code beyond badRequest; the message is
 // matched on its stable words and then dropped (it is never logged or kept).
-func ClassifyRefusal(status int, code, message string) Refusal {
+func ClassifyRefusal(status int, message string) Refusal {
 	if status != 400 {
 		return NoRefusal
 	}

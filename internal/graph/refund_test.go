@@ -45,20 +45,20 @@ func TestRefundableOnlyWhenTheWriteCertainlyChangedNothing(t *testing.T) {
 
 func TestClassifyRefusal(t *testing.T) {
 	cases := map[string]struct {
-		status        int
-		code, message string
-		want          Refusal
+		status  int
+		message string
+		want    Refusal
 	}{
-		"Graph's default-method refusal": {400, "badRequest", "Cannot delete default method with other methods configured. Please change default method before deletion.", DefaultMethodRefusal},
-		"the same words in another case": {400, "badRequest", "cannot DELETE Default Method with other methods configured.", DefaultMethodRefusal},
-		"mobile while alternate exists":  {400, "badRequest", "The mobile phone can't be deleted while an alternateMobile phone exists.", NoRefusal},
-		"a bad number":                   {400, "badRequest", "Invalid phone number.", NoRefusal},
-		"not a 400":                      {409, "badRequest", "Cannot delete default method with other methods configured.", NoRefusal},
-		"no message":                     {400, "badRequest", "", NoRefusal},
+		"Graph's default-method refusal": {400, "Cannot delete default method with other methods configured. Please change default method before deletion.", DefaultMethodRefusal},
+		"the same words in another case": {400, "cannot DELETE Default Method with other methods configured.", DefaultMethodRefusal},
+		"mobile while alternate exists":  {400, "The mobile phone can't be deleted while an alternateMobile phone exists.", NoRefusal},
+		"a bad number":                   {400, "Invalid phone number.", NoRefusal},
+		"not a 400":                      {409, "Cannot delete default method with other methods configured.", NoRefusal},
+		"no message":                     {400, "", NoRefusal},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := ClassifyRefusal(tc.status, tc.code, tc.message); got != tc.want {
+			if got := ClassifyRefusal(tc.status, tc.message); got != tc.want {
 				t.Errorf("ClassifyRefusal = %v, want %v", got, tc.want)
 			}
 		})

@@ -239,7 +239,7 @@ func (c *Client) interpret(cl call, resp *http.Response, data []byte, readErr er
 	}
 	env := parseEnvelope(data)
 	e.Code = env.Error.Code
-	e.Refusal = ClassifyRefusal(resp.StatusCode, e.Code, env.Error.Message)
+	e.Refusal = ClassifyRefusal(resp.StatusCode, env.Error.Message)
 	if e.RequestID == "" {
 		e.RequestID = env.Error.InnerError.RequestID
 	}

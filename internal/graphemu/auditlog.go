@@ -289,13 +289,11 @@ func parseAuditQuery(r *http.Request) (auditQuery, *graphError) {
 			return q, gerr(http.StatusBadRequest, "BadRequest", "Query option '"+k+"' is not supported on this resource.")
 		}
 	}
-	if v := vals.Get("$top"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageSize {
-			return q, gerr(http.StatusBadRequest, "BadRequest", "Invalid page size specified: '"+v+"'. Must be between 1 and 999 inclusive.")
-		}
-		q.top = n
+	top, ge := parseTop(vals, "BadRequest")
+	if ge != nil {
+		return q, ge
 	}
+	q.top = top
 	switch o := strings.ToLower(strings.Join(strings.Fields(vals.Get("$orderby")), " ")); o {
 	case "", "activitydatetime desc":
 	case "activitydatetime", "activitydatetime asc":

@@ -3,6 +3,7 @@ package graphemu
 import (
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -257,6 +258,34 @@ var (
 	filterEq = regexp.MustCompile(`(?i)^\s*(userPrincipalName|id)\s+eq\s+'((?:[^']|'')*)'\s*$`)
 )
 
+// parseTop reads the page size $top asks for, defaultPageSize without it; a value outside
+// 1–maxPageSize is refused with the error code of the resource's family.
+func parseTop(vals url.Values, code string) (int, *graphError) {
+	v := vals.Get("$top")
+	if v == "" {
+		return defaultPageSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, gerr(http.StatusBadRequest, code, "Invalid page size specified: '"+v+"'. Must be between 1 and 999 inclusive.")
+	}
+	return n, nil
+}
+
+// parseSkipToken reads the directory's $skiptoken, the last id of the previous page
+// (base64url), empty without one.
+func parseSkipToken(vals url.Values) (string, *graphError) {
+	v := vals.Get("$skiptoken")
+	if v == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(b) == 0 {
+		return "", gerr(http.StatusBadRequest, "Request_BadRequest", "The skip token is invalid.")
+	}
+	return string(b), nil
+}
+
 // parseDirectoryQuery reads $top, $skiptoken, $count and, on /users,
 // $filter; $select is accepted and ignored (the emulator's users have only
 // an id and a UPN); other options are refused.
@@ -275,19 +304,13 @@ func parseDirectoryQuery(r *http.Request, filterable bool) (directoryQuery, *gra
 			return q, gerr(http.StatusBadRequest, "Request_UnsupportedQuery", "Query option '"+k+"' is not supported by this emulator on this resource.")
 		}
 	}
-	if v := vals.Get("$top"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageSize {
-			return q, gerr(http.StatusBadRequest, "Request_BadRequest", "Invalid page size specified: '"+v+"'. Must be between 1 and 999 inclusive.")
-		}
-		q.top = n
+	top, ge := parseTop(vals, "Request_BadRequest")
+	if ge != nil {
+		return q, ge
 	}
-	if v := vals.Get("$skiptoken"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || len(b) == 0 {
-			return q, gerr(http.StatusBadRequest, "Request_BadRequest", "The skip token is invalid.")
-		}
-		q.after = string(b)
+	q.top = top
+	if q.after, ge = parseSkipToken(vals); ge != nil {
+		return q, ge
 	}
 	switch strings.ToLower(vals.Get("$count")) {
 	case "":

@@ -53,8 +53,7 @@ func (t *priorityTable) reset() {
 	t.m = map[priorityKey]int{}
 }
 
-// snapshot sums the rows of the tenants keep accepts (lower-case ids; "" for requests no
-// tenant could be told for).
+// resetTenant forgets one tenant's counts and keeps the others'.
 func (t *priorityTable) resetTenant(tenant string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -66,6 +65,8 @@ func (t *priorityTable) resetTenant(tenant string) {
 	}
 }
 
+// snapshot sums the rows of the tenants keep accepts (lower-case ids; "" for requests no
+// tenant could be told for).
 func (t *priorityTable) snapshot(keep func(tenant string) bool) []PriorityStat {
 	t.mu.Lock()
 	sums := map[priorityKey]int{}

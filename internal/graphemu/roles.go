@@ -1,7 +1,6 @@
 package graphemu
 
 import (
-	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
@@ -197,7 +196,6 @@ func principalType(t *tenant, id string) string {
 // parseRoleQuery reads $top, $skiptoken and $expand (principal only); $select is accepted and
 // ignored.
 func parseRoleQuery(r *http.Request) (top int, after string, expand bool, ge *graphError) {
-	top = defaultPageSize
 	vals := r.URL.Query()
 	for k := range vals {
 		switch k {
@@ -206,19 +204,11 @@ func parseRoleQuery(r *http.Request) (top int, after string, expand bool, ge *gr
 			return 0, "", false, gerr(http.StatusBadRequest, "Request_UnsupportedQuery", "Query option '"+k+"' is not supported by this emulator on this resource.")
 		}
 	}
-	if v := vals.Get("$top"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageSize {
-			return 0, "", false, gerr(http.StatusBadRequest, "Request_BadRequest", "Invalid page size specified: '"+v+"'. Must be between 1 and 999 inclusive.")
-		}
-		top = n
+	if top, ge = parseTop(vals, "Request_BadRequest"); ge != nil {
+		return 0, "", false, ge
 	}
-	if v := vals.Get("$skiptoken"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || len(b) == 0 {
-			return 0, "", false, gerr(http.StatusBadRequest, "Request_BadRequest", "The skip token is invalid.")
-		}
-		after = string(b)
+	if after, ge = parseSkipToken(vals); ge != nil {
+		return 0, "", false, ge
 	}
 	if v := vals.Get("$expand"); v != "" {
 		if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "principal") {

@@ -165,25 +165,25 @@ func (t *throttler) charge(needs []need) admitResult {
 	return res
 }
 
-// getUnscaled returns the refilled bucket for key at the documented limit, creating it.
-func (t *throttler) getUnscaled(m map[string]*bucket, key string, limit float64, window time.Duration, now time.Time) *bucket {
-	b, ok := m[key]
-	if !ok {
-		b = newBucket(limit, window, 1, now)
-		m[key] = b
-	}
-	b.refill(now)
-	return b
+// get returns the refilled bucket for key at the limit scaled by ThrottleScale, creating or
+// resizing it.
+func (t *throttler) get(m map[string]*bucket, key string, limit float64, window time.Duration, now time.Time) *bucket {
+	return bucketFor(m, key, limit, window, t.scale, now)
 }
 
-// get returns the refilled bucket for key, creating or resizing it.
-func (t *throttler) get(m map[string]*bucket, key string, limit float64, window time.Duration, now time.Time) *bucket {
+// getUnscaled returns the refilled bucket for key at the documented limit, creating it.
+func (t *throttler) getUnscaled(m map[string]*bucket, key string, limit float64, window time.Duration, now time.Time) *bucket {
+	return bucketFor(m, key, limit, window, 1, now)
+}
+
+// bucketFor returns m's refilled bucket for key at limit×scale per window, creating or resizing it.
+func bucketFor(m map[string]*bucket, key string, limit float64, window time.Duration, scale float64, now time.Time) *bucket {
 	b, ok := m[key]
 	if !ok {
-		b = newBucket(limit, window, t.scale, now)
+		b = newBucket(limit, window, scale, now)
 		m[key] = b
 	}
 	b.refill(now)
-	b.resize(limit, window, t.scale)
+	b.resize(limit, window, scale)
 	return b
 }

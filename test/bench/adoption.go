@@ -17,9 +17,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -157,12 +154,7 @@ func RunAdoption(ctx context.Context, cfg Config) (*AdoptionResult, error) {
 		return nil, err
 	}
 	defer func() { _ = h.Stop() }()
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = identityv1alpha1.AddToScheme(scheme)
-	fast := rest.CopyConfig(h.Config)
-	fast.QPS, fast.Burst = -1, 0
-	k8s, err := client.New(fast, client.Options{Scheme: scheme})
+	k8s, fast, scheme, err := benchClient(h)
 	if err != nil {
 		return nil, err
 	}
@@ -224,11 +216,7 @@ func RunAdoption(ctx context.Context, cfg Config) (*AdoptionResult, error) {
 
 	// 4. phoneop: the same apply, until every object is Ready.
 	cfg.Logf("bench: adoption: starting the manager")
-	mgr, err := h.StartManager(ctx, testharness.ManagerOptions{})
-	if err != nil {
-		return nil, err
-	}
-	pid, err := findChild(testharness.ManagerBinary)
+	mgr, pid, err := startManager(ctx, h)
 	if err != nil {
 		return nil, err
 	}
@@ -283,10 +271,8 @@ func (c *Config) workDir() (dir string, cleanup func(), err error) {
 // (labelled so that the tenant allows them); the manager is not running yet, so nothing
 // waits for the tenant to be Ready.
 func createAdoptionTenant(ctx context.Context, h *testharness.Harness, c client.Client, t *testharness.Tenant, n int) ([]string, error) {
-	for _, obj := range h.TenantObjects(t) {
-		if err := client.IgnoreAlreadyExists(c.Create(ctx, obj)); err != nil {
-			return nil, fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
-		}
+	if err := createTenantObjects(ctx, h, c, t); err != nil {
+		return nil, err
 	}
 	var namespaces []string
 	for i := range n {

@@ -3,8 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -163,26 +161,10 @@ func deleteTracked(ctx context.Context, c client.Client, tr *tracker, timeout ti
 
 // deleteAll deletes the objects with parallel workers, as workload.create creates them.
 func deleteAll(ctx context.Context, c client.Client, objs []identityv1alpha1.PhoneAuthMethod, workers int) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(objs) || ctx.Err() != nil {
-					return
-				}
-				if err := c.Delete(ctx, &objs[i]); err != nil && !apierrors.IsNotFound(err) {
-					errs <- fmt.Errorf("deleting PhoneAuthMethod %s/%s: %s", objs[i].Namespace, objs[i].Name, apierrors.ReasonForError(err))
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
+	return forEach(ctx, objs, workers, func(obj identityv1alpha1.PhoneAuthMethod) error {
+		if err := c.Delete(ctx, &obj); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting PhoneAuthMethod %s/%s: %s", obj.Namespace, obj.Name, apierrors.ReasonForError(err))
+		}
+		return nil
+	})
 }

@@ -202,7 +202,8 @@ func RunFeed(ctx context.Context, cfg FeedConfig) (*FeedResult, error) {
 	return res, writeJSON(filepath.Join(cfg.WorkDir, "feed-result.json"), res.summary())
 }
 
-// benchClient is a client of the harness's API server without a client-side rate limit.
+// benchClient is a client of the harness's API server without a client-side rate limit (the
+// API server is local), with its config and scheme.
 func benchClient(h *testharness.Harness) (client.Client, *rest.Config, *runtime.Scheme, error) {
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)

@@ -8,17 +8,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -177,7 +172,7 @@ func RunFidelity(ctx context.Context, cfg Config) (*FidelityResult, error) {
 			return nil, err
 		}
 	}
-	k8s, scheme, err := fastClient(h)
+	k8s, _, scheme, err := benchClient(h)
 	if err != nil {
 		return nil, err
 	}
@@ -419,17 +414,6 @@ func raiseChangeBudget(ctx context.Context, c client.Client, name string) error 
 	return c.Patch(ctx, et, client.RawPatch(types.MergePatchType, patch))
 }
 
-// fastClient is a client without client-side rate limit: the API server is local.
-func fastClient(h *testharness.Harness) (client.Client, *runtime.Scheme, error) {
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = identityv1alpha1.AddToScheme(scheme)
-	fast := rest.CopyConfig(h.Config)
-	fast.QPS, fast.Burst = -1, 0
-	c, err := client.New(fast, client.Options{Scheme: scheme})
-	return c, scheme, err
-}
-
 func findCondition(p *identityv1alpha1.PhoneAuthMethod, t string) *metav1.Condition {
 	return meta.FindStatusCondition(p.Status.Conditions, t)
 }
@@ -531,30 +515,4 @@ func createObjects(ctx context.Context, c client.Client, objs []fidelityObject, 
 		}
 		return nil
 	})
-}
-
-// forEach runs fn for every object with parallel workers and returns the first error.
-func forEach(ctx context.Context, objs []fidelityObject, workers int, fn func(fidelityObject) error) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(objs) || ctx.Err() != nil {
-					return
-				}
-				if err := fn(objs[i]); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
 }

@@ -20,9 +20,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -166,21 +163,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer func() { _ = h.Stop() }()
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = identityv1alpha1.AddToScheme(scheme)
-	fast := rest.CopyConfig(h.Config)
-	fast.QPS, fast.Burst = -1, 0 // no client-side rate limit: the API server is local
-	k8s, err := client.New(fast, client.Options{Scheme: scheme})
+	k8s, fast, scheme, err := benchClient(h)
 	if err != nil {
 		return nil, err
 	}
 	// The tenant's Secret, namespace and EntraTenant exist for both runs; only the manager
 	// waits for the tenant to be Ready (below).
-	for _, obj := range h.TenantObjects(tenant) {
-		if err := client.IgnoreAlreadyExists(k8s.Create(ctx, obj)); err != nil {
-			return nil, fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
-		}
+	if err := createTenantObjects(ctx, h, k8s, tenant); err != nil {
+		return nil, err
 	}
 	createObjects := func(ctx context.Context) error { return w.create(ctx, k8s, 32) }
 
@@ -196,11 +186,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	cfg.Logf("bench: starting the manager")
-	mgr, err := h.StartManager(ctx, testharness.ManagerOptions{})
-	if err != nil {
-		return nil, err
-	}
-	pid, err := findChild(testharness.ManagerBinary)
+	mgr, pid, err := startManager(ctx, h)
 	if err != nil {
 		return nil, err
 	}
@@ -440,4 +426,29 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// createTenantObjects creates the tenant's Secret, namespace (if any) and EntraTenant, those
+// that do not exist yet, without waiting for the tenant to be Ready.
+func createTenantObjects(ctx context.Context, h *testharness.Harness, c client.Client, t *testharness.Tenant) error {
+	for _, obj := range h.TenantObjects(t) {
+		if err := client.IgnoreAlreadyExists(c.Create(ctx, obj)); err != nil {
+			return fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// startManager starts phoneop's manager and returns it with its process id (for its CPU and
+// RSS).
+func startManager(ctx context.Context, h *testharness.Harness) (*testharness.Manager, int, error) {
+	mgr, err := h.StartManager(ctx, testharness.ManagerOptions{})
+	if err != nil {
+		return nil, 0, err
+	}
+	pid, err := findChild(testharness.ManagerBinary)
+	if err != nil {
+		return nil, 0, err
+	}
+	return mgr, pid, nil
 }

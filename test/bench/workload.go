@@ -140,6 +140,17 @@ func (w workload) writes() int { return len(w.objects) }
 // create creates every object with parallel workers; the API server is local, so the
 // client's rate limit is off and parallelism is what makes it fast.
 func (w workload) create(ctx context.Context, c client.Client, workers int) error {
+	return forEach(ctx, w.objects, workers, func(obj *identityv1alpha1.PhoneAuthMethod) error {
+		if err := c.Create(ctx, obj.DeepCopy()); err != nil {
+			// The reason only: an admission message may quote the number.
+			return fmt.Errorf("creating PhoneAuthMethod %s: %s", obj.Name, apierrors.ReasonForError(err))
+		}
+		return nil
+	})
+}
+
+// forEach runs fn for every object with parallel workers and returns the first error.
+func forEach[T any](ctx context.Context, objs []T, workers int, fn func(T) error) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
@@ -149,12 +160,11 @@ func (w workload) create(ctx context.Context, c client.Client, workers int) erro
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(w.objects) || ctx.Err() != nil {
+				if i >= len(objs) || ctx.Err() != nil {
 					return
 				}
-				if err := c.Create(ctx, w.objects[i].DeepCopy()); err != nil {
-					// The reason only: an admission message may quote the number.
-					errs <- fmt.Errorf("creating PhoneAuthMethod %s: %s", w.objects[i].Name, apierrors.ReasonForError(err))
+				if err := fn(objs[i]); err != nil {
+					errs <- err
 					return
 				}
 			}

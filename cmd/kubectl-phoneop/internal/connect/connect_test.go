@@ -21,18 +21,7 @@ import (
 // --credentials-from=manager-secret reads the EntraTenant's Secret in
 // --credentials-namespace, through tenantconn, and says what to do when it cannot.
 func TestConnectFromTenant(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := corev1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := identityv1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: identityv1alpha1.EntraTenantSpec{
-		TenantID: "7e1a2b3c-0000-4000-8000-000000000001",
-		Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
-			ClientID: "7e1a2b3c-0000-4000-8000-0000000000a1", SecretRef: identityv1alpha1.CredentialSecretReference{Name: "graph-app", Key: "clientSecret"}}}}}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "phoneop-system", Name: "graph-app"}, Data: map[string][]byte{"clientSecret": []byte("s3cret")}}
+	scheme, tenant, secret := contosoFixture(t)
 	forbidSecrets := interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 		if _, ok := obj.(*corev1.Secret); ok {
 			return apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, key.Name, nil)
@@ -80,18 +69,7 @@ func TestConnectFromTenant(t *testing.T) {
 // The default (azidentity) takes the tenant id and cloud from the EntraTenant when the
 // cluster has it, and never reads the manager's credential Secret, even when it could.
 func TestConnectFromAzidentityReadsNoSecret(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := corev1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := identityv1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: identityv1alpha1.EntraTenantSpec{
-		TenantID: "7e1a2b3c-0000-4000-8000-000000000001",
-		Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
-			ClientID: "7e1a2b3c-0000-4000-8000-0000000000a1", SecretRef: identityv1alpha1.CredentialSecretReference{Name: "graph-app", Key: "clientSecret"}}}}}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "phoneop-system", Name: "graph-app"}, Data: map[string][]byte{"clientSecret": []byte("s3cret")}}
+	scheme, tenant, secret := contosoFixture(t)
 	secretReads := 0
 	kube := fake.NewClientBuilder().WithScheme(scheme).WithObjects(tenant, secret).WithInterceptorFuncs(interceptor.Funcs{
 		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
@@ -120,4 +98,23 @@ func TestConnectFromAzidentityReadsNoSecret(t *testing.T) {
 	if secretReads != 0 {
 		t.Fatalf("%d reads of Secrets, want none", secretReads)
 	}
+}
+
+// contosoFixture is a scheme for the fake client, the EntraTenant "contoso" and its
+// credential Secret in phoneop-system.
+func contosoFixture(t *testing.T) (*runtime.Scheme, *identityv1alpha1.EntraTenant, *corev1.Secret) {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := identityv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	tenant := &identityv1alpha1.EntraTenant{ObjectMeta: metav1.ObjectMeta{Name: "contoso"}, Spec: identityv1alpha1.EntraTenantSpec{
+		TenantID: "7e1a2b3c-0000-4000-8000-000000000001",
+		Credentials: identityv1alpha1.TenantCredentials{ClientSecret: &identityv1alpha1.ClientSecretCredential{
+			ClientID: "7e1a2b3c-0000-4000-8000-0000000000a1", SecretRef: identityv1alpha1.CredentialSecretReference{Name: "graph-app", Key: "clientSecret"}}}}}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "phoneop-system", Name: "graph-app"}, Data: map[string][]byte{"clientSecret": []byte("s3cret")}}
+	return scheme, tenant, secret
 }

@@ -280,22 +280,30 @@ func uniq(s []string) []string {
 
 // Write prints the report as "table", "csv" or "json".
 func (r *Report) Write(w io.Writer, format string) error {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
-	case "csv":
-		cw := csv.NewWriter(w)
+	return write(w, format, r, r.table, func(cw *csv.Writer) {
 		_ = cw.Write([]string{"user", "userId", "namespace", "category", "phoneTypes", "smsSignInReady", "otherMethods"})
 		for _, u := range r.Listed {
 			_ = cw.Write([]string{u.User, u.UserID, u.Namespace, u.Category, strings.Join(u.PhoneTypes, " "),
 				strconv.FormatBool(u.SMSSignIn), strings.Join(u.OtherMethods, " ")})
 		}
+	})
+}
+
+// write prints a view in one of the formats every report view offers: "json" (all of v),
+// "csv" (the rows csvRows writes) or "table" (the default).
+func write(w io.Writer, format string, v any, table func(io.Writer) error, csvRows func(*csv.Writer)) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case "csv":
+		cw := csv.NewWriter(w)
+		csvRows(cw)
 		cw.Flush()
 		return cw.Error()
 	case "table", "":
-		return r.table(w)
+		return table(w)
 	}
 	return fmt.Errorf("unknown output format %q: use table, csv or json", format)
 }

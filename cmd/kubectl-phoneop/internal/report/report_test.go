@@ -66,17 +66,7 @@ func setup(t *testing.T) (*graph.Client, []selection.User, *graphtest.Env) {
 		}
 		sel = append(sel, selection.User{ID: id, UPN: u.upn})
 	}
-	ep := graph.Endpoints{AuthorityHost: env.AuthorityHost(), GraphRoot: env.GraphRoot()}
-	cred, err := graph.NewCredential(tenantID, ep, graph.CredentialSource{ClientID: appID, ClientSecret: secret}, env.HTTPClient())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := graph.NewClient(graph.Config{TenantID: tenantID, Cloud: graph.CloudCustom, Endpoints: ep, Credential: cred,
-		HTTPClient: env.HTTPClient(), Throttles: graph.NewThrottles(nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, sel, env
+	return emulatorClient(t, env), sel, env
 }
 
 func TestReport(t *testing.T) {
@@ -139,4 +129,21 @@ func TestReportNeedsTheGeneralPermission(t *testing.T) {
 	if !graph.IsForbidden(err) {
 		t.Fatalf("got %v, want Forbidden", err)
 	}
+}
+
+// emulatorClient is a Graph client of the test app (appID) for the tenant, against env's
+// emulator.
+func emulatorClient(t *testing.T, env *graphtest.Env) *graph.Client {
+	t.Helper()
+	ep := graph.Endpoints{AuthorityHost: env.AuthorityHost(), GraphRoot: env.GraphRoot()}
+	cred, err := graph.NewCredential(tenantID, ep, graph.CredentialSource{ClientID: appID, ClientSecret: secret}, env.HTTPClient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := graph.NewClient(graph.Config{TenantID: tenantID, Cloud: graph.CloudCustom, Endpoints: ep, Credential: cred,
+		HTTPClient: env.HTTPClient(), Throttles: graph.NewThrottles(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -154,25 +153,14 @@ func groupShared(users []User) []SharedGroup {
 
 // Write prints the view as "table", "csv" (one row per member) or "json".
 func (v *SharedView) Write(w io.Writer, format string) error {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	case "csv":
-		cw := csv.NewWriter(w)
+	return write(w, format, v, v.table, func(cw *csv.Writer) {
 		_ = cw.Write([]string{"group", "groupSize", "user", "userId", "namespace", "phoneTypes"})
 		for _, g := range v.Groups {
 			for _, m := range g.Members {
 				_ = cw.Write([]string{strconv.Itoa(g.Group), strconv.Itoa(g.Size), m.User, m.UserID, m.Namespace, strings.Join(m.PhoneTypes, " ")})
 			}
 		}
-		cw.Flush()
-		return cw.Error()
-	case "table", "":
-		return v.table(w)
-	}
-	return fmt.Errorf("unknown output format %q: use table, csv or json", format)
+	})
 }
 
 func (v *SharedView) table(w io.Writer) error {

@@ -193,23 +193,12 @@ func buildSMSView(users []User, pops []string, listed bool) *SMSView {
 // Write prints the view as "table" (counts, then the users), "csv" (one row per user) or
 // "json" (everything).
 func (v *SMSView) Write(w io.Writer, format string) error {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	case "csv":
-		cw := csv.NewWriter(w)
+	return write(w, format, v, v.table, func(cw *csv.Writer) {
 		_ = cw.Write([]string{"user", "userId", "namespace", "population"})
 		for _, u := range v.Listed {
 			_ = cw.Write([]string{u.User, u.UserID, u.Namespace, u.Population})
 		}
-		cw.Flush()
-		return cw.Error()
-	case "table", "":
-		return v.table(w)
-	}
-	return fmt.Errorf("unknown output format %q: use table, csv or json", format)
+	})
 }
 
 func (v *SMSView) table(w io.Writer) error {

@@ -49,17 +49,7 @@ func seedView(t *testing.T, users []viewUser, perms []string, faults graphemu.Fa
 		}
 		sel = append(sel, selection.User{ID: u.id, UPN: u.upn})
 	}
-	ep := graph.Endpoints{AuthorityHost: env.AuthorityHost(), GraphRoot: env.GraphRoot()}
-	cred, err := graph.NewCredential(tenantID, ep, graph.CredentialSource{ClientID: appID, ClientSecret: secret}, env.HTTPClient())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := graph.NewClient(graph.Config{TenantID: tenantID, Cloud: graph.CloudCustom, Endpoints: ep, Credential: cred,
-		HTTPClient: env.HTTPClient(), Throttles: graph.NewThrottles(nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, sel, env
+	return emulatorClient(t, env), sel, env
 }
 
 func mobile(number, state string) graphemu.PhoneMethod {
