@@ -237,7 +237,7 @@ ADOPT ?=
 EXPORT_ARGS ?= --credentials-from=entratenant
 
 # test/bench is its own module: its commands are built into bin/ and run from the repository
-# root, so that their default paths (docs/benchmarks.md, bin/bench/) stay where they were.
+# root, so that their default paths (docs/benchmarks.md, bin/bench-runs/; bin/bench is the binary) stay where they were.
 BENCH_BIN ?= $(CURDIR)/bin
 
 .PHONY: bench-build

@@ -55,7 +55,7 @@ func main() {
 	flag.BoolVar(&cfg.SkipBaseline, "skip-baseline", false, "skip the null controller's run on the same objects (the machine floor): for trying things out, not for a report")
 	flag.BoolVar(&cfg.EmulatorRequestLog, "emulator-log", false, "log every Graph request in the work dir's graph-emulator.log (route, status, fault, request-id), to match the manager's log")
 	flag.DurationVar(&cfg.ReadyTimeout, "timeout", time.Hour, "give up when not everything is Ready by then")
-	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and result.json here (default: bin/bench/n<N>)")
+	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and result.json here (default: bin/bench-runs/n<N>)")
 	flag.StringVar(&doc, "doc", "docs/benchmarks.md", "markdown file to put the results in (\"\": print only); a fidelity run's full report goes to docs/benchmarks/fidelity.md unless -doc is given")
 	flag.StringVar(&plotDir, "plot-dir", "docs/benchmarks", "directory for the PNG plot")
 	flag.StringVar(&command, "command", "", "the command to record in the report (default: this command line)")
@@ -89,12 +89,12 @@ func main() {
 		}
 	}
 	if cfg.WorkDir == "" {
-		cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("n%d", cfg.N))
+		cfg.WorkDir = filepath.Join("bin", "bench-runs", fmt.Sprintf("n%d", cfg.N))
 		if cfg.ThrottleScale != 1 {
-			cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("n%d-x%g", cfg.N, cfg.ThrottleScale))
+			cfg.WorkDir = filepath.Join("bin", "bench-runs", fmt.Sprintf("n%d-x%g", cfg.N, cfg.ThrottleScale))
 		}
 		if fidelity != "" {
-			cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("fidelity-n%d-%s", cfg.N, strings.ReplaceAll(fidelity, ",", "-")))
+			cfg.WorkDir = filepath.Join("bin", "bench-runs", fmt.Sprintf("fidelity-n%d-%s", cfg.N, strings.ReplaceAll(fidelity, ",", "-")))
 		}
 		if adopt {
 			cfg.WorkDir = strings.Replace(cfg.WorkDir, filepath.Join("bench", "n"), filepath.Join("bench", "adopt-n"), 1)

@@ -41,12 +41,12 @@ func main() {
 	flag.Float64Var(&cfg.DriftPercent, "drift", 1, "percent of users whose mobile is changed out of band, in each mode")
 	flag.IntVar(&cfg.Concurrency, "concurrency", 16, "manager --max-concurrent-reconciles")
 	flag.DurationVar(&cfg.ReadyTimeout, "timeout", time.Hour, "give up when not everything is Ready by then")
-	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and feed-result.json here (default: bin/bench/feed-n<N>)")
+	flag.StringVar(&cfg.WorkDir, "work-dir", "", "keep logs, seed and feed-result.json here (default: bin/bench-runs/feed-n<N>)")
 	flag.StringVar(&doc, "doc", "docs/benchmarks/feed.md", "markdown file to put the full report in (\"\": print only); docs/benchmarks.md keeps the summary")
 	flag.StringVar(&command, "command", "", "the command to record in the report (default: this command line)")
 	flag.Parse()
 	if cfg.WorkDir == "" {
-		cfg.WorkDir = filepath.Join("bin", "bench", fmt.Sprintf("feed-n%d", cfg.N))
+		cfg.WorkDir = filepath.Join("bin", "bench-runs", fmt.Sprintf("feed-n%d", cfg.N))
 	}
 	if command == "" {
 		command = "bin/feedbench " + strings.Join(os.Args[1:], " ")
