@@ -2,6 +2,7 @@ package budget
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -55,6 +56,7 @@ type Token struct {
 	pool   Pool
 	at     int64 // the second it is recorded under
 	by     types.NamespacedName
+	block  uint64 // the block it came from (0: none), so that a refund can go back to it
 }
 
 // Taken reports whether the token holds a slot.
@@ -88,10 +90,16 @@ type tenantLedger struct {
 	lease   *coordinationv1.Lease
 	fetched time.Time
 	lines   map[Pool]waitlist
+	// blocks are the tokens this process reserved in the Lease and hands out itself (block.go);
+	// lastBlock numbers them.
+	blocks    map[Pool]*block
+	lastBlock uint64
 }
 
 // Take reserves one token of the tenant's pool under limit for the object key, persisted in the
-// Lease before it returns: the Graph write may be sent once Take said yes. When none is free
+// Lease before it returns: the Graph write may be sent once Take said yes. A pool with a large
+// cap (blockSize) persists a block of tokens with one write and hands the rest out from it
+// without writing, until the block is used up or expires. When none is free
 // for key (the pool is used up, or waiters stand before it), it returns the wait until the
 // slot of key's place in line frees, with jitter, and keeps key's place.
 func (l *Ledger) Take(ctx context.Context, tenantID string, pool Pool, limit int, key types.NamespacedName) (Token, time.Duration, error) {
@@ -109,13 +117,25 @@ func (l *Ledger) Take(ctx context.Context, tenantID string, pool Pool, limit int
 			return Token{}, 0, err
 		}
 		w = w.prune(now)
+		b := t.blocks[pool]
+		seen := b.seenBy(w)
 		line := t.lines[pool].prune(now)
-		if ahead := line.ahead(key); w.free(limit) <= ahead {
-			wait := l.queue(t, pool, line, key, w, limit, ahead, now)
+		ahead := line.ahead(key)
+		if seen.free(limit) <= ahead {
+			wait := l.queue(t, pool, line, key, seen, limit, ahead, now)
 			return Token{}, wait, nil
 		}
-		w, at := w.take(now, resolutionOf(pool))
-		updated, err := l.write(ctx, lease, pool, w, now)
+		tok := Token{tenant: strings.ToLower(tenantID), pool: pool, by: key}
+		if b.live(now) && b.left > 0 {
+			b.left-- // already persisted as spent: no write
+			tok.at, tok.block = b.at, b.id
+			l.granted(t, pool, line, key)
+			return tok, 0, nil
+		}
+		// Reserve a new block; the write also gives back what an expired block left unspent.
+		n := min(blockSize(pool, limit), seen.free(limit))
+		next, at := seen.takeN(now, resolutionOf(pool), n)
+		updated, err := l.write(ctx, lease, pool, next, now)
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 			t.lease = nil // another replica or shard wrote first: read theirs and count again
 			continue
@@ -124,9 +144,15 @@ func (l *Ledger) Take(ctx context.Context, tenantID string, pool Pool, limit int
 			return Token{}, 0, err
 		}
 		t.lease, t.fetched = updated, now
-		t.lines[pool] = line.leave(key)
-		l.setWaiting(key, nil)
-		return Token{tenant: strings.ToLower(tenantID), pool: pool, at: at, by: key}, 0, nil
+		t.blocks[pool] = nil
+		tok.at = at
+		if n > 1 {
+			t.lastBlock++
+			t.blocks[pool] = newBlock(t.lastBlock, at, n, now)
+			tok.block = t.lastBlock
+		}
+		l.granted(t, pool, line, key)
+		return tok, 0, nil
 	}
 	return Token{}, 0, fmt.Errorf("the change budget Lease of tenant %s kept changing under %d attempts to write it", tenantID, maxWriteConflicts)
 }
@@ -147,7 +173,7 @@ func (l *Ledger) Check(ctx context.Context, tenantID string, pool Pool, limit in
 	if err != nil {
 		return false, 0, err
 	}
-	w = w.prune(now)
+	w = t.blocks[pool].seenBy(w.prune(now))
 	line := t.lines[pool].prune(now)
 	if ahead := line.ahead(key); w.free(limit) <= ahead {
 		return false, l.queue(t, pool, line, key, w, limit, ahead, now), nil
@@ -157,7 +183,8 @@ func (l *Ledger) Check(ctx context.Context, tenantID string, pool Pool, limit in
 }
 
 // Refund gives a token back (a write Graph refused, or that never reached Graph), and wakes
-// the first other waiter of its pool.
+// the first other waiter of its pool. A token of a block that is still live goes back to the
+// block, without a write; any other to the Lease, at the second it was recorded under.
 func (l *Ledger) Refund(ctx context.Context, tok Token) error {
 	if !tok.Taken() {
 		return nil
@@ -165,6 +192,11 @@ func (l *Ledger) Refund(ctx context.Context, tok Token) error {
 	t := l.tenant(tok.tenant)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if b := t.blocks[tok.pool]; tok.block != 0 && b.live(l.now()) && b.id == tok.block {
+		b.left++
+		l.wakeFirst(t, tok.pool, tok.by, l.now())
+		return nil
+	}
 	for range maxWriteConflicts {
 		lease, err := l.current(ctx, t, tok.tenant, 0)
 		if err != nil {
@@ -175,7 +207,12 @@ func (l *Ledger) Refund(ctx context.Context, tok Token) error {
 		if err != nil {
 			return err
 		}
-		w = w.prune(now).refund(tok.at)
+		b := t.blocks[tok.pool]
+		if b.live(now) {
+			b = nil // its tokens stay this process's to hand out
+		}
+		// An expired block's unspent tokens go back with the same write.
+		w = b.seenBy(w.prune(now)).refund(tok.at)
 		updated, err := l.write(ctx, lease, tok.pool, w, now)
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 			t.lease = nil
@@ -185,6 +222,9 @@ func (l *Ledger) Refund(ctx context.Context, tok Token) error {
 			return err
 		}
 		t.lease, t.fetched = updated, now
+		if b != nil {
+			t.blocks[tok.pool] = nil
+		}
 		l.wakeFirst(t, tok.pool, tok.by, now)
 		return nil
 	}
@@ -192,7 +232,8 @@ func (l *Ledger) Refund(ctx context.Context, tok Token) error {
 }
 
 // Remaining returns how many tokens of the pool the tenant may still take in the window (for
-// the metrics).
+// the metrics), as this process sees it: the unspent tokens of its own block count as free,
+// those of other processes' blocks as spent.
 func (l *Ledger) Remaining(ctx context.Context, tenantID string, pool Pool, limit int) (int, error) {
 	t := l.tenant(tenantID)
 	t.mu.Lock()
@@ -205,7 +246,61 @@ func (l *Ledger) Remaining(ctx context.Context, tenantID string, pool Pool, limi
 	if err != nil {
 		return 0, err
 	}
-	return w.prune(l.now()).free(limit), nil
+	return t.blocks[pool].seenBy(w.prune(l.now())).free(limit), nil
+}
+
+// Release gives back to the Lease the tokens of this process's blocks that no write used, so
+// that a process that stops loses none of the budget. Called when the manager stops; a crash
+// loses at most one block per tenant (blockSize), counted as spent until it leaves the hour.
+func (l *Ledger) Release(ctx context.Context) error {
+	l.mu.Lock()
+	tenants := make(map[string]*tenantLedger, len(l.tenants))
+	for id, t := range l.tenants {
+		tenants[id] = t
+	}
+	l.mu.Unlock()
+	var errs []error
+	for id, t := range tenants {
+		for _, pool := range Pools {
+			if err := l.release(ctx, t, id, pool); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// release gives back the unspent tokens of the tenant's block of the pool, if any.
+func (l *Ledger) release(ctx context.Context, t *tenantLedger, tenantID string, pool Pool) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for range maxWriteConflicts {
+		b := t.blocks[pool]
+		if b.unspent() == 0 {
+			return nil
+		}
+		lease, err := l.current(ctx, t, tenantID, 0)
+		if err != nil {
+			return err
+		}
+		now := l.now()
+		w, err := windowOf(lease, pool)
+		if err != nil {
+			return err
+		}
+		updated, err := l.write(ctx, lease, pool, b.seenBy(w.prune(now)), now)
+		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+			t.lease = nil
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		t.lease, t.fetched = updated, now
+		t.blocks[pool] = nil
+		return nil
+	}
+	return fmt.Errorf("the change budget Lease of tenant %s kept changing under %d attempts to give back a block", tenantID, maxWriteConflicts)
 }
 
 // Forget drops key from every line (the object converged, is gone, or stopped for another
@@ -237,6 +332,12 @@ func (l *Ledger) setWaiting(key types.NamespacedName, t *tenantLedger) {
 		l.waiting = map[types.NamespacedName]*tenantLedger{}
 	}
 	l.waiting[key] = t
+}
+
+// granted takes key out of the pool's line: it got its token.
+func (l *Ledger) granted(t *tenantLedger, pool Pool, line waitlist, key types.NamespacedName) {
+	t.lines[pool] = line.leave(key)
+	l.setWaiting(key, nil)
 }
 
 // queue keeps key's place in the pool's line and returns its wait, with jitter.
@@ -327,7 +428,7 @@ func (l *Ledger) tenant(tenantID string) *tenantLedger {
 	}
 	t, ok := l.tenants[key]
 	if !ok {
-		t = &tenantLedger{lines: map[Pool]waitlist{}}
+		t = &tenantLedger{lines: map[Pool]waitlist{}, blocks: map[Pool]*block{}}
 		l.tenants[key] = t
 	}
 	return t

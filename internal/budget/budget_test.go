@@ -2,12 +2,14 @@ package budget
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -250,5 +252,208 @@ func TestAForgottenWaiterHoldsUpNoOne(t *testing.T) {
 	l.Forget(gone)
 	if tok, _, _ := l.Take(ctx, "tenant-a", Destructive, 1, newcomer); !tok.Taken() {
 		t.Error("a forgotten waiter still holds the only slot")
+	}
+}
+
+// countingAPI is a fake API server that counts Lease reads and writes.
+func countingAPI(gets, writes *atomic.Int32) client.Client {
+	return fake.NewClientBuilder().WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			gets.Add(1)
+			return c.Get(ctx, key, obj, opts...)
+		},
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			writes.Add(1)
+			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			writes.Add(1)
+			return c.Update(ctx, obj, opts...)
+		},
+	}).Build()
+}
+
+func takeCreate(t *testing.T, l *Ledger, limit int) Token {
+	t.Helper()
+	tok, _, err := l.Take(context.Background(), "tenant-a", Creates, limit, nobody)
+	if err != nil {
+		t.Fatalf("Take: %v", err)
+	}
+	return tok
+}
+
+// leaseCreates is the number of creates tokens the tenant's Lease records as spent.
+func leaseCreates(t *testing.T, api client.Client) int {
+	t.Helper()
+	var lease coordinationv1.Lease
+	if err := api.Get(context.Background(), client.ObjectKey{Namespace: testNamespace, Name: LeaseName("tenant-a")}, &lease); err != nil {
+		t.Fatalf("the ledger's Lease: %v", err)
+	}
+	w, err := windowOf(&lease, Creates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.used()
+}
+
+func TestBlockSize(t *testing.T) {
+	for _, tc := range []struct {
+		pool  Pool
+		limit int
+		want  int
+	}{
+		{Destructive, 0, 1},
+		{Destructive, 50, 1},
+		{Destructive, 100000, 1}, // a destructive token is always persisted alone
+		{Creates, 0, 1},
+		{Creates, 50, 1},
+		{Creates, 1999, 1},
+		{Creates, 2000, 2},
+		{Creates, 5000, 5},
+		{Creates, 32000, 32},
+		{Creates, 50000, 32},
+		{Creates, 1000000, 32},
+	} {
+		if got := blockSize(tc.pool, tc.limit); got != tc.want {
+			t.Errorf("blockSize(%s, %d) = %d, want %d", tc.pool, tc.limit, got, tc.want)
+		}
+	}
+}
+
+// TestCreatesCostOneWritePerBlock: N creates under the default cap cost ceil(N/32) Lease
+// writes and one read, and the Lease records every token of each block as spent.
+func TestCreatesCostOneWritePerBlock(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	var gets, writes atomic.Int32
+	api := countingAPI(&gets, &writes)
+	l := newLedger(api, &now)
+	const n, limit = 100, 50000
+	for range n {
+		if !takeCreate(t, l, limit).Taken() {
+			t.Fatal("a create within the cap was refused")
+		}
+	}
+	const k = 32 // blockSize at the default cap
+	if g, w := gets.Load(), writes.Load(); g != 1 || int(w) != (n+k-1)/k {
+		t.Errorf("%d creates cost %d reads and %d writes, want 1 read and %d writes", n, g, w, (n+k-1)/k)
+	}
+	if got, want := leaseCreates(t, api), (n+k-1)/k*k; got != want {
+		t.Errorf("the Lease records %d creates, want %d (every block's tokens, spent or not)", got, want)
+	}
+	if left, _ := l.Remaining(context.Background(), "tenant-a", Creates, limit); left != limit-n {
+		t.Errorf("this process sees %d creates left, want %d (its unspent block counts as free)", left, limit-n)
+	}
+}
+
+// TestAnExpiredBlockIsNotSpentAndIsGivenBack: a block's tokens are not handed out after it
+// expires; the next write gives them back and reserves a new block.
+func TestAnExpiredBlockIsNotSpentAndIsGivenBack(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	var gets, writes atomic.Int32
+	api := countingAPI(&gets, &writes)
+	l := newLedger(api, &now)
+	const limit = 5000 // blocks of 5
+	takeCreate(t, l, limit)
+	takeCreate(t, l, limit)
+	now = now.Add(blockLife)
+	takeCreate(t, l, limit)
+	if w := writes.Load(); w != 2 {
+		t.Errorf("three creates across an expired block cost %d writes, want 2", w)
+	}
+	// 2 spent of the first block (its 3 unspent given back), plus a new block of 5.
+	if got := leaseCreates(t, api); got != 2+5 {
+		t.Errorf("the Lease records %d creates, want 7", got)
+	}
+	if err := l.Release(context.Background()); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if got := leaseCreates(t, api); got != 3 {
+		t.Errorf("after Release the Lease records %d creates, want the 3 spent", got)
+	}
+}
+
+// TestARefundedBlockTokenGoesBackToItsBlockOrTheLease: a refund of a token from a live block
+// returns it to the block without a write; from an expired block, to the Lease.
+func TestARefundedBlockTokenGoesBackToItsBlockOrTheLease(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	var gets, writes atomic.Int32
+	api := countingAPI(&gets, &writes)
+	l := newLedger(api, &now)
+	ctx := context.Background()
+	const limit = 2000 // blocks of 2
+	first := takeCreate(t, l, limit)
+	if err := l.Refund(ctx, first); err != nil {
+		t.Fatalf("Refund: %v", err)
+	}
+	takeCreate(t, l, limit)
+	takeCreate(t, l, limit)
+	if w := writes.Load(); w != 1 {
+		t.Errorf("a refund to a live block and two takes from it cost %d writes, want 1", w)
+	}
+	if left, _ := l.Remaining(ctx, "tenant-a", Creates, limit); left != limit-2 {
+		t.Errorf("remaining = %d, want %d", left, limit-2)
+	}
+	last := takeCreate(t, l, limit) // a new block of 2
+	now = now.Add(blockLife)
+	if err := l.Refund(ctx, last); err != nil {
+		t.Fatalf("Refund: %v", err)
+	}
+	// The refund's write gives back the refunded token and the expired block's unspent one.
+	if got := leaseCreates(t, api); got != 2 {
+		t.Errorf("the Lease records %d creates, want the 2 spent", got)
+	}
+}
+
+// TestALoweredCapStopsABlock: tokens a block holds are not handed out past a cap lowered
+// below what was spent (a freeze to 0 included).
+func TestALoweredCapStopsABlock(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	l := newLedger(fake.NewClientBuilder().Build(), &now)
+	takeCreate(t, l, 32000)
+	if takeCreate(t, l, 0).Taken() {
+		t.Error("a block handed out a token under a cap of 0")
+	}
+	if takeCreate(t, l, 1).Taken() {
+		t.Error("a block handed out a second token under a cap of 1")
+	}
+}
+
+// TestConcurrentReplicasNeverOverspendCreates: replicas racing with blocks for the last
+// creates of the hour never grant more than the cap between them, and lose at most one block
+// each.
+func TestConcurrentReplicasNeverOverspendCreates(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	const limit, last = 5000, 60 // blocks of 5; the race is for the last 60 of the cap
+	spent := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: testNamespace, Name: LeaseName("tenant-a"),
+		Annotations: map[string]string{annotationPrefix + string(Creates): fmt.Sprintf("%d:%d", now.Unix()-600, limit-last)}}}
+	api := fake.NewClientBuilder().WithObjects(spent).Build()
+	replicas := []*Ledger{newLedger(api, &now), newLedger(api, &now), newLedger(api, &now)}
+	var granted atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := types.NamespacedName{Namespace: "team", Name: string(rune('a' + i))}
+			for {
+				tok, _, err := replicas[i%len(replicas)].Take(context.Background(), "tenant-a", Creates, limit, key)
+				if err != nil {
+					t.Errorf("Take: %v", err)
+					return
+				}
+				if !tok.Taken() {
+					return
+				}
+				granted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	k := blockSize(Creates, limit)
+	if n := int(granted.Load()); n > last || n < last-len(replicas)*k {
+		t.Errorf("granted %d of the last %d creates among three replicas, want at most %d and at least %d", n, last, last, last-len(replicas)*k)
+	}
+	if got := leaseCreates(t, api); got > limit {
+		t.Errorf("the Lease records %d creates, more than the cap of %d", got, limit)
 	}
 }

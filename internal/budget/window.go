@@ -45,6 +45,11 @@ func (w window) used() int {
 // end of its slot, so it leaves the window no earlier than it would have (never undercounted),
 // and an hour holds at most 3600/resolution slots.
 func (w window) take(now time.Time, resolution int64) (window, int64) {
+	return w.takeN(now, resolution, 1)
+}
+
+// takeN is take for n tokens at once (a block, see block.go), all recorded under one second.
+func (w window) takeN(now time.Time, resolution int64, n int) (window, int64) {
 	at := now.Unix()
 	if resolution > 1 {
 		at = (at + resolution - 1) / resolution * resolution
@@ -53,21 +58,24 @@ func (w window) take(now time.Time, resolution int64) (window, int64) {
 	if last := len(out) - 1; last >= 0 && out[last].at >= at {
 		// The same second, or a clock behind another replica's: counted with the newest slot,
 		// which leaves the window no earlier than this token would.
-		out[last].n++
+		out[last].n += n
 		return out, out[last].at
 	}
-	return append(out, slot{at: at, n: 1}), at
+	return append(out, slot{at: at, n: n}), at
 }
 
 // refund gives back a token taken at the given second; a token that already left the window
 // (or was never there) changes nothing.
-func (w window) refund(at int64) window {
+func (w window) refund(at int64) window { return w.refundN(at, 1) }
+
+// refundN gives back n tokens taken at the given second (at most as many as it holds).
+func (w window) refundN(at int64, n int) window {
 	out := make(window, 0, len(w))
-	done := false
 	for _, s := range w {
-		if !done && s.at == at {
-			done = true
-			if s.n--; s.n == 0 {
+		if s.at == at && n > 0 {
+			s.n -= min(n, s.n)
+			n = 0
+			if s.n == 0 {
 				continue
 			}
 		}
