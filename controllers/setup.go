@@ -152,6 +152,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	// The change budget's Leases live in the manager's namespace, read uncached (a cached read
 	// would start a cluster-wide Lease informer) and written with optimistic concurrency.
 	budgets := &budget.Ledger{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: cmp.Or(o.BudgetNamespace, o.CredentialsNamespace)}
+	if err := mgr.Add(budgets); err != nil { // gives back its unspent block tokens when the manager stops
+		return nil, err
+	}
 	connector := o.connector(mgr, o.graphLimits(), o.Throttles)
 	observer := &observe.Observer{
 		TTL:    cmp.Or(o.ObserverTTL, min(10*time.Second, o.ResyncPeriod/4)),

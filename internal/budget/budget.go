@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 )
@@ -269,6 +270,26 @@ func (l *Ledger) Release(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// releaseTimeout bounds the give-back of blocks when the manager stops.
+const releaseTimeout = 10 * time.Second
+
+// Start implements manager.Runnable: it waits for the manager to stop, then gives back this
+// process's unspent block tokens (Release).
+func (l *Ledger) Start(ctx context.Context) error {
+	<-ctx.Done()
+	stopping, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := l.Release(stopping); err != nil {
+		// What could not be given back stays spent until it leaves the hour: at most one
+		// block per tenant.
+		log.FromContext(ctx).Error(err, "giving back the change budget's unspent block tokens")
+	}
+	return nil
+}
+
+// NeedLeaderElection is false: a standby or a shard holds blocks too.
+func (l *Ledger) NeedLeaderElection() bool { return false }
 
 // release gives back the unspent tokens of the tenant's block of the pool, if any.
 func (l *Ledger) release(ctx context.Context, t *tenantLedger, tenantID string, pool Pool) error {

@@ -457,3 +457,20 @@ func TestConcurrentReplicasNeverOverspendCreates(t *testing.T) {
 		t.Errorf("the Lease records %d creates, more than the cap of %d", got, limit)
 	}
 }
+
+// TestAStoppingManagerGivesBackItsBlocks: the Ledger, run by the manager, gives back the
+// unspent tokens of its blocks when the manager stops.
+func TestAStoppingManagerGivesBackItsBlocks(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	api := fake.NewClientBuilder().Build()
+	l := newLedger(api, &now)
+	takeCreate(t, l, 50000)
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	if err := l.Start(stopped); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if got := leaseCreates(t, api); got != 1 {
+		t.Errorf("after the manager stopped the Lease records %d creates, want the 1 spent", got)
+	}
+}

@@ -26,9 +26,24 @@
 // Every replica and shard reads and writes the same Lease, so the cap holds across restarts,
 // leader changes and N shards. Writes use optimistic concurrency: an Update carries the
 // resourceVersion read, a conflict re-reads and counts again. A token is persisted before the
-// Graph write is sent (one API write per token); reads come from this process's copy, renewed
-// by a conflict or when a check finds it older than a few seconds, so the hot path costs no
-// extra read.
+// Graph write is sent; reads come from this process's copy, renewed by a conflict or when a
+// check finds it older than a few seconds, so the hot path costs no extra read.
+//
+// # Blocks
+//
+// A destructive token costs one Lease write. A creates token would too, and since a tenant's
+// takes are serialised on its Lease (Take holds the tenant's mutex across the write), onboarding
+// would crawl at one Lease write per new phone. So a pool with a large cap reserves a block of
+// tokens with one write (blockSize: one per 1,000 of the cap, 1 to 32; always 1 for the
+// destructive pool, whatever its cap). The block is recorded in the Lease as spent at its slot
+// when reserved, so other replicas and shards count it spent and never overspend; this process
+// hands its tokens out without writes while the block lives (blockLife, a minute, never past
+// its slot's hour: a stale block is never spent late). What an expired block left unspent goes
+// back to the Lease with this process's next write of the pool, and Release (run when the
+// manager stops) gives back every block; a crash loses at most one block per tenant and pool,
+// counted as spent until it leaves the hour. This process's lines, Check and Remaining see the
+// Lease's window minus its own unspent block tokens (block.seenBy); other processes count them
+// as spent, so the remaining-creates gauge of one replica reads lower by other replicas' blocks.
 //
 // # Waiting
 //
@@ -42,5 +57,6 @@
 // A write that Graph refused (a terminal 4xx such as 400, or 429) or that never reached Graph
 // (no connection, no token, context ended before sending) gives its token back: it changed
 // nothing. A write whose outcome is unknown (a timeout after sending, a 5xx, a 409) keeps it.
-// See graph.Refundable.
+// A refunded token of a block that still lives goes back to the block (no write); any other to
+// the Lease, at the second it was recorded under. See graph.Refundable.
 package budget
