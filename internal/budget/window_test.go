@@ -96,3 +96,45 @@ func TestWindowEncoding(t *testing.T) {
 		})
 	}
 }
+
+func TestWindowTakesAndRefundsBlocks(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	w := window{{at: t0.Unix(), n: 2}}
+	cases := map[string]struct {
+		got, want string
+	}{
+		"a block at a new minute slot":     {got: first(w.takeN(t0.Add(30*time.Second), 60, 32)).String(), want: "1700000000:2,1700000040:32"},
+		"a block joins the newest slot":    {got: first(w.takeN(t0, 1, 5)).String(), want: "1700000000:7"},
+		"a part of a slot given back":      {got: window{{at: 1, n: 3}, {at: 2, n: 5}}.refundN(2, 4).String(), want: "1:3,2:1"},
+		"a whole slot given back":          {got: window{{at: 1, n: 3}, {at: 2, n: 5}}.refundN(1, 3).String(), want: "2:5"},
+		"never more than the slot holds":   {got: window{{at: 1, n: 3}, {at: 2, n: 5}}.refundN(1, 9).String(), want: "2:5"},
+		"a slot that left the hour: no-op": {got: window{{at: 2, n: 5}}.refundN(1, 3).String(), want: "2:5"},
+	}
+	for name, tc := range cases {
+		if tc.got != tc.want {
+			t.Errorf("%s: %s, want %s", name, tc.got, tc.want)
+		}
+	}
+}
+
+func first(w window, _ int64) window { return w }
+
+func TestABlockExpiresAfterAMinuteAndNeverPastItsHour(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	cases := map[string]struct {
+		at   int64
+		want time.Time
+	}{
+		"a slot of this minute: a minute": {at: now.Unix() + 40, want: now.Add(blockLife)},
+		"a slot about to leave the hour":  {at: now.Add(-Window + 10*time.Second).Unix(), want: now.Add(10 * time.Second)},
+	}
+	for name, tc := range cases {
+		b := newBlock(1, tc.at, 32, now)
+		if !b.expires.Equal(tc.want) || b.left != 31 {
+			t.Errorf("%s: expires %s with %d left, want %s with 31", name, b.expires, b.left, tc.want)
+		}
+		if b.live(tc.want) {
+			t.Errorf("%s: still live when it expires", name)
+		}
+	}
+}
