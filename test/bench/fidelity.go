@@ -149,8 +149,12 @@ func RunFidelity(ctx context.Context, cfg Config) (*FidelityResult, error) {
 		SeedFile: seedFile,
 		EmulatorArgs: append(append(cfg.quiet(), "-latency="+cfg.Latency.String(), "-jitter="+cfg.Jitter.String(),
 			"-throttle-scale=1"), f.emulatorArgs(w)...),
-		ManagerEnv:   cfg.ManagerEnv,
-		ManagerArgs:  append([]string{fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Concurrency)}, cfg.ManagerArgs...),
+		ManagerEnv: cfg.ManagerEnv,
+		// The run forces a re-read of every object at once (reread), which the per-namespace
+		// forced-read rail would otherwise spread over minutes: it checks Graph's quirks, not
+		// that rail.
+		ManagerArgs: append([]string{fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Concurrency),
+			fmt.Sprintf("--forced-read-burst=%d", len(w.objects))}, cfg.ManagerArgs...),
 		ResyncPeriod: cfg.ResyncPeriod,
 		StartTimeout: 5 * time.Minute,
 		Logf:         cfg.Logf,
