@@ -208,21 +208,7 @@ func TestWaitersComeBackOneSlotApart(t *testing.T) {
 func TestATokenCostsOneWriteAndNoRead(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	var gets, writes atomic.Int32
-	api := fake.NewClientBuilder().WithInterceptorFuncs(interceptor.Funcs{
-		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			gets.Add(1)
-			return c.Get(ctx, key, obj, opts...)
-		},
-		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			writes.Add(1)
-			return c.Create(ctx, obj, opts...)
-		},
-		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
-			writes.Add(1)
-			return c.Update(ctx, obj, opts...)
-		},
-	}).Build()
-	l := newLedger(api, &now)
+	l := newLedger(countingAPI(&gets, &writes), &now)
 	for range 5 {
 		take(t, l, "tenant-a", 10)
 		now = now.Add(time.Second)
