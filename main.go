@@ -38,7 +38,9 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/controllers"
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/pace"
 	"github.com/phoneop/phoneop/internal/shard"
+	"github.com/phoneop/phoneop/internal/smsretirement"
 )
 
 var scheme = runtime.NewScheme()
@@ -73,7 +75,7 @@ type options struct {
 	// without the shard label).
 	shard shard.Config
 	// smsSignInRetirement is --sms-sign-in-retirement: when SMS sign-in retires per cloud.
-	smsSignInRetirement controllers.SMSSignInRetirement
+	smsSignInRetirement smsretirement.Schedule
 	// forcedReadsPerMinute and forcedReadBurst meter each namespace's forced re-reads.
 	forcedReadsPerMinute float64
 	forcedReadBurst      int
@@ -153,10 +155,10 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "Address to serve Go's pprof profiles on (e.g. 127.0.0.1:6060); \"\" (the default) serves none. For profiling, never expose it.")
 	flag.BoolVar(&o.allowCustomCloud, "allow-custom-cloud", false, "Let EntraTenants with cloud Custom connect: they name their own token and Graph endpoints, so an EntraTenant editor could send the tenant's credential anywhere. Only for the Graph emulator and private clouds.")
-	o.smsSignInRetirement = controllers.DefaultSMSSignInRetirement()
-	flag.Var(controllers.SMSSignInRetirementFlag{Value: &o.smsSignInRetirement}, "sms-sign-in-retirement", "When Microsoft retires SMS sign-in, per cloud: a date (the public cloud's), Cloud=date pairs (Global, or Public, USGov, USGovDoD, China, Custom; others: none), or \"never\". Before it, objects with smsSignIn: Enabled carry a SmsSignInRetiring warning; from it on, phoneop makes no enable call there (docs/sms-retirement.md). The default is Microsoft's announced date, which may move.")
-	flag.Float64Var(&o.forcedReadsPerMinute, "forced-reads-per-minute", controllers.DefaultForcedReadsPerMinute, "Forced re-reads (the phoneop.dev/reconcile-requested-at annotation) each namespace may make per minute, so that one namespace cannot spend its tenant's Graph quota; the excess is served from phoneop's last read and read when allowed.")
-	flag.IntVar(&o.forcedReadBurst, "forced-read-burst", controllers.DefaultForcedReadBurst, "Forced re-reads a namespace may make at once, beyond --forced-reads-per-minute.")
+	o.smsSignInRetirement = smsretirement.Default()
+	flag.Var(smsretirement.Flag{Value: &o.smsSignInRetirement}, "sms-sign-in-retirement", "When Microsoft retires SMS sign-in, per cloud: a date (the public cloud's), Cloud=date pairs (Global, or Public, USGov, USGovDoD, China, Custom; others: none), or \"never\". Before it, objects with smsSignIn: Enabled carry a SmsSignInRetiring warning; from it on, phoneop makes no enable call there (docs/sms-retirement.md). The default is Microsoft's announced date, which may move.")
+	flag.Float64Var(&o.forcedReadsPerMinute, "forced-reads-per-minute", pace.DefaultForcedReadsPerMinute, "Forced re-reads (the phoneop.dev/reconcile-requested-at annotation) each namespace may make per minute, so that one namespace cannot spend its tenant's Graph quota; the excess is served from phoneop's last read and read when allowed.")
+	flag.IntVar(&o.forcedReadBurst, "forced-read-burst", pace.DefaultForcedReadBurst, "Forced re-reads a namespace may make at once, beyond --forced-reads-per-minute.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
 	flag.DurationVar(&o.resyncPeriod, "resync-period", 30*time.Minute, "How often a converged PhoneAuthMethod re-reads Graph to catch changes made outside phoneop.")
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 16, "PhoneAuthMethods reconciled in parallel; each tenant's Graph rate limit still applies.")

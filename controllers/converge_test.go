@@ -23,6 +23,8 @@ import (
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/plan"
 	"github.com/phoneop/phoneop/internal/tenantconn"
+	"github.com/phoneop/phoneop/internal/usercache"
+	"github.com/phoneop/phoneop/internal/writeguard"
 )
 
 // The TestUnit* tests drive converge and apply against graphtest.FakeAPI: no control plane and
@@ -125,7 +127,7 @@ func newUnitWorld(api *graphtest.FakeAPI, mutate ...func(*identityv1alpha1.Phone
 	rec := events.NewFakeRecorder(100)
 	r := &PhoneAuthMethodReconciler{
 		Observer: &observe.Observer{TTL: 0}, // every read reaches the fake
-		Users:    &UserCache{}, Budgets: unitLedger(), Recorder: rec, ResyncPeriod: time.Hour,
+		Users:    &usercache.Cache{}, Budgets: unitLedger(), Recorder: rec, ResyncPeriod: time.Hour,
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
 	}
 	s := &scope{pam: pam, number: pam.Spec.PhoneNumber, user: graph.User{ID: unitUserID, UserPrincipalName: pam.Spec.User}, userFresh: true,
@@ -293,7 +295,7 @@ func TestTheWriteGuardSurvivesARestart(t *testing.T) {
 		t.Fatalf("status.writeGuard after one accepted PATCH = %+v, want one write for generation 1", g)
 	}
 
-	w.r.writes = WriteGuard{} // a restarted manager remembers nothing in memory
+	w.r.writes = writeguard.Guard{} // a restarted manager remembers nothing in memory
 	w.s.observed, w.s.methods = false, nil
 	if o := w.converge(t); o.reason != identityv1alpha1.ReasonWriteNotReflected {
 		t.Fatalf("after a restart: outcome %+v, want %s from status.writeGuard", o, identityv1alpha1.ReasonWriteNotReflected)

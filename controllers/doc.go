@@ -21,7 +21,7 @@
 //	phoneauthmethod_apply.go       apply: one row per Graph write kind, the change budget
 //	                               (internal/budget: which pool a write spends, the token taken
 //	                               before it, the refund after a refusal, the wait checked
-//	                               before Graph is read), and the write record (writeguard.go)
+//	                               before Graph is read), and the write record (internal/writeguard)
 //	events.go                      which Graph writes get an Event (not a new object's new phone)
 //	outcome.go                     the outcome of a pass: one constructor per kind of result
 //	phoneauthmethod_status.go      status: outcome → conditions (internal/conditions), requeue,
@@ -34,12 +34,13 @@
 // are kept for what status does not tell: a number replaced, a phone deleted or re-created,
 // drift put back, warnings (events.go).
 //
-// Beside them: entratenant_controller.go (the tenant's token and status), setup.go (the one
-// wiring for main.go and the tests: sharding, change feed, fair queue, Event recorder, the
-// status key of internal/statuskey), cache.go (what the informer cache keeps: only metadata
-// phoneop reads), usercache.go (resolved users), metrics.go, smsretirement.go (when SMS sign-in
-// retires per cloud: --sms-sign-in-retirement; the planner decides what that means for an
-// object).
+// Beside them: entratenant_controller.go (the tenant's token and status) and setup.go (the one
+// wiring for main.go and the tests: the informer cache's transform (internal/cachemeta),
+// sharding, the change feed, the fair queue, the Event recorder, the status key
+// (internal/statuskey), the user cache (internal/usercache), the rate rails (internal/pace),
+// the metrics (internal/objectmetrics) and when SMS sign-in retires per cloud
+// (internal/smsretirement, --sms-sign-in-retirement; the planner decides what that means for an
+// object)). Ownership of a phone among several claimants is internal/ownership's.
 package controllers
 
 // RBAC for the manager, least privilege: only the verbs the code calls. PhoneAuthMethods are

@@ -4,6 +4,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -49,6 +50,35 @@ func TestTheManagerDoesNotLinkTheEmulator(t *testing.T) {
 				t.Errorf("the manager links %s", pkg)
 			}
 		}
+	}
+}
+
+// maxControllerLines bounds the non-test Go of controllers/: the two reconcilers and what only
+// they use. A package past it is growing machinery that belongs in a leaf package of its own,
+// where it can be read and tested without the reconcilers.
+const maxControllerLines = 2500
+
+// TestControllersOnlyOrchestrate keeps controllers/ at the size a newcomer can read in one
+// sitting.
+func TestControllersOnlyOrchestrate(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines += strings.Count(string(b), "\n")
+	}
+	t.Logf("controllers/ holds %d non-test lines (at most %d)", lines, maxControllerLines)
+	if lines > maxControllerLines {
+		t.Errorf("controllers/ holds %d non-test lines, more than %d: move what is not orchestration into a package under internal/", lines, maxControllerLines)
 	}
 }
 

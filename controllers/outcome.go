@@ -127,6 +127,17 @@ func plannedOnly(message string) *outcome {
 	return &outcome{synced: true, reason: identityv1alpha1.ReasonPlanned, message: message}
 }
 
+// smsSignInRefused: Graph answered enableSmsSignIn with 400. Before the retirement Graph reports
+// what stands in the way through smsSignInState (the planner reads it before any call), so a
+// refusal of the call itself most likely means SMS sign-in is retired already although
+// phoneop's date says otherwise (Microsoft moved it, or the flag disables it). It waits for an
+// admin, retried slowly, so it never loops.
+func smsSignInRefused() *outcome {
+	return stalledOn(identityv1alpha1.ReasonSmsSignInRefused,
+		"Graph refused to enable SMS sign-in, as it does once SMS sign-in is retired in the tenant's cloud; set smsSignIn to Disabled or remove it, and if Microsoft retired it earlier than phoneop expects, set --sms-sign-in-retirement (Helm smsSignInRetirement)",
+		adminRetry)
+}
+
 // graphOutcome classifies a Graph failure (the client's Class) into an outcome. Messages carry
 // neither Graph's request-id nor a countdown: both change on every retry, and a condition that
 // changes on every retry costs a status write per retry. The request-id goes to the log and to

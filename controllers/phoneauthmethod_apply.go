@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -144,7 +143,7 @@ func (r *PhoneAuthMethodReconciler) apply(ctx context.Context, s *scope, observe
 			r.refundIfUnchanged(ctx, token, err)
 			return r.writeFailed(ctx, s, a, w, err, did)
 		}
-		r.recordWrite(s, plan.WriteKey(a, observed))
+		r.writes.RecordWrite(s.pam, &s.guard, plan.WriteKey(a, observed))
 		s.createdPhone = s.createdPhone || a.Kind == plan.Create
 		r.Observer.RecordWrite(s.conn.TenantID, s.user.ID, string(a.PhoneType), before, w.expect(before, a, answer))
 		r.recordWriteEvent(s, a, w.event)
@@ -182,19 +181,6 @@ func (r *PhoneAuthMethodReconciler) freshUser(ctx context.Context, s *scope) *ou
 	return r.checkGrant(s)
 }
 
-// recordWrite adds a write Graph accepted to the object's record, in status and in memory.
-func (r *PhoneAuthMethodReconciler) recordWrite(s *scope, key string) {
-	s.guard.Writes = withWrite(s.guard.Writes, key)
-	r.writes.remember(s.pam, s.guard)
-}
-
-// recordNumberRefusal records that Graph refused a number write of the object with a conflict.
-func (r *PhoneAuthMethodReconciler) recordNumberRefusal(s *scope) {
-	now := metav1.NewTime(r.now())
-	s.guard.NumberRefusedAt = &now
-	r.writes.remember(s.pam, s.guard)
-}
-
 // writeFailed decides what a failed write means. When the write may have happened, or Graph's
 // state is not what the plan assumed (ambiguous, 409, 404), the next round re-reads and plans
 // again rather than guess; anything else ends the pass.
@@ -204,7 +190,7 @@ func (r *PhoneAuthMethodReconciler) writeFailed(ctx context.Context, s *scope, a
 		// A 409 on a number write usually saved it; if the re-read shows the number still not
 		// in place, it did not, and the planner writes it again only after the admin retry.
 		if graph.IsConflict(err) && (a.Kind == plan.Create || a.Kind == plan.UpdateNumber) {
-			r.recordNumberRefusal(s)
+			r.writes.RecordNumberRefusal(s.pam, &s.guard, r.now())
 		}
 		did.reread = true
 		return did, nil

@@ -33,9 +33,12 @@ import (
 	"github.com/phoneop/phoneop/internal/pace"
 	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/schedule"
+	"github.com/phoneop/phoneop/internal/smsretirement"
 	"github.com/phoneop/phoneop/internal/statuskey"
 	"github.com/phoneop/phoneop/internal/tenantconn"
+	"github.com/phoneop/phoneop/internal/usercache"
 	"github.com/phoneop/phoneop/internal/userindex"
+	"github.com/phoneop/phoneop/internal/writeguard"
 )
 
 // PhoneAuthMethodReconciler converges one user's phone in Microsoft Graph to a PhoneAuthMethod:
@@ -49,7 +52,7 @@ type PhoneAuthMethodReconciler struct {
 	// Observer shares one phone-method read among the objects of a user.
 	Observer *observe.Observer
 	// Users remembers resolved users, so a steady state costs no user lookups.
-	Users *UserCache
+	Users *usercache.Cache
 	// Privileged keeps each tenant's privileged users (directory roles) for a refresh period;
 	// nil refuses every user of a tenant that does not allow privileged users.
 	Privileged *privileged.Cache
@@ -77,7 +80,7 @@ type PhoneAuthMethodReconciler struct {
 	Now func() time.Time
 	// SMSSignInRetirement is when SMS sign-in retires in each cloud (--sms-sign-in-retirement);
 	// nil means nowhere.
-	SMSSignInRetirement SMSSignInRetirement
+	SMSSignInRetirement smsretirement.Schedule
 	// ForcedReads spaces each object's forced re-reads and meters each namespace's; nil honours
 	// every request (unit tests).
 	ForcedReads *pace.ForcedReads
@@ -92,7 +95,7 @@ type PhoneAuthMethodReconciler struct {
 	forcedReadNotices pace.Spacing
 	// writes remembers the writes of objects that have not converged since, so that none is
 	// repeated against the same observation.
-	writes WriteGuard
+	writes writeguard.Guard
 	// backlog counts each tenant's objects that are not converged yet, for the queue's
 	// priorities (internal/fairqueue); nil in unit tests.
 	backlog *fairqueue.Backlog
@@ -114,7 +117,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			// Gone: an object without a finalizer is deleted without phoneop, so this is where
 			// what memory keeps of it goes.
 			r.backlog.Done(req.NamespacedName)
-			r.writes.forget(req.NamespacedName)
+			r.writes.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -156,7 +159,7 @@ func (r *PhoneAuthMethodReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		s.outcome = r.reconcileNormal(ctx, s)
 	}
 	if s.outcome.ready || s.released {
-		r.writes.forget(req.NamespacedName) // converged or gone: a later drift is a new story
+		r.writes.Forget(req.NamespacedName) // converged or gone: a later drift is a new story
 		r.backlog.Done(req.NamespacedName)
 	}
 	if s.outcome.reason != identityv1alpha1.ReasonChangeBudgetExceeded {
@@ -220,7 +223,7 @@ func (r *PhoneAuthMethodReconciler) recordSMSSignInRetiring(before *identityv1al
 // patchFinalizers writes the object's finalizers and nothing else: a merge patch carrying the
 // resourceVersion that was read (so it conflicts as an Update would). An Update would send the
 // cached object whole, and the cache drops what phoneop never reads (managedFields, kubectl's
-// last-applied annotation; StripCachedMetadata): the API server keeps omitted managedFields,
+// last-applied annotation; cachemeta.Strip): the API server keeps omitted managedFields,
 // but an omitted annotation would be deleted, and the next kubectl apply would no longer know
 // which fields it set.
 func (r *PhoneAuthMethodReconciler) patchFinalizers(ctx context.Context, before, pam *identityv1alpha1.PhoneAuthMethod) error {

@@ -9,6 +9,7 @@ import (
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/plan"
+	"github.com/phoneop/phoneop/internal/writeguard"
 )
 
 // converge runs observe → plan → apply rounds until the plan is empty, blocked, or (in
@@ -23,7 +24,7 @@ func (r *PhoneAuthMethodReconciler) converge(ctx context.Context, s *scope) *out
 	if err != nil {
 		return kubernetesAPIFailed(err, "listing the user's other PhoneAuthMethods")
 	}
-	s.guard, s.guarded = r.writes.load(pam), true
+	s.guard, s.guarded = r.writes.Load(pam), true
 	policy := r.planPolicy(s)
 	for round := 0; round < maxApplyRounds; round++ {
 		if !s.observed || fresh {
@@ -138,7 +139,7 @@ func (r *PhoneAuthMethodReconciler) observedFrom(s *scope, siblingAlternate bool
 	o := observedMethods(s.methods, siblingAlternate)
 	o.WritesMade = s.guard.Writes
 	o.StatusKey = r.StatusKey
-	o.NumberWriteRefused = refusedSince(s.guard, r.now().Add(-adminRetry))
+	o.NumberWriteRefused = writeguard.RefusedSince(s.guard, r.now().Add(-adminRetry))
 	return o
 }
 

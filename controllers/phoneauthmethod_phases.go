@@ -52,7 +52,7 @@ type scope struct {
 	// succeeds), so SMS sign-in written after it is part of the new phone, not a change to an
 	// existing one: it spends no destructive budget (budgetPoolOf) and records no Event.
 	createdPhone bool
-	// guard is the object's record of its writes for this generation (WriteGuard), loaded by
+	// guard is the object's record of its writes for this generation (internal/writeguard), loaded by
 	// converge and kept up to date by apply; guarded tells whether converge loaded it, and so
 	// whether status.writeGuard is written.
 	guard   identityv1alpha1.WriteGuardStatus

@@ -16,6 +16,7 @@ import (
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/ownership"
 	"github.com/phoneop/phoneop/internal/phone"
 	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/shard"
@@ -219,17 +220,17 @@ func userChanged(pam *identityv1alpha1.PhoneAuthMethod, bound, resolved string) 
 			pam.Spec.User, resolved, bound, resolved), slowRetry)
 }
 
-// checkOwner makes sure no other object owns the same (tenant, user, phoneType). The owner is
-// the object with the earliest claim (status.claimedAt), else, among unclaimed objects, the
-// oldest; every other object gets Conflict and writes nothing. The owner records its claim the
-// first time it wins, so that it keeps the phone against objects of namespaces granted later.
+// checkOwner makes sure no other object owns the same (tenant, user, phoneType)
+// (internal/ownership); every other object gets Conflict and writes nothing. The owner records
+// its claim the first time it wins, so that it keeps the phone against objects of namespaces
+// granted later.
 func (r *PhoneAuthMethodReconciler) checkOwner(ctx context.Context, s *scope) *outcome {
 	owner, err := r.slotOwner(ctx, s)
 	if err != nil {
 		return kubernetesAPIFailed(err, "listing the user's PhoneAuthMethods")
 	}
 	if owner != nil && owner.UID != s.pam.UID {
-		return s.notOursBecause(stalledOn(identityv1alpha1.ReasonConflict, conflictMessage(s.pam, owner), slowRetry))
+		return s.notOursBecause(stalledOn(identityv1alpha1.ReasonConflict, ownership.ConflictMessage(s.pam, owner), slowRetry))
 	}
 	if s.pam.Status.ClaimedAt == nil {
 		now := metav1.NewTime(r.now().Truncate(time.Second))
@@ -238,48 +239,17 @@ func (r *PhoneAuthMethodReconciler) checkOwner(ctx context.Context, s *scope) *o
 	return nil
 }
 
-// conflictMessage names the owner only when it is in the same namespace: another namespace's
-// object names are not this namespace's business (another team, maybe another customer).
-func conflictMessage(pam, owner *identityv1alpha1.PhoneAuthMethod) string {
-	if owner.Namespace == pam.Namespace {
-		return fmt.Sprintf("PhoneAuthMethod %s/%s already manages the %s phone of this user; delete one of the two objects", owner.Namespace, owner.Name, pam.Spec.PhoneType)
-	}
-	return fmt.Sprintf("Another PhoneAuthMethod, in a namespace this one cannot see, already manages the %s phone of this user; ask the platform team which object should own it, and delete this one if it is not", pam.Spec.PhoneType)
-}
-
 // slotOwner returns the owner among the objects of granted namespaces that claim the object's
-// slot: a namespace the tenant does not grant can neither own a phone nor block one.
+// slot (internal/ownership): a namespace the tenant does not grant can neither own a phone nor
+// block one.
 func (r *PhoneAuthMethodReconciler) slotOwner(ctx context.Context, s *scope) (*identityv1alpha1.PhoneAuthMethod, error) {
-	pam := s.pam
-	claimants, err := r.objectsOfUser(ctx, pam)
+	claimants, err := r.objectsOfUser(ctx, s.pam)
 	if err != nil {
 		return nil, err
 	}
-	var owner *identityv1alpha1.PhoneAuthMethod
-	for i := range claimants {
-		c := &claimants[i]
-		if c.Spec.PhoneType != pam.Spec.PhoneType || c.UID == pam.UID || owner != nil && !olderThan(c, owner) || squatting(c) {
-			continue
-		}
-		granted, err := r.namespaceGranted(ctx, s.tenant, c.Namespace)
-		if err != nil {
-			return nil, err
-		}
-		if granted {
-			owner = c
-		}
-	}
-	if owner == nil || olderThan(pam, owner) {
-		return pam, nil
-	}
-	return owner, nil
-}
-
-// squatting reports a paused object that never owned its phone: it can hold no slot, or any
-// granted namespace could block a user's phone with an object that does nothing. A paused owner
-// keeps its claim.
-func squatting(c *identityv1alpha1.PhoneAuthMethod) bool {
-	return identityv1alpha1.IsPaused(c) && c.Status.ClaimedAt == nil
+	return ownership.Owner(s.pam, claimants, func(namespace string) (bool, error) {
+		return r.namespaceGranted(ctx, s.tenant, namespace)
+	})
 }
 
 // namespaceGranted reports whether the tenant's allowedNamespaces selects the namespace, from
@@ -301,23 +271,4 @@ func (r *PhoneAuthMethodReconciler) namespaceLabels(ctx context.Context, name st
 		return nil, err
 	}
 	return ns.Labels, nil
-}
-
-// olderThan orders claimants: claimed before unclaimed, earlier claims first, then
-// creationTimestamp, then namespace/name, so every reconciler of every claimant picks the same
-// owner.
-func olderThan(a, b *identityv1alpha1.PhoneAuthMethod) bool {
-	ac, bc := a.Status.ClaimedAt, b.Status.ClaimedAt
-	switch {
-	case ac != nil && bc == nil:
-		return true
-	case ac == nil && bc != nil:
-		return false
-	case ac != nil && !ac.Equal(bc):
-		return ac.Before(bc)
-	}
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
 }

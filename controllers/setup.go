@@ -8,22 +8,25 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/phoneop/phoneop/internal/budget"
+	"github.com/phoneop/phoneop/internal/cachemeta"
 	"github.com/phoneop/phoneop/internal/changefeed"
 	"github.com/phoneop/phoneop/internal/graph"
+	"github.com/phoneop/phoneop/internal/objectmetrics"
 	"github.com/phoneop/phoneop/internal/observe"
 	"github.com/phoneop/phoneop/internal/pace"
 	"github.com/phoneop/phoneop/internal/privileged"
 	"github.com/phoneop/phoneop/internal/recorder"
 	"github.com/phoneop/phoneop/internal/shard"
+	"github.com/phoneop/phoneop/internal/smsretirement"
 	"github.com/phoneop/phoneop/internal/statuskey"
 	"github.com/phoneop/phoneop/internal/tenantconn"
+	"github.com/phoneop/phoneop/internal/usercache"
 	"github.com/phoneop/phoneop/internal/userindex"
 )
 
@@ -65,21 +68,21 @@ type Options struct {
 	// Role already grants get/create/update on Leases; empty means CredentialsNamespace.
 	BudgetNamespace string
 	// SMSSignInRetirement is when SMS sign-in retires in each cloud (--sms-sign-in-retirement);
-	// nil means Microsoft's announcement (DefaultSMSSignInRetirement), an empty map nowhere.
-	SMSSignInRetirement SMSSignInRetirement
+	// nil means Microsoft's announcement (smsretirement.Default), an empty map nowhere.
+	SMSSignInRetirement smsretirement.Schedule
 	// Now is the PhoneAuthMethod reconciler's clock; nil means time.Now. Tests move it past
 	// the SMS sign-in retirement.
 	Now func() time.Time
 	// ForcedReadInterval is the least time between two forced re-reads
-	// (phoneop.dev/reconcile-requested-at) of one object; zero means DefaultForcedReadInterval.
+	// (phoneop.dev/reconcile-requested-at) of one object; zero means pace.DefaultForcedReadInterval.
 	ForcedReadInterval time.Duration
 	// ForcedReadsPerMinute and ForcedReadBurst meter each namespace's forced re-reads (a token
-	// bucket); zero means DefaultForcedReadsPerMinute and DefaultForcedReadBurst.
+	// bucket); zero means pace.DefaultForcedReadsPerMinute and pace.DefaultForcedReadBurst.
 	ForcedReadsPerMinute float64
 	ForcedReadBurst      int
 	// ComparisonInterval is the least time between comparisons of two different desired numbers
 	// with Graph's for one phone in ObserveOnly and CreateOnly; zero means
-	// DefaultComparisonInterval.
+	// pace.DefaultComparisonInterval.
 	ComparisonInterval time.Duration
 	// StatusKeyNamespace is the manager's own namespace, where the Secret holding the key of
 	// the hashes in status lives (internal/statuskey); empty means CredentialsNamespace.
@@ -89,37 +92,13 @@ type Options struct {
 	Shard shard.Config
 }
 
-// The rate rails' defaults (internal/pace). A forced re-read is for a person who fixed
-// something in Entra, or a pipeline after a deploy. One per object every 10 s is as fresh as
-// reading Graph gets (its reads trail its writes by 5-10 s, and the Observer shares a read for
-// 10 s anyway); a namespace's 12 a minute after a burst of 20 is far above a person's or a
-// pipeline's need, and caps what one namespace can spend of its tenant's Graph reads at one
-// read every 5 s. A new number in ObserveOnly or CreateOnly is
-// compared at most once a minute per phone: a typo fixed waits a minute, and guessing the seven
-// digits the mask hides would take years per phone.
-const (
-	DefaultForcedReadInterval   = 10 * time.Second
-	DefaultForcedReadsPerMinute = 12
-	DefaultForcedReadBurst      = 20
-	DefaultComparisonInterval   = time.Minute
-)
-
-// forcedReads builds the forced re-read rails from the options.
-func (o Options) forcedReads() *pace.ForcedReads {
-	return &pace.ForcedReads{
-		PerObject: pace.Spacing{Interval: cmp.Or(o.ForcedReadInterval, DefaultForcedReadInterval)},
-		PerNamespace: pace.Buckets{Rate: rate.Limit(cmp.Or(o.ForcedReadsPerMinute, DefaultForcedReadsPerMinute) / 60),
-			Burst: cmp.Or(o.ForcedReadBurst, DefaultForcedReadBurst)},
-	}
-}
-
 // graphLimits are this manager's Graph caps per tenant: GraphLimits, shared among the shards.
 func (o Options) graphLimits() graph.Limits { return o.Shard.Limits(o.GraphLimits) }
 
 // smsSignInRetirement is SMSSignInRetirement, or Microsoft's announcement when unset.
-func (o Options) smsSignInRetirement() SMSSignInRetirement {
+func (o Options) smsSignInRetirement() smsretirement.Schedule {
 	if o.SMSSignInRetirement == nil {
-		return DefaultSMSSignInRetirement()
+		return smsretirement.Default()
 	}
 	return o.SMSSignInRetirement
 }
@@ -169,7 +148,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	writes := &changefeed.WriteLog{}
 	feeds := &changefeed.Feeds{Client: mgr.GetClient(), Connector: feedConnector(mgr, o), Observer: observer, UserIndex: userIndex,
 		ResyncPeriod: o.ResyncPeriod, Tick: o.ChangeFeedTick, Writes: writes, ReportsShare: o.graphLimits().Share}
-	for _, c := range []prometheus.Collector{&ObjectsCollector{Reader: mgr.GetClient()}, &budget.Collector{Reader: mgr.GetClient(), Budgets: budgets},
+	for _, c := range []prometheus.Collector{&objectmetrics.Collector{Reader: mgr.GetClient()}, &budget.Collector{Reader: mgr.GetClient(), Budgets: budgets},
 		&changefeed.Collector{Reader: mgr.GetClient(), Feeds: feeds}} {
 		if err := metrics.Registry.Register(c); err != nil {
 			return nil, err
@@ -194,7 +173,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		SecretReader:            mgr.GetAPIReader(),
 		Connector:               &changefeed.RecordingConnector{TenantConnector: connector, Writes: writes},
 		Observer:                observer,
-		Users:                   &UserCache{TTL: o.ResyncPeriod}, // grants judged on facts at most a period old
+		Users:                   &usercache.Cache{TTL: o.ResyncPeriod}, // grants judged on facts at most a period old
 		Privileged:              &privileged.Cache{Refresh: o.PrivilegedRefresh},
 		UserIndex:               userIndex,
 		Budgets:                 budgets,
@@ -206,8 +185,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		SMSSignInRetirement:     o.smsSignInRetirement(),
 		Now:                     o.Now,
 		StatusKey:               key,
-		ForcedReads:             o.forcedReads(),
-		Comparisons:             &pace.Comparisons{Interval: cmp.Or(o.ComparisonInterval, DefaultComparisonInterval)},
+		ForcedReads:             pace.NewForcedReads(o.ForcedReadInterval, o.ForcedReadsPerMinute, o.ForcedReadBurst),
+		Comparisons:             pace.NewComparisons(o.ComparisonInterval),
 	}
 	phones.forcedReadNotices.Interval = phones.ForcedReads.PerObject.Interval
 	if err := phones.SetupWithManager(ctx, mgr); err != nil {
@@ -247,7 +226,7 @@ func (o Options) connector(mgr ctrl.Manager, limits graph.Limits, throttles *gra
 }
 
 // ManagerOptions adds what phoneop needs from the manager to base:
-//   - the cache keeps only what the reconcilers read (StripCachedMetadata), and only the
+//   - the cache keeps only what the reconcilers read (cachemeta.Strip), and only the
 //     shard's PhoneAuthMethods (shard.Config.Cache);
 //   - the Lease is the shard's own, so each shard elects its own leader;
 //   - Secrets are never cached by the client: phoneNumberFrom and credential Secrets are read
@@ -255,7 +234,7 @@ func (o Options) connector(mgr ctrl.Manager, limits graph.Limits, throttles *gra
 func ManagerOptions(base ctrl.Options, s shard.Config) ctrl.Options {
 	base.Cache = s.Cache(base.Cache)
 	base.LeaderElectionID = s.LeaderElectionID()
-	base.Cache.DefaultTransform = StripCachedMetadata()
+	base.Cache.DefaultTransform = cachemeta.Strip()
 	base.Client.Cache = &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}
 	return base
 }

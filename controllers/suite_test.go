@@ -32,6 +32,7 @@ import (
 	"github.com/phoneop/phoneop/internal/graph"
 	"github.com/phoneop/phoneop/internal/graphemu"
 	"github.com/phoneop/phoneop/internal/shard"
+	"github.com/phoneop/phoneop/internal/smsretirement"
 )
 
 // The package shares one real control plane (kube-apiserver + etcd), one Graph emulator over
@@ -163,7 +164,7 @@ func startSuite() error {
 		ObserverTTL:             10 * time.Second, // as in production: min(10 s, resync/4)
 		Shard:                   suiteShard,
 		AllowCustomCloud:        true, // the emulated tenants are cloud Custom
-		SMSSignInRetirement:     SMSSignInRetirement{identityv1alpha1.CloudCustom: suiteSMSSignInRetirement},
+		SMSSignInRetirement:     smsretirement.Schedule{identityv1alpha1.CloudCustom: suiteSMSSignInRetirement},
 		Now:                     suiteClock.Now,
 		// Short enough that tests forcing two re-reads of one object wait little, long enough
 		// to see the second one deferred (TestAForcedReadIsHonouredOncePerIntervalPerObject); a

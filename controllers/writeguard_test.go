@@ -18,19 +18,6 @@ func guardedObject(uid types.UID) *identityv1alpha1.PhoneAuthMethod {
 	return &identityv1alpha1.PhoneAuthMethod{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "kim-mobile", UID: uid, Generation: 1}}
 }
 
-// TestANewObjectOfTheSameNameDoesNotInheritTheWriteRecord: records are kept by name for the
-// deletion that phoneop does not see, but belong to one object (UID).
-func TestANewObjectOfTheSameNameDoesNotInheritTheWriteRecord(t *testing.T) {
-	var g WriteGuard
-	g.remember(guardedObject("first"), identityv1alpha1.WriteGuardStatus{Generation: 1, Writes: []string{"Create mobile"}})
-	if got := g.load(guardedObject("first")).Writes; len(got) != 1 {
-		t.Fatalf("the object's own record = %v, want its write", got)
-	}
-	if got := g.load(guardedObject("second")).Writes; len(got) != 0 {
-		t.Errorf("a new object of the same name loaded %v, want nothing", got)
-	}
-}
-
 // TestAnObjectGoneWithoutPhoneopLosesItsWriteRecord: an object without a finalizer is deleted
 // without phoneop; the reconcile that finds it gone drops what memory kept of it.
 func TestAnObjectGoneWithoutPhoneopLosesItsWriteRecord(t *testing.T) {
@@ -38,12 +25,12 @@ func TestAnObjectGoneWithoutPhoneopLosesItsWriteRecord(t *testing.T) {
 	_ = identityv1alpha1.AddToScheme(scheme)
 	r := &PhoneAuthMethodReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).Build()}
 	gone := guardedObject("gone")
-	r.writes.remember(gone, identityv1alpha1.WriteGuardStatus{Generation: 1, Writes: []string{"Create mobile"}})
+	r.writes.Remember(gone, identityv1alpha1.WriteGuardStatus{Generation: 1, Writes: []string{"Create mobile"}})
 
 	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(gone)}); err != nil {
 		t.Fatalf("Reconcile of a gone object: %v", err)
 	}
-	if rec := r.writes.remembered(gone); rec != nil {
+	if rec := r.writes.Load(gone); len(rec.Writes) != 0 {
 		t.Errorf("the gone object's write record is still kept: %+v", rec)
 	}
 }

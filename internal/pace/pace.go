@@ -1,6 +1,7 @@
 package pace
 
 import (
+	"cmp"
 	"sync"
 	"time"
 
@@ -101,6 +102,29 @@ func (b *Buckets) Take(key string, now time.Time) time.Duration {
 	return 0
 }
 
+// The rails' defaults. A forced re-read is for a person who fixed something in Entra, or a
+// pipeline after a deploy. One per object every 10 s is as fresh as reading Graph gets (its
+// reads trail its writes by 5-10 s, and the Observer shares a read for 10 s anyway); a
+// namespace's 12 a minute after a burst of 20 is far above a person's or a pipeline's need, and
+// caps what one namespace can spend of its tenant's Graph reads at one read every 5 s. A new
+// number in ObserveOnly or CreateOnly is compared at most once a minute per phone: a typo fixed
+// waits a minute, and guessing the seven digits the mask hides would take years per phone.
+const (
+	DefaultForcedReadInterval   = 10 * time.Second
+	DefaultForcedReadsPerMinute = 12
+	DefaultForcedReadBurst      = 20
+	DefaultComparisonInterval   = time.Minute
+)
+
+// NewForcedReads builds the forced re-read rails; a zero argument takes its default.
+func NewForcedReads(interval time.Duration, perMinute float64, burst int) *ForcedReads {
+	return &ForcedReads{
+		PerObject: Spacing{Interval: cmp.Or(interval, DefaultForcedReadInterval)},
+		PerNamespace: Buckets{Rate: rate.Limit(cmp.Or(perMinute, DefaultForcedReadsPerMinute) / 60),
+			Burst: cmp.Or(burst, DefaultForcedReadBurst)},
+	}
+}
+
 // ForcedReads decides whether a forced re-read of an object is honoured now: at most one per
 // object per Spacing.Interval, and within its namespace's bucket.
 type ForcedReads struct {
@@ -144,6 +168,11 @@ type Comparisons struct {
 	Interval time.Duration
 	mu       sync.Mutex
 	last     map[string]compared
+}
+
+// NewComparisons builds the comparison rail; zero takes DefaultComparisonInterval.
+func NewComparisons(interval time.Duration) *Comparisons {
+	return &Comparisons{Interval: cmp.Or(interval, DefaultComparisonInterval)}
 }
 
 // Take returns zero and records number as phone's last comparison when it may be compared now

@@ -17,9 +17,9 @@ import (
 // knownMetrics is every metric the alerts and the dashboard may use: the ones the manager
 // serves. Keep this the one list. Sources:
 //   - internal/graph/metrics.go: phoneop_graph_*;
-//   - controllers/metrics.go: phoneop_phoneauthmethods;
+//   - internal/objectmetrics: phoneop_phoneauthmethods;
 //   - internal/budget/collector.go: phoneop_change_budget_remaining, phoneop_create_budget_remaining;
-//   - controllers/changefeed_metrics.go: phoneop_change_feed_*;
+//   - internal/changefeed/metrics.go: phoneop_change_feed_*;
 //   - controller-runtime v0.25 (pkg/internal/controller/metrics, pkg/metrics/workqueue.go):
 //     controller_runtime_* and workqueue_*.
 //

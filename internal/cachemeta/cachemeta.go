@@ -1,4 +1,8 @@
-package controllers
+// Package cachemeta is the manager cache's transform: what of each watched object phoneop keeps
+// in memory. A namespace tenant can write about 1 MiB of labels and annotations into each
+// object it owns; none of it is read, so none of it is kept, and the manager's memory is bounded
+// by specs and statuses, which the CRDs bound.
+package cachemeta
 
 import (
 	"unique"
@@ -19,7 +23,7 @@ var cachedAnnotations = []string{identityv1alpha1.AnnotationPaused, identityv1al
 // EntraTenants (the shard: shard.Selector, shard.Owns, shard.SameShard); the cache keeps no other.
 var cachedLabels = []string{shard.Label}
 
-// StripCachedMetadata is the manager cache's transform: it keeps in memory only what the
+// Strip is the manager cache's transform: it keeps in memory only what the
 // reconcilers read, so that nothing a namespace tenant writes into an object's metadata (labels
 // and annotations may add about 1 MiB per object) costs the manager memory. Every cached
 // object's size is then bounded by its spec and status, which the CRDs bound, and by names.
@@ -27,7 +31,7 @@ var cachedLabels = []string{shard.Label}
 //     PhoneAuthMethod, and the API server keeps them when an update omits them.
 //   - a PhoneAuthMethod or an EntraTenant keeps only the annotations phoneop reads
 //     (cachedAnnotations: paused, reconcile-requested-at) and the labels it selects on
-//     (cachedLabels: the shard). Finalizers stay whole: patchFinalizers writes the list as read
+//     (cachedLabels: the shard). Finalizers stay whole: the controller's finalizer patch writes the list as read
 //     (a merge patch replaces a list), so a list cut here would drop other controllers'.
 //   - a Secret (watched as metadata only) keeps its name and nothing a tenant can grow: no
 //     label, annotation, owner or finalizer (kubectl's last-applied copy holds the Secret's whole data). phoneop
@@ -40,10 +44,10 @@ var cachedLabels = []string{shard.Label}
 //     all objects instead of one decoded copy each (internPhoneAuthMethod).
 //
 // phoneop writes PhoneAuthMethods only as patches computed between two cached copies
-// (patchFinalizers, patchStatus), and EntraTenants' status likewise, so what the cache drops
+// (the controllers' finalizer and status patches), and EntraTenants' status likewise, so what the cache drops
 // is never sent and stays on the API server
-// (TestTheCacheKeepsNoMetadataATenantCanGrow).
-func StripCachedMetadata() cache.TransformFunc {
+// (controllers' TestTheCacheKeepsNoMetadataATenantCanGrow).
+func Strip() cache.TransformFunc {
 	return func(obj any) (any, error) {
 		if o, ok := obj.(client.Object); ok {
 			o.SetManagedFields(nil)

@@ -1,4 +1,4 @@
-package controllers
+package usercache
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 // bound however many users are named.
 func TestUserCacheExpiresAndStaysBounded(t *testing.T) {
 	now := time.Unix(1700000000, 0)
-	c := &UserCache{TTL: 30 * time.Minute, MaxEntries: 100, Now: func() time.Time { return now }}
+	c := &Cache{TTL: 30 * time.Minute, MaxEntries: 100, Now: func() time.Time { return now }}
 	kim := graph.User{ID: "KIM-ID", UserPrincipalName: "Kim@Contoso.com"}
 	c.Put("t", kim)
 	for _, key := range []string{"kim-id", "kim@contoso.com"} {

@@ -1,4 +1,8 @@
-package controllers
+// Package usercache remembers the Entra users phoneop resolved, per tenant, for a bounded time
+// and in bounded memory: grants are judged on what Graph said about a user at most one TTL ago
+// (a rename out of allowedDomains counts within it), and a namespace naming ever more users
+// cannot grow the manager without bound.
+package usercache
 
 import (
 	"strings"
@@ -12,13 +16,13 @@ import (
 // for each of about 130,000 users, a few tens of MiB at most.
 const defaultMaxCachedUsers = 1 << 18
 
-// UserCache remembers users resolved through Graph, per tenant, so that a reconcile does not
+// Cache remembers users resolved through Graph, per tenant, so that a reconcile does not
 // look its user up every pass. Entries expire after TTL, so that grants are judged on what
 // Graph says about the user now (a rename out of allowedDomains, or into deniedUsers, counts
 // within a TTL), and the cache holds at most MaxEntries keys, so a namespace naming ever more
 // users cannot grow it without bound. Its keys are the user's own id and lower-case UPN
 // strings, per tenant, so an entry allocates nothing beyond the user itself.
-type UserCache struct {
+type Cache struct {
 	// TTL is how long a resolved user is trusted; zero trusts it until forgotten.
 	TTL time.Duration
 	// MaxEntries bounds the keys held (two per user); zero means defaultMaxCachedUsers.
@@ -38,7 +42,7 @@ type cachedUser struct {
 }
 
 // Get returns the cached user for (tenantID, idOrUPN), unless it expired.
-func (c *UserCache) Get(tenantID, idOrUPN string) (graph.User, bool) {
+func (c *Cache) Get(tenantID, idOrUPN string) (graph.User, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	e, ok := c.tenants[tenantID][strings.ToLower(idOrUPN)]
@@ -49,7 +53,7 @@ func (c *UserCache) Get(tenantID, idOrUPN string) (graph.User, bool) {
 }
 
 // Put remembers u under both its object id and its UPN.
-func (c *UserCache) Put(tenantID string, u graph.User) {
+func (c *Cache) Put(tenantID string, u graph.User) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.tenants == nil {
@@ -71,7 +75,7 @@ func (c *UserCache) Put(tenantID string, u graph.User) {
 }
 
 // Forget drops a user under both its keys, e.g. after Graph said it no longer exists.
-func (c *UserCache) Forget(tenantID, idOrUPN string) {
+func (c *Cache) Forget(tenantID, idOrUPN string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	users := c.tenants[tenantID]
@@ -83,14 +87,14 @@ func (c *UserCache) Forget(tenantID, idOrUPN string) {
 	c.deleteLocked(tenantID, key)
 }
 
-func (c *UserCache) setLocked(users map[string]cachedUser, key string, e cachedUser) {
+func (c *Cache) setLocked(users map[string]cachedUser, key string, e cachedUser) {
 	if _, ok := users[key]; !ok {
 		c.size++
 	}
 	users[key] = e
 }
 
-func (c *UserCache) deleteLocked(tenantID, key string) {
+func (c *Cache) deleteLocked(tenantID, key string) {
 	users := c.tenants[tenantID]
 	if _, ok := users[key]; ok {
 		delete(users, key)
@@ -104,7 +108,7 @@ func (c *UserCache) deleteLocked(tenantID, key string) {
 // shrinkLocked drops expired entries and, when the cache is still over its bound, any entries
 // until it is down to three quarters of it, so that a full cache sweeps once per many puts (a
 // dropped entry costs one user lookup, never a wrong answer).
-func (c *UserCache) shrinkLocked() {
+func (c *Cache) shrinkLocked() {
 	now := c.now()
 	c.dropWhere(func(e cachedUser) bool { return c.expired(e, now) })
 	if target := c.maxEntries() * 3 / 4; c.size > c.maxEntries() {
@@ -114,7 +118,7 @@ func (c *UserCache) shrinkLocked() {
 
 // dropWhere drops the users for which drop says so, each under both its keys: a user left
 // under one key only could not be forgotten by the other (Forget by UPN would miss the id).
-func (c *UserCache) dropWhere(drop func(cachedUser) bool) {
+func (c *Cache) dropWhere(drop func(cachedUser) bool) {
 	for tenantID, users := range c.tenants {
 		for key, e := range users {
 			if drop(e) {
@@ -126,18 +130,18 @@ func (c *UserCache) dropWhere(drop func(cachedUser) bool) {
 	}
 }
 
-func (c *UserCache) expired(e cachedUser, now time.Time) bool {
+func (c *Cache) expired(e cachedUser, now time.Time) bool {
 	return c.TTL > 0 && now.Sub(e.at) >= c.TTL
 }
 
-func (c *UserCache) maxEntries() int {
+func (c *Cache) maxEntries() int {
 	if c.MaxEntries > 0 {
 		return c.MaxEntries
 	}
 	return defaultMaxCachedUsers
 }
 
-func (c *UserCache) now() time.Time {
+func (c *Cache) now() time.Time {
 	if c.Now != nil {
 		return c.Now()
 	}

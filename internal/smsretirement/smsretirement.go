@@ -1,4 +1,9 @@
-package controllers
+// Package smsretirement says when Microsoft retires SMS sign-in in each cloud: the value of the
+// manager's --sms-sign-in-retirement flag (Helm smsSignInRetirement), parsed and defaulted
+// here. Why a flag: the date is Microsoft's and may move, and a national cloud may follow later.
+// What the date means for an object (a warning before it, no enable call from it on) is the
+// planner's decision (internal/plan); the controllers only pass the date of the object's cloud.
+package smsretirement
 
 import (
 	"fmt"
@@ -11,35 +16,24 @@ import (
 	"github.com/phoneop/phoneop/internal/plan"
 )
 
-// SMSSignInRetirement is when Microsoft retires SMS sign-in in each cloud (EntraTenant
+// Schedule is when Microsoft retires SMS sign-in in each cloud (EntraTenant
 // spec.cloud); a cloud without an entry has no retirement. It is the value of the manager's
 // --sms-sign-in-retirement flag (Helm smsSignInRetirement), because the date is Microsoft's and
 // may move.
-type SMSSignInRetirement map[identityv1alpha1.Cloud]time.Time
+type Schedule map[identityv1alpha1.Cloud]time.Time
 
-// DefaultSMSSignInRetirement is Microsoft's announcement: the public cloud on 2027-02-01;
+// Default is Microsoft's announcement: the public cloud on 2027-02-01;
 // national clouds are not in this retirement (and China never had SMS sign-in management).
-func DefaultSMSSignInRetirement() SMSSignInRetirement {
-	return SMSSignInRetirement{identityv1alpha1.CloudGlobal: plan.PublicCloudSMSSignInRetirement}
+func Default() Schedule {
+	return Schedule{identityv1alpha1.CloudGlobal: plan.PublicCloudSMSSignInRetirement}
 }
 
 // For returns when SMS sign-in retires in cloud ("" is Global); zero means never.
-func (s SMSSignInRetirement) For(cloud identityv1alpha1.Cloud) time.Time {
+func (s Schedule) For(cloud identityv1alpha1.Cloud) time.Time {
 	if cloud == "" {
 		cloud = identityv1alpha1.CloudGlobal
 	}
 	return s[cloud]
-}
-
-// smsSignInRefused: Graph answered enableSmsSignIn with 400. Before the retirement Graph reports
-// what stands in the way through smsSignInState (the planner reads it before any call), so a
-// refusal of the call itself most likely means SMS sign-in is retired already although
-// phoneop's date says otherwise (Microsoft moved it, or the flag disables it). It waits for an
-// admin, retried slowly, so it never loops.
-func smsSignInRefused() *outcome {
-	return stalledOn(identityv1alpha1.ReasonSmsSignInRefused,
-		"Graph refused to enable SMS sign-in, as it does once SMS sign-in is retired in the tenant's cloud; set smsSignIn to Disabled or remove it, and if Microsoft retired it earlier than phoneop expects, set --sms-sign-in-retirement (Helm smsSignInRetirement)",
-		adminRetry)
 }
 
 // cloudAliases are the names the flag accepts besides the API's own: "Public" is how
@@ -50,14 +44,14 @@ var cloudAliases = map[string]identityv1alpha1.Cloud{"public": identityv1alpha1.
 var knownClouds = []identityv1alpha1.Cloud{identityv1alpha1.CloudGlobal, identityv1alpha1.CloudUSGov,
 	identityv1alpha1.CloudUSGovDoD, identityv1alpha1.CloudChina, identityv1alpha1.CloudCustom}
 
-// ParseSMSSignInRetirement reads the flag's value:
+// Parse reads the flag's value:
 //   - "" or "never": no retirement anywhere;
 //   - a date (2027-02-01, midnight UTC) or an RFC 3339 instant: the public cloud's, and none
 //     elsewhere;
 //   - comma-separated cloud=date pairs (Global=2027-02-01,USGov=2027-09-01; "Public" names
 //     Global; a date of "never" leaves the cloud out): exactly those clouds.
-func ParseSMSSignInRetirement(v string) (SMSSignInRetirement, error) {
-	out := SMSSignInRetirement{}
+func Parse(v string) (Schedule, error) {
+	out := Schedule{}
 	v = strings.TrimSpace(v)
 	if v == "" || strings.EqualFold(v, "never") {
 		return out, nil
@@ -121,7 +115,7 @@ func parseRetirementInstant(v string) (time.Time, error) {
 
 // String writes the value back in the flag's syntax, clouds in a fixed order ("never" when
 // empty).
-func (s SMSSignInRetirement) String() string {
+func (s Schedule) String() string {
 	if len(s) == 0 {
 		return "never"
 	}
@@ -132,11 +126,11 @@ func (s SMSSignInRetirement) String() string {
 	return strings.Join(parts, ",")
 }
 
-// SMSSignInRetirementFlag is a flag.Value that fills an SMSSignInRetirement.
-type SMSSignInRetirementFlag struct{ Value *SMSSignInRetirement }
+// Flag is a flag.Value that fills a Schedule.
+type Flag struct{ Value *Schedule }
 
 // String implements flag.Value.
-func (f SMSSignInRetirementFlag) String() string {
+func (f Flag) String() string {
 	if f.Value == nil {
 		return ""
 	}
@@ -144,8 +138,8 @@ func (f SMSSignInRetirementFlag) String() string {
 }
 
 // Set implements flag.Value.
-func (f SMSSignInRetirementFlag) Set(v string) error {
-	parsed, err := ParseSMSSignInRetirement(v)
+func (f Flag) Set(v string) error {
+	parsed, err := Parse(v)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package controllers
+package cachemeta
 
 import (
 	"testing"
@@ -11,7 +11,7 @@ import (
 	"github.com/phoneop/phoneop/internal/shard"
 )
 
-func TestStripCachedMetadata(t *testing.T) {
+func TestStrip(t *testing.T) {
 	secret := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "s", Labels: map[string]string{"keep": "me"},
 		Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"data":{"number":"KzEgMjA2NTU1MDEwMA=="}}`},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
@@ -21,7 +21,7 @@ func TestStripCachedMetadata(t *testing.T) {
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
 	applied := &identityv1alpha1.PhoneAuthMethod{ObjectMeta: metav1.ObjectMeta{Name: "a",
 		Annotations: map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"spec":{}}`}}}
-	strip := StripCachedMetadata()
+	strip := Strip()
 	for _, o := range []any{secret, pam, applied} {
 		if _, err := strip(o); err != nil {
 			t.Fatal(err)
@@ -49,7 +49,7 @@ func TestInternKeepsValues(t *testing.T) {
 			Conditions: []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Synced", Message: "in sync"}}},
 	}
 	want := pam.DeepCopy()
-	if _, err := StripCachedMetadata()(pam); err != nil {
+	if _, err := Strip()(pam); err != nil {
 		t.Fatal(err)
 	}
 	if !equality.Semantic.DeepEqual(pam, want) {
@@ -82,7 +82,7 @@ func TestTheCacheKeepsOnlyMetadataPhoneopReads(t *testing.T) {
 		"a Namespace keeps its labels":                                         {namespace, metav1.ObjectMeta{Name: "o", Labels: grown().Labels}},
 	}
 	for name, tc := range cases {
-		if _, err := StripCachedMetadata()(tc.obj); err != nil {
+		if _, err := Strip()(tc.obj); err != nil {
 			t.Fatal(err)
 		}
 		got := *tc.obj.(metav1.ObjectMetaAccessor).GetObjectMeta().(*metav1.ObjectMeta)

@@ -1,4 +1,8 @@
-package controllers
+// Package writeguard remembers the Graph writes phoneop made for an object until the object
+// converges, so that the planner can tell a write Graph accepted but does not show yet (read
+// lag) from one that never took, and never repeats the first. It decides nothing: its record is
+// the planner's input (plan.Observed.WritesMade, NumberWriteRefused).
+package writeguard
 
 import (
 	"slices"
@@ -16,7 +20,7 @@ import (
 // not converged after this many distinct writes forgets the oldest.
 const maxGuardedWrites = 16
 
-// WriteGuard remembers, per object and spec generation, the writes Graph accepted and the last
+// Guard remembers, per object and spec generation, the writes Graph accepted and the last
 // time Graph refused a number write, until the object converges. It decides nothing: its record
 // is the planner's input (plan.Observed.WritesMade, NumberWriteRefused), and the planner alone
 // says whether a write may be repeated.
@@ -35,7 +39,7 @@ const maxGuardedWrites = 16
 // Records are kept by name, so that the reconcile that finds an object gone (deleted without a
 // finalizer, phoneop never saw it go) can drop its record; each carries the object's UID, so a
 // new object of the same name does not inherit it.
-type WriteGuard struct {
+type Guard struct {
 	mu      sync.Mutex
 	objects map[types.NamespacedName]guardRecord
 }
@@ -46,9 +50,9 @@ type guardRecord struct {
 	rec identityv1alpha1.WriteGuardStatus
 }
 
-// load returns the object's record for its current generation: what status and this process
+// Load returns the object's record for its current generation: what status and this process
 // remember, together.
-func (g *WriteGuard) load(pam *identityv1alpha1.PhoneAuthMethod) identityv1alpha1.WriteGuardStatus {
+func (g *Guard) Load(pam *identityv1alpha1.PhoneAuthMethod) identityv1alpha1.WriteGuardStatus {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	rec := identityv1alpha1.WriteGuardStatus{Generation: pam.Generation}
@@ -64,8 +68,8 @@ func (g *WriteGuard) load(pam *identityv1alpha1.PhoneAuthMethod) identityv1alpha
 	return rec
 }
 
-// remember keeps rec as the object's record in this process.
-func (g *WriteGuard) remember(pam *identityv1alpha1.PhoneAuthMethod, rec identityv1alpha1.WriteGuardStatus) {
+// Remember keeps rec as the object's record in this process.
+func (g *Guard) Remember(pam *identityv1alpha1.PhoneAuthMethod, rec identityv1alpha1.WriteGuardStatus) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.objects == nil {
@@ -74,20 +78,35 @@ func (g *WriteGuard) remember(pam *identityv1alpha1.PhoneAuthMethod, rec identit
 	g.objects[client.ObjectKeyFromObject(pam)] = guardRecord{uid: pam.UID, rec: *rec.DeepCopy()}
 }
 
-// forget drops the record of the object of that name: it converged (a later drift is a new
+// Forget drops the record of the object of that name: it converged (a later drift is a new
 // story) or is gone.
-func (g *WriteGuard) forget(key types.NamespacedName) {
+func (g *Guard) Forget(key types.NamespacedName) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	delete(g.objects, key)
 }
 
 // remembered returns the record of this very object (same UID), or nil.
-func (g *WriteGuard) remembered(pam *identityv1alpha1.PhoneAuthMethod) *identityv1alpha1.WriteGuardStatus {
+func (g *Guard) remembered(pam *identityv1alpha1.PhoneAuthMethod) *identityv1alpha1.WriteGuardStatus {
 	if r, ok := g.objects[client.ObjectKeyFromObject(pam)]; ok && r.uid == pam.UID {
 		return &r.rec
 	}
 	return nil
+}
+
+// RecordWrite adds a write Graph accepted (by its plan.WriteKey) to rec, the object's record
+// for this pass, which the pass writes to status, and keeps rec in this process's memory.
+func (g *Guard) RecordWrite(pam *identityv1alpha1.PhoneAuthMethod, rec *identityv1alpha1.WriteGuardStatus, key string) {
+	rec.Writes = withWrite(rec.Writes, key)
+	g.Remember(pam, *rec)
+}
+
+// RecordNumberRefusal records in rec, and in memory, that Graph refused a number write of the
+// object with a conflict at at.
+func (g *Guard) RecordNumberRefusal(pam *identityv1alpha1.PhoneAuthMethod, rec *identityv1alpha1.WriteGuardStatus, at time.Time) {
+	refused := metav1.NewTime(at)
+	rec.NumberRefusedAt = &refused
+	g.Remember(pam, *rec)
 }
 
 // withWrite adds key once, keeping the newest maxGuardedWrites.
@@ -99,8 +118,8 @@ func withWrite(writes []string, key string) []string {
 	return writes[max(0, len(writes)-maxGuardedWrites):]
 }
 
-// refusedSince reports whether the record holds a number refusal after since.
-func refusedSince(rec identityv1alpha1.WriteGuardStatus, since time.Time) bool {
+// RefusedSince reports whether the record holds a number refusal after since.
+func RefusedSince(rec identityv1alpha1.WriteGuardStatus, since time.Time) bool {
 	return rec.NumberRefusedAt != nil && rec.NumberRefusedAt.After(since)
 }
 

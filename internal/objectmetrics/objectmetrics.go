@@ -1,4 +1,7 @@
-package controllers
+// Package objectmetrics counts PhoneAuthMethods by namespace and readiness for Prometheus
+// (phoneop_phoneauthmethods), computed from the informer cache at scrape time so that the
+// numbers are never stale and reconciles pay nothing for them.
+package objectmetrics
 
 import (
 	"context"
@@ -17,17 +20,17 @@ var objectsDesc = prometheus.NewDesc("phoneop_phoneauthmethods",
 	"PhoneAuthMethods by namespace, Ready status and Ready reason.",
 	[]string{"namespace", "ready", "reason"}, nil)
 
-// ObjectsCollector computes phoneop_phoneauthmethods from the informer cache on each scrape,
+// Collector computes phoneop_phoneauthmethods from the informer cache on each scrape,
 // so the numbers are never stale and reconciles pay nothing for them.
-type ObjectsCollector struct {
+type Collector struct {
 	Reader client.Reader
 }
 
 // Describe implements prometheus.Collector.
-func (c *ObjectsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- objectsDesc }
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) { ch <- objectsDesc }
 
 // Collect implements prometheus.Collector.
-func (c *ObjectsCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var list identityv1alpha1.PhoneAuthMethodList
