@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	identityv1alpha1 "github.com/phoneop/phoneop/api/v1alpha1"
@@ -141,6 +142,10 @@ func (r *PhoneAuthMethodReconciler) resolveUser(ctx context.Context, s *scope) *
 	lookup := userLookupKey(pam)
 	u, ok := r.Users.Get(tenantID, lookup)
 	if !ok {
+		r.fillUsers(ctx, s)
+		u, ok = r.Users.Get(tenantID, lookup)
+	}
+	if !ok {
 		var err error
 		u, err = s.conn.Client.GetUser(ctx, lookup)
 		if err != nil {
@@ -165,6 +170,22 @@ func (r *PhoneAuthMethodReconciler) resolveUser(ctx context.Context, s *scope) *
 	s.user = u
 	pam.Status.UserID = u.ID
 	return r.checkGrant(s)
+}
+
+// fillUsers pages the tenant's directory into the user cache when its objects name enough users
+// for that to cost fewer Graph calls than a lookup each (usercache.Cache.Fill). A failed fill
+// costs only the lookups it would have saved.
+func (r *PhoneAuthMethodReconciler) fillUsers(ctx context.Context, s *scope) {
+	if s.conn.Users == nil {
+		return
+	}
+	_, err := r.Users.Fill(ctx, s.tenant.Spec.TenantID, r.UserIndex.Keys(s.pam.Spec.TenantRef.Name),
+		func(ctx context.Context, page func([]graph.User) error) error {
+			return s.conn.Users.ListUsers(ctx, graph.UserQuery{}, page)
+		})
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Info("listing the tenant's users failed; looking users up one by one", "requestID", requestIDOf(err))
+	}
 }
 
 // checkUserKind refuses a guest or a privileged user (one who holds an Entra directory role,

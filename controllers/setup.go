@@ -87,6 +87,10 @@ type Options struct {
 	// StatusKeyNamespace is the manager's own namespace, where the Secret holding the key of
 	// the hashes in status lives (internal/statuskey); empty means CredentialsNamespace.
 	StatusKeyNamespace string
+	// UserFillThreshold is how many user keys a tenant's objects must hold before the user
+	// cache pages the tenant's directory instead of looking users up one by one; zero means
+	// usercache.DefaultFillThreshold.
+	UserFillThreshold int
 	// Shard is this manager's place among the shards; the zero value is the default shard of
 	// an unsharded install. ManagerOptions must be given the same value.
 	Shard shard.Config
@@ -173,7 +177,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 		SecretReader:            mgr.GetAPIReader(),
 		Connector:               &changefeed.RecordingConnector{TenantConnector: connector, Writes: writes},
 		Observer:                observer,
-		Users:                   &usercache.Cache{TTL: o.ResyncPeriod}, // grants judged on facts at most a period old
+		Users:                   &usercache.Cache{TTL: o.ResyncPeriod, FillThreshold: o.UserFillThreshold}, // grants judged on facts at most a period old
 		Privileged:              &privileged.Cache{Refresh: o.PrivilegedRefresh},
 		UserIndex:               userIndex,
 		Budgets:                 budgets,

@@ -37,7 +37,8 @@ type PhoneMethod struct {
 type User struct {
 	ID                string `json:"id"`
 	UserPrincipalName string `json:"userPrincipalName"`
-	// UserType is "Member" or "Guest" as Graph reports it; "" when not read (bulk listings).
+	// UserType is "Member" or "Guest" as Graph reports it; "" when not read (group member
+	// listings).
 	UserType string `json:"userType,omitempty"`
 }
 

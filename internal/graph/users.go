@@ -26,12 +26,20 @@ type UserQuery struct {
 	PageSize int
 }
 
-// ListUsers calls page with each page of users (id and userPrincipalName)
-// until the listing ends, page returns an error, or ctx ends.
+// UserLister pages a tenant's users: the user cache's directory fill (usercache.Cache.Fill).
+// Application permission User.Read.All, which resolving spec.user needs already, covers it.
+type UserLister interface {
+	ListUsers(ctx context.Context, q UserQuery, page func([]User) error) error
+}
+
+var _ UserLister = (*Client)(nil)
+
+// ListUsers calls page with each page of users (id, userPrincipalName and
+// userType) until the listing ends, page returns an error, or ctx ends.
 func (c *Client) ListUsers(ctx context.Context, q UserQuery, page func([]User) error) error {
 	const op = "listUsers"
 	v := url.Values{}
-	v.Set("$select", "id,userPrincipalName")
+	v.Set("$select", "id,userPrincipalName,userType")
 	v.Set("$top", strconv.Itoa(pageSize(q.PageSize)))
 	cc := c
 	if q.Domain != "" {

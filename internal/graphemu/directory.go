@@ -173,9 +173,10 @@ func (e *Emulator) listDirectory(r *http.Request, gr graphRoute, t *tenant, c *t
 		page, rest = objs[:q.top], objs[q.top:]
 	}
 	canReadUsers := hasRole(c, userReadPermissions...)
+	withUserType := selects(r, "userType")
 	items := make([]map[string]any, 0, len(page))
 	for _, o := range page {
-		items = append(items, renderDirObject(o, canReadUsers))
+		items = append(items, renderDirObject(o, canReadUsers, withUserType))
 	}
 	body := map[string]any{
 		"@odata.context": "https://" + graphDefaultHost + "/" + version + "/$metadata#" + entitySet,
@@ -228,13 +229,30 @@ func (e *Emulator) members(t *tenant, g *group, transitive, usersOnly bool) []di
 	return out
 }
 
-func renderDirObject(o dirObject, canReadUsers bool) map[string]any {
+// selects reports whether the request's $select names the property (case-insensitively, as
+// Graph reads property names).
+func selects(r *http.Request, property string) bool {
+	for _, p := range strings.Split(r.URL.Query().Get("$select"), ",") {
+		if strings.EqualFold(strings.TrimSpace(p), property) {
+			return true
+		}
+	}
+	return false
+}
+
+// renderDirObject is one listed object as Graph shows it: a user's userPrincipalName only to a
+// caller that may read users (null otherwise), and its userType only when $select asks for it
+// (Graph's default user properties do not include it).
+func renderDirObject(o dirObject, canReadUsers, withUserType bool) map[string]any {
 	if o.user == nil {
 		return map[string]any{"@odata.type": "#microsoft.graph.group", "id": o.id, "displayName": o.name}
 	}
 	m := map[string]any{"@odata.type": "#microsoft.graph.user", "id": o.user.ID, "userPrincipalName": nil}
 	if canReadUsers {
 		m["userPrincipalName"] = o.user.UserPrincipalName
+		if withUserType {
+			m["userType"] = userTypeOf(o.user)
+		}
 	}
 	return m
 }

@@ -299,3 +299,40 @@ func TestSeedRoundTripsGroupsAndMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestListUsersSelectsUserType: userType is not among Graph's default user properties; a
+// listing shows it when $select names it, on every page (the nextLink keeps the $select).
+func TestListUsersSelectsUserType(t *testing.T) {
+	en := newEnv(t, graphemu.Options{DisableThrottling: true})
+	must(t, en.e.AddUser(graphemu.User{TenantID: tenantID, ID: "9e570000-0000-4000-8000-000000000001",
+		UserPrincipalName: "guest_fabrikam.com#EXT#@contoso.onmicrosoft.com", UserType: "Guest"}))
+	types := map[string]any{}
+	for path := "/v1.0/users?$top=2&$select=id,userPrincipalName,userType"; path != ""; {
+		status, body := en.get(t, path, en.token)
+		if status != 200 {
+			t.Fatalf("GET %s: %d %s", path, status, body)
+		}
+		var p listPage
+		must(t, json.Unmarshal(body, &p))
+		for _, u := range p.Value {
+			types[u["userPrincipalName"].(string)] = u["userType"]
+		}
+		path = strings.TrimPrefix(p.NextLink, en.srv.URL)
+	}
+	if len(types) < 2 {
+		t.Fatalf("listed %d users, want the fixtures and the guest", len(types))
+	}
+	for upn, ut := range types {
+		want := "Member"
+		if strings.Contains(upn, "#EXT#") {
+			want = "Guest"
+		}
+		if ut != want {
+			t.Errorf("%s: userType %v, want %s", upn, ut, want)
+		}
+	}
+	_, body := en.get(t, "/v1.0/users", en.token)
+	if strings.Contains(string(body), "userType") {
+		t.Errorf("a listing without $select shows userType: %s", body)
+	}
+}

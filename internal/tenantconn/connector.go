@@ -28,6 +28,9 @@ type Connection struct {
 	// Roles reads who holds directory roles (the privileged-user guard, internal/privileged);
 	// nil means unknown, and the guard then refuses every user.
 	Roles graph.RoleReader
+	// Users pages the tenant's users (the user cache's directory fill); nil means users are
+	// looked up one by one.
+	Users graph.UserLister
 	// credential and scope let the tenant reconciler prove the credentials work.
 	credential azcore.TokenCredential
 	scope      string
@@ -59,7 +62,7 @@ func Dial(t *identityv1alpha1.EntraTenant, src graph.CredentialSource, o Options
 	if err != nil {
 		return nil, err
 	}
-	return &Connection{TenantID: t.Spec.TenantID, Cloud: cloudOf(t), Client: gc, Roles: gc, credential: cred, scope: ep.Scope()}, nil
+	return &Connection{TenantID: t.Spec.TenantID, Cloud: cloudOf(t), Client: gc, Roles: gc, Users: gc, credential: cred, scope: ep.Scope()}, nil
 }
 
 // NewGraphClient is Dial for a caller that needs the concrete client (the plugin's batched

@@ -27,6 +27,9 @@ type Cache struct {
 	TTL time.Duration
 	// MaxEntries bounds the keys held (two per user); zero means defaultMaxCachedUsers.
 	MaxEntries int
+	// FillThreshold is how many user keys a tenant's objects must hold before Fill pages the
+	// tenant's directory; zero means DefaultFillThreshold.
+	FillThreshold int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -34,6 +37,7 @@ type Cache struct {
 	tenants map[string]map[string]cachedUser // tenant id → lower-case object id or UPN → user
 	size    int
 	puts    int
+	fills   map[string]*fill // tenant id → its directory paging (Fill)
 }
 
 type cachedUser struct {

@@ -32,9 +32,10 @@ import (
 // the handler's delivery: a lookup may miss an object the cache got a moment ago, or name one
 // it just dropped (callers skip those). The cache itself trails the API server the same way.
 type Index struct {
-	mu     sync.RWMutex
-	byUser map[Ref][]types.NamespacedName
-	synced func() bool // the handler registration's HasSynced; nil until Watch
+	mu       sync.RWMutex
+	byUser   map[Ref][]types.NamespacedName
+	byTenant map[string]int // tenant → how many keys of byUser it has
+	synced   func() bool    // the handler registration's HasSynced; nil until Watch
 }
 
 // Ref is one (tenant, user) key: the tenant's name and the user's UPN (lower-case, as
@@ -58,7 +59,7 @@ func RefsOf(p *identityv1alpha1.PhoneAuthMethod) []Ref {
 // New returns an empty index; Watch fills it from the manager's cache, tests with
 // OnAdd.
 func New() *Index {
-	return &Index{byUser: map[Ref][]types.NamespacedName{}}
+	return &Index{byUser: map[Ref][]types.NamespacedName{}, byTenant: map[string]int{}}
 }
 
 // Watch registers the index with the PhoneAuthMethod informer of c. Call it before the cache
@@ -130,7 +131,11 @@ func sameRefs(o, n *identityv1alpha1.PhoneAuthMethod) bool {
 func (x *Index) add(p *identityv1alpha1.PhoneAuthMethod) {
 	key := types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
 	for _, ref := range RefsOf(p) {
-		if keys := x.byUser[ref]; !slices.Contains(keys, key) {
+		keys := x.byUser[ref]
+		if len(keys) == 0 {
+			x.byTenant[ref.tenant]++
+		}
+		if !slices.Contains(keys, key) {
 			x.byUser[ref] = append(keys, key)
 		}
 	}
@@ -142,11 +147,31 @@ func (x *Index) remove(p *identityv1alpha1.PhoneAuthMethod) {
 		// In place: lookups copy what they read while holding the read lock.
 		keys := slices.DeleteFunc(x.byUser[ref], func(k types.NamespacedName) bool { return k == key })
 		if len(keys) == 0 {
-			delete(x.byUser, ref)
+			x.forgetRef(ref)
 		} else {
 			x.byUser[ref] = keys
 		}
 	}
+}
+
+// forgetRef drops a key no object holds any more.
+func (x *Index) forgetRef(ref Ref) {
+	if _, ok := x.byUser[ref]; !ok {
+		return
+	}
+	delete(x.byUser, ref)
+	if x.byTenant[ref.tenant]--; x.byTenant[ref.tenant] <= 0 {
+		delete(x.byTenant, ref.tenant)
+	}
+}
+
+// Keys returns how many user keys the tenant's objects hold: each user once by the UPN or id
+// its objects name, and once more by its object id when they name a UPN and phoneop resolved
+// it. It sizes work per tenant (usercache.Cache.Fill), so it needs no sync.
+func (x *Index) Keys(tenant string) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.byTenant[tenant]
 }
 
 // lookup returns the keys of the objects under any of refs, each once.

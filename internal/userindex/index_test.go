@@ -101,3 +101,31 @@ func TestIndexRefusesLookupsUntilSynced(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestKeysCountsEachTenantsUserKeys: the count follows adds, resolutions and deletes, per
+// tenant, and a key two objects share counts once.
+func TestKeysCountsEachTenantsUserKeys(t *testing.T) {
+	x := New()
+	mobile := indexedPAM("kim-mobile", "contoso", "kim@contoso.com", "")
+	resolved := indexedPAM("kim-mobile", "contoso", "kim@contoso.com", "kim-id")
+	alternate := indexedPAM("kim-alt", "contoso", "kim-id", "kim-id")
+	elsewhere := indexedPAM("lee-mobile", "fabrikam", "lee@fabrikam.com", "")
+	steps := []struct {
+		event    func()
+		contoso  int
+		fabrikam int
+	}{
+		{func() { x.OnAdd(mobile, true) }, 1, 0},
+		{func() { x.OnUpdate(mobile, resolved) }, 2, 0}, // the UPN and the resolved id
+		{func() { x.OnAdd(alternate, true) }, 2, 0},     // the same id: no new key
+		{func() { x.OnAdd(elsewhere, true) }, 2, 1},
+		{func() { x.OnDelete(resolved) }, 1, 1}, // the id stays: the alternate holds it
+		{func() { x.OnDelete(alternate) }, 0, 1},
+	}
+	for i, st := range steps {
+		st.event()
+		if c, f := x.Keys("contoso"), x.Keys("fabrikam"); c != st.contoso || f != st.fabrikam {
+			t.Fatalf("step %d: Keys = contoso %d, fabrikam %d; want %d, %d", i, c, f, st.contoso, st.fabrikam)
+		}
+	}
+}
