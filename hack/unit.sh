@@ -21,5 +21,5 @@ skipped=$(grep -c '^--- SKIP' "$log")
 if [ "$status" -ne 0 ]; then
   cp "$log" "$root/bin/unit.log" 2>/dev/null && echo "unit: the full log is in bin/unit.log"
 fi
-echo "unit: $passed tests passed without a control plane ($skipped skipped: they need one, see make test)"
+echo "unit: $passed tests passed without a control plane ($skipped skipped: they need one, or minutes of building; make test runs them)"
 exit $status

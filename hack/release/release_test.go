@@ -50,9 +50,19 @@ var (
 	built     inputs
 )
 
+// skipWhenShort keeps the tests that build whole binaries out of make unit (go test -short),
+// the tier that answers in seconds: they need no control plane, but minutes of compiling.
+func skipWhenShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the manager and the plugin for several platforms (minutes); make test runs it")
+	}
+}
+
 // build compiles the binaries and images once for every test in the package.
 func build(t *testing.T) inputs {
 	t.Helper()
+	skipWhenShort(t)
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "release-test-")
 		if err != nil {
@@ -558,6 +568,7 @@ func writeTestChart(t *testing.T, dist string) {
 // the Makefile's GOFIPS140_VERSION) and checks that the binary reports FIPS mode on; the
 // default build's "fips140=false" is checked in TestImageIndexPlatforms.
 func TestFIPSBuildReportsFIPSMode(t *testing.T) {
+	skipWhenShort(t)
 	version := makeVariable(t, "GOFIPS140_VERSION")
 	bin := filepath.Join(t.TempDir(), "manager-fips")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
