@@ -168,15 +168,17 @@ func (h *Harness) ResetEmulatorStats(ctx context.Context) error {
 // Stats are the emulator's call counts by method, route template, status and fault.
 type Stats []graphemu.Stat
 
-// isGraph tells Graph calls from the login authority's (token, discovery), which azidentity
-// caches and which are not what an operator's Graph quota is spent on.
-func isGraph(route string) bool {
-	for _, prefix := range []string{"/users/", "/roleManagement/", "/groups/"} {
+// IsGraphRoute tells Graph calls (phone methods, users and their listing, the privileged-user
+// guard's role and group reads, the audit log, $batch) from the login authority's (token,
+// discovery), which azidentity caches and which are not what an operator's Graph quota is
+// spent on.
+func IsGraphRoute(route string) bool {
+	for _, prefix := range []string{"/users/", "/roleManagement/", "/groups/", "/auditLogs/"} {
 		if strings.HasPrefix(route, prefix) {
 			return true
 		}
 	}
-	return route == "/$batch" || route == "/me"
+	return route == "/users" || route == "/$batch" || route == "/me"
 }
 
 // Graph counts Graph calls (token and discovery requests excluded): reads are GETs,
@@ -184,7 +186,7 @@ func isGraph(route string) bool {
 func (s Stats) Graph() (reads, writes int) {
 	for _, st := range s {
 		switch {
-		case !isGraph(st.Route):
+		case !IsGraphRoute(st.Route):
 		case st.Method == http.MethodGet:
 			reads += st.Count
 		default:

@@ -115,7 +115,7 @@ func (p *GraphProxy) count(r *http.Request) (int, time.Duration) {
 			p.counts.TokenFailed++
 			return p.tokenStatus, 0
 		}
-	case isGraph(strings.TrimPrefix(r.URL.Path, "/v1.0")):
+	case IsGraphRoute(strings.TrimPrefix(r.URL.Path, "/v1.0")):
 		p.counts.Graph++
 		if r.Method != http.MethodGet {
 			p.counts.GraphWrites++

@@ -381,7 +381,7 @@ func countCalls(after, before testharness.Stats) callCounts {
 	var c callCounts
 	for _, s := range after {
 		n := s.Count - prior[key{s.Method, s.Route, s.Status, s.Fault}]
-		if n == 0 || !isGraphRoute(s.Route) {
+		if n == 0 || !testharness.IsGraphRoute(s.Route) {
 			continue
 		}
 		if s.Status == http.StatusTooManyRequests {
@@ -399,12 +399,6 @@ func countCalls(after, before testharness.Stats) callCounts {
 		}
 	}
 	return c
-}
-
-// isGraphRoute tells Graph's routes from the login authority's.
-func isGraphRoute(route string) bool {
-	return len(route) > 1 && route[0] == '/' && (route == graphemu.RouteDirectoryAudits || route == graphemu.RouteBatch ||
-		len(route) >= 6 && route[:6] == "/users" || len(route) >= 7 && route[:7] == "/groups")
 }
 
 // percentile is the p-th percentile (nearest rank) of sorted times; 0 for none.

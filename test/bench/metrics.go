@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/phoneop/phoneop/internal/graphemu"
 	"github.com/phoneop/phoneop/internal/testharness"
 )
 
@@ -119,7 +120,7 @@ type graphCalls struct {
 func summarize(s testharness.Stats) graphCalls {
 	g := graphCalls{byOp: map[string]int{}}
 	for _, st := range s {
-		if !strings.HasPrefix(st.Route, "/users/") && st.Route != "/$batch" {
+		if !testharness.IsGraphRoute(st.Route) {
 			continue
 		}
 		g.byOp[opName(st.Method, st.Route)] += st.Count
@@ -139,8 +140,14 @@ func summarize(s testharness.Stats) graphCalls {
 // opName turns a method and route template into the operation's name in the report.
 func opName(method, route string) string {
 	switch {
-	case method == "GET" && route == "/users/{id}":
+	case method == "GET" && route == graphemu.RouteUser:
 		return "getUser"
+	case method == "GET" && route == graphemu.RouteUsers:
+		return "listUsers"
+	case method == "GET" && strings.HasPrefix(route, "/roleManagement/"), method == "GET" && strings.HasPrefix(route, "/groups/"):
+		return "listPrivileged" // the privileged-user guard's tenant-wide reads
+	case method == "GET" && route == graphemu.RouteDirectoryAudits:
+		return "listDirectoryAudits"
 	case method == "GET" && strings.HasSuffix(route, "/phoneMethods"):
 		return "listPhoneMethods"
 	case method == "GET":
