@@ -1,7 +1,7 @@
 # For users who build with Docker. CI does not build this file: the project's image is built
 # without a Docker engine by `make image` (hack/image), which produces the same layout — the
 # static manager at /manager, CA certificates, user 65532 — reproducibly.
-FROM golang:1.26 AS build
+FROM golang:1.27 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

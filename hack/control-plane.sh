@@ -8,6 +8,9 @@
 #        ETCD_VERSION (default v3.6.16)
 # Idempotent: when both binaries exist it only prints the directory.
 set -euo pipefail
+# Test equipment, shipped nowhere: built with the machine's own Go (whose build cache already
+# holds it), not the Makefile's GOTOOLCHAIN for phoneop's own binaries.
+export GOTOOLCHAIN=local
 
 K8S_VERSION=${K8S_VERSION:-v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}

@@ -9,6 +9,9 @@
 # Usage: hack/cluster/binaries.sh        # prints the directory
 # Env:   K8S_VERSION (default v1.37.2, the control plane's), COREDNS_VERSION (default v1.15.0)
 set -euo pipefail
+# Test equipment, shipped nowhere: built with the machine's own Go (whose build cache already
+# holds it), not the Makefile's GOTOOLCHAIN for phoneop's own binaries.
+export GOTOOLCHAIN=local
 
 K8S_VERSION=${K8S_VERSION:-v1.37.2}
 COREDNS_VERSION=${COREDNS_VERSION:-v1.15.0}

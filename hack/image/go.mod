@@ -4,6 +4,8 @@ module github.com/phoneop/phoneop/hack/image
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require github.com/google/go-containerregistry v0.22.1
 
 require (

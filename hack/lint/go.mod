@@ -2,6 +2,8 @@ module github.com/phoneop/phoneop/hack/lint
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/open-policy-agent/opa v1.22.4
 	sigs.k8s.io/yaml v1.6.0

@@ -5,6 +5,9 @@
 # Usage: hack/tools/build.sh helm     # prints e.g. /…/bin/helm-v3.22.0
 # First build: about a minute on 2 cores with a warm module cache (helm pulls in client-go).
 set -euo pipefail
+# Test equipment, shipped nowhere: built with the machine's own Go (whose build cache already
+# holds it), not the Makefile's GOTOOLCHAIN for phoneop's own binaries.
+export GOTOOLCHAIN=local
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 

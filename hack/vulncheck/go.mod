@@ -5,6 +5,8 @@ module github.com/phoneop/phoneop/hack/vulncheck
 
 go 1.26.0
 
+toolchain go1.27.3
+
 tool golang.org/x/vuln/cmd/govulncheck
 
 require golang.org/x/mod v0.42.0

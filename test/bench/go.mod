@@ -5,6 +5,8 @@ module github.com/phoneop/phoneop/test/bench
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/go-logr/logr v1.4.4
 	github.com/phoneop/phoneop v0.0.0
