@@ -9,6 +9,13 @@ IMG ?= phoneop:dev
 # equipment built from the proxy (hack/control-plane.sh, hack/cluster/binaries.sh,
 # hack/tools/build.sh) keeps the machine's Go: it ships nowhere.
 GO_TOOLCHAIN ?= go1.27.3
+# The machine's own Go, found before GOTOOLCHAIN is exported, for that test equipment: under
+# `go test` PATH starts with the test's toolchain, so the scripts cannot find it on their own
+# (and a make run from a test inherits it rather than finding the test's).
+ifndef PHONEOP_EQUIPMENT_GOROOT
+PHONEOP_EQUIPMENT_GOROOT := $(shell GOTOOLCHAIN=local go env GOROOT)
+endif
+export PHONEOP_EQUIPMENT_GOROOT
 export GOTOOLCHAIN := $(GO_TOOLCHAIN)
 # Every tool is pinned in go.mod (`tool` directives) and run with `go tool`, so a fresh clone
 # needs nothing installed by hand.

@@ -6,7 +6,10 @@
 # First build: about a minute on 2 cores with a warm module cache (helm pulls in client-go).
 set -euo pipefail
 # Test equipment, shipped nowhere: built with the machine's own Go (whose build cache already
-# holds it), not the Makefile's GOTOOLCHAIN for phoneop's own binaries.
+# holds it), not the Makefile's GOTOOLCHAIN for phoneop's own binaries. Under make that Go is
+# PHONEOP_EQUIPMENT_GOROOT: a go test run (the cluster suite calls these) puts its own
+# toolchain first on PATH.
+if [ -n "${PHONEOP_EQUIPMENT_GOROOT:-}" ]; then PATH="$PHONEOP_EQUIPMENT_GOROOT/bin:$PATH"; fi
 export GOTOOLCHAIN=local
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
