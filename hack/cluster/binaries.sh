@@ -12,8 +12,8 @@ set -euo pipefail
 # Test equipment, shipped nowhere: built with the machine's own Go (whose build cache already
 # holds it), not the Makefile's GOTOOLCHAIN for phoneop's own binaries. Under make that Go is
 # PHONEOP_EQUIPMENT_GOROOT: a go test run (the cluster suite calls these) puts its own
-# toolchain first on PATH.
-if [ -n "${PHONEOP_EQUIPMENT_GOROOT:-}" ]; then PATH="$PHONEOP_EQUIPMENT_GOROOT/bin:$PATH"; fi
+# toolchain first on PATH and in GOROOT.
+if [ -n "${PHONEOP_EQUIPMENT_GOROOT:-}" ]; then export GOROOT="$PHONEOP_EQUIPMENT_GOROOT" PATH="$PHONEOP_EQUIPMENT_GOROOT/bin:$PATH"; fi
 export GOTOOLCHAIN=local
 
 K8S_VERSION=${K8S_VERSION:-v1.37.2}
