@@ -76,31 +76,38 @@ func TestFill(t *testing.T) {
 	}
 }
 
-// TestFillPagesOncePerThreeQuartersOfTheTTL: a miss for a user the listing did not have does
-// not page the directory again; the first miss after the entries expire does.
-func TestFillPagesOncePerThreeQuartersOfTheTTL(t *testing.T) {
+// TestFillPaysForItself: after a tenant's first fill, a fill is made only when the lookups
+// made without it within one TTL have cost as many calls as its pages. Users read on the resync
+// period (many misses a TTL) get a fill each period, for a few lookups more; users read on a
+// change feed's daily sweep (a miss now and then) never make the directory be paged again.
+func TestFillPaysForItself(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	c := &Cache{TTL: time.Hour, FillThreshold: 1, Now: func() time.Time { return now }}
-	d := &directory{pages: [][]graph.User{{{ID: "KIM-ID", UserPrincipalName: "kim@contoso.com"}}}}
+	d := &directory{pages: [][]graph.User{{{ID: "KIM-ID", UserPrincipalName: "kim@contoso.com"}}, {{ID: "LEE-ID", UserPrincipalName: "lee@contoso.com"}}}}
 	steps := []struct {
+		name       string
 		after      time.Duration
 		wantFilled bool
 		listings   int32
 	}{
-		{0, true, 1},
-		{44 * time.Minute, false, 1}, // a miss for a user nobody listed: no second listing
-		{46 * time.Minute, true, 2},  // three quarters of the TTL: due again before the entries expire
-		{10 * time.Minute, false, 2},
+		{"the tenant's first miss fills at once", 0, true, 1},
+		{"a miss soon after a fill is looked up alone", 10 * time.Minute, false, 1},
+		{"after 3/4 of the TTL, the first lookup is counted", 40 * time.Minute, false, 1},
+		{"the second lookup within the TTL is counted", time.Minute, false, 1},
+		{"the lookups have cost the fill's two pages: fill", time.Minute, true, 2},
+		{"a daily sweep's miss, 50 minutes on", 50 * time.Minute, false, 2},
+		{"the next, 61 minutes on: the count starts again", 61 * time.Minute, false, 2},
+		{"and the next, 61 minutes on again", 61 * time.Minute, false, 2},
 	}
-	for i, st := range steps {
+	for _, st := range steps {
 		now = now.Add(st.after)
 		filled, err := c.Fill(context.Background(), "t", 5, d.list)
 		if err != nil || filled != st.wantFilled || d.listings.Load() != st.listings {
-			t.Fatalf("step %d: Fill = %v, %v after %d listings; want %v after %d", i, filled, err, d.listings.Load(), st.wantFilled, st.listings)
+			t.Fatalf("%s: Fill = %v, %v after %d listings; want %v after %d", st.name, filled, err, d.listings.Load(), st.wantFilled, st.listings)
 		}
 	}
-	if _, ok := c.Get("t", "kim-id"); !ok {
-		t.Error("the refill did not keep kim cached")
+	if _, ok := c.Get("t", "lee-id"); ok {
+		t.Error("lee is still cached two TTLs after the last fill")
 	}
 }
 
